@@ -1,0 +1,351 @@
+// Package repo holds the portable repository type, Collection, the driver interface
+// backends implement, and the typed errors every backend returns.
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync/atomic"
+
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+)
+
+// Collection is the portable repository for record type T over a backend Driver. It is
+// safe for concurrent use. Generated constructors return one per backend.
+type Collection[T any] struct {
+	desc   *record.Desc[T]
+	drv    Driver[T]
+	closed atomic.Bool
+}
+
+var _ Repository[struct{}] = (*Collection[struct{}])(nil)
+
+// New returns a Collection over the driver.
+func New[T any](desc *record.Desc[T], drv Driver[T]) *Collection[T] {
+	return &Collection[T]{desc: desc, drv: drv}
+}
+
+// Desc returns the record descriptor.
+func (c *Collection[T]) Desc() *record.Desc[T] { return c.desc }
+
+// Driver returns the backend driver, for backend-specific extensions.
+func (c *Collection[T]) Driver() Driver[T] { return c.drv }
+
+func (c *Collection[T]) fail(op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Record == "" {
+		cp := *e
+		cp.Record, cp.Op = c.desc.Name, op
+		if cp.ID == "" {
+			cp.ID = id
+		}
+		return &cp
+	}
+	if e != nil {
+		return err
+	}
+	kind := error(nil)
+	var fe *record.FieldError
+	var qe *query.FieldError
+	if errors.As(err, &fe) || errors.As(err, &qe) || errors.Is(err, query.ErrBadQuery) ||
+		errors.Is(err, query.ErrBadPattern) || errors.Is(err, query.ErrBadValue) {
+		kind = ErrInvalidInput
+	}
+	return &Error{Kind: kind, Record: c.desc.Name, Op: op, ID: id, Err: err}
+}
+
+func (c *Collection[T]) invalid(op, id, msg string) error {
+	return &Error{Kind: ErrInvalidInput, Record: c.desc.Name, Op: op, ID: id, Err: errors.New(msg)}
+}
+
+func (c *Collection[T]) checkOpen(op string) error {
+	if c.closed.Load() {
+		return &Error{Kind: ErrClosed, Record: c.desc.Name, Op: op}
+	}
+	return nil
+}
+
+// checkID validates an id given to Get, Update, Delete or Exists.
+func (c *Collection[T]) checkID(op, id string) error {
+	if err := c.checkOpen(op); err != nil {
+		return err
+	}
+	if id == "" {
+		return c.invalid(op, id, "empty id")
+	}
+	if err := record.CheckString(id); err != nil {
+		return c.fail(op, "", &record.FieldError{Record: c.desc.Name, Field: c.desc.ID().Name, Err: err})
+	}
+	if c.desc.ID().Kind == query.KindUUID {
+		if err := record.CheckUUID(id); err != nil {
+			return c.fail(op, "", &record.FieldError{Record: c.desc.Name, Field: c.desc.ID().Name, Err: err})
+		}
+	}
+	return nil
+}
+
+// prepare assigns a generated id when allowed, then validates and normalizes rec.
+func (c *Collection[T]) prepare(op string, rec *T, assignID bool) error {
+	if c.desc.GetID(rec) == "" {
+		if !assignID || !c.desc.IDGenerated {
+			return c.invalid(op, "", fmt.Sprintf("%s.%s: id is required", c.desc.Name, c.desc.ID().Name))
+		}
+		c.desc.SetID(rec, record.NewID())
+	}
+	if err := c.desc.Prepare(rec); err != nil {
+		return c.fail(op, c.desc.GetID(rec), err)
+	}
+	return nil
+}
+
+// Create implements Repository.
+func (c *Collection[T]) Create(ctx context.Context, rec T) (T, error) {
+	var zero T
+	if err := c.checkOpen("Create"); err != nil {
+		return zero, err
+	}
+	if err := c.prepare("Create", &rec, true); err != nil {
+		return zero, err
+	}
+	var res [1]Result
+	recs := [1]T{rec}
+	err := c.drv.Insert(ctx, recs[:], res[:])
+	if err == nil {
+		err = res[0].Err
+	}
+	id := c.desc.GetID(&rec)
+	if err != nil {
+		return zero, c.fail("Create", id, err)
+	}
+	c.desc.SetVersion(&rec, res[0].Version)
+	return rec, nil
+}
+
+// CreateBatch implements Repository. Invalid records get their error in their Result and
+// are not sent to the backend; the others are.
+func (c *Collection[T]) CreateBatch(ctx context.Context, recs []T) ([]Result, error) {
+	if err := c.checkOpen("CreateBatch"); err != nil {
+		return nil, err
+	}
+	res := make([]Result, len(recs))
+	valid := make([]T, 0, len(recs))
+	idx := make([]int, 0, len(recs))
+	for i := range recs {
+		r := recs[i]
+		if err := c.prepare("CreateBatch", &r, true); err != nil {
+			res[i] = Result{ID: c.desc.GetID(&r), Err: err}
+			continue
+		}
+		res[i].ID = c.desc.GetID(&r)
+		valid = append(valid, r)
+		idx = append(idx, i)
+	}
+	if len(valid) == 0 {
+		return res, nil
+	}
+	sub := res
+	if len(valid) != len(recs) {
+		sub = make([]Result, len(valid))
+		for j, i := range idx {
+			sub[j].ID = res[i].ID
+		}
+	}
+	err := c.drv.Insert(ctx, valid, sub)
+	for j := range sub {
+		if sub[j].Err != nil {
+			sub[j].Err = c.fail("CreateBatch", sub[j].ID, sub[j].Err)
+		}
+	}
+	if len(valid) != len(recs) {
+		for j, i := range idx {
+			res[i] = sub[j]
+		}
+	}
+	if err != nil {
+		return res, c.fail("CreateBatch", "", err)
+	}
+	return res, nil
+}
+
+// Get implements Repository.
+func (c *Collection[T]) Get(ctx context.Context, id string) (T, error) {
+	if err := c.checkID("Get", id); err != nil {
+		var zero T
+		return zero, err
+	}
+	rec, err := c.drv.Get(ctx, id)
+	return rec, c.fail("Get", id, err)
+}
+
+func (c *Collection[T]) writeOpts(op, id string, opts []WriteOption) (string, error) {
+	var o writeOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.ifVersionSet && o.ifVersion == "" {
+		return "", c.invalid(op, id, "IfVersion with an empty version")
+	}
+	return o.ifVersion, nil
+}
+
+// Update implements Repository.
+func (c *Collection[T]) Update(ctx context.Context, rec T, opts ...WriteOption) (T, error) {
+	var zero T
+	id := c.desc.GetID(&rec)
+	if err := c.checkID("Update", id); err != nil {
+		return zero, err
+	}
+	ifv, err := c.writeOpts("Update", id, opts)
+	if err != nil {
+		return zero, err
+	}
+	if err := c.prepare("Update", &rec, false); err != nil {
+		return zero, err
+	}
+	if err := c.drv.Update(ctx, &rec, ifv); err != nil {
+		return zero, c.fail("Update", id, err)
+	}
+	return rec, nil
+}
+
+// Upsert implements Repository.
+func (c *Collection[T]) Upsert(ctx context.Context, rec T) (T, error) {
+	var zero T
+	if err := c.checkOpen("Upsert"); err != nil {
+		return zero, err
+	}
+	if id := c.desc.GetID(&rec); id != "" {
+		if err := c.checkID("Upsert", id); err != nil {
+			return zero, err
+		}
+	}
+	if err := c.prepare("Upsert", &rec, true); err != nil {
+		return zero, err
+	}
+	if err := c.drv.Upsert(ctx, &rec); err != nil {
+		return zero, c.fail("Upsert", c.desc.GetID(&rec), err)
+	}
+	return rec, nil
+}
+
+// Delete implements Repository.
+func (c *Collection[T]) Delete(ctx context.Context, id string, opts ...WriteOption) error {
+	if err := c.checkID("Delete", id); err != nil {
+		return err
+	}
+	ifv, err := c.writeOpts("Delete", id, opts)
+	if err != nil {
+		return err
+	}
+	return c.fail("Delete", id, c.drv.Delete(ctx, id, ifv))
+}
+
+// Exists implements Repository.
+func (c *Collection[T]) Exists(ctx context.Context, id string) (bool, error) {
+	if err := c.checkID("Exists", id); err != nil {
+		return false, err
+	}
+	ok, err := c.drv.Exists(ctx, id)
+	return ok, c.fail("Exists", id, err)
+}
+
+// Find implements Repository.
+func (c *Collection[T]) Find(ctx context.Context, q query.Query[T]) ([]T, error) {
+	spec, err := c.spec("Find", q)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	if spec.Limit > 0 && spec.Limit <= 1024 {
+		out = make([]T, 0, spec.Limit)
+	}
+	for rec, err := range c.drv.Query(ctx, &spec) {
+		if err != nil {
+			return nil, c.fail("Find", "", err)
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// Count implements Repository.
+func (c *Collection[T]) Count(ctx context.Context, q query.Query[T]) (int64, error) {
+	spec, err := c.spec("Count", q)
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.drv.Count(ctx, spec.Filter)
+	return n, c.fail("Count", "", err)
+}
+
+// Stream implements Repository.
+func (c *Collection[T]) Stream(ctx context.Context, q query.Query[T]) iter.Seq2[T, error] {
+	spec, err := c.spec("Stream", q)
+	return func(yield func(T, error) bool) {
+		if err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		for rec, err := range c.drv.Query(ctx, &spec) {
+			if err != nil {
+				var zero T
+				yield(zero, c.fail("Stream", "", err))
+				return
+			}
+			if !yield(rec, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Page implements Repository.
+func (c *Collection[T]) Page(ctx context.Context, q query.Query[T], cursor string) (Page[T], error) {
+	spec, err := c.spec("Page", q)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	if spec.Offset != 0 {
+		return Page[T]{}, c.invalid("Page", "", "Page does not take an offset; pass the cursor of the previous page")
+	}
+	size := spec.Limit
+	if size == 0 {
+		size = DefaultPageSize
+	}
+	if cursor != "" {
+		after, err := c.afterCursor(&spec, cursor)
+		if err != nil {
+			return Page[T]{}, c.fail("Page", "", err)
+		}
+		spec.Filter = query.AndExpr(spec.Filter, after)
+	}
+	spec.Limit = size + 1
+	items := make([]T, 0, min(size+1, 1025))
+	for rec, err := range c.drv.Query(ctx, &spec) {
+		if err != nil {
+			return Page[T]{}, c.fail("Page", "", err)
+		}
+		items = append(items, rec)
+	}
+	p := Page[T]{Items: items}
+	if len(items) > size {
+		p.Items = items[:size]
+		p.Next = c.cursorAfter(&spec, &p.Items[size-1])
+	}
+	return p, nil
+}
+
+// Close implements Repository.
+func (c *Collection[T]) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	return c.drv.Close()
+}

@@ -1,0 +1,74 @@
+package repo
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Error kinds. Every error a repository returns is an *Error whose Kind is one of these
+// (or nil when the cause is the caller's context or an unclassified failure), so callers
+// branch with errors.Is(err, repo.ErrNotFound) and still reach the cause with errors.As.
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrAlreadyExists   = errors.New("already exists")
+	ErrVersionConflict = errors.New("version conflict")
+	ErrInvalidInput    = errors.New("invalid input")
+	ErrUnavailable     = errors.New("unavailable")
+	ErrClosed          = errors.New("repository closed")
+)
+
+// Error is a failed repository call: which record type, which operation, which id, of what
+// kind, and the underlying cause.
+type Error struct {
+	Kind   error  // ErrNotFound, ErrAlreadyExists, ...; nil for context and unclassified errors
+	Record string // record name, e.g. "Product"
+	Op     string // operation, e.g. "Create"
+	ID     string // record id, when the call concerns one record
+	Err    error  // the cause; may be nil
+}
+
+// E returns an error of the given kind with a cause; drivers use it and the Collection
+// fills in Record, Op and ID.
+func E(kind, cause error) *Error { return &Error{Kind: kind, Err: cause} }
+
+// Errorf returns an error of the given kind whose cause is a formatted message.
+func Errorf(kind error, msg string) *Error { return &Error{Kind: kind, Err: errors.New(msg)} }
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("repokit: ")
+	b.WriteString(e.Record)
+	if e.Op != "" {
+		b.WriteByte('.')
+		b.WriteString(e.Op)
+	}
+	if e.ID != "" {
+		b.WriteString(" id=")
+		b.WriteString(strconv.Quote(e.ID))
+	}
+	if e.Kind != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Kind.Error())
+	}
+	if e.Err != nil && (e.Kind == nil || e.Err.Error() != e.Kind.Error()) {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Is reports whether target is e's kind.
+func (e *Error) Is(target error) bool { return e.Kind != nil && e.Kind == target }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of err (ErrNotFound, ...) or nil.
+func KindOf(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+// Package schema is repokit's schema language: the Go types of a parsed schema set, the YAML
+// parser that keeps source positions, and validation as a separate step.
+package schema
+
+import "fmt"
+
+// CurrentVersion is the schema format version this package reads.
+const CurrentVersion = 1
+
+// Pos is a position in a schema file.
+type Pos struct {
+	File string
+	Line int // 1-based
+	Col  int // 1-based
+}
+
+// String renders the position as file:line:col.
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Set is the records of one or more schema files, generated together into one package.
+type Set struct {
+	Files []*File
+}
+
+// Records returns every record of every file, in file and declaration order.
+func (s *Set) Records() []*Record {
+	var out []*Record
+	for _, f := range s.Files {
+		out = append(out, f.Records...)
+	}
+	return out
+}
+
+// File is one parsed schema file.
+type File struct {
+	Path    string
+	Version int
+	Records []*Record
+	Pos     Pos // position of the version key
+}
+
+// Record is a record type: one struct, one table, one index, one key prefix.
+type Record struct {
+	Name   string // as written, e.g. "Product" or "order_line"
+	Doc    string // optional description, becomes the struct's doc comment
+	ID     ID
+	Fields []*Field // in declaration order, without the id
+
+	Table  string // PostgreSQL table; set by Validate to its default when empty
+	Index  string // Elasticsearch index; set by Validate to its default when empty
+	Prefix string // S3 key prefix; set by Validate to its default when empty
+
+	Pos Pos // position of the record's name
+}
+
+// ID is a record's id field.
+type ID struct {
+	Name      string // default "id"
+	Type      Type   // TypeString or TypeUUID
+	Generated bool   // Create assigns a UUIDv7 when the id is empty
+	Pos       Pos
+}
+
+// Field is a record field.
+type Field struct {
+	Name     string   // snake_case; also the JSON key and the column name
+	Doc      string   // optional description
+	Type     Type     // the value type; for lists, the element type
+	List     bool     // declared as list<Type>
+	Required bool     // a value must be present (lists, bytes and json: non-empty)
+	Default  any      // default for a missing optional value: string, int64, float64 or bool; nil if none
+	Values   []string // enum values (for enum and list<enum>)
+	Unique   bool     // unique across records
+	Indexed  bool     // secondary index where the backend has them
+	Pos      Pos      // position of the field's name
+	TypePos  Pos      // position of the type value
+}
+
+// Type is a field value type.
+type Type string
+
+// Field types.
+const (
+	TypeString Type = "string"
+	TypeText   Type = "text"
+	TypeUUID   Type = "uuid"
+	TypeInt    Type = "int"
+	TypeFloat  Type = "float"
+	TypeBool   Type = "bool"
+	TypeTime   Type = "time"
+	TypeBytes  Type = "bytes"
+	TypeJSON   Type = "json"
+	TypeEnum   Type = "enum"
+)
+
+// Types lists every scalar type name, in the order error messages show them.
+var Types = []Type{TypeString, TypeText, TypeUUID, TypeInt, TypeFloat, TypeBool, TypeTime, TypeBytes, TypeJSON, TypeEnum}
+
+// ListElemTypes are the element types a list<...> may have.
+var ListElemTypes = []Type{TypeString, TypeText, TypeUUID, TypeInt, TypeFloat, TypeBool, TypeTime, TypeEnum}
