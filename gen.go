@@ -1,0 +1,16 @@
+// Package repokit turns record schemas (YAML) into typed Go packages: record structs, typed
+// filter and sort builders, and repositories with the same behaviour on every backend. The
+// generator is in generator/ (command generator/cmd/repokit), the runtime the generated code
+// uses in runtime/; see docs/generator.md.
+//
+// This file holds the go:generate lines that regenerate every generated package of the
+// repository. Run `go generate ./...` from the repository root; running it twice changes
+// nothing, and CI fails when it changes a committed file.
+package repokit
+
+// The conformance suite's records. No backend files: drivertest must not import a backend,
+// because every backend's tests import drivertest.
+//go:generate go run ./generator/cmd/repokit generate -out runtime/backends/drivertest/things -package things -backends= runtime/backends/drivertest/testdata/things.yaml
+
+// The examples' lines go below, one per example package, e.g.
+// go:generate go run ./generator/cmd/repokit generate -out examples/NAME -package NAME examples/NAME/schema

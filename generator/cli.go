@@ -1,0 +1,110 @@
+package generator
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// ModulePath is the module repokit is built from.
+const ModulePath = "github.com/repokit/repokit"
+
+const usage = `usage:
+  repokit generate -out DIR -package NAME [-backends LIST] SCHEMA_PATH...
+  repokit version
+
+repokit generate reads the schema files (YAML; paths relative to the current directory),
+validates them and writes a Go package to DIR: one file per record (struct, field handles,
+query constructor, repository alias, descriptor), repokit.go (package documentation) and
+one file per backend that has generated code. All files are written or none; generated
+files that are no longer produced are removed; other files in DIR are never touched.
+
+From a go:generate line:
+  //go:generate go run github.com/repokit/repokit/generator/cmd/repokit generate -out . -package $GOPACKAGE schema.yaml
+
+Exit status: 0 on success, 1 when the schema or the output is bad (errors name
+file:line:col), 2 on a usage error.
+`
+
+// Main runs the repokit command with args (without the program name) and returns its
+// exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "generate":
+		return mainGenerate(args[1:], stdout, stderr)
+	case "version":
+		if len(args) > 1 {
+			fmt.Fprintln(stderr, "repokit version takes no arguments")
+			return 2
+		}
+		fmt.Fprintln(stdout, "repokit", Version())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "repokit: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func mainGenerate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("repokit generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "output `DIR`ectory (created if missing)")
+	pkg := fs.String("package", "", "Go package `NAME` of the output")
+	backends := fs.String("backends", string(BackendMemory),
+		"comma-separated backends: "+knownBackendList()+".\nOnly memory produces code yet; postgres, elasticsearch and s3 are accepted and\nproduce nothing until their backends land.")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage, "\nflags of generate:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	bs, err := ParseBackends(*backends)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg := Config{Paths: fs.Args(), OutDir: *out, Package: *pkg, Backends: bs}
+	if err := cfg.check(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if err := Generate(cfg); err != nil {
+		fmt.Fprintln(stderr, strings.TrimRight(err.Error(), "\n"))
+		return 1
+	}
+	return 0
+}
+
+// Version returns the version of the repokit module this binary was built from, or
+// "(devel)" when built inside the repokit repository.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	if bi.Main.Path == ModulePath {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == ModulePath {
+			if d.Replace != nil {
+				return d.Version + " (replaced by " + d.Replace.Path + ")"
+			}
+			return d.Version
+		}
+	}
+	return "(devel)"
+}

@@ -1,0 +1,103 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/repokit/repokit/schema"
+)
+
+// CollisionError reports two schema names that map to the same Go identifier (or file) in
+// the generated package, with both schema positions.
+type CollisionError struct {
+	Ident    string     // the Go identifier or file name
+	What     string     // what the later name declares, e.g. "record ProductStatus"
+	Pos      schema.Pos // where the later name is declared
+	Other    string     // what the earlier name declares, e.g. "enum type of Product.status"
+	OtherPos schema.Pos // where the earlier name is declared; zero for names repokit reserves
+}
+
+func (e *CollisionError) Error() string {
+	if e.OtherPos == (schema.Pos{}) {
+		return fmt.Sprintf("%s: Go identifier %s of %s collides with %s", e.Pos, e.Ident, e.What, e.Other)
+	}
+	return fmt.Sprintf("%s: Go identifier %s of %s collides with %s at %s", e.Pos, e.Ident, e.What, e.Other, e.OtherPos)
+}
+
+// Unwrap returns ErrCollision.
+func (e *CollisionError) Unwrap() error { return ErrCollision }
+
+type decl struct {
+	what string
+	pos  schema.Pos
+}
+
+// scope is one Go namespace: the package block, or the fields of one struct.
+type scope struct {
+	names map[string]decl
+	errs  *[]error
+}
+
+func newScope(errs *[]error) *scope { return &scope{names: map[string]decl{}, errs: errs} }
+
+func (s *scope) declare(ident, what string, pos schema.Pos) {
+	if prev, ok := s.names[ident]; ok {
+		*s.errs = append(*s.errs, &CollisionError{Ident: ident, What: what, Pos: pos, Other: prev.what, OtherPos: prev.pos})
+		return
+	}
+	s.names[ident] = decl{what, pos}
+}
+
+// checkCollisions reports every pair of schema names whose Go identifiers coincide: in the
+// package block (types, constants, variables, functions of every record), in each record
+// struct (field names, and the reserved RecordVersion) and among the generated file names.
+func (m *Model) checkCollisions() error {
+	var errs []error
+	pkg := newScope(&errs)
+	files := newScope(&errs)
+	for _, r := range m.Records {
+		rn := r.Name()
+		pos := r.s.Pos
+		what := "record " + rn
+		pkg.declare(r.GoName(), what, pos)
+		pkg.declare(r.FieldsVar(), "the field handles of "+what, pos)
+		pkg.declare(r.QueryFunc(), "the query function of "+what, pos)
+		pkg.declare(r.RepositoryType(), "the repository type of "+what, pos)
+		pkg.declare(r.SchemaVar(), "the descriptor of "+what, pos)
+		pkg.declare(r.CloneFunc(), "the clone function of "+what, pos)
+		pkg.declare(r.PrepareFunc(), "the prepare function of "+what, pos)
+		pkg.declare(r.ProjectFunc(), "the project function of "+what, pos)
+		if m.has(BackendMemory) {
+			pkg.declare(r.MemoryConstructor(), "the memory constructor of "+what, pos)
+		}
+		files.declare(r.FileName(), "the file of "+what, pos)
+
+		st := newScope(&errs)
+		st.declare("RecordVersion", "the version field of every record", schema.Pos{})
+		for _, f := range r.All() {
+			fw := fmt.Sprintf("field %s.%s", rn, f.Name())
+			if f.IsID() {
+				fw = fmt.Sprintf("id %s.%s", rn, f.Name())
+			}
+			st.declare(f.GoName(), fw, f.Pos())
+			if f.EnumType() == "" {
+				continue
+			}
+			pkg.declare(f.EnumType(), "the enum type of "+fw, f.Pos())
+			pkg.declare(f.ValuesVar(), "the enum values of "+fw, f.Pos())
+			for i, c := range f.EnumConsts() {
+				pkg.declare(c, fmt.Sprintf("enum value %q of %s", f.Values()[i], fw), f.ValuePos(i))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Model) has(b Backend) bool {
+	for _, x := range m.Backends {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
