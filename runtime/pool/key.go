@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"reflect"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -132,6 +134,15 @@ type Prepared struct {
 	scope    string
 	backend  string
 	redacted string
+
+	// hint caches the entry this config last resolved to, so the warm path skips the map.
+	hint atomic.Pointer[entryHint]
+}
+
+type entryHint struct {
+	m   *Manager
+	typ reflect.Type
+	e   entryI
 }
 
 // PrepareOption adjusts Prepare.
@@ -149,11 +160,11 @@ type cloner interface{ cloneConfig() Config }
 // returns a copy with the options applied on top.
 func Prepare(cfg Config, opts ...PrepareOption) *Prepared {
 	if p, ok := cfg.(*Prepared); ok {
-		q := *p
+		q := &Prepared{cfg: p.cfg, key: p.key, scope: p.scope, backend: p.backend, redacted: p.redacted}
 		for _, o := range opts {
-			o(&q)
+			o(q)
 		}
-		return &q
+		return q
 	}
 	if c, ok := cfg.(cloner); ok {
 		cfg = c.cloneConfig()

@@ -263,9 +263,21 @@ func Get[P any](ctx context.Context, m *Manager, cfg Config, hooks Hooks[P]) (Le
 	}
 	p, ok := cfg.(*Prepared)
 	if !ok {
+		// Slower path: hash the config, look it up, and prepare it fully only on a miss.
+		if es := m.entries.Load(); es != nil {
+			if ei := (*es)[mapKey{cfg.Key(), "", reflect.TypeFor[P]()}]; ei != nil {
+				if inst := ei.(*entry[P]).cur.Load(); inst != nil && inst.tryAcquire(blockFast) {
+					return inst.lease(), nil
+				}
+			}
+		}
 		p = Prepare(cfg)
-	}
-	if es := m.entries.Load(); es != nil {
+	} else if h := p.hint.Load(); h != nil && h.m == m && h.typ == reflect.TypeFor[P]() {
+		// A dead entry never gets a pool again, so a stale hint only sends us to the slow path.
+		if inst := h.e.(*entry[P]).cur.Load(); inst != nil && inst.tryAcquire(blockFast) {
+			return inst.lease(), nil
+		}
+	} else if es := m.entries.Load(); es != nil {
 		if ei := (*es)[mapKey{p.key, p.scope, reflect.TypeFor[P]()}]; ei != nil {
 			if inst := ei.(*entry[P]).cur.Load(); inst != nil && inst.tryAcquire(blockFast) {
 				return inst.lease(), nil
@@ -285,6 +297,9 @@ func getSlow[P any](ctx context.Context, m *Manager, p *Prepared, hooks Hooks[P]
 		e, err := entryFor[P](m, mk, p, typ)
 		if err != nil {
 			return Lease[P]{}, err
+		}
+		if h := p.hint.Load(); h == nil || h.e != entryI(e) {
+			p.hint.Store(&entryHint{m: m, typ: typ, e: e})
 		}
 		l, retry, err := e.acquire(ctx, hooks)
 		if !retry {
