@@ -37,6 +37,8 @@ type File struct {
 	Version int
 	Records []*Record
 	Pos     Pos // position of the version key
+
+	RecordsPos Pos // position of the records value; zero when the key is missing
 }
 
 // Record is a record type: one struct, one table, one index, one key prefix.
@@ -50,30 +52,64 @@ type Record struct {
 	Index  string // Elasticsearch index; set by Validate to its default when empty
 	Prefix string // S3 key prefix; set by Validate to its default when empty
 
-	Pos Pos // position of the record's name
+	Pos Pos // position of the record's name (of the record's mapping when it has no name)
+
+	// Positions of the per-backend names as written; zero when the name is the default.
+	TablePos, IndexPos, PrefixPos Pos
 }
+
+// GoName returns the record's Go type name, GoName(r.Name).
+func (r *Record) GoName() string { return GoName(r.Name) }
 
 // ID is a record's id field.
 type ID struct {
 	Name      string // default "id"
 	Type      Type   // TypeString or TypeUUID
 	Generated bool   // Create assigns a UUIDv7 when the id is empty
-	Pos       Pos
+	Pos       Pos    // position of the id's name; of the id mapping, or of the record's name, when not written
+
+	// TypePos is the position of the id's type; zero when not written.
+	TypePos Pos
+	// GeneratedPos is the position of the id's generated value; zero when not written, and
+	// then Validate sets Generated to its default (true for uuid, false for string).
+	GeneratedPos Pos
 }
+
+// GoName returns the id's Go field name, GoName(id.Name).
+func (id *ID) GoName() string { return GoName(id.Name) }
 
 // Field is a record field.
 type Field struct {
-	Name     string   // snake_case; also the JSON key and the column name
-	Doc      string   // optional description
-	Type     Type     // the value type; for lists, the element type
-	List     bool     // declared as list<Type>
-	Required bool     // a value must be present (lists, bytes and json: non-empty)
-	Default  any      // default for a missing optional value: string, int64, float64 or bool; nil if none
-	Values   []string // enum values (for enum and list<enum>)
-	Unique   bool     // unique across records
-	Indexed  bool     // secondary index where the backend has them
-	Pos      Pos      // position of the field's name
-	TypePos  Pos      // position of the type value
+	Name     string // snake_case; also the JSON key and the column name
+	Doc      string // optional description
+	Type     Type   // the value type; for lists, the element type
+	List     bool   // declared as list<Type>
+	Required bool   // a value must be present (lists, bytes and json: non-empty)
+	// Default is the default for a missing optional value: string, int64, float64 or bool; nil
+	// if none. After Validate it is a string for string, text, uuid, enum and time (RFC 3339)
+	// fields, int64 for int, float64 for float and bool for bool.
+	Default any
+	Values  []string // enum values (for enum and list<enum>)
+	Unique  bool     // unique across records
+	Indexed bool     // secondary index where the backend has them
+	Pos     Pos      // position of the field's name
+	TypePos Pos      // position of the type value
+
+	// Positions of optional keys' values as written; zero when the key is not written.
+	DefaultPos, ValuesPos, UniquePos, IndexedPos Pos
+	// ValuePos holds the position of each enum value, parallel to Values.
+	ValuePos []Pos
+}
+
+// GoName returns the field's Go field name, GoName(f.Name).
+func (f *Field) GoName() string { return GoName(f.Name) }
+
+// TypeString returns the type as written in a schema: "int", or "list<int>" for a list.
+func (f *Field) TypeString() string {
+	if f.List {
+		return "list<" + string(f.Type) + ">"
+	}
+	return string(f.Type)
 }
 
 // Type is a field value type.

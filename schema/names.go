@@ -1,0 +1,158 @@
+package schema
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// initialisms are the words GoName writes in upper case.
+var initialisms = map[string]bool{
+	"id": true, "url": true, "uuid": true, "api": true, "http": true,
+	"json": true, "sku": true, "ip": true, "html": true, "sql": true,
+}
+
+// GoName returns the exported Go name of a schema name: the name is split into words at every
+// character that is not a letter or digit, each word gets an upper-case first letter, and the
+// initialisms ID, URL, UUID, API, HTTP, JSON, SKU, IP, HTML and SQL are written in upper case
+// (when a whole word, in any case). The rest of each word is kept as written, so
+// GoName("order_line") == GoName("OrderLine") == "OrderLine" and GoName("product_id") == "ProductID".
+// For a name without letters or digits it returns "".
+func GoName(name string) string {
+	words := strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	var b strings.Builder
+	for _, w := range words {
+		if initialisms[strings.ToLower(w)] {
+			b.WriteString(strings.ToUpper(w))
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(w)
+		b.WriteRune(unicode.ToUpper(r))
+		b.WriteString(w[n:])
+	}
+	return b.String()
+}
+
+// SnakeName returns the lower-case snake_case form of a name: an underscore goes before an
+// upper-case letter that follows a lower-case letter or digit, or that starts a new word after
+// a run of upper-case letters, and every letter is lower-cased. SnakeName("OrderLine") ==
+// "order_line", SnakeName("HTTPServer") == "http_server", SnakeName("order_line") == "order_line".
+// It is the default table, index and key prefix of a record.
+func SnakeName(name string) string {
+	rs := []rune(name)
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// maxIdentLen is PostgreSQL's identifier limit in bytes (NAMEDATALEN-1).
+const maxIdentLen = 63
+
+// maxIndexLen is Elasticsearch's index name limit in bytes.
+const maxIndexLen = 255
+
+// validRecordName reports whether s matches ^[A-Za-z][A-Za-z0-9_]*$.
+func validRecordName(s string) bool {
+	if s == "" || !isASCIILetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !isASCIILetter(c) && !isDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// validFieldName reports whether s matches ^[a-z][a-z0-9_]*$.
+func validFieldName(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && !isDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// validTableName reports whether s matches ^[A-Za-z_][A-Za-z0-9_]*$.
+func validTableName(s string) bool {
+	if s == "" || (!isASCIILetter(s[0]) && s[0] != '_') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !isASCIILetter(c) && !isDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// indexNameProblem returns why s is not a valid Elasticsearch index name, or "".
+func indexNameProblem(s string) string {
+	switch {
+	case s == "":
+		return "is empty"
+	case s == "." || s == "..":
+		return "cannot be . or .."
+	case len(s) > maxIndexLen:
+		return "is longer than 255 bytes"
+	case strings.ContainsAny(s[:1], "_-+"):
+		return "cannot start with _, - or +"
+	case s != strings.ToLower(s):
+		return "must be lower case"
+	}
+	for _, r := range s {
+		if strings.ContainsRune(`\/*?"<>|,#: `, r) {
+			return "cannot contain spaces or any of \\ / * ? \" < > | , # :"
+		}
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return "cannot contain control characters or invalid UTF-8"
+		}
+	}
+	return ""
+}
+
+// prefixProblem returns why s is not a valid S3 key prefix, or "".
+func prefixProblem(s string) string {
+	switch {
+	case s == "":
+		return "is empty"
+	case len(s) > 512:
+		return "is longer than 512 bytes"
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return "must be printable ASCII without spaces"
+		}
+	}
+	switch {
+	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/"):
+		return "cannot start or end with /"
+	case strings.Contains(s, "//"):
+		return "cannot contain //"
+	}
+	for seg := range strings.SplitSeq(s, "/") {
+		if seg == "." || seg == ".." {
+			return "cannot have a . or .. segment"
+		}
+	}
+	return ""
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
