@@ -247,6 +247,14 @@ func (d *decoder) unknown(f field, known []string, hints map[string]string) {
 			best, bestD = k, dist
 		}
 	}
+	if best == "" {
+		bestP := 0
+		for _, k := range known {
+			if p := commonPrefix(f.key, k); p >= 4 && 2*p >= len(f.key) && p > bestP {
+				best, bestP = k, p
+			}
+		}
+	}
 	if best != "" {
 		d.fail(f, "unknown key (did you mean %s?)", best)
 		return
@@ -286,7 +294,11 @@ func newSeen(section field) *seen { return &seen{section: section, at: map[strin
 // set records canonical setting name; it reports false (with an error) for a second setting.
 func (s *seen) set(d *decoder, name string, f field) bool {
 	if prev, ok := s.at[name]; ok {
-		d.fail(f, "%s is already set by %s (line %d)", name, prev.path, prev.line)
+		if prev.line > 0 {
+			d.fail(f, "%s is already set by %s (line %d)", name, prev.path, prev.line)
+		} else {
+			d.fail(f, "%s is already set by %s", name, prev.path)
+		}
 		return false
 	}
 	s.at[name] = f
@@ -333,6 +345,9 @@ func (d *decoder) fromYAML(n *yaml.Node, path string) *node {
 	out := &node{line: n.Line}
 	here := field{path: path, line: n.Line}
 	switch n.Kind {
+	case 0: // empty input
+		out.kind = kNull
+		return out
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			out.kind = kNull
@@ -520,4 +535,12 @@ func (r envReader) duration(name string, dst *time.Duration) {
 	if v, ok := r.d.duration(f); ok {
 		*dst = v
 	}
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }

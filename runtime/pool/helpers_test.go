@@ -41,12 +41,12 @@ type recorder struct {
 	validates atomic.Int64
 	pools     []*fakePool
 
-	createErr   func(attempt int64) error           // nil: succeed
-	createGate  chan struct{}                       // when set, Create waits for it (or ctx)
-	started     chan struct{}                       // when set, receives once per Create call
-	validateErr func(p *fakePool) error             // nil: valid
-	closeErr    func(p *fakePool) error             // nil: fine
-	onCreate    func(ctx context.Context, n int64)  // optional extra behaviour
+	createErr   func(attempt int64) error          // nil: succeed
+	createGate  chan struct{}                      // when set, Create waits for it (or ctx)
+	started     chan struct{}                      // when set, receives once per Create call
+	validateErr func(p *fakePool) error            // nil: valid
+	closeErr    func(p *fakePool) error            // nil: fine
+	onCreate    func(ctx context.Context, n int64) // optional extra behaviour
 	onValidate  func(ctx context.Context, p *fakePool) error
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"log/slog"
 	"reflect"
 	"strconv"
 	"sync/atomic"
@@ -184,6 +185,12 @@ func (p *Prepared) Redacted() string { return p.redacted }
 
 // String is Redacted, so printing a Prepared never shows a secret.
 func (p *Prepared) String() string { return p.redacted }
+
+// GoString is Redacted, so %#v does not print secrets either.
+func (p *Prepared) GoString() string { return "Prepared(" + p.redacted + ")" }
+
+// LogValue makes slog print the redacted form.
+func (p *Prepared) LogValue() slog.Value { return slog.StringValue(p.redacted) }
 
 // Key returns the precomputed identity of the underlying config (without the scope).
 func (p *Prepared) Key() Key { return p.key }
