@@ -12,6 +12,8 @@ import (
 // ModulePath is the module repokit is built from.
 const ModulePath = "github.com/repokit/repokit"
 
+const shortUsage = "usage: repokit generate -out DIR -package NAME [-backends LIST] SCHEMA_PATH... (repokit generate -help for more)"
+
 const usage = `usage:
   repokit generate -out DIR -package NAME [-backends LIST] SCHEMA_PATH...
   repokit version
@@ -61,24 +63,25 @@ func mainGenerate(args []string, stdout, stderr io.Writer) int {
 	pkg := fs.String("package", "", "Go package `NAME` of the output")
 	backends := fs.String("backends", string(BackendMemory),
 		"comma-separated backends: "+knownBackendList()+".\nOnly memory produces code yet; postgres, elasticsearch and s3 are accepted and\nproduce nothing until their backends land.")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage, "\nflags of generate:\n")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {} // the flag package prints the error; Main adds a short usage line
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage, "\nflags of generate:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return 0
 		}
+		fmt.Fprintln(stderr, shortUsage)
 		return 2
 	}
 	bs, err := ParseBackends(*backends)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "%v\n%s\n", err, shortUsage)
 		return 2
 	}
 	cfg := Config{Paths: fs.Args(), OutDir: *out, Package: *pkg, Backends: bs}
 	if err := cfg.check(); err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "%v\n%s\n", err, shortUsage)
 		return 2
 	}
 	if err := Generate(cfg); err != nil {

@@ -102,7 +102,7 @@ func (c *Config) check() error {
 		return fmt.Errorf("%w: no output directory", ErrConfig)
 	}
 	if !token.IsIdentifier(c.Package) || c.Package == "_" {
-		return fmt.Errorf("%w: package name %q is not a Go identifier", ErrConfig, c.Package)
+		return fmt.Errorf("%w: package name %q is not a Go identifier or is a keyword", ErrConfig, c.Package)
 	}
 	for _, b := range c.Backends {
 		if !slices.Contains(KnownBackends, b) {

@@ -387,7 +387,7 @@ func defaultValue(fd *Field) jen.Code {
 	case schema.TypeEnum:
 		return jen.Id(fd.EnumConst(d.(string)))
 	case schema.TypeInt:
-		return jen.Int64().Call(jen.Lit(d.(int64)))
+		return jen.Lit(d.(int64)) // renders as int64(n)
 	case schema.TypeFloat:
 		switch v := d.(type) {
 		case int64:

@@ -129,16 +129,8 @@ func checkDefault(r *schema.Record, f *schema.Field) error {
 }
 
 // enumValueGoName returns the Go name suffix of an enum value: characters other than
-// letters and digits separate words.
-func enumValueGoName(v string) string {
-	clean := strings.Map(func(r rune) rune {
-		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			return r
-		}
-		return '_'
-	}, v)
-	return schema.GoName(clean)
-}
+// letters and digits separate words, as in schema.GoName.
+func enumValueGoName(v string) string { return schema.GoName(v) }
 
 // singular returns the singular of an English plural Go name, for the element type of a
 // list<enum> field (Tags → Tag, Categories → Category); other names are kept.
