@@ -10,6 +10,7 @@ import (
 // CollisionError reports two schema names that map to the same Go identifier (or file) in
 // the generated package, with both schema positions.
 type CollisionError struct {
+	Noun     string     // "Go identifier" or "file name"
 	Ident    string     // the Go identifier or file name
 	What     string     // what the later name declares, e.g. "record ProductStatus"
 	Pos      schema.Pos // where the later name is declared
@@ -19,9 +20,9 @@ type CollisionError struct {
 
 func (e *CollisionError) Error() string {
 	if e.OtherPos == (schema.Pos{}) {
-		return fmt.Sprintf("%s: Go identifier %s of %s collides with %s", e.Pos, e.Ident, e.What, e.Other)
+		return fmt.Sprintf("%s: %s %s of %s collides with %s", e.Pos, e.Noun, e.Ident, e.What, e.Other)
 	}
-	return fmt.Sprintf("%s: Go identifier %s of %s collides with %s at %s", e.Pos, e.Ident, e.What, e.Other, e.OtherPos)
+	return fmt.Sprintf("%s: %s %s of %s collides with %s at %s", e.Pos, e.Noun, e.Ident, e.What, e.Other, e.OtherPos)
 }
 
 // Unwrap returns ErrCollision.
@@ -34,15 +35,18 @@ type decl struct {
 
 // scope is one Go namespace: the package block, or the fields of one struct.
 type scope struct {
+	noun  string
 	names map[string]decl
 	errs  *[]error
 }
 
-func newScope(errs *[]error) *scope { return &scope{names: map[string]decl{}, errs: errs} }
+func newScope(noun string, errs *[]error) *scope {
+	return &scope{noun: noun, names: map[string]decl{}, errs: errs}
+}
 
 func (s *scope) declare(ident, what string, pos schema.Pos) {
 	if prev, ok := s.names[ident]; ok {
-		*s.errs = append(*s.errs, &CollisionError{Ident: ident, What: what, Pos: pos, Other: prev.what, OtherPos: prev.pos})
+		*s.errs = append(*s.errs, &CollisionError{Noun: s.noun, Ident: ident, What: what, Pos: pos, Other: prev.what, OtherPos: prev.pos})
 		return
 	}
 	s.names[ident] = decl{what, pos}
@@ -53,8 +57,8 @@ func (s *scope) declare(ident, what string, pos schema.Pos) {
 // struct (field names, and the reserved RecordVersion) and among the generated file names.
 func (m *Model) checkCollisions() error {
 	var errs []error
-	pkg := newScope(&errs)
-	files := newScope(&errs)
+	pkg := newScope("Go identifier", &errs)
+	files := newScope("file name", &errs)
 	for _, r := range m.Records {
 		rn := r.Name()
 		pos := r.s.Pos
@@ -70,9 +74,9 @@ func (m *Model) checkCollisions() error {
 		if m.has(BackendMemory) {
 			pkg.declare(r.MemoryConstructor(), "the memory constructor of "+what, pos)
 		}
-		files.declare(r.FileName(), "the file of "+what, pos)
+		files.declare(r.FileName(), what, pos)
 
-		st := newScope(&errs)
+		st := newScope("Go identifier", &errs)
 		st.declare("RecordVersion", "the version field of every record", schema.Pos{})
 		for _, f := range r.All() {
 			fw := fmt.Sprintf("field %s.%s", rn, f.Name())

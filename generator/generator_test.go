@@ -267,3 +267,14 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestCollisionErrorsAreTyped(t *testing.T) {
+	_, err := Render(Config{Paths: []string{"testdata/err_collision/collide.yaml"}, OutDir: "unused", Package: "x"})
+	if !errors.Is(err, ErrCollision) {
+		t.Fatalf("got %v, want an ErrCollision error", err)
+	}
+	var ce *CollisionError
+	if !errors.As(err, &ce) || ce.Ident != "ProductStatus" || ce.OtherPos.Line != 5 || ce.Pos.Line != 6 {
+		t.Errorf("first collision: %+v", ce)
+	}
+}
