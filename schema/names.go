@@ -33,6 +33,21 @@ func GoName(name string) string {
 	return b.String()
 }
 
+// EnumGoName returns the Go name suffix of an enum value's constant (the generator writes
+// <Record><Field><EnumGoName(value)>): GoName of the value with every character other than an
+// ASCII letter or digit taken as a word separator, so EnumGoName("in-progress") ==
+// "InProgress". It returns "" for a value without ASCII letters or digits; Validate rejects
+// such values and values whose EnumGoName collide.
+func EnumGoName(value string) string {
+	clean := strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && (isASCIILetter(byte(r)) || isDigit(byte(r))) {
+			return r
+		}
+		return '_'
+	}, value)
+	return GoName(clean)
+}
+
 // SnakeName returns the lower-case snake_case form of a name: an underscore goes before an
 // upper-case letter that follows a lower-case letter or digit, or that starts a new word after
 // a run of upper-case letters, and every letter is lower-cased. SnakeName("OrderLine") ==

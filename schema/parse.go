@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -217,7 +218,7 @@ func (p *parser) file(data []byte) *File {
 			}
 			var n int64
 			if err := v.Decode(&n); err != nil || n < -1<<31 || n > 1<<31-1 {
-				p.errorf(p.pos(v), ErrVersion, where{}, "unsupported version %s (supported versions: %d)", clip(v.Value), CurrentVersion)
+				p.errorf(p.pos(v), ErrVersion, where{}, "unsupported version %s (supported versions: %d)", plain(v.Value), CurrentVersion)
 				return
 			}
 			f.Version = int(n) // Validate checks it; f.Pos tells 0 from a missing version
@@ -289,7 +290,7 @@ func (p *parser) aliases(n *yaml.Node) bool {
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.AliasNode {
-			p.errorf(p.pos(n), ErrSyntax, where{}, "YAML aliases (*%s) are not supported; write the value out", clip(n.Value))
+			p.errorf(p.pos(n), ErrSyntax, where{}, "YAML aliases (*%s) are not supported; write the value out", plain(n.Value))
 			found = true
 			return
 		}
@@ -361,7 +362,7 @@ func nameOf(n *yaml.Node) string {
 // label is the name used in messages for a record or field: its name, or #N.
 func label(name string, i int) string {
 	if name != "" {
-		return clip(name)
+		return plain(name)
 	}
 	return "#" + strconv.Itoa(i+1)
 }
@@ -429,7 +430,7 @@ func (p *parser) id(r *Record, v *yaml.Node, rw where) {
 	r.ID.Pos = p.pos(v)
 	w := where{record: rw.record, field: "id"}
 	if name := nameOf(v); name != "" {
-		w.field = clip(name)
+		w.field = plain(name)
 	}
 	p.mapping(v, idKeys, w, func(key string, _, val *yaml.Node) {
 		switch key {
@@ -604,17 +605,17 @@ func describe(n *yaml.Node) string {
 		case "!!str":
 			return "string " + strconv.Quote(clip(n.Value))
 		case "!!int":
-			return "integer " + clip(n.Value)
+			return "integer " + plain(n.Value)
 		case "!!float":
-			return "number " + clip(n.Value)
+			return "number " + plain(n.Value)
 		case "!!bool":
-			return "boolean " + clip(n.Value)
+			return "boolean " + plain(n.Value)
 		case "!!timestamp":
-			return "timestamp " + clip(n.Value)
+			return "timestamp " + plain(n.Value)
 		case "!!binary":
 			return "binary data"
 		}
-		return "a value tagged " + clip(n.Tag)
+		return "a value tagged " + plain(n.Tag)
 	}
 	return "a document"
 }
@@ -630,6 +631,17 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// plain returns s clipped, or quoted when it has spaces, control or other invisible
+// characters, so that every error message stays on one line.
+func plain(s string) string {
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) {
+			return strconv.Quote(clip(s))
+		}
+	}
+	return clip(s)
 }
 
 // orList renders "a, b or c".

@@ -280,29 +280,34 @@ func TestValidateBuilt(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	for _, tc := range []struct{ in, goName, snake string }{
-		{"order_line", "OrderLine", "order_line"},
-		{"OrderLine", "OrderLine", "order_line"},
-		{"orderLine", "OrderLine", "order_line"},
-		{"id", "ID", "id"},
-		{"product_id", "ProductID", "product_id"},
-		{"api_url", "APIURL", "api_url"},
-		{"uuid", "UUID", "uuid"},
-		{"http_json_sku", "HTTPJSONSKU", "http_json_sku"},
-		{"ip_html_sql", "IPHTMLSQL", "ip_html_sql"},
-		{"HTTPServer", "HTTPServer", "http_server"},
-		{"ProductV2", "ProductV2", "product_v2"},
-		{"line2_item", "Line2Item", "line2_item"},
-		{"a__b", "AB", "a__b"},
-		{"record_version", "RecordVersion", "record_version"},
-		{"ids", "Ids", "ids"},
-		{"type", "Type", "type"},
-		{"in-progress", "InProgress", "in-progress"},
-		{"++", "", "++"},
-		{"été", "Été", "été"},
+	for _, tc := range []struct{ in, goName, snake, enum string }{
+		{"order_line", "OrderLine", "order_line", "OrderLine"},
+		{"OrderLine", "OrderLine", "order_line", "OrderLine"},
+		{"orderLine", "OrderLine", "order_line", "OrderLine"},
+		{"id", "ID", "id", "ID"},
+		{"product_id", "ProductID", "product_id", "ProductID"},
+		{"api_url", "APIURL", "api_url", "APIURL"},
+		{"uuid", "UUID", "uuid", "UUID"},
+		{"http_json_sku", "HTTPJSONSKU", "http_json_sku", "HTTPJSONSKU"},
+		{"ip_html_sql", "IPHTMLSQL", "ip_html_sql", "IPHTMLSQL"},
+		{"HTTPServer", "HTTPServer", "http_server", "HTTPServer"},
+		{"ProductV2", "ProductV2", "product_v2", "ProductV2"},
+		{"line2_item", "Line2Item", "line2_item", "Line2Item"},
+		{"a__b", "AB", "a__b", "AB"},
+		{"record_version", "RecordVersion", "record_version", "RecordVersion"},
+		{"ids", "Ids", "ids", "Ids"},
+		{"type", "Type", "type", "Type"},
+		{"in-progress", "InProgress", "in-progress", "InProgress"},
+		{"++", "", "++", ""},
+		{"2xl", "2xl", "2xl", "2xl"},
+		{"C++", "C", "c++", "C"},
+		{"été", "Été", "été", "T"},
 	} {
 		if got := GoName(tc.in); got != tc.goName {
 			t.Errorf("GoName(%q) = %q, want %q", tc.in, got, tc.goName)
+		}
+		if got := EnumGoName(tc.in); got != tc.enum {
+			t.Errorf("EnumGoName(%q) = %q, want %q", tc.in, got, tc.enum)
 		}
 		if got := SnakeName(tc.in); got != tc.snake {
 			t.Errorf("SnakeName(%q) = %q, want %q", tc.in, got, tc.snake)

@@ -108,14 +108,14 @@ func (v *validator) record(f *File, i int, r *Record) {
 	if id.Type == "" {
 		id.Type = TypeString
 	}
-	idw := where{record: w.record, field: clip(id.Name)}
+	idw := where{record: w.record, field: plain(id.Name)}
 	idpos := at(f, id.Pos, r.Pos)
 	idWritten := id.Pos != (Pos{}) && id.Pos != r.Pos
 	v.name(idpos, idw, id.Name, "id")
 	switch id.Type {
 	case TypeString, TypeUUID:
 	default:
-		v.errorf(at(f, id.TypePos, id.Pos, r.Pos), ErrInvalidValue, idw, "an id must be of type string or uuid, got %s", clip(string(id.Type)))
+		v.errorf(at(f, id.TypePos, id.Pos, r.Pos), ErrInvalidValue, idw, "an id must be of type string or uuid, got %s", plain(string(id.Type)))
 	}
 	if id.GeneratedPos == (Pos{}) {
 		id.Generated = id.Type == TypeUUID
@@ -288,9 +288,9 @@ func (v *validator) enumValues(f *File, w where, fd *Field) {
 			continue
 		}
 		values[val] = seen{val, pos}
-		g := GoName(val)
+		g := EnumGoName(val)
 		if g == "" {
-			v.errorf(pos, ErrInvalidValue, w, "enum value %q has no letter or digit to name its Go constant", clip(val))
+			v.errorf(pos, ErrInvalidValue, w, "enum value %q has no ASCII letter or digit to name its Go constant", clip(val))
 			continue
 		}
 		if first, dup := goNames[g]; dup {
@@ -336,7 +336,7 @@ func (v *validator) defaultValue(pos Pos, w where, fd *Field) {
 		if s, ok := d.(string); !ok {
 			wrong("one of the enum values")
 		} else if len(fd.Values) > 0 && !slices.Contains(fd.Values, s) {
-			v.errorf(pos, ErrInvalidValue, w, "default %q is not one of the enum values (%s)", clip(s), clip(strings.Join(fd.Values, ", ")))
+			v.errorf(pos, ErrInvalidValue, w, "default %q is not one of the enum values (%s)", clip(s), valueList(fd.Values))
 		}
 	case TypeTime:
 		if s, ok := d.(string); !ok {
@@ -368,6 +368,19 @@ func (v *validator) defaultValue(pos Pos, w where, fd *Field) {
 			wrong("true or false")
 		}
 	}
+}
+
+// valueList renders enum values for a message, each on one line, at most 10.
+func valueList(values []string) string {
+	shown := make([]string, 0, 11)
+	for i, v := range values {
+		if i == 10 {
+			shown = append(shown, "...")
+			break
+		}
+		shown = append(shown, plain(v))
+	}
+	return strings.Join(shown, ", ")
 }
 
 // stringProblem returns why s cannot be stored by every backend, or "".
