@@ -65,6 +65,7 @@ func emit(m *Model) ([]File, error) {
 // (so that no import is renamed).
 func newFile(m *Model) *jen.File {
 	f := jen.NewFile(m.Package)
+	f.NoFormat = true // the gofmt stage formats every file once
 	f.HeaderComment(Header)
 	f.ImportNames(map[string]string{
 		pkgQuery:  "query",

@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// gofmt is the fifth stage: it formats every Go file with go/format (jennifer formats
-// already; this pins the output to the gofmt of the Go toolchain that builds repokit and
-// catches a syntax error in an emitter before anything is written).
+// gofmt is the fifth stage: it formats every Go file with go/format, which also catches a
+// syntax error in an emitter before anything is written. (The emitters render with
+// jennifer's own formatting off, so each file is formatted once.)
 func gofmt(files []File) error {
 	for i := range files {
 		if !strings.HasSuffix(files[i].Name, ".go") {

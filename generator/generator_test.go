@@ -249,7 +249,7 @@ func TestNames(t *testing.T) {
 		{"enum", "in-progress", "InProgress"},
 		{"enum", "done!", "Done"},
 		{"enum", "2fa", "2fa"},
-		{"enum", "ünï", "Ünï"},
+		{"enum", "ünï", "N"},
 		{"enum", "--", ""},
 	}
 	for _, tt := range tests {

@@ -128,9 +128,9 @@ func checkDefault(r *schema.Record, f *schema.Field) error {
 	return bad(fmt.Sprintf("value of Go type %T does not fit a %s field", f.Default, f.Type))
 }
 
-// enumValueGoName returns the Go name suffix of an enum value: characters other than
-// letters and digits separate words, as in schema.GoName.
-func enumValueGoName(v string) string { return schema.GoName(v) }
+// enumValueGoName returns the Go name suffix of an enum value's constant; schema.Validate
+// rejects values for which it is empty or the same as another value's.
+func enumValueGoName(v string) string { return schema.EnumGoName(v) }
 
 // singular returns the singular of an English plural Go name, for the element type of a
 // list<enum> field (Tags → Tag, Categories → Category); other names are kept.
