@@ -59,5 +59,11 @@ func main() {
 	check(err == nil && ids.BookSchema.Fields[0].Name == "isbn", "book: %+v, %v", b, err)
 	found, err := books.Find(ctx, ids.BookQuery().Where(ids.BookFields.Isbn.StartsWith("978")))
 	check(err == nil && len(found) == 1, "find by isbn: %v", err)
+
+	bare := ids.NewBareMemoryRepository()
+	_, err = bare.Create(ctx, ids.Bare{ID: "b"})
+	check(err == nil, "bare: %v", err)
+	ok, err := bare.Exists(ctx, "b")
+	check(err == nil && ok, "bare exists: %v, %v", ok, err)
 	fmt.Println("ok")
 }

@@ -31,3 +31,8 @@ func NewUUIDGeneratedMemoryRepository() *repo.Collection[UUIDGenerated] {
 func NewBookMemoryRepository() *repo.Collection[Book] {
 	return repo.New(BookSchema, memory.New(BookSchema))
 }
+
+// NewBareMemoryRepository returns an in-memory BareRepository, safe for concurrent use.
+func NewBareMemoryRepository() *repo.Collection[Bare] {
+	return repo.New(BareSchema, memory.New(BareSchema))
+}

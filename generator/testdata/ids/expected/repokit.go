@@ -9,6 +9,7 @@
 //   - [UUIDProvided]
 //   - [UUIDGenerated]
 //   - [Book]: The id has its own name.
+//   - [Bare]: Only an id (a string, provided, by default).
 //
 // Generated backends: memory.
 //
