@@ -54,7 +54,8 @@ func ParseLike(pattern string) (Like, error) {
 			}
 			n := pattern[i+1]
 			if n != '%' && n != '_' && n != '\\' {
-				return Like{}, errorf(ErrBadPattern, "LIKE pattern %q: \\ may only escape %%, _ or \\ (found \\%c)", pattern, n)
+				r, _ := utf8.DecodeRuneInString(pattern[i+1:])
+				return Like{}, errorf(ErrBadPattern, "LIKE pattern %q: \\ may only escape %%, _ or \\ (found \\%c)", pattern, r)
 			}
 			lit.WriteByte(n)
 			i++
@@ -110,51 +111,65 @@ func (l Like) Parts() []LikePart { return l.parts }
 // Match reports whether the whole of s matches the pattern.
 func (l Like) Match(s string) bool { return likeMatch(l.parts, s) }
 
+// likeMatch matches s against parts with the classic wildcard algorithm: on a mismatch it
+// backtracks only to the most recent %, letting that % absorb one more character. This is
+// correct because a later % can absorb anything an earlier one could, and it runs in
+// O(len(s)·len(parts)) time whatever the pattern (a recursive matcher is exponential on
+// patterns such as %a%a%a%a%b).
 func likeMatch(parts []LikePart, s string) bool {
-	for len(parts) > 0 {
-		p := parts[0]
-		switch p.Kind {
-		case LikeLiteral:
-			if !strings.HasPrefix(s, p.Text) {
-				return false
-			}
-			s = s[len(p.Text):]
-			parts = parts[1:]
-		case LikeOne:
-			if s == "" {
-				return false
-			}
-			_, n := utf8.DecodeRuneInString(s)
-			s = s[n:]
-			parts = parts[1:]
-		case LikeAny:
-			parts = parts[1:]
-			if len(parts) == 0 {
-				return true
-			}
-			// Fast path: a literal followed by nothing else must be a suffix.
-			if len(parts) == 1 && parts[0].Kind == LikeLiteral {
-				return strings.HasSuffix(s, parts[0].Text)
-			}
-			for {
-				if likeMatch(parts, s) {
-					return true
+	pi, si := 0, 0
+	star, starSi := -1, 0 // index of the last % seen and where its match currently ends
+	for {
+		if pi < len(parts) {
+			p := parts[pi]
+			switch p.Kind {
+			case LikeAny:
+				if pi == len(parts)-1 {
+					return true // a trailing % matches the rest
 				}
-				if s == "" {
-					return false
-				}
-				if parts[0].Kind == LikeLiteral {
-					i := strings.Index(s[1:], parts[0].Text)
+				star, starSi = pi, si
+				pi++
+				// Fast path: % followed by a literal skips to the literal's next occurrence.
+				if n := parts[pi]; n.Kind == LikeLiteral {
+					i := strings.Index(s[si:], n.Text)
 					if i < 0 {
 						return false
 					}
-					s = s[1+i:]
+					si += i
+					starSi = si
+				}
+				continue
+			case LikeLiteral:
+				if strings.HasPrefix(s[si:], p.Text) {
+					si += len(p.Text)
+					pi++
 					continue
 				}
-				_, n := utf8.DecodeRuneInString(s)
-				s = s[n:]
+			case LikeOne:
+				if si < len(s) {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					si += n
+					pi++
+					continue
+				}
 			}
+		} else if si == len(s) {
+			return true
+		}
+		// Mismatch: let the last % absorb one more character and retry after it.
+		if star < 0 || starSi >= len(s) {
+			return false
+		}
+		_, n := utf8.DecodeRuneInString(s[starSi:])
+		starSi += n
+		si, pi = starSi, star+1
+		if p := parts[pi]; p.Kind == LikeLiteral {
+			i := strings.Index(s[si:], p.Text)
+			if i < 0 {
+				return false
+			}
+			si += i
+			starSi = si
 		}
 	}
-	return s == ""
 }

@@ -1,0 +1,159 @@
+package eval
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+)
+
+// Plan is a compiled query.Spec: filter, total sort order (ending with the id), offset,
+// limit and projection. A Plan is immutable and safe for concurrent use.
+type Plan[T any] struct {
+	desc   *record.Desc[T]
+	match  Pred[T] // nil when the filter matches every record
+	cmp    Cmp[T]
+	offset int
+	limit  int
+	fields []int // field indexes to load; nil loads every field
+}
+
+// NewPlan compiles spec for records described by d. When the sort keys do not include the
+// id field, the id is appended, ascending, as the final tiebreaker, so the order is total.
+func NewPlan[T any](d *record.Desc[T], spec *query.Spec) (*Plan[T], error) {
+	if spec.Limit < 0 || spec.Offset < 0 {
+		return nil, fmt.Errorf("%w: negative limit (%d) or offset (%d)", query.ErrBadQuery, spec.Limit, spec.Offset)
+	}
+	p := &Plan[T]{desc: d, offset: spec.Offset, limit: spec.Limit}
+	if !spec.Filter.IsAll() {
+		m, err := Compile(d, spec.Filter)
+		if err != nil {
+			return nil, err
+		}
+		p.match = m
+	}
+	keys := spec.Sort
+	if !slices.ContainsFunc(keys, func(k query.SortKey) bool { return k.Field == d.ID().Name }) {
+		keys = append(slices.Clip(keys), query.SortKey{Field: d.ID().Name})
+	}
+	cmp, err := CompileSort(d, keys)
+	if err != nil {
+		return nil, err
+	}
+	p.cmp = cmp
+	if spec.Fields != nil {
+		p.fields = []int{0}
+		for _, name := range spec.Fields {
+			i, ok := d.Field(name)
+			if !ok {
+				return nil, fmt.Errorf("%w: record %s has no field %q", query.ErrBadQuery, d.Name, name)
+			}
+			if !slices.Contains(p.fields, i) {
+				p.fields = append(p.fields, i)
+			}
+		}
+	}
+	return p, nil
+}
+
+// MatchesAll reports whether the filter matches every record without looking at it.
+func (p *Plan[T]) MatchesAll() bool { return p.match == nil }
+
+// Match reports whether r matches the filter.
+func (p *Plan[T]) Match(r *T) bool { return p.match == nil || p.match(r) }
+
+// Pred returns the compiled filter, or nil when it matches every record.
+func (p *Plan[T]) Pred() Pred[T] { return p.match }
+
+// Compare orders two records by the plan's sort keys; it returns 0 only for records with
+// the same id.
+func (p *Plan[T]) Compare(a, b *T) int { return p.cmp(a, b) }
+
+// Keep returns how many records, from the start of the sorted matches, a caller must
+// collect to apply the plan's offset and limit: offset+limit, or -1 when there is no
+// limit.
+func (p *Plan[T]) Keep() int {
+	if p.limit == 0 {
+		return -1
+	}
+	if p.offset > maxInt-p.limit {
+		return maxInt
+	}
+	return p.offset + p.limit
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+// Window sorts the matching records and returns those that the offset and limit keep, in
+// order. It reorders recs and returns a subslice of it. When the limit keeps few records,
+// only those are fully sorted.
+func (p *Plan[T]) Window(recs []*T) []*T {
+	n := len(recs)
+	if p.offset >= n {
+		return recs[:0]
+	}
+	keep := p.Keep()
+	if keep < 0 || keep >= n {
+		slices.SortFunc(recs, p.cmp)
+		return recs[p.offset:]
+	}
+	if keep > n/2 {
+		slices.SortFunc(recs, p.cmp)
+	} else {
+		p.selectSmallest(recs, keep)
+		slices.SortFunc(recs[:keep], p.cmp)
+	}
+	return recs[p.offset:keep]
+}
+
+// selectSmallest moves the k smallest records (0 < k < len(recs)) to recs[:k], in no
+// particular order, with a bounded max-heap: O(n log k).
+func (p *Plan[T]) selectSmallest(recs []*T, k int) {
+	h := recs[:k]
+	for i := k/2 - 1; i >= 0; i-- {
+		p.siftDown(h, i)
+	}
+	for i := k; i < len(recs); i++ {
+		if p.cmp(recs[i], h[0]) < 0 {
+			h[0], recs[i] = recs[i], h[0]
+			p.siftDown(h, 0)
+		}
+	}
+}
+
+// siftDown restores the max-heap property of h below i.
+func (p *Plan[T]) siftDown(h []*T, i int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		big := l
+		if r := l + 1; r < n && p.cmp(h[r], h[l]) > 0 {
+			big = r
+		}
+		if p.cmp(h[big], h[i]) <= 0 {
+			return
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
+}
+
+// Projected reports whether the plan loads only some fields.
+func (p *Plan[T]) Projected() bool { return p.fields != nil }
+
+// Output returns the caller's own copy of r: a deep clone, restricted to the id and the
+// selected fields when the plan has a projection. The version is always copied.
+func (p *Plan[T]) Output(r *T) T {
+	if p.fields == nil {
+		return p.desc.Clone(r)
+	}
+	var dst T
+	p.desc.Project(&dst, r, p.fields)
+	p.desc.SetID(&dst, p.desc.GetID(r))
+	p.desc.SetVersion(&dst, p.desc.GetVersion(r))
+	return p.desc.Clone(&dst)
+}

@@ -1,0 +1,130 @@
+package eval
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+)
+
+// Cmp is a compiled sort order: it returns a negative number when a sorts before b, a
+// positive one when after, and 0 when they tie on every key.
+type Cmp[T any] func(a, b *T) int
+
+// CompileSort compiles sort keys for records described by d. Strings compare byte by byte,
+// false sorts before true, times compare as instants, and a missing value sorts after
+// every present value in both directions. CompileSort does not add the id tiebreaker;
+// NewPlan does.
+func CompileSort[T any](d *record.Desc[T], keys []query.SortKey) (Cmp[T], error) {
+	cmps := make([]Cmp[T], len(keys))
+	for i, k := range keys {
+		f, err := d.Lookup(k.Field)
+		if err != nil {
+			return nil, err
+		}
+		if cmps[i], err = keyCmp(f, k.Desc); err != nil {
+			return nil, err
+		}
+	}
+	switch len(cmps) {
+	case 0:
+		return func(*T, *T) int { return 0 }, nil
+	case 1:
+		return cmps[0], nil
+	case 2:
+		a, b := cmps[0], cmps[1]
+		return func(x, y *T) int {
+			if c := a(x, y); c != 0 {
+				return c
+			}
+			return b(x, y)
+		}, nil
+	}
+	return func(x, y *T) int {
+		for _, c := range cmps {
+			if r := c(x, y); r != 0 {
+				return r
+			}
+		}
+		return 0
+	}, nil
+}
+
+func keyCmp[T any](f *record.Field[T], desc bool) (Cmp[T], error) {
+	if f.List || !f.Kind.Ordered() {
+		return nil, fmt.Errorf("%w: cannot sort by %s field %s", query.ErrBadQuery, kindName(f), f.Name)
+	}
+	switch {
+	case f.Kind.IsString() && f.Str != nil:
+		return orderedCmp(f.Str, desc), nil
+	case f.Kind == query.KindInt && f.Int != nil:
+		return orderedCmp(f.Int, desc), nil
+	case f.Kind == query.KindFloat && f.Float != nil:
+		return orderedCmp(f.Float, desc), nil
+	case f.Kind == query.KindBool && f.Bool != nil:
+		get := f.Bool
+		return orderedCmp(func(r *T) (int64, bool) { b, ok := get(r); return b2i(b), ok }, desc), nil
+	case f.Kind == query.KindTime && f.Time != nil:
+		return timeCmp(f.Time, desc), nil
+	}
+	return nil, fmt.Errorf("%w: field %s has no accessor for its kind %s", query.ErrBadQuery, f.Name, kindName(f))
+}
+
+// missingLast orders a present value before a missing one, whatever the direction.
+func missingLast(oka, okb bool) int {
+	switch {
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return 0
+}
+
+func orderedCmp[T any, V ordered](get func(*T) (V, bool), desc bool) Cmp[T] {
+	if desc {
+		return func(a, b *T) int {
+			x, oka := get(a)
+			y, okb := get(b)
+			if !oka || !okb {
+				return missingLast(oka, okb)
+			}
+			switch {
+			case x > y:
+				return -1
+			case x < y:
+				return 1
+			}
+			return 0
+		}
+	}
+	return func(a, b *T) int {
+		x, oka := get(a)
+		y, okb := get(b)
+		if !oka || !okb {
+			return missingLast(oka, okb)
+		}
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	}
+}
+
+func timeCmp[T any](get func(*T) (time.Time, bool), desc bool) Cmp[T] {
+	return func(a, b *T) int {
+		x, oka := get(a)
+		y, okb := get(b)
+		if !oka || !okb {
+			return missingLast(oka, okb)
+		}
+		if desc {
+			return y.Compare(x)
+		}
+		return x.Compare(y)
+	}
+}
