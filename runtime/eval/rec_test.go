@@ -29,7 +29,7 @@ type rec struct {
 	Bs    []bool
 	Ts    []time.Time
 	Es    []string // enum list
-	Count int64   // required int
+	Count int64    // required int
 
 	Version string
 }
