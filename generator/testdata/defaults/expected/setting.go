@@ -3,10 +3,11 @@
 package defaults
 
 import (
+	"time"
+
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
-	"time"
 )
 
 // SettingMode is the type of Setting.mode.

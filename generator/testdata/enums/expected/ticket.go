@@ -4,10 +4,11 @@ package enums
 
 import (
 	"errors"
+	"slices"
+
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
-	"slices"
 )
 
 // TicketState is the type of Ticket.state.

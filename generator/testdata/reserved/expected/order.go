@@ -3,11 +3,12 @@
 package reserved
 
 import (
+	"slices"
+	"time"
+
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
-	"slices"
-	"time"
 )
 
 // OrderGroup is the type of Order.group.

@@ -6,11 +6,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
+	"time"
+
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
-	"slices"
-	"time"
 )
 
 // ThingKind is the type of Thing.kind.
