@@ -6,7 +6,9 @@
 #                    and the Elasticsearch node (elasticsearch.sh) when asked;
 #                    export lines on stdout, logs on stderr
 #   all.sh env       export lines of every server that is up
-#   all.sh stop      stop everything (Elasticsearch too) and delete the data
+#   all.sh stop [--with-elasticsearch]
+#                    stop PostgreSQL, MinIO and Toxiproxy and delete their
+#                    data; the Elasticsearch node only when asked
 #   all.sh status    one line per server; exit 1 if PostgreSQL or MinIO is down
 #
 # Typical use:  eval "$(scripts/services/all.sh start)" && go test ./...
@@ -51,7 +53,7 @@ stop)
 	"$D/toxiproxy.sh" stop || rc=1
 	"$D/minio.sh" stop || rc=1
 	"$D/postgres.sh" stop || rc=1
-	if [ -x "$ES" ]; then "$ES" stop >&2 || rc=1; fi
+	if [ "${2:-}" = --with-elasticsearch ]; then "$ES" stop >&2 || rc=1; fi
 	exit "$rc"
 	;;
 status)

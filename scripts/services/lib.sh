@@ -148,8 +148,8 @@ svc_apt_install() {
 		DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
 		SVC_APT_UPDATED=1
 	fi
-	svc_log "apt-get install -y $*"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	svc_log "apt-get install -y --no-install-recommends $*"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" >&2
 }
 
