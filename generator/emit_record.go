@@ -31,6 +31,7 @@ func emitRecord(m *Model, r *Record) *jen.File {
 	emitClone(f, r)
 	emitPrepare(f, r)
 	emitProject(f, r)
+	emitAddr(f, r)
 	return f
 }
 
@@ -288,6 +289,7 @@ func emitDescriptor(f *jen.File, r *Record) {
 		kv("Clone", jen.Id(r.CloneFunc())),
 		kv("Prepare", jen.Id(r.PrepareFunc())),
 		kv("Project", jen.Id(r.ProjectFunc())),
+		kv("Addr", jen.Id(r.AddrFunc())),
 	)
 	f.Commentf("%s describes %s to the runtime.", r.SchemaVar(), r.GoName())
 	f.Var().Id(r.SchemaVar()).Op("=").Qual(pkgRecord, "MustNew").Call(
@@ -460,4 +462,20 @@ func emitPrepare(f *jen.File, r *Record) {
 		"defaults, normalizes times and checks every value. It never writes through a pointer\n"+
 		"or into a slice it received.", r.PrepareFunc())))
 	f.Func().Id(r.PrepareFunc()).Params(recParam(r)).Error().Block(body...)
+}
+
+// emitAddr emits the function returning a pointer to the struct field with a descriptor
+// index, which decoders and row scanners fill without reflection.
+func emitAddr(f *jen.File, r *Record) {
+	var cases []jen.Code
+	for _, fd := range r.All() {
+		cases = append(cases, jen.Case(jen.Lit(fd.Index())).Block(
+			jen.Return(jen.Op("&").Id("r").Dot(fd.GoName())),
+		))
+	}
+	f.Add(docComment(fmt.Sprintf("%s returns a pointer to the field of r with the given descriptor index, or nil.", r.AddrFunc())))
+	f.Func().Id(r.AddrFunc()).Params(recParam(r), jen.Id("field").Int()).Any().Block(
+		jen.Switch(jen.Id("field")).Block(cases...),
+		jen.Return(jen.Nil()),
+	)
 }

@@ -201,6 +201,9 @@ func (r *Record) PrepareFunc() string { return "prepare" + r.goName }
 // ProjectFunc returns the name of the projection function.
 func (r *Record) ProjectFunc() string { return "project" + r.goName }
 
+// AddrFunc returns the name of the field-address function.
+func (r *Record) AddrFunc() string { return "addr" + r.goName }
+
 // MemoryConstructor returns the name of the in-memory repository constructor.
 func (r *Record) MemoryConstructor() string { return "New" + r.goName + "MemoryRepository" }
 

@@ -32,6 +32,7 @@ type Desc[T any] struct {
 	Clone      func(*T) T                      // deep copy: shares no pointer, slice or map with *T
 	Prepare    func(*T) error                  // validates for writing and normalizes in place (see below)
 	Project    func(dst, src *T, fields []int) // copies the listed fields (indexes into Fields) from src; the id is always copied
+	Addr       func(r *T, field int) any        // pointer to the struct field Fields[field] (e.g. *string, **int64, *[]string), for decoders and row scanners
 
 	byName map[string]int
 }
@@ -75,7 +76,7 @@ func New[T any](d *Desc[T]) (*Desc[T], error) {
 	if len(d.Fields) == 0 || !d.Fields[0].Kind.IsString() || d.Fields[0].List || d.Fields[0].Optional {
 		return nil, fmt.Errorf("record %s: Fields[0] must be the required string id field", d.Name)
 	}
-	if d.GetID == nil || d.SetID == nil || d.GetVersion == nil || d.SetVersion == nil || d.Clone == nil || d.Prepare == nil || d.Project == nil {
+	if d.GetID == nil || d.SetID == nil || d.GetVersion == nil || d.SetVersion == nil || d.Clone == nil || d.Prepare == nil || d.Project == nil || d.Addr == nil {
 		return nil, fmt.Errorf("record %s: descriptor is missing a function", d.Name)
 	}
 	d.byName = make(map[string]int, len(d.Fields))

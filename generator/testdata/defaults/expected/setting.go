@@ -180,6 +180,7 @@ var SettingSchema = record.MustNew(&record.Desc[Setting]{
 	Clone:   cloneSetting,
 	Prepare: prepareSetting,
 	Project: projectSetting,
+	Addr:    addrSetting,
 })
 
 // cloneSetting returns a deep copy of r: it shares no pointer or slice with it.
@@ -409,4 +410,37 @@ func projectSetting(dst, src *Setting, fields []int) {
 			}
 		}
 	}
+}
+
+// addrSetting returns a pointer to the field of r with the given descriptor index, or nil.
+func addrSetting(r *Setting, field int) any {
+	switch field {
+	case 0:
+		return &r.Key
+	case 1:
+		return &r.Label
+	case 2:
+		return &r.Note
+	case 3:
+		return &r.Owner
+	case 4:
+		return &r.Retries
+	case 5:
+		return &r.Neg
+	case 6:
+		return &r.Ratio
+	case 7:
+		return &r.Weight
+	case 8:
+		return &r.Enabled
+	case 9:
+		return &r.Disabled
+	case 10:
+		return &r.Since
+	case 11:
+		return &r.Mode
+	case 12:
+		return &r.Plain
+	}
+	return nil
 }

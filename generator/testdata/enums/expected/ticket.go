@@ -204,6 +204,7 @@ var TicketSchema = record.MustNew(&record.Desc[Ticket]{
 	Clone:   cloneTicket,
 	Prepare: prepareTicket,
 	Project: projectTicket,
+	Addr:    addrTicket,
 })
 
 // cloneTicket returns a deep copy of r: it shares no pointer or slice with it.
@@ -289,4 +290,25 @@ func projectTicket(dst, src *Ticket, fields []int) {
 			dst.Status = slices.Clone(src.Status)
 		}
 	}
+}
+
+// addrTicket returns a pointer to the field of r with the given descriptor index, or nil.
+func addrTicket(r *Ticket, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.State
+	case 2:
+		return &r.Priority
+	case 3:
+		return &r.Labels
+	case 4:
+		return &r.Categories
+	case 5:
+		return &r.Boxes
+	case 6:
+		return &r.Status
+	}
+	return nil
 }

@@ -64,6 +64,7 @@ var BookSchema = record.MustNew(&record.Desc[Book]{
 	Clone:   cloneBook,
 	Prepare: prepareBook,
 	Project: projectBook,
+	Addr:    addrBook,
 })
 
 // cloneBook returns a deep copy of r: it shares no pointer or slice with it.
@@ -95,4 +96,15 @@ func projectBook(dst, src *Book, fields []int) {
 			dst.Title = src.Title
 		}
 	}
+}
+
+// addrBook returns a pointer to the field of r with the given descriptor index, or nil.
+func addrBook(r *Book, field int) any {
+	switch field {
+	case 0:
+		return &r.Isbn
+	case 1:
+		return &r.Title
+	}
+	return nil
 }

@@ -67,6 +67,7 @@ var UUIDProvidedSchema = record.MustNew(&record.Desc[UUIDProvided]{
 	Clone:   cloneUUIDProvided,
 	Prepare: prepareUUIDProvided,
 	Project: projectUUIDProvided,
+	Addr:    addrUUIDProvided,
 })
 
 // cloneUUIDProvided returns a deep copy of r: it shares no pointer or slice with it.
@@ -103,4 +104,15 @@ func projectUUIDProvided(dst, src *UUIDProvided, fields []int) {
 			}
 		}
 	}
+}
+
+// addrUUIDProvided returns a pointer to the field of r with the given descriptor index, or nil.
+func addrUUIDProvided(r *UUIDProvided, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.N
+	}
+	return nil
 }

@@ -58,6 +58,7 @@ var BareSchema = record.MustNew(&record.Desc[Bare]{
 	Clone:   cloneBare,
 	Prepare: prepareBare,
 	Project: projectBare,
+	Addr:    addrBare,
 })
 
 // cloneBare returns a deep copy of r: it shares no pointer or slice with it.
@@ -80,4 +81,13 @@ func prepareBare(r *Bare) error {
 // to dst, sharing no pointer or slice with src.
 func projectBare(dst, src *Bare, _ []int) {
 	dst.ID = src.ID
+}
+
+// addrBare returns a pointer to the field of r with the given descriptor index, or nil.
+func addrBare(r *Bare, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	}
+	return nil
 }

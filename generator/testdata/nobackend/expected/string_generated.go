@@ -68,6 +68,7 @@ var StringGeneratedSchema = record.MustNew(&record.Desc[StringGenerated]{
 	Clone:   cloneStringGenerated,
 	Prepare: prepareStringGenerated,
 	Project: projectStringGenerated,
+	Addr:    addrStringGenerated,
 })
 
 // cloneStringGenerated returns a deep copy of r: it shares no pointer or slice with it.
@@ -104,4 +105,15 @@ func projectStringGenerated(dst, src *StringGenerated, fields []int) {
 			}
 		}
 	}
+}
+
+// addrStringGenerated returns a pointer to the field of r with the given descriptor index, or nil.
+func addrStringGenerated(r *StringGenerated, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.N
+	}
+	return nil
 }

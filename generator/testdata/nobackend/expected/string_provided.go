@@ -67,6 +67,7 @@ var StringProvidedSchema = record.MustNew(&record.Desc[StringProvided]{
 	Clone:   cloneStringProvided,
 	Prepare: prepareStringProvided,
 	Project: projectStringProvided,
+	Addr:    addrStringProvided,
 })
 
 // cloneStringProvided returns a deep copy of r: it shares no pointer or slice with it.
@@ -103,4 +104,15 @@ func projectStringProvided(dst, src *StringProvided, fields []int) {
 			}
 		}
 	}
+}
+
+// addrStringProvided returns a pointer to the field of r with the given descriptor index, or nil.
+func addrStringProvided(r *StringProvided, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.N
+	}
+	return nil
 }

@@ -68,6 +68,7 @@ var UUIDGeneratedSchema = record.MustNew(&record.Desc[UUIDGenerated]{
 	Clone:   cloneUUIDGenerated,
 	Prepare: prepareUUIDGenerated,
 	Project: projectUUIDGenerated,
+	Addr:    addrUUIDGenerated,
 })
 
 // cloneUUIDGenerated returns a deep copy of r: it shares no pointer or slice with it.
@@ -104,4 +105,15 @@ func projectUUIDGenerated(dst, src *UUIDGenerated, fields []int) {
 			}
 		}
 	}
+}
+
+// addrUUIDGenerated returns a pointer to the field of r with the given descriptor index, or nil.
+func addrUUIDGenerated(r *UUIDGenerated, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.N
+	}
+	return nil
 }

@@ -67,6 +67,7 @@ var MemorySchema = record.MustNew(&record.Desc[Memory]{
 	Clone:   cloneMemory,
 	Prepare: prepareMemory,
 	Project: projectMemory,
+	Addr:    addrMemory,
 })
 
 // cloneMemory returns a deep copy of r: it shares no pointer or slice with it.
@@ -103,4 +104,15 @@ func projectMemory(dst, src *Memory, fields []int) {
 			}
 		}
 	}
+}
+
+// addrMemory returns a pointer to the field of r with the given descriptor index, or nil.
+func addrMemory(r *Memory, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.Size
+	}
+	return nil
 }

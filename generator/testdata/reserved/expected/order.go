@@ -139,6 +139,7 @@ var OrderSchema = record.MustNew(&record.Desc[Order]{
 	Clone:   cloneOrder,
 	Prepare: prepareOrder,
 	Project: projectOrder,
+	Addr:    addrOrder,
 })
 
 // cloneOrder returns a deep copy of r: it shares no pointer or slice with it.
@@ -263,4 +264,29 @@ func projectOrder(dst, src *Order, fields []int) {
 			}
 		}
 	}
+}
+
+// addrOrder returns a pointer to the field of r with the given descriptor index, or nil.
+func addrOrder(r *Order, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.Order
+	case 2:
+		return &r.Type
+	case 3:
+		return &r.Select
+	case 4:
+		return &r.Group
+	case 5:
+		return &r.Func
+	case 6:
+		return &r.Range
+	case 7:
+		return &r.From
+	case 8:
+		return &r.Default
+	}
+	return nil
 }

@@ -67,6 +67,7 @@ var RunTestSchema = record.MustNew(&record.Desc[RunTest]{
 	Clone:   cloneRunTest,
 	Prepare: prepareRunTest,
 	Project: projectRunTest,
+	Addr:    addrRunTest,
 })
 
 // cloneRunTest returns a deep copy of r: it shares no pointer or slice with it.
@@ -103,4 +104,15 @@ func projectRunTest(dst, src *RunTest, fields []int) {
 			}
 		}
 	}
+}
+
+// addrRunTest returns a pointer to the field of r with the given descriptor index, or nil.
+func addrRunTest(r *RunTest, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.Ok
+	}
+	return nil
 }

@@ -64,6 +64,7 @@ var SelectSchema = record.MustNew(&record.Desc[Select]{
 	Clone:   cloneSelect,
 	Prepare: prepareSelect,
 	Project: projectSelect,
+	Addr:    addrSelect,
 })
 
 // cloneSelect returns a deep copy of r: it shares no pointer or slice with it.
@@ -95,4 +96,15 @@ func projectSelect(dst, src *Select, fields []int) {
 			dst.Where = src.Where
 		}
 	}
+}
+
+// addrSelect returns a pointer to the field of r with the given descriptor index, or nil.
+func addrSelect(r *Select, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.Where
+	}
+	return nil
 }

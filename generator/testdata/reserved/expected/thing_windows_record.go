@@ -67,6 +67,7 @@ var ThingWindowsSchema = record.MustNew(&record.Desc[ThingWindows]{
 	Clone:   cloneThingWindows,
 	Prepare: prepareThingWindows,
 	Project: projectThingWindows,
+	Addr:    addrThingWindows,
 })
 
 // cloneThingWindows returns a deep copy of r: it shares no pointer or slice with it.
@@ -103,4 +104,15 @@ func projectThingWindows(dst, src *ThingWindows, fields []int) {
 			}
 		}
 	}
+}
+
+// addrThingWindows returns a pointer to the field of r with the given descriptor index, or nil.
+func addrThingWindows(r *ThingWindows, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.Pane
+	}
+	return nil
 }

@@ -79,6 +79,7 @@ var CategorySchema = record.MustNew(&record.Desc[Category]{
 	Clone:   cloneCategory,
 	Prepare: prepareCategory,
 	Project: projectCategory,
+	Addr:    addrCategory,
 })
 
 // cloneCategory returns a deep copy of r: it shares no pointer or slice with it.
@@ -127,4 +128,19 @@ func projectCategory(dst, src *Category, fields []int) {
 			dst.Position = src.Position
 		}
 	}
+}
+
+// addrCategory returns a pointer to the field of r with the given descriptor index, or nil.
+func addrCategory(r *Category, field int) any {
+	switch field {
+	case 0:
+		return &r.Slug
+	case 1:
+		return &r.Title
+	case 2:
+		return &r.Parent
+	case 3:
+		return &r.Position
+	}
+	return nil
 }

@@ -145,6 +145,7 @@ var OrderLineSchema = record.MustNew(&record.Desc[OrderLine]{
 	Clone:   cloneOrderLine,
 	Prepare: prepareOrderLine,
 	Project: projectOrderLine,
+	Addr:    addrOrderLine,
 })
 
 // cloneOrderLine returns a deep copy of r: it shares no pointer or slice with it.
@@ -250,4 +251,39 @@ func projectOrderLine(dst, src *OrderLine, fields []int) {
 			dst.Sizes = slices.Clone(src.Sizes)
 		}
 	}
+}
+
+// addrOrderLine returns a pointer to the field of r with the given descriptor index, or nil.
+func addrOrderLine(r *OrderLine, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.OrderID
+	case 2:
+		return &r.ProductID
+	case 3:
+		return &r.Quantity
+	case 4:
+		return &r.UnitPrice
+	case 5:
+		return &r.Discounts
+	case 6:
+		return &r.ShippedAt
+	case 7:
+		return &r.Gift
+	case 8:
+		return &r.Notes
+	case 9:
+		return &r.RefIds
+	case 10:
+		return &r.Flags
+	case 11:
+		return &r.Receipt
+	case 12:
+		return &r.Signature
+	case 13:
+		return &r.Sizes
+	}
+	return nil
 }

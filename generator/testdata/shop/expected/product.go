@@ -163,6 +163,7 @@ var ProductSchema = record.MustNew(&record.Desc[Product]{
 	Clone:   cloneProduct,
 	Prepare: prepareProduct,
 	Project: projectProduct,
+	Addr:    addrProduct,
 })
 
 // cloneProduct returns a deep copy of r: it shares no pointer or slice with it.
@@ -285,4 +286,37 @@ func projectProduct(dst, src *Product, fields []int) {
 			}
 		}
 	}
+}
+
+// addrProduct returns a pointer to the field of r with the given descriptor index, or nil.
+func addrProduct(r *Product, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.SKU
+	case 2:
+		return &r.Name
+	case 3:
+		return &r.Description
+	case 4:
+		return &r.Price
+	case 5:
+		return &r.Stock
+	case 6:
+		return &r.Status
+	case 7:
+		return &r.Tags
+	case 8:
+		return &r.Active
+	case 9:
+		return &r.CreatedAt
+	case 10:
+		return &r.Image
+	case 11:
+		return &r.Attributes
+	case 12:
+		return &r.SupplierID
+	}
+	return nil
 }

@@ -103,6 +103,7 @@ var KeywordSchema = record.MustNew(&record.Desc[Keyword]{
 	Clone:   cloneKeyword,
 	Prepare: prepareKeyword,
 	Project: projectKeyword,
+	Addr:    addrKeyword,
 })
 
 // cloneKeyword returns a deep copy of r: it shares no pointer or slice with it.
@@ -169,4 +170,21 @@ func projectKeyword(dst, src *Keyword, fields []int) {
 			}
 		}
 	}
+}
+
+// addrKeyword returns a pointer to the field of r with the given descriptor index, or nil.
+func addrKeyword(r *Keyword, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.Type
+	case 2:
+		return &r.Order
+	case 3:
+		return &r.Select
+	case 4:
+		return &r.Group
+	}
+	return nil
 }

@@ -95,6 +95,7 @@ var OtherSchema = record.MustNew(&record.Desc[Other]{
 	Clone:   cloneOther,
 	Prepare: prepareOther,
 	Project: projectOther,
+	Addr:    addrOther,
 })
 
 // cloneOther returns a deep copy of r: it shares no pointer or slice with it.
@@ -160,4 +161,19 @@ func projectOther(dst, src *Other, fields []int) {
 			}
 		}
 	}
+}
+
+// addrOther returns a pointer to the field of r with the given descriptor index, or nil.
+func addrOther(r *Other, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.Label
+	case 2:
+		return &r.Weight
+	case 3:
+		return &r.State
+	}
+	return nil
 }

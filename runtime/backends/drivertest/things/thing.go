@@ -230,6 +230,7 @@ var ThingSchema = record.MustNew(&record.Desc[Thing]{
 	Clone:   cloneThing,
 	Prepare: prepareThing,
 	Project: projectThing,
+	Addr:    addrThing,
 })
 
 // cloneThing returns a deep copy of r: it shares no pointer or slice with it.
@@ -410,4 +411,49 @@ func projectThing(dst, src *Thing, fields []int) {
 			dst.Meta = bytes.Clone(src.Meta)
 		}
 	}
+}
+
+// addrThing returns a pointer to the field of r with the given descriptor index, or nil.
+func addrThing(r *Thing, field int) any {
+	switch field {
+	case 0:
+		return &r.ID
+	case 1:
+		return &r.Name
+	case 2:
+		return &r.Title
+	case 3:
+		return &r.Body
+	case 4:
+		return &r.Code
+	case 5:
+		return &r.Kind
+	case 6:
+		return &r.Rank
+	case 7:
+		return &r.Count
+	case 8:
+		return &r.Score
+	case 9:
+		return &r.Ratio
+	case 10:
+		return &r.Flag
+	case 11:
+		return &r.Active
+	case 12:
+		return &r.At
+	case 13:
+		return &r.Created
+	case 14:
+		return &r.Tags
+	case 15:
+		return &r.Nums
+	case 16:
+		return &r.Levels
+	case 17:
+		return &r.Blob
+	case 18:
+		return &r.Meta
+	}
+	return nil
 }
