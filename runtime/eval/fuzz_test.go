@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/repokit/repokit/runtime/eval"
@@ -119,8 +120,10 @@ func (m *refMatcher) match(re *syntax.Regexp, i int, k func(int) bool) bool {
 	case syntax.OpNoMatch:
 		return false
 	case syntax.OpLiteral:
+		// Go's parser factors p|P into a case-folded literal; (?i) itself is rejected.
+		fold := re.Flags&syntax.FoldCase != 0
 		for _, r := range re.Rune {
-			if i >= len(s) || s[i] != r {
+			if i >= len(s) || !(s[i] == r || fold && sameFold(s[i], r)) {
 				return false
 			}
 			i++
@@ -429,6 +432,16 @@ func refCompare(a, b *string, desc bool) int {
 	return c
 }
 
+// sameFold reports whether a and b are in the same Unicode simple case-folding orbit.
+func sameFold(a, b rune) bool {
+	for r := unicode.SimpleFold(a); r != a; r = unicode.SimpleFold(r) {
+		if r == b {
+			return true
+		}
+	}
+	return false
+}
+
 // unportable names a construct outside the portable subset found in a parse tree.
 func unportable(re *syntax.Regexp) string {
 	switch re.Op {
@@ -440,9 +453,6 @@ func unportable(re *syntax.Regexp) string {
 		if re.Flags&syntax.NonGreedy != 0 {
 			return "a non-greedy quantifier"
 		}
-	}
-	if re.Flags&syntax.FoldCase != 0 {
-		return "case folding"
 	}
 	for _, s := range re.Sub {
 		if u := unportable(s); u != "" {
