@@ -325,10 +325,12 @@ func testInvalidInput(t *testing.T, h Harness) {
 		field string
 		rec   things.Thing
 	}{}
-	add := func(f string, x things.Thing) { cases = append(cases, struct {
-		field string
-		rec   things.Thing
-	}{f, x}) }
+	add := func(f string, x things.Thing) {
+		cases = append(cases, struct {
+			field string
+			rec   things.Thing
+		}{f, x})
+	}
 	add(bad("id", func(x *things.Thing) { x.ID = "" }))
 	add(bad("id", func(x *things.Thing) { x.ID = "a\x00b" }))
 	add(bad("id", func(x *things.Thing) { x.ID = "a\xffb" }))
