@@ -10,7 +10,8 @@ SVC_STATE=${REPOKIT_SERVICES_DIR:-$SVC_REPO/.services}
 case "$SVC_STATE" in /*) ;; *) SVC_STATE=$PWD/$SVC_STATE ;; esac
 # Built server binaries live outside the checkout so that a fresh clone on
 # the same machine (CI) reuses them; the directory name carries the version.
-SVC_BIN_ROOT=${REPOKIT_SERVICES_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/repokit-services/bin}
+SVC_HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+SVC_BIN_ROOT=${REPOKIT_SERVICES_BIN:-${XDG_CACHE_HOME:-$SVC_HOME/.cache}/repokit-services/bin}
 SVC_HOST=127.0.0.1
 : "${SVC_NAME:=services}"
 
