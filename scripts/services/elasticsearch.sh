@@ -6,7 +6,8 @@
 #
 #   scripts/services/elasticsearch.sh start    build once, start a fresh node, wait for health
 #   scripts/services/elasticsearch.sh env      print: export REPOKIT_ES_URL=http://127.0.0.1:<port>
-#   scripts/services/elasticsearch.sh pause    stop the node, keep its data and port
+#   scripts/services/elasticsearch.sh pause    stop the node cleanly (SIGTERM), keep its data and port
+#   scripts/services/elasticsearch.sh pause --kill   the same with SIGKILL (a crash)
 #   scripts/services/elasticsearch.sh resume   start it again on the same data and port
 #   scripts/services/elasticsearch.sh stop     stop the node and delete its data
 #   scripts/services/elasticsearch.sh status   say whether it runs, with cluster health
@@ -140,7 +141,7 @@ launch() {
 		-Dio.netty.noUnsafe=true -Dio.netty.noKeySetOptimization=true
 		-Dio.netty.recycler.maxCapacityPerThread=0 -Dio.netty.allocator.numDirectArenas=0
 		-Dlog4j.shutdownHookEnabled=false -Dlog4j2.disable.jmx=true -Dlog4j2.formatMsgNoLookups=true
-		-Djava.locale.providers=SPI,COMPAT)
+		"-Djava.locale.providers=SPI,COMPAT")
 	if [[ -n ${REPOKIT_ES_JAVA_OPTS:-} ]]; then
 		local -a extra
 		read -r -a extra <<<"$REPOKIT_ES_JAVA_OPTS"
@@ -228,7 +229,9 @@ start)
 	build
 	rm -rf "$home_dir" "$pid_file" "$port_file"
 	port=${REPOKIT_ES_PORT:-19200}
-	is_uint "$port" && ((port > 0 && port < 65436)) || die "REPOKIT_ES_PORT must be a port number, got '$port'"
+	if ! is_uint "$port" || ((port < 1 || port > 65435)); then
+		die "REPOKIT_ES_PORT must be a port number up to 65435 (transport uses port+100), got '$port'"
+	fi
 	mkdir -p "$home_dir"
 	launch "$port"
 	;;
@@ -244,8 +247,18 @@ resume)
 pause)
 	pid=$(running_pid)
 	[[ -n $pid ]] || die "not running"
-	kill_node "$pid"
-	log "paused (data kept in $home_dir, port $(current_port))"
+	case ${2:-} in
+	"") kill_node "$pid" ;;
+	--kill)
+		kill -KILL "$pid"
+		deadline=$((SECONDS + 10))
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+		kill -0 "$pid" 2>/dev/null && die "pid $pid survived SIGKILL"
+		rm -f "$pid_file"
+		;;
+	*) die "pause takes no argument or --kill, got '$2'" ;;
+	esac
+	log "paused${2:+ with SIGKILL} (data kept in $home_dir, port $(current_port))"
 	;;
 stop)
 	pid=$(running_pid)
