@@ -12,5 +12,5 @@ package repokit
 // because every backend's tests import drivertest.
 //go:generate go run ./generator/cmd/repokit generate -out runtime/backends/drivertest/things -package things -backends= runtime/backends/drivertest/testdata/things.yaml
 
-// The examples' lines go below, one per example package, e.g.
-// go:generate go run ./generator/cmd/repokit generate -out examples/NAME -package NAME examples/NAME/schema
+// The examples' packages.
+//go:generate go run ./generator/cmd/repokit generate -out examples/shop/shopdb -package shopdb examples/shop/schema

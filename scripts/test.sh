@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, vet, regeneration check, race tests.
+# The whole test suite, as CI runs it (.ci/run calls exactly this script):
+# formatting, vet, the regeneration check, and every test under the race detector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
-if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
 go vet ./...
+
+step "regeneration check (go generate ./... must change nothing)"
+go generate ./...
+if ! git diff --exit-code --stat || [ -n "$(git status --porcelain --untracked-files=all -- examples runtime/backends/drivertest)" ]; then
+	echo "generated code is stale: run 'go generate ./...' and commit the result"
+	git status --porcelain --untracked-files=all
+	exit 1
+fi
+
+step "go test -race"
 go test -race -count=1 ./...

@@ -1,0 +1,198 @@
+// Command shop walks through repokit's generated API on the in-memory backend: create,
+// batch create with per-item errors, typed filters, sorting, keyset pages, streaming,
+// optimistic updates and deletes. It needs no server:
+//
+//	go run ./examples/shop
+//
+// The records are declared in schema/shop.yaml; the package shopdb is generated from it
+// by `go generate ./...` at the repository root (see gen.go).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/repokit/repokit/examples/shop/shopdb"
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+func main() {
+	if err := run(context.Background(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "shop:", err)
+		os.Exit(1)
+	}
+}
+
+// repos are the three repositories the demo uses; any backend's would do.
+type repos struct {
+	customers shopdb.CustomerRepository
+	products  shopdb.ProductRepository
+	orders    shopdb.OrderRepository
+}
+
+func run(ctx context.Context, w io.Writer) error {
+	r := repos{
+		customers: shopdb.NewCustomerMemoryRepository(),
+		products:  shopdb.NewProductMemoryRepository(),
+		orders:    shopdb.NewOrderMemoryRepository(),
+	}
+	defer r.customers.Close()
+	defer r.products.Close()
+	defer r.orders.Close()
+	return demo(ctx, w, r)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func demo(ctx context.Context, w io.Writer, r repos) error {
+	day := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+
+	fmt.Fprintln(w, "== Create (the uuid id is generated, the tier default applied)")
+	ada, err := r.customers.Create(ctx, shopdb.Customer{
+		Email: "ada@example.com", Name: "Ada Lovelace", SignedUp: day, Active: true,
+		Tags: []string{"vip"},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "created customer %s: id is a UUID (%d chars), tier=%s, version=%s\n",
+		ada.Name, len(ada.ID), *ada.Tier, ada.RecordVersion)
+
+	fmt.Fprintln(w, "\n== CreateBatch (one result per item; a taken id and a bad value fail alone)")
+	catalog := []shopdb.Product{
+		{SKU: "BK-001", Name: "Structure and Interpretation", Price: 42.5, Stock: 3,
+			Status: ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryBooks}},
+		{SKU: "GM-001", Name: "Starship Tactics", Price: 29.99, Stock: 12,
+			Status: ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryGames, shopdb.ProductCategoryToys},
+			Attributes: json.RawMessage(`{"players":"2-4"}`)},
+		{SKU: "GM-002", Name: "Star Gardens", Price: 18, Stock: 0,
+			Categories: []shopdb.ProductCategory{shopdb.ProductCategoryGames}, Ratings: []int64{5, 4, 5}},
+		{SKU: "MU-001", Name: "Kind of Blue", Price: 11.5, Stock: 40,
+			Status: ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryMusic}},
+		{SKU: "GM-001", Name: "Duplicate SKU", Price: 1, Stock: 1},
+		{SKU: "TY-001", Name: "Stardust Kite", Price: 24, Stock: 7,
+			Status: ptr(shopdb.ProductStatus("sold-out"))},
+	}
+	results, err := r.products.CreateBatch(ctx, catalog)
+	if err != nil {
+		return err
+	}
+	for _, res := range results {
+		switch {
+		case errors.Is(res.Err, repo.ErrAlreadyExists):
+			fmt.Fprintf(w, "  %-7s already exists\n", res.ID)
+		case errors.Is(res.Err, repo.ErrInvalidInput):
+			fmt.Fprintf(w, "  %-7s invalid: %v\n", res.ID, res.Err)
+		case res.Err != nil:
+			return res.Err
+		default:
+			fmt.Fprintf(w, "  %-7s stored, version %s\n", res.ID, res.Version)
+		}
+	}
+
+	fmt.Fprintln(w, "\n== Find with typed filters and a multi-field sort")
+	p := shopdb.ProductFields
+	games, err := r.products.Find(ctx, shopdb.ProductQuery().
+		Where(
+			p.Categories.Contains(shopdb.ProductCategoryGames),
+			p.Name.Like("Star%"),
+			p.Price.Between(10, 50),
+		).
+		OrderBy(p.Price.Desc(), p.Name.Asc()))
+	if err != nil {
+		return err
+	}
+	for _, g := range games {
+		fmt.Fprintf(w, "  %s %-18s %6.2f EUR  status=%s\n", g.SKU, g.Name, g.Price, *g.Status)
+	}
+	n, err := r.products.Count(ctx, shopdb.ProductQuery().Where(
+		query.Or(p.Stock.EQ(0), p.Status.NEQ(shopdb.ProductStatusActive))))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  products out of stock or not active: %d\n", n)
+
+	_, err = r.products.Find(ctx, shopdb.ProductQuery().Where(p.Name.Regex(`^Star.*`)))
+	fmt.Fprintf(w, "  a non-portable regex is rejected: %v (invalid input: %v)\n", err, errors.Is(err, repo.ErrInvalidInput))
+
+	fmt.Fprintln(w, "\n== Orders, then keyset pages of 4 (newest first)")
+	var orders []shopdb.Order
+	for i := range 10 {
+		orders = append(orders, shopdb.Order{
+			CustomerID: ada.ID,
+			Status:     []shopdb.OrderStatus{shopdb.OrderStatusPending, shopdb.OrderStatusPaid, shopdb.OrderStatusShipped}[i%3],
+			Skus:       []string{"GM-001"},
+			Total:      29.99 * float64(1+i%2),
+			Items:      int64(1 + i%2),
+			PlacedAt:   day.Add(time.Duration(i) * time.Hour),
+			Gift:       ptr(i%4 == 0),
+		})
+	}
+	if _, err := r.orders.CreateBatch(ctx, orders); err != nil {
+		return err
+	}
+	o := shopdb.OrderFields
+	pageQuery := shopdb.OrderQuery().Where(o.CustomerID.EQ(ada.ID)).OrderBy(o.PlacedAt.Desc()).Limit(4)
+	cursor := ""
+	for page := 1; ; page++ {
+		pg, err := r.orders.Page(ctx, pageQuery, cursor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  page %d:", page)
+		for _, ord := range pg.Items {
+			fmt.Fprintf(w, " %s/%s", ord.PlacedAt.Format("15:04"), ord.Status)
+		}
+		fmt.Fprintln(w)
+		if pg.Next == "" {
+			break
+		}
+		cursor = pg.Next
+	}
+
+	fmt.Fprintln(w, "\n== Stream (an iterator: records arrive one at a time, never all loaded)")
+	var revenue float64
+	seen := 0
+	for ord, err := range r.orders.Stream(ctx, shopdb.OrderQuery().Where(o.Status.IN(shopdb.OrderStatusPaid, shopdb.OrderStatusShipped))) {
+		if err != nil {
+			return err
+		}
+		revenue += ord.Total
+		seen++
+	}
+	fmt.Fprintf(w, "  %d paid or shipped orders, revenue %.2f EUR\n", seen, revenue)
+
+	fmt.Fprintln(w, "\n== Optimistic update")
+	game, err := r.products.Get(ctx, "GM-002")
+	if err != nil {
+		return err
+	}
+	game.Stock = 25
+	updated, err := r.products.Update(ctx, game, repo.IfVersion(game.RecordVersion))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  restocked %s: version %s -> %s\n", game.SKU, game.RecordVersion, updated.RecordVersion)
+	game.Stock = 99 // a second writer still holding the old version
+	_, err = r.products.Update(ctx, game, repo.IfVersion(game.RecordVersion))
+	fmt.Fprintf(w, "  stale update: %v (version conflict: %v)\n", err, errors.Is(err, repo.ErrVersionConflict))
+
+	fmt.Fprintln(w, "\n== Delete")
+	if err := r.products.Delete(ctx, "MU-001"); err != nil {
+		return err
+	}
+	_, err = r.products.Get(ctx, "MU-001")
+	fmt.Fprintf(w, "  after delete: %v (not found: %v)\n", err, errors.Is(err, repo.ErrNotFound))
+	left, err := r.products.Count(ctx, shopdb.ProductQuery())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  %d products left\n", left)
+	return nil
+}
