@@ -32,7 +32,7 @@ type Desc[T any] struct {
 	Clone      func(*T) T                      // deep copy: shares no pointer, slice or map with *T
 	Prepare    func(*T) error                  // validates for writing and normalizes in place (see below)
 	Project    func(dst, src *T, fields []int) // copies the listed fields (indexes into Fields) from src; the id is always copied
-	Addr       func(r *T, field int) any        // pointer to the struct field Fields[field] (e.g. *string, **int64, *[]string), for decoders and row scanners
+	Addr       func(r *T, field int) any       // pointer to the struct field Fields[field] (e.g. *string, **int64, *[]string), for decoders and row scanners
 
 	byName map[string]int
 }
