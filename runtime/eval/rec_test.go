@@ -98,6 +98,47 @@ var recDesc = record.MustNew(&record.Desc[rec]{
 	SetVersion: func(r *rec, v string) { r.Version = v },
 	Clone:      cloneRec,
 	Prepare:    func(*rec) error { return nil },
+	Addr: func(r *rec, field int) any {
+		switch recFields[field].Name {
+		case "id":
+			return &r.ID
+		case "s":
+			return &r.S
+		case "name":
+			return &r.Name
+		case "u":
+			return &r.U
+		case "e":
+			return &r.E
+		case "i":
+			return &r.I
+		case "f":
+			return &r.F
+		case "b":
+			return &r.B
+		case "t":
+			return &r.T
+		case "by":
+			return &r.By
+		case "js":
+			return &r.JS
+		case "ss":
+			return &r.Ss
+		case "is":
+			return &r.Is
+		case "fs":
+			return &r.Fs
+		case "bs":
+			return &r.Bs
+		case "ts":
+			return &r.Ts
+		case "es":
+			return &r.Es
+		case "count":
+			return &r.Count
+		}
+		return nil
+	},
 	Project: func(dst, src *rec, fields []int) {
 		dst.ID = src.ID
 		for _, i := range fields {

@@ -1,0 +1,188 @@
+package eval_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/repokit/repokit/runtime/eval"
+	"github.com/repokit/repokit/runtime/query"
+)
+
+func randomRecs(n int, seed uint64) []rec {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	out := make([]rec, n)
+	for i := range out {
+		r := rec{ID: fmt.Sprintf("id%04d", rng.IntN(1_000_000)*10+i%10), Count: int64(rng.IntN(3))}
+		if rng.IntN(3) > 0 {
+			r.I = ptr(int64(rng.IntN(4)))
+		}
+		if rng.IntN(3) > 0 {
+			r.S = ptr([]string{"", "a", "B", "é"}[rng.IntN(4)])
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func ptrs(recs []rec) []*rec {
+	out := make([]*rec, len(recs))
+	for i := range recs {
+		out[i] = &recs[i]
+	}
+	return out
+}
+
+func idsOf(rs []*rec) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// TestWindow checks that Window's partial selection returns exactly the slice of the fully
+// sorted matches, for offsets and limits around the heap and full-sort paths.
+func TestWindow(t *testing.T) {
+	recs := randomRecs(300, 1)
+	keys := []query.SortKey{{Field: "i", Desc: true}, {Field: "s"}}
+	full, err := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Sort: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := idsOf(full.Window(ptrs(slices.Clone(recs))))
+	if len(all) != len(recs) {
+		t.Fatalf("Window without limit returned %d of %d", len(all), len(recs))
+	}
+	for _, c := range []struct{ offset, limit int }{
+		{0, 1}, {0, 10}, {3, 10}, {0, 149}, {0, 150}, {0, 151}, {100, 60}, {290, 20}, {299, 1}, {300, 1}, {500, 5}, {7, 0}, {0, 300}, {0, 1 << 62}, {1 << 62, 1 << 62},
+	} {
+		p, err := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Sort: keys, Offset: c.offset, Limit: c.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := idsOf(p.Window(ptrs(slices.Clone(recs))))
+		want := all[min(c.offset, len(all)):]
+		if c.limit > 0 {
+			want = want[:min(c.limit, len(want))]
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("offset %d limit %d: got %v, want %v", c.offset, c.limit, got, want)
+		}
+	}
+}
+
+// TestPlanOrder checks NewPlan's total order: missing values last in both directions, the
+// id appended as an ascending tiebreaker.
+func TestPlanOrder(t *testing.T) {
+	recs := []rec{
+		{ID: "d", I: ptr[int64](1)},
+		{ID: "a"},
+		{ID: "c", I: ptr[int64](1)},
+		{ID: "b", I: ptr[int64](2)},
+		{ID: "e"},
+	}
+	for _, c := range []struct {
+		keys []query.SortKey
+		want string
+	}{
+		{nil, "a,b,c,d,e"},
+		{[]query.SortKey{{Field: "i"}}, "c,d,b,a,e"},
+		{[]query.SortKey{{Field: "i", Desc: true}}, "b,c,d,a,e"},
+		{[]query.SortKey{{Field: "id", Desc: true}}, "e,d,c,b,a"},
+		{[]query.SortKey{{Field: "i"}, {Field: "id", Desc: true}}, "d,c,b,e,a"},
+	} {
+		p, err := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Sort: c.keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(idsOf(p.Window(ptrs(slices.Clone(recs)))), ","); got != c.want {
+			t.Errorf("sort %v: got %s, want %s", c.keys, got, c.want)
+		}
+	}
+}
+
+func TestSortKinds(t *testing.T) {
+	recs := dataset()
+	for _, c := range []struct {
+		key  query.SortKey
+		want string
+	}{
+		{query.SortKey{Field: "s"}, "d,b,a,e,c"}, // "" < "Apple" < "apple" < "é日本😀", missing last
+		{query.SortKey{Field: "s", Desc: true}, "e,a,b,d,c"},
+		{query.SortKey{Field: "f"}, "b,d,a,e,c"},
+		{query.SortKey{Field: "f", Desc: true}, "e,a,d,b,c"},
+		{query.SortKey{Field: "b"}, "b,d,a,c,e"},
+		{query.SortKey{Field: "b", Desc: true}, "a,b,d,c,e"},
+		{query.SortKey{Field: "t"}, "a,b,e,d,c"},
+		{query.SortKey{Field: "t", Desc: true}, "d,e,b,a,c"},
+		{query.SortKey{Field: "name"}, "c,d,a,b,e"},
+		{query.SortKey{Field: "e"}, "d,b,a,c,e"},
+		{query.SortKey{Field: "count", Desc: true}, "e,d,b,a,c"},
+	} {
+		p, err := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Sort: []query.SortKey{c.key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := c.want
+		if got := strings.Join(idsOf(p.Window(ptrs(slices.Clone(recs)))), ","); got != want {
+			t.Errorf("sort %v: got %s, want %s", c.key, got, want)
+		}
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		spec query.Spec
+	}{
+		{"negative limit", query.Spec{Filter: query.All(), Limit: -1}},
+		{"negative offset", query.Spec{Filter: query.All(), Offset: -1}},
+		{"unknown sort field", query.Spec{Filter: query.All(), Sort: []query.SortKey{{Field: "zz"}}}},
+		{"sort by list", query.Spec{Filter: query.All(), Sort: []query.SortKey{{Field: "ss"}}}},
+		{"sort by bytes", query.Spec{Filter: query.All(), Sort: []query.SortKey{{Field: "by"}}}},
+		{"sort by json", query.Spec{Filter: query.All(), Sort: []query.SortKey{{Field: "js"}}}},
+		{"unknown projected field", query.Spec{Filter: query.All(), Fields: []string{"zz"}}},
+		{"bad filter", query.Spec{Filter: query.Expr{Op: query.OpGT, Field: "ss", Args: []any{"x"}}}},
+	} {
+		if _, err := eval.NewPlan(recDesc, &c.spec); err == nil || !errors.Is(err, query.ErrBadQuery) {
+			t.Errorf("%s: NewPlan error %v, want ErrBadQuery", c.name, err)
+		}
+	}
+}
+
+func TestOutput(t *testing.T) {
+	r := dataset()[0]
+	r.Version = "7"
+	full, _ := eval.NewPlan(recDesc, &query.Spec{Filter: query.All()})
+	c := full.Output(&r)
+	if c.ID != r.ID || *c.S != *r.S || !slices.Equal(c.Ss, r.Ss) || c.Version != "7" {
+		t.Fatalf("Output without projection = %+v", c)
+	}
+	c.Ss[0] = "changed"
+	*c.S = "changed"
+	if r.Ss[0] == "changed" || *r.S == "changed" {
+		t.Errorf("Output shares memory with the record")
+	}
+
+	p, _ := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Fields: []string{"ss", "i"}})
+	if !p.Projected() {
+		t.Errorf("Projected() = false")
+	}
+	o := p.Output(&r)
+	want := rec{ID: r.ID, Ss: []string{"x", "y"}, I: r.I, Version: "7"}
+	if o.ID != want.ID || !slices.Equal(o.Ss, want.Ss) || o.I == nil || *o.I != *r.I || o.S != nil || o.F != nil || o.Name != "" || o.Count != 0 || o.Version != "7" {
+		t.Errorf("projected Output = %+v, want %+v", o, want)
+	}
+	o.Ss[1] = "changed"
+	if r.Ss[1] == "changed" {
+		t.Errorf("projected Output shares memory with the record")
+	}
+	none, _ := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Fields: []string{}})
+	if o := none.Output(&r); o.ID != r.ID || o.S != nil || o.Ss != nil || o.Count != 0 {
+		t.Errorf("empty projection Output = %+v", o)
+	}
+}
