@@ -105,7 +105,7 @@ build() {
 	if [[ -f $build_dir/.stamp && $(cat "$build_dir/.stamp") == "$stamp" && -d $build_dir/lib && -d $build_dir/classes ]]; then
 		return 0
 	fi
-	log "building the launcher with Maven (first time: downloads ~35 MB from Maven Central)"
+	log "building the launcher with Maven (first time: downloads ~60 MB from Maven Central into ~/.m2)"
 	mkdir -p "$state_dir"
 	rm -rf "$build_dir"
 	local t0=$SECONDS
