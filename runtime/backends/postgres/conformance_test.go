@@ -1,0 +1,110 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/repokit/repokit/runtime/backends/drivertest"
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// EnvURL names the environment variable with the test server's URL (see docs/services.md).
+const EnvURL = "REPOKIT_POSTGRES_URL"
+
+// testConfig returns the pool config of the test server, skipping the test when there is
+// none (failing under CI).
+func testConfig(t testing.TB) pool.PostgresPoolConfig {
+	t.Helper()
+	u := os.Getenv(EnvURL)
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set; CI must run PostgreSQL (eval \"$(scripts/services/postgres.sh start)\")", EnvURL)
+		}
+		t.Skipf("%s is not set; start a server with: eval \"$(scripts/services/postgres.sh start)\"", EnvURL)
+	}
+	cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": u})
+	if err != nil {
+		t.Fatalf("%s: %v", EnvURL, err)
+	}
+	cfg.MaxSize = 8
+	cfg.MinSize = 0
+	return cfg
+}
+
+var tableSeq atomic.Int64
+
+// tableName returns a table name no other test uses and drops the table when t ends.
+func tableName(t testing.TB, m *pool.Manager, cfg pool.PostgresPoolConfig, base string) string {
+	name := fmt.Sprintf("t_%s_%d_%d", base, os.Getpid(), tableSeq.Add(1))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		lease, err := pool.Get(ctx, m, cfg, postgres.Hooks())
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer lease.Release()
+		if _, err := lease.Pool().Exec(ctx, "DROP TABLE IF EXISTS "+postgres.Quote(name)); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+type harness struct {
+	m   *pool.Manager
+	cfg pool.PostgresPoolConfig
+}
+
+func newHarness(t *testing.T) harness {
+	cfg := testConfig(t)
+	m := pool.New(pool.Options{KeepIdle: true})
+	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
+	return harness{m: m, cfg: cfg}
+}
+
+func make_[T any](ctx context.Context, t *testing.T, h harness, desc *record.Desc[T]) (repo.Repository[T], error) {
+	d, err := postgres.New(ctx, h.m, h.cfg, desc, postgres.WithTable(tableName(t, h.m, h.cfg, desc.Table)))
+	if err != nil {
+		return nil, err
+	}
+	return repo.New(desc, d), nil
+}
+
+func (h harness) MakeThings(ctx context.Context, t *testing.T) (repo.Repository[things.Thing], error) {
+	return make_(ctx, t, h, things.ThingSchema)
+}
+
+func (h harness) MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[things.Other], error) {
+	return make_(ctx, t, h, things.OtherSchema)
+}
+
+func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error) {
+	return make_(ctx, t, h, things.KeywordSchema)
+}
+
+// LeakOptions ignores pgxpool's background goroutines (health checks, connection
+// creation), which belong to the shared pool, not to a stream.
+func (harness) LeakOptions() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).backgroundHealthCheck"),
+		goleak.IgnoreAnyFunction("github.com/jackc/puddle/v2.(*Pool[...]).createIdleResources"),
+		goleak.IgnoreAnyFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).createIdleResources"),
+		goleak.IgnoreAnyFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).triggerHealthCheck.func1"),
+	}
+}
+
+func TestConformance(t *testing.T) {
+	drivertest.RunConformanceTests(t, newHarness(t))
+}

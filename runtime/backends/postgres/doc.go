@@ -1,0 +1,17 @@
+// Package postgres is repokit's PostgreSQL backend on pgx/v5. A Driver stores the records of
+// one type in one table with a typed column per field (see ColumnType), the id as primary
+// key and a version column, and implements repo.Driver with the semantics of the
+// conformance suite (package drivertest):
+//
+//   - filters are compiled to parameterized SQL with quoted identifiers (two-valued logic,
+//     LIKE with this package's own escaping, REGEX with ~ on an anchored POSIX pattern,
+//     lists with @>, && and cardinality), sorted with NULLS LAST and the id as tiebreaker;
+//   - CreateBatch sends COPY (pgx CopyFrom) in chunks and still reports a result per record;
+//   - Update and Delete with an expected version, Upsert with ON CONFLICT;
+//   - streams read rows as the loop asks for them and release the connection when it stops;
+//   - errors are mapped to repo's kinds (see mapErr).
+//
+// Repositories get their *pgxpool.Pool from a pool.Manager (New, Hooks), so repositories on
+// one config share one pool. InTx and WithTx run repository calls in one transaction.
+// EnsureSchema creates a missing table and reports drift instead of altering a table.
+package postgres

@@ -1,0 +1,784 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// DB is what a Driver runs its statements on: a *pgxpool.Pool, a pgx.Tx or a *pgx.Conn.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Driver stores records of type T in one PostgreSQL table with a typed column per field and
+// a version column. It implements repo.Driver and is safe for concurrent use (when its DB
+// is a pool; a driver bound to a transaction is as safe as the transaction).
+type Driver[T any] struct {
+	desc       *record.Desc[T]
+	db         DB
+	lease      pool.Lease[*pgxpool.Pool] // zero unless the pool came from a pool.Manager
+	table      string
+	ident      pgx.Identifier
+	cmdTimeout time.Duration
+	bound      bool // bound to a transaction by WithTx
+
+	cols      []string // unquoted column names: fields in order, then the version column
+	allCols   string   // quoted, comma-separated, fields then version
+	getSQL    string
+	insertSQL string // one row, ON CONFLICT DO NOTHING
+	upsertSQL string
+	updateSQL string // $1 id, then fields 1.., then the new version; ifVersion appended
+	deleteSQL string
+	existsSQL string
+	countSQL  string
+}
+
+var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
+
+// Option configures New and NewWithDB.
+type Option func(*options)
+
+type options struct {
+	table      string
+	noEnsure   bool
+	script     string
+	cmdTimeout time.Duration
+}
+
+// WithTable stores the records in the named table (optionally "schema.table") instead of
+// the record's own table name (record.Desc.Table).
+func WithTable(name string) Option { return func(o *options) { o.table = name } }
+
+// WithoutSchemaCheck skips EnsureSchema when the repository is made: the table must exist
+// and match (see EnsureSchema), or calls fail.
+func WithoutSchemaCheck() Option { return func(o *options) { o.noEnsure = true } }
+
+// WithSchemaScript makes the schema check create a missing table with this SQL script (a
+// generated postgres_schema.sql, which also carries the schema's defaults) instead of
+// SchemaSQL. Generated constructors pass it.
+func WithSchemaScript(script string) Option { return func(o *options) { o.script = script } }
+
+// WithCommandTimeout bounds every statement (NewWithDB; New takes it from
+// PostgresPoolConfig.CommandTimeout). A statement ended by it fails with repo.ErrUnavailable.
+func WithCommandTimeout(d time.Duration) Option { return func(o *options) { o.cmdTimeout = d } }
+
+// New returns a driver for desc on the pool the manager holds for cfg (a
+// pool.PostgresPoolConfig or a *pool.Prepared made from one): repositories on the same
+// config share one *pgxpool.Pool. The driver holds a lease on the pool until Close. Unless
+// WithoutSchemaCheck is given, it creates the table when missing and fails with a
+// *DriftError when the live table does not match desc.
+func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
+	pc, err := PoolConfigOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	lease, err := pool.Get(ctx, m, cfg, Hooks())
+	if err != nil {
+		return nil, err
+	}
+	o := options{cmdTimeout: pc.CommandTimeout}
+	for _, f := range opts {
+		f(&o)
+	}
+	d, err := newDriver(ctx, lease.Pool(), desc, o)
+	if err != nil {
+		if repo.KindOf(err) == repo.ErrUnavailable {
+			lease.ReportBroken(err)
+		}
+		lease.Release()
+		return nil, err
+	}
+	d.lease = lease
+	return d, nil
+}
+
+// NewWithDB returns a driver for desc on a pool, connection or transaction the caller owns
+// (Close does not close it).
+func NewWithDB[T any](ctx context.Context, db DB, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	return newDriver(ctx, db, desc, o)
+}
+
+func newDriver[T any](ctx context.Context, db DB, desc *record.Desc[T], o options) (*Driver[T], error) {
+	if err := checkColumns(desc); err != nil {
+		return nil, err
+	}
+	table := o.table
+	if table == "" {
+		table = desc.Table
+	}
+	if table == "" {
+		return nil, fmt.Errorf("postgres: record %s has no table name", desc.Name)
+	}
+	d := &Driver[T]{desc: desc, db: db, table: table, cmdTimeout: o.cmdTimeout}
+	if s, t, ok := strings.Cut(table, "."); ok {
+		d.ident = pgx.Identifier{s, t}
+	} else {
+		d.ident = pgx.Identifier{table}
+	}
+	d.prepareSQL()
+	if !o.noEnsure {
+		var err error
+		if o.script != "" {
+			err = EnsureSchemaSQL(ctx, db, desc, table, o.script)
+		} else {
+			err = EnsureSchema(ctx, db, desc, table)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (d *Driver[T]) prepareSQL() {
+	qt := d.ident.Sanitize()
+	n := len(d.desc.Fields)
+	d.cols = make([]string, 0, n+1)
+	quoted := make([]string, 0, n+1)
+	for i := range d.desc.Fields {
+		d.cols = append(d.cols, d.desc.Fields[i].Column)
+		quoted = append(quoted, Quote(d.desc.Fields[i].Column))
+	}
+	d.cols = append(d.cols, VersionColumn)
+	quoted = append(quoted, Quote(VersionColumn))
+	d.allCols = strings.Join(quoted, ", ")
+	id := quoted[0]
+	d.getSQL = fmt.Sprintf("SELECT %s FROM %s WHERE %s = $1", d.allCols, qt, id)
+	d.insertSQL = fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT DO NOTHING", qt, d.allCols, placeholders(1, n+1))
+	sets := make([]string, 0, n)
+	excl := make([]string, 0, n)
+	for i, q := range quoted[1:] {
+		sets = append(sets, fmt.Sprintf("%s = $%d", q, i+2))
+		excl = append(excl, fmt.Sprintf("%s = EXCLUDED.%s", q, q))
+	}
+	d.upsertSQL = fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s", qt, d.allCols, placeholders(1, n+1), id, strings.Join(excl, ", "))
+	d.updateSQL = fmt.Sprintf("UPDATE %s SET %s WHERE %s = $1", qt, strings.Join(sets, ", "), id)
+	d.deleteSQL = fmt.Sprintf("DELETE FROM %s WHERE %s = $1", qt, id)
+	d.existsSQL = fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s WHERE %s = $1)", qt, id)
+	d.countSQL = fmt.Sprintf("SELECT count(*) FROM %s", qt)
+}
+
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(from + i))
+	}
+	return b.String()
+}
+
+// Table returns the table name.
+func (d *Driver[T]) Table() string { return d.table }
+
+// DB returns what the driver runs its statements on (the shared pool, or the transaction
+// of a bound driver).
+func (d *Driver[T]) DB() DB { return d.db }
+
+// Begin starts a transaction (a savepoint on a bound driver); it makes a Driver a Beginner
+// for InTx.
+func (d *Driver[T]) Begin(ctx context.Context) (pgx.Tx, error) { return d.db.Begin(ctx) }
+
+// callCtx applies the command timeout.
+func (d *Driver[T]) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d.cmdTimeout > 0 {
+		return context.WithTimeout(ctx, d.cmdTimeout)
+	}
+	return ctx, func() {}
+}
+
+// fail maps err (see mapErr) and reports connection failures to the pool manager.
+func (d *Driver[T]) fail(ctx context.Context, err error) error {
+	err = mapErr(ctx, err)
+	if repo.KindOf(err) == repo.ErrUnavailable {
+		d.lease.ReportBroken(err)
+	}
+	return err
+}
+
+// newVersion returns a fresh version: a random positive 63-bit number, so that a version
+// is never predictable and practically never repeats, also across deletes.
+func newVersion() int64 { return rand.Int64N(1<<63-1) + 1 }
+
+// args returns the column values of rec (fields in order, then version).
+func (d *Driver[T]) args(rec *T, version int64, dst []any) []any {
+	for i := range d.desc.Fields {
+		dst = append(dst, fieldValue(&d.desc.Fields[i], rec))
+	}
+	return append(dst, version)
+}
+
+// fieldValue returns the value of f in r for pgx, nil when missing (an empty list or empty
+// bytes are missing too).
+func fieldValue[T any](f *record.Field[T], r *T) any {
+	if f.List {
+		switch {
+		case f.Strs != nil:
+			if v := f.Strs(r); len(v) > 0 {
+				return v
+			}
+		case f.Ints != nil:
+			if v := f.Ints(r); len(v) > 0 {
+				return v
+			}
+		case f.Floats != nil:
+			if v := f.Floats(r); len(v) > 0 {
+				return v
+			}
+		case f.Bools != nil:
+			if v := f.Bools(r); len(v) > 0 {
+				return v
+			}
+		case f.Times != nil:
+			if v := f.Times(r); len(v) > 0 {
+				return v
+			}
+		}
+		return nil
+	}
+	switch {
+	case f.Str != nil:
+		if v, ok := f.Str(r); ok {
+			return v
+		}
+	case f.Int != nil:
+		if v, ok := f.Int(r); ok {
+			return v
+		}
+	case f.Float != nil:
+		if v, ok := f.Float(r); ok {
+			return v
+		}
+	case f.Bool != nil:
+		if v, ok := f.Bool(r); ok {
+			return v
+		}
+	case f.Time != nil:
+		if v, ok := f.Time(r); ok {
+			return v
+		}
+	case f.Bytes != nil:
+		if v, ok := f.Bytes(r); ok && len(v) > 0 {
+			return v
+		}
+	}
+	return nil
+}
+
+// Insert implements repo.Driver. One record is an INSERT ... ON CONFLICT DO NOTHING; a batch
+// is sent with COPY in chunks of CopyChunk records. A chunk in which some id (or unique
+// value) is already taken fails as a whole on the server; it is then inserted again with
+// INSERT ... ON CONFLICT DO NOTHING RETURNING, which tells which records were stored.
+// Duplicates inside the batch are found before sending: the later record gets
+// ErrAlreadyExists.
+func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(recs) == 1 {
+		return d.insertOne(ctx, &recs[0], &res[0])
+	}
+	seen := make(map[string]int, len(recs))
+	todo := make([]int, 0, len(recs))
+	for i := range recs {
+		id := d.desc.GetID(&recs[i])
+		res[i].ID = id
+		if j, dup := seen[id]; dup {
+			res[i].Err = repo.E(repo.ErrAlreadyExists, fmt.Errorf("the id is taken by record %d of the same batch", j))
+			continue
+		}
+		seen[id] = i
+		todo = append(todo, i)
+	}
+	for start := 0; start < len(todo); start += CopyChunk {
+		chunk := todo[start:min(start+CopyChunk, len(todo))]
+		var err error
+		if len(chunk) < copyMin {
+			err = d.insertValues(ctx, recs, res, chunk)
+		} else {
+			err = d.insertCopy(ctx, recs, res, chunk)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CopyChunk is the number of records one COPY of CreateBatch sends.
+const CopyChunk = 10000
+
+// copyMin is the smallest batch sent with COPY; smaller ones take one INSERT round trip.
+const copyMin = 16
+
+func (d *Driver[T]) insertOne(ctx context.Context, rec *T, res *repo.Result) error {
+	res.ID = d.desc.GetID(rec)
+	v := newVersion()
+	var buf [32]any
+	args := d.args(rec, v, buf[:0])
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	tag, err := d.db.Exec(cctx, d.insertSQL, args...)
+	if err != nil {
+		res.Err = d.fail(ctx, err)
+		if repo.KindOf(res.Err) == repo.ErrAlreadyExists || repo.KindOf(res.Err) == repo.ErrInvalidInput {
+			return nil
+		}
+		return res.Err
+	}
+	if tag.RowsAffected() == 0 {
+		res.Err = repo.E(repo.ErrAlreadyExists, nil)
+		return nil
+	}
+	res.Version = strconv.FormatInt(v, 10)
+	return nil
+}
+
+// insertCopy sends the chunk with COPY; on a unique violation it falls back to
+// insertValues. In a transaction the COPY runs in a savepoint so that its failure does not
+// abort the caller's transaction.
+func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result, chunk []int) error {
+	versions := make([]int64, len(chunk))
+	row := make([]any, 0, len(d.cols))
+	src := pgx.CopyFromFunc(func() func() ([]any, error) {
+		i := 0
+		return func() ([]any, error) {
+			if i == len(chunk) {
+				return nil, nil
+			}
+			versions[i] = newVersion()
+			row = d.args(&recs[chunk[i]], versions[i], row[:0])
+			i++
+			return row, nil
+		}
+	}())
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	var err error
+	if d.bound {
+		err = pgx.BeginFunc(cctx, d.db, func(tx pgx.Tx) error {
+			_, err := tx.CopyFrom(cctx, d.ident, d.cols, src)
+			return err
+		})
+	} else {
+		_, err = d.db.CopyFrom(cctx, d.ident, d.cols, src)
+	}
+	if err != nil {
+		err = d.fail(ctx, err)
+		if repo.KindOf(err) == repo.ErrAlreadyExists {
+			return d.insertValues(ctx, recs, res, chunk)
+		}
+		return err
+	}
+	for j, i := range chunk {
+		res[i].Version = strconv.FormatInt(versions[j], 10)
+	}
+	return nil
+}
+
+// maxParams is PostgreSQL's limit on the parameters of one statement.
+const maxParams = 65535
+
+// insertValues inserts the chunk with multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING
+// id: the ids returned were stored, the others were taken.
+func (d *Driver[T]) insertValues(ctx context.Context, recs []T, res []repo.Result, chunk []int) error {
+	ncol := len(d.cols)
+	per := maxParams / ncol
+	for start := 0; start < len(chunk); start += per {
+		part := chunk[start:min(start+per, len(chunk))]
+		var b strings.Builder
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", d.ident.Sanitize(), d.allCols)
+		args := make([]any, 0, len(part)*ncol)
+		versions := make(map[string]int64, len(part))
+		for j, i := range part {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			b.WriteString(placeholders(len(args)+1, ncol))
+			b.WriteByte(')')
+			v := newVersion()
+			versions[res[i].ID] = v
+			args = d.args(&recs[i], v, args)
+		}
+		fmt.Fprintf(&b, " ON CONFLICT DO NOTHING RETURNING %s", Quote(d.cols[0]))
+		stored, err := d.returningIDs(ctx, b.String(), args)
+		if err != nil {
+			if k := repo.KindOf(err); k == repo.ErrInvalidInput && len(part) > 1 {
+				// One bad value fails the statement: find it by inserting one at a time.
+				for _, i := range part {
+					if err := d.insertOne(ctx, &recs[i], &res[i]); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			return err
+		}
+		for _, i := range part {
+			if stored[res[i].ID] {
+				res[i].Version = strconv.FormatInt(versions[res[i].ID], 10)
+			} else {
+				res[i].Err = repo.E(repo.ErrAlreadyExists, nil)
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Driver[T]) returningIDs(ctx context.Context, sql string, args []any) (map[string]bool, error) {
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	rows, err := d.db.Query(cctx, sql, args...)
+	if err != nil {
+		return nil, d.fail(ctx, err)
+	}
+	defer rows.Close()
+	stored := map[string]bool{}
+	var id string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return nil, d.fail(ctx, err)
+		}
+		stored[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.fail(ctx, err)
+	}
+	return stored, nil
+}
+
+// scanner holds the scan targets of one row shape.
+type scanner[T any] struct {
+	desc    *record.Desc[T]
+	fields  []int // descriptor indexes of the selected fields (the id first)
+	times   []int // the time fields among them
+	rec     T
+	version int64
+	targets []any
+}
+
+func newScanner[T any](desc *record.Desc[T], fields []int) *scanner[T] {
+	s := &scanner[T]{desc: desc, fields: fields, targets: make([]any, 0, len(fields)+1)}
+	for _, i := range fields {
+		s.targets = append(s.targets, desc.Addr(&s.rec, i))
+		if desc.Fields[i].Kind == query.KindTime {
+			s.times = append(s.times, i)
+		}
+	}
+	s.targets = append(s.targets, &s.version)
+	return s
+}
+
+// scan reads one row into a new record.
+func (s *scanner[T]) scan(row pgx.Row) (T, error) {
+	var zero T
+	s.rec = zero
+	if err := row.Scan(s.targets...); err != nil {
+		return zero, err
+	}
+	for _, i := range s.times {
+		switch p := s.desc.Addr(&s.rec, i).(type) {
+		case *time.Time:
+			*p = p.UTC()
+		case **time.Time:
+			if *p != nil {
+				**p = (*p).UTC()
+			}
+		case *[]time.Time:
+			for j := range *p {
+				(*p)[j] = (*p)[j].UTC()
+			}
+		}
+	}
+	s.desc.SetVersion(&s.rec, strconv.FormatInt(s.version, 10))
+	return s.rec, nil
+}
+
+func (d *Driver[T]) allFields() []int {
+	out := make([]int, len(d.desc.Fields))
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// Get implements repo.Driver.
+func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	rec, err := newScanner(d.desc, d.allFields()).scan(d.db.QueryRow(cctx, d.getSQL, id))
+	if err != nil {
+		return rec, d.fail(ctx, err)
+	}
+	return rec, nil
+}
+
+func (d *Driver[T]) writeArgs(rec *T, v int64) []any {
+	args := make([]any, 0, len(d.cols)+1)
+	return d.args(rec, v, args)
+}
+
+// Update implements repo.Driver: one UPDATE ... WHERE id = $1 [AND version = $n]; when it
+// changes no row, an existence check tells ErrNotFound from ErrVersionConflict.
+func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
+	v := newVersion()
+	args := d.writeArgs(rec, v)
+	sql := d.updateSQL
+	n := len(d.cols)
+	if ifVersion != "" {
+		want, err := strconv.ParseInt(ifVersion, 10, 64)
+		if err != nil {
+			return d.missingOr(ctx, d.desc.GetID(rec), repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q is not one this backend issued", ifVersion)))
+		}
+		sql += fmt.Sprintf(" AND %s = $%d", Quote(VersionColumn), n+1)
+		args = append(args, want)
+	}
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	tag, err := d.db.Exec(cctx, sql, args...)
+	if err != nil {
+		return d.fail(ctx, err)
+	}
+	if tag.RowsAffected() == 0 {
+		if ifVersion == "" {
+			return repo.E(repo.ErrNotFound, nil)
+		}
+		return d.missingOr(ctx, d.desc.GetID(rec), repo.E(repo.ErrVersionConflict, fmt.Errorf("stored version differs from %q", ifVersion)))
+	}
+	d.desc.SetVersion(rec, strconv.FormatInt(v, 10))
+	return nil
+}
+
+// missingOr returns ErrNotFound when there is no record with the id, else err.
+func (d *Driver[T]) missingOr(ctx context.Context, id string, err error) error {
+	ok, xerr := d.Exists(ctx, id)
+	if xerr != nil {
+		return xerr
+	}
+	if !ok {
+		return repo.E(repo.ErrNotFound, nil)
+	}
+	return err
+}
+
+// Upsert implements repo.Driver with INSERT ... ON CONFLICT (id) DO UPDATE.
+func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
+	v := newVersion()
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	if _, err := d.db.Exec(cctx, d.upsertSQL, d.writeArgs(rec, v)...); err != nil {
+		return d.fail(ctx, err)
+	}
+	d.desc.SetVersion(rec, strconv.FormatInt(v, 10))
+	return nil
+}
+
+// Delete implements repo.Driver.
+func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
+	sql, args := d.deleteSQL, []any{id}
+	if ifVersion != "" {
+		want, err := strconv.ParseInt(ifVersion, 10, 64)
+		if err != nil {
+			return d.missingOr(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q is not one this backend issued", ifVersion)))
+		}
+		sql += " AND " + Quote(VersionColumn) + " = $2"
+		args = append(args, want)
+	}
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	tag, err := d.db.Exec(cctx, sql, args...)
+	if err != nil {
+		return d.fail(ctx, err)
+	}
+	if tag.RowsAffected() == 0 {
+		if ifVersion == "" {
+			return repo.E(repo.ErrNotFound, nil)
+		}
+		return d.missingOr(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("stored version differs from %q", ifVersion)))
+	}
+	return nil
+}
+
+// Exists implements repo.Driver.
+func (d *Driver[T]) Exists(ctx context.Context, id string) (bool, error) {
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	var ok bool
+	if err := d.db.QueryRow(cctx, d.existsSQL, id).Scan(&ok); err != nil {
+		return false, d.fail(ctx, err)
+	}
+	return ok, nil
+}
+
+// SelectSQL returns the statement and arguments Query runs for spec, and the descriptor
+// indexes of the fields it selects (the id first); the version column comes last.
+func (d *Driver[T]) SelectSQL(spec *query.Spec) (string, []any, []int, error) {
+	fields := d.allFields()
+	cols := d.allCols
+	if spec.Fields != nil {
+		fields = []int{0}
+		var b strings.Builder
+		b.WriteString(Quote(d.desc.ID().Column))
+		for _, name := range spec.Fields {
+			i, ok := d.desc.Field(name)
+			if !ok {
+				return "", nil, nil, fmt.Errorf("%w: record %s has no field %q", query.ErrBadQuery, d.desc.Name, name)
+			}
+			if i == 0 || containsInt(fields, i) {
+				continue
+			}
+			fields = append(fields, i)
+			b.WriteString(", ")
+			b.WriteString(Quote(d.desc.Fields[i].Column))
+		}
+		b.WriteString(", ")
+		b.WriteString(Quote(VersionColumn))
+		cols = b.String()
+	}
+	c := compiler[T]{desc: d.desc}
+	c.b.WriteString("SELECT ")
+	c.b.WriteString(cols)
+	c.b.WriteString(" FROM ")
+	c.b.WriteString(d.ident.Sanitize())
+	if !spec.Filter.IsAll() {
+		c.b.WriteString(" WHERE ")
+		if err := c.expr(spec.Filter); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	ob, err := orderBy(d.desc, spec.Sort)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	c.b.WriteString(ob)
+	if spec.Limit > 0 {
+		fmt.Fprintf(&c.b, " LIMIT %d", spec.Limit)
+	}
+	if spec.Offset > 0 {
+		fmt.Fprintf(&c.b, " OFFSET %d", spec.Offset)
+	}
+	return c.b.String(), c.args, fields, nil
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// drainLimit is the largest LIMIT for which breaking off a stream reads the rest of the
+// result to keep the connection; above it (and without a limit) the statement is cancelled
+// and the connection discarded, so that breaking off never reads a large result.
+const drainLimit = 1000
+
+// Query implements repo.Driver. The rows are read one at a time from the server as the
+// loop asks for them (nothing is loaded in advance beyond pgx's read buffer), and breaking
+// the loop releases the connection.
+func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
+	sql, args, fields, err := d.SelectSQL(spec)
+	limit := spec.Limit
+	return func(yield func(T, error) bool) {
+		var zero T
+		if err != nil {
+			yield(zero, repo.E(repo.ErrInvalidInput, err))
+			return
+		}
+		qctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if d.cmdTimeout > 0 {
+			var c2 context.CancelFunc
+			qctx, c2 = context.WithTimeout(qctx, d.cmdTimeout)
+			defer c2()
+		}
+		rows, err := d.db.Query(qctx, sql, args...)
+		if err != nil {
+			yield(zero, d.fail(ctx, err))
+			return
+		}
+		s := newScanner(d.desc, fields)
+		for rows.Next() {
+			if err := ctx.Err(); err != nil {
+				// pgx may have the rows buffered already: stop at the caller's context.
+				cancel()
+				rows.Close()
+				yield(zero, err)
+				return
+			}
+			rec, err := s.scan(rows)
+			if err != nil {
+				rows.Close()
+				yield(zero, d.fail(ctx, err))
+				return
+			}
+			if !yield(rec, nil) {
+				if (limit == 0 || limit > drainLimit) && !d.bound {
+					cancel()
+				}
+				rows.Close()
+				return
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			yield(zero, d.fail(ctx, err))
+		}
+	}
+}
+
+// Count implements repo.Driver.
+func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error) {
+	c := compiler[T]{desc: d.desc}
+	c.b.WriteString(d.countSQL)
+	if !filter.IsAll() {
+		c.b.WriteString(" WHERE ")
+		if err := c.expr(filter); err != nil {
+			return 0, repo.E(repo.ErrInvalidInput, err)
+		}
+	}
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	var n int64
+	if err := d.db.QueryRow(cctx, c.b.String(), c.args...).Scan(&n); err != nil {
+		return 0, d.fail(ctx, err)
+	}
+	return n, nil
+}
+
+// Close implements repo.Driver: it releases the pool lease (a driver bound to a transaction
+// holds none).
+func (d *Driver[T]) Close() error {
+	d.lease.Release()
+	return nil
+}
+
+// errNotPostgres is returned by WithTx and DBOf for a repository of another backend.
+var errNotPostgres = errors.New("postgres: the repository is not a PostgreSQL repository")

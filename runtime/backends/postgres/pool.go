@@ -1,0 +1,112 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/repokit/repokit/runtime/pool"
+)
+
+// Hooks returns the pool-manager hooks for PostgreSQL: Create builds a *pgxpool.Pool from a
+// pool.PostgresPoolConfig (sizes, connect timeout, lifetimes, health-check period and TLS
+// mode through its connection string) and pings it, Validate pings it, Close closes it, and
+// Stats returns pgxpool's Stat as a PoolStats value.
+func Hooks() pool.Hooks[*pgxpool.Pool] {
+	return pool.Hooks[*pgxpool.Pool]{
+		Create:   createPool,
+		Validate: func(ctx context.Context, p *pgxpool.Pool) error { return p.Ping(ctx) },
+		Close: func(_ context.Context, p *pgxpool.Pool) error {
+			p.Close()
+			return nil
+		},
+		Stats: func(p *pgxpool.Pool) any { return statsOf(p) },
+	}
+}
+
+// ErrConfig is wrapped by errors for a pool config that is not a PostgreSQL config.
+var ErrConfig = errors.New("postgres: not a PostgresPoolConfig")
+
+// PoolConfigOf returns the PostgreSQL config in cfg (a pool.PostgresPoolConfig, a pointer to
+// one, or a *pool.Prepared made from one).
+func PoolConfigOf(cfg pool.Config) (pool.PostgresPoolConfig, error) {
+	if p, ok := cfg.(*pool.Prepared); ok {
+		cfg = p.Config()
+	}
+	switch c := cfg.(type) {
+	case pool.PostgresPoolConfig:
+		return c, nil
+	case *pool.PostgresPoolConfig:
+		if c != nil {
+			return *c, nil
+		}
+	}
+	return pool.PostgresPoolConfig{}, fmt.Errorf("%w: got %T", ErrConfig, cfg)
+}
+
+// PgxConfig returns the pgxpool configuration for c. It holds the password: do not log it.
+func PgxConfig(c pool.PostgresPoolConfig) (*pgxpool.Config, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(c.ConnectionString())
+	if err != nil {
+		// The parse error may quote the connection string: never return its text.
+		return nil, fmt.Errorf("%w: postgres connection settings for %s are not accepted by pgx", pool.ErrInvalidConfig, c.Redacted())
+	}
+	if c.ConnectTimeout > 0 {
+		pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
+	}
+	return pc, nil
+}
+
+func createPool(ctx context.Context, cfg pool.Config) (*pgxpool.Pool, error) {
+	c, err := PoolConfigOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := PgxConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, errors.New(c.RedactSecrets(err.Error()))
+	}
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, pool.MarkTransient(fmt.Errorf("postgres: ping %s: %s", c.Redacted(), c.RedactSecrets(err.Error())))
+	}
+	return p, nil
+}
+
+// PoolStats is a snapshot of pgxpool's statistics, as Manager.Stats reports them.
+type PoolStats struct {
+	AcquireCount            int64
+	AcquiredConns           int32
+	CanceledAcquireCount    int64
+	ConstructingConns       int32
+	EmptyAcquireCount       int64
+	IdleConns               int32
+	MaxConns                int32
+	TotalConns              int32
+	NewConnsCount           int64
+	MaxLifetimeDestroyCount int64
+	MaxIdleDestroyCount     int64
+}
+
+func statsOf(p *pgxpool.Pool) PoolStats {
+	s := p.Stat()
+	return PoolStats{
+		AcquireCount: s.AcquireCount(), AcquiredConns: s.AcquiredConns(),
+		CanceledAcquireCount: s.CanceledAcquireCount(), ConstructingConns: s.ConstructingConns(),
+		EmptyAcquireCount: s.EmptyAcquireCount(), IdleConns: s.IdleConns(), MaxConns: s.MaxConns(),
+		TotalConns: s.TotalConns(), NewConnsCount: s.NewConnsCount(),
+		MaxLifetimeDestroyCount: s.MaxLifetimeDestroyCount(), MaxIdleDestroyCount: s.MaxIdleDestroyCount(),
+	}
+}

@@ -1,0 +1,111 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/repokit/repokit/runtime/pool"
+
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// Beginner starts transactions: a *pgxpool.Pool, a pgx.Tx (a nested transaction is a
+// savepoint), a *Driver, or the DB returned by DBOf.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Tx is a transaction in progress. Bind repositories to it with WithTx; run hand-written
+// SQL in it through Pgx.
+type Tx struct {
+	tx pgx.Tx
+}
+
+// Pgx returns the underlying pgx transaction.
+func (t *Tx) Pgx() pgx.Tx { return t.tx }
+
+// ErrTxPanic wraps the value of a panic that InTx rolled back (InTx re-panics with it).
+var ErrTxPanic = errors.New("postgres: panic in transaction")
+
+// InTx runs fn in a transaction begun on db and commits it when fn returns nil. When fn
+// returns an error, or panics, the transaction is rolled back: the error is returned (with
+// a failed rollback joined to it), and the panic continues after the rollback. A failed
+// commit is returned as a repository error (repo.ErrUnavailable when the connection broke).
+// Repositories used inside fn must be bound to the transaction with WithTx; the ones they
+// came from keep working outside it.
+//
+//	err := postgres.InTx(ctx, postgres.DBOf(products), func(tx *postgres.Tx) error {
+//		p, err := postgres.WithTx(products, tx)
+//		...
+//	})
+func InTx(ctx context.Context, db Beginner, fn func(tx *Tx) error) (err error) {
+	if db == nil {
+		return errNotPostgres
+	}
+	ptx, err := db.Begin(ctx)
+	if err != nil {
+		return mapErr(ctx, err)
+	}
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		// fn panicked: roll back, then let the panic continue.
+		_ = ptx.Rollback(context.WithoutCancel(ctx))
+	}()
+	if ferr := fn(&Tx{tx: ptx}); ferr != nil {
+		done = true
+		if rerr := ptx.Rollback(context.WithoutCancel(ctx)); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+			return errors.Join(ferr, fmt.Errorf("postgres: rollback: %w", mapErr(context.WithoutCancel(ctx), rerr)))
+		}
+		return ferr
+	}
+	done = true
+	if cerr := ptx.Commit(ctx); cerr != nil {
+		return mapErr(ctx, cerr)
+	}
+	return nil
+}
+
+// DBOf returns the DB a PostgreSQL repository runs on (its shared pool, or its transaction
+// when it is bound), for InTx; nil for a repository of another backend.
+func DBOf[T any](r repo.Repository[T]) Beginner {
+	d, err := driverOf(r)
+	if err != nil {
+		return nil
+	}
+	return d.db
+}
+
+func driverOf[T any](r repo.Repository[T]) (*Driver[T], error) {
+	c, ok := r.(*repo.Collection[T])
+	if !ok {
+		return nil, errNotPostgres
+	}
+	d, ok := c.Driver().(*Driver[T])
+	if !ok {
+		return nil, errNotPostgres
+	}
+	return d, nil
+}
+
+// WithTx returns a repository for the same records and table as r whose every call runs in
+// tx. It holds no pool lease: closing it does nothing, and it must not be used after the
+// transaction ends (calls then fail with repo.ErrClosed). A batch insert that meets a taken
+// id runs its COPY in a savepoint, so that the transaction survives it.
+func WithTx[T any](r repo.Repository[T], tx *Tx) (*repo.Collection[T], error) {
+	d, err := driverOf(r)
+	if err != nil {
+		return nil, err
+	}
+	b := *d
+	b.db = tx.tx
+	b.lease = pool.Lease[*pgxpool.Pool]{}
+	b.bound = true
+	return repo.New(d.desc, &b), nil
+}
