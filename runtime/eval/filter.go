@@ -63,11 +63,12 @@ func (c *compiler[T]) expr(e query.Expr) (Pred[T], error) {
 	if len(e.Sub) != 0 {
 		return nil, fmt.Errorf("%w: %s on field %s has sub-conditions", query.ErrBadQuery, e.Op, e.Field)
 	}
-	f, err := c.d.Lookup(e.Field)
-	if err != nil {
+	i, ok := c.d.Field(e.Field)
+	if !ok {
+		_, err := c.d.Lookup(e.Field)
 		return nil, err
 	}
-	return atom(f, e)
+	return atom(c.d, i, e)
 }
 
 func and[T any](ps []Pred[T]) Pred[T] {
@@ -164,8 +165,9 @@ func known(op query.Op) bool {
 	return false
 }
 
-// atom compiles a comparison on one field.
-func atom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
+// atom compiles a comparison on field i.
+func atom[T any](d *record.Desc[T], i int, e query.Expr) (Pred[T], error) {
+	f := &d.Fields[i]
 	op := e.Op
 	if !known(op) {
 		return nil, badAtom(f, e, "unknown operator")
@@ -186,34 +188,34 @@ func atom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
 		if op != query.OpExists && op != query.OpNotExists {
 			return nil, badAtom(f, e, "bytes and json fields can only be tested with EXISTS and NOT_EXISTS")
 		}
-		get, neg := f.Bytes, op == query.OpNotExists
-		return func(r *T) bool { b, ok := get(r); return (ok && len(b) > 0) != neg }, nil
+		a, neg := scalarAcc(d, i, f.Bytes), op == query.OpNotExists
+		return func(r *T) bool { b, ok := a.load(r); return (ok && len(b) > 0) != neg }, nil
 	}
 	if f.List {
-		return listAtom(f, e)
+		return listAtom(d, i, e)
 	}
 	switch {
 	case f.Kind.IsString() && f.Str != nil:
 		if isPattern(op) {
-			return patternAtom(f, e)
+			return patternAtom(scalarAcc(d, i, f.Str), f, e)
 		}
 		args, err := operands[string](f, e, nil)
 		if err != nil {
 			return nil, err
 		}
-		return scalarAtom(f.Str, op, args), nil
+		return scalarAtom(scalarAcc(d, i, f.Str), op, args), nil
 	case f.Kind == query.KindInt && f.Int != nil:
 		args, err := operands[int64](f, e, nil)
 		if err != nil {
 			return nil, err
 		}
-		return scalarAtom(f.Int, op, args), nil
+		return scalarAtom(scalarAcc(d, i, f.Int), op, args), nil
 	case f.Kind == query.KindFloat && f.Float != nil:
 		args, err := operands(f, e, checkFloat)
 		if err != nil {
 			return nil, err
 		}
-		return scalarAtom(f.Float, op, args), nil
+		return scalarAtom(scalarAcc(d, i, f.Float), op, args), nil
 	case f.Kind == query.KindBool && f.Bool != nil:
 		bs, err := operands[bool](f, e, nil)
 		if err != nil {
@@ -223,8 +225,7 @@ func atom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
 		for i, b := range bs {
 			args[i] = b2i(b)
 		}
-		get := f.Bool
-		return scalarAtom(func(r *T) (int64, bool) { b, ok := get(r); return b2i(b), ok }, op, args), nil
+		return scalarAtom(boolAcc(d, i), op, args), nil
 	case f.Kind == query.KindTime && f.Time != nil:
 		args, err := operands[time.Time](f, e, nil)
 		if err != nil {
@@ -233,7 +234,7 @@ func atom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
 		for i := range args {
 			args[i] = query.NormalizeTime(args[i])
 		}
-		return timeAtom(f.Time, op, args), nil
+		return timeAtom(scalarAcc(d, i, f.Time), op, args), nil
 	}
 	return nil, badAtom(f, e, "the field has no accessor for its kind")
 }
@@ -297,32 +298,32 @@ func inSet[V comparable](args []V) func(V) bool {
 
 // scalarAtom compiles op on a single-valued field read by get. Every positive operator is
 // false for a missing value; negative operators are computed as "positive != neg".
-func scalarAtom[T any, V ordered](get func(*T) (V, bool), op query.Op, args []V) Pred[T] {
+func scalarAtom[T any, V ordered](get acc[T, V], op query.Op, args []V) Pred[T] {
 	pos, neg := op, false
 	if p, ok := op.Positive(); ok {
 		pos, neg = p, true
 	}
 	switch pos {
 	case query.OpExists:
-		return func(r *T) bool { _, ok := get(r); return ok != neg }
+		return func(r *T) bool { _, ok := get.load(r); return ok != neg }
 	case query.OpEQ:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return (ok && v == x) != neg }
+		return func(r *T) bool { v, ok := get.load(r); return (ok && v == x) != neg }
 	case query.OpGT:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return ok && v > x }
+		return func(r *T) bool { v, ok := get.load(r); return ok && v > x }
 	case query.OpGTE:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return ok && v >= x }
+		return func(r *T) bool { v, ok := get.load(r); return ok && v >= x }
 	case query.OpLT:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return ok && v < x }
+		return func(r *T) bool { v, ok := get.load(r); return ok && v < x }
 	case query.OpLTE:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return ok && v <= x }
+		return func(r *T) bool { v, ok := get.load(r); return ok && v <= x }
 	case query.OpBetween:
 		lo, hi := args[0], args[1]
-		return func(r *T) bool { v, ok := get(r); return (ok && v >= lo && v <= hi) != neg }
+		return func(r *T) bool { v, ok := get.load(r); return (ok && v >= lo && v <= hi) != neg }
 	case query.OpIN:
 		switch len(args) {
 		case 0:
@@ -332,10 +333,10 @@ func scalarAtom[T any, V ordered](get func(*T) (V, bool), op query.Op, args []V)
 			return never[T]
 		case 1:
 			x := args[0]
-			return func(r *T) bool { v, ok := get(r); return (ok && v == x) != neg }
+			return func(r *T) bool { v, ok := get.load(r); return (ok && v == x) != neg }
 		}
 		in := inSet(args)
-		return func(r *T) bool { v, ok := get(r); return (ok && in(v)) != neg }
+		return func(r *T) bool { v, ok := get.load(r); return (ok && in(v)) != neg }
 	}
 	panic("eval: unhandled operator " + op.String()) // unreachable: atom checked op
 }
@@ -349,32 +350,32 @@ type timeKey struct {
 func keyOf(t time.Time) timeKey { return timeKey{t.Unix(), t.Nanosecond()} }
 
 // timeAtom is scalarAtom for times, compared as instants.
-func timeAtom[T any](get func(*T) (time.Time, bool), op query.Op, args []time.Time) Pred[T] {
+func timeAtom[T any](get acc[T, time.Time], op query.Op, args []time.Time) Pred[T] {
 	pos, neg := op, false
 	if p, ok := op.Positive(); ok {
 		pos, neg = p, true
 	}
 	switch pos {
 	case query.OpExists:
-		return func(r *T) bool { _, ok := get(r); return ok != neg }
+		return func(r *T) bool { _, ok := get.load(r); return ok != neg }
 	case query.OpEQ:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return (ok && v.Equal(x)) != neg }
+		return func(r *T) bool { v, ok := get.load(r); return (ok && v.Equal(x)) != neg }
 	case query.OpGT:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return ok && v.After(x) }
+		return func(r *T) bool { v, ok := get.load(r); return ok && v.After(x) }
 	case query.OpGTE:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return ok && !v.Before(x) }
+		return func(r *T) bool { v, ok := get.load(r); return ok && !v.Before(x) }
 	case query.OpLT:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return ok && v.Before(x) }
+		return func(r *T) bool { v, ok := get.load(r); return ok && v.Before(x) }
 	case query.OpLTE:
 		x := args[0]
-		return func(r *T) bool { v, ok := get(r); return ok && !v.After(x) }
+		return func(r *T) bool { v, ok := get.load(r); return ok && !v.After(x) }
 	case query.OpBetween:
 		lo, hi := args[0], args[1]
-		return func(r *T) bool { v, ok := get(r); return (ok && !v.Before(lo) && !v.After(hi)) != neg }
+		return func(r *T) bool { v, ok := get.load(r); return (ok && !v.Before(lo) && !v.After(hi)) != neg }
 	case query.OpIN:
 		if len(args) == 0 {
 			if neg {
@@ -383,7 +384,7 @@ func timeAtom[T any](get func(*T) (time.Time, bool), op query.Op, args []time.Ti
 			return never[T]
 		}
 		in := timeSet(args)
-		return func(r *T) bool { v, ok := get(r); return (ok && in(v)) != neg }
+		return func(r *T) bool { v, ok := get.load(r); return (ok && in(v)) != neg }
 	}
 	panic("eval: unhandled operator " + op.String())
 }
@@ -399,7 +400,8 @@ func timeSet(args []time.Time) func(time.Time) bool {
 
 // listAtom compiles EQ/NEQ (contains), IN/NOT_IN (contains any) and EXISTS/NOT_EXISTS
 // (non-empty) on a list field.
-func listAtom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
+func listAtom[T any](d *record.Desc[T], i int, e query.Expr) (Pred[T], error) {
+	f := &d.Fields[i]
 	switch e.Op {
 	case query.OpEQ, query.OpNEQ, query.OpIN, query.OpNotIn, query.OpExists, query.OpNotExists:
 	default:
@@ -411,25 +413,25 @@ func listAtom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
 		if err != nil {
 			return nil, err
 		}
-		return listOf(f.Strs, e.Op, args), nil
+		return listOf(listAccOf(d, i, f.Strs), e.Op, args), nil
 	case f.Kind == query.KindInt && f.Ints != nil:
 		args, err := operands[int64](f, e, nil)
 		if err != nil {
 			return nil, err
 		}
-		return listOf(f.Ints, e.Op, args), nil
+		return listOf(listAccOf(d, i, f.Ints), e.Op, args), nil
 	case f.Kind == query.KindFloat && f.Floats != nil:
 		args, err := operands(f, e, checkFloat)
 		if err != nil {
 			return nil, err
 		}
-		return listOf(f.Floats, e.Op, args), nil
+		return listOf(listAccOf(d, i, f.Floats), e.Op, args), nil
 	case f.Kind == query.KindBool && f.Bools != nil:
 		args, err := operands[bool](f, e, nil)
 		if err != nil {
 			return nil, err
 		}
-		return listOf(f.Bools, e.Op, args), nil
+		return listOf(listAccOf(d, i, f.Bools), e.Op, args), nil
 	case f.Kind == query.KindTime && f.Times != nil:
 		args, err := operands[time.Time](f, e, nil)
 		if err != nil {
@@ -439,20 +441,20 @@ func listAtom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
 		for i, a := range args {
 			keys[i] = keyOf(query.NormalizeTime(a))
 		}
-		get := f.Times
+		get := listAccOf(d, i, f.Times)
 		pos, neg := e.Op, false
 		if p, ok := e.Op.Positive(); ok {
 			pos, neg = p, true
 		}
 		if pos == query.OpExists {
-			return func(r *T) bool { return (len(get(r)) > 0) != neg }, nil
+			return func(r *T) bool { return (len(get.load(r)) > 0) != neg }, nil
 		}
 		if len(keys) == 0 {
 			return constant[T](neg), nil
 		}
 		in := inSet(keys)
 		return func(r *T) bool {
-			for _, t := range get(r) {
+			for _, t := range get.load(r) {
 				if in(keyOf(t)) {
 					return !neg
 				}
@@ -470,13 +472,13 @@ func constant[T any](v bool) Pred[T] {
 	return never[T]
 }
 
-func listOf[T any, V comparable](get func(*T) []V, op query.Op, args []V) Pred[T] {
+func listOf[T any, V comparable](get listAcc[T, V], op query.Op, args []V) Pred[T] {
 	pos, neg := op, false
 	if p, ok := op.Positive(); ok {
 		pos, neg = p, true
 	}
 	if pos == query.OpExists {
-		return func(r *T) bool { return (len(get(r)) > 0) != neg }
+		return func(r *T) bool { return (len(get.load(r)) > 0) != neg }
 	}
 	// EQ has one operand, IN any number: both mean "some element is in args".
 	switch len(args) {
@@ -485,7 +487,7 @@ func listOf[T any, V comparable](get func(*T) []V, op query.Op, args []V) Pred[T
 	case 1:
 		x := args[0]
 		return func(r *T) bool {
-			for _, v := range get(r) {
+			for _, v := range get.load(r) {
 				if v == x {
 					return !neg
 				}
@@ -495,7 +497,7 @@ func listOf[T any, V comparable](get func(*T) []V, op query.Op, args []V) Pred[T
 	}
 	in := inSet(args)
 	return func(r *T) bool {
-		for _, v := range get(r) {
+		for _, v := range get.load(r) {
 			if in(v) {
 				return !neg
 			}
@@ -505,8 +507,7 @@ func listOf[T any, V comparable](get func(*T) []V, op query.Op, args []V) Pred[T
 }
 
 // patternAtom compiles LIKE, NOT_LIKE, REGEX and STARTS_WITH on a string field.
-func patternAtom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
-	get := f.Str
+func patternAtom[T any](get acc[T, string], f *record.Field[T], e query.Expr) (Pred[T], error) {
 	var match func(string) bool
 	neg := false
 	switch e.Op {
@@ -528,9 +529,9 @@ func patternAtom[T any](f *record.Field[T], e query.Expr) (Pred[T], error) {
 		if !ok {
 			return nil, badAtom(f, e, fmt.Sprintf("operand of type %T", e.Args[0]))
 		}
-		return func(r *T) bool { v, ok := get(r); return ok && strings.HasPrefix(v, p) }, nil
+		return func(r *T) bool { v, ok := get.load(r); return ok && strings.HasPrefix(v, p) }, nil
 	}
-	return func(r *T) bool { v, ok := get(r); return (ok && match(v)) != neg }, nil
+	return func(r *T) bool { v, ok := get.load(r); return (ok && match(v)) != neg }, nil
 }
 
 // LikeMatcher returns a function reporting whether a whole string matches l, specialized

@@ -10,6 +10,7 @@ import (
 
 	"github.com/repokit/repokit/runtime/eval"
 	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
 )
 
 var (
@@ -48,6 +49,38 @@ func matchIDs(t *testing.T, c query.Cond[rec]) []string {
 	for _, r := range dataset() {
 		if p(&r) {
 			ids = append(ids, r.ID)
+		}
+	}
+	// The same filter read through accessors, and evaluated in blocks, agrees.
+	pa, err := eval.Compile(recDescAccessors, c.Expr())
+	if err != nil {
+		t.Fatalf("Compile with accessors(%s): %v", c, err)
+	}
+	viaAcc := []string{}
+	for _, r := range dataset() {
+		if pa(&r) {
+			viaAcc = append(viaAcc, r.ID)
+		}
+	}
+	if !slices.Equal(viaAcc, ids) {
+		t.Errorf("%s: accessors match %v, offsets %v", c, viaAcc, ids)
+	}
+	for _, d := range []*record.Desc[rec]{recDesc, recDescAccessors} {
+		f, err := eval.CompileFilter(d, c.Expr())
+		if err != nil {
+			t.Fatalf("CompileFilter(%s): %v", c, err)
+		}
+		recs := dataset()
+		var in []*rec
+		for i := range recs {
+			in = append(in, &recs[i])
+		}
+		inBlock := []string{}
+		for _, r := range f.Append(nil, in) {
+			inBlock = append(inBlock, r.ID)
+		}
+		if !slices.Equal(inBlock, ids) {
+			t.Errorf("%s: Filter.Append matches %v, the predicate %v", c, inBlock, ids)
 		}
 	}
 	return ids

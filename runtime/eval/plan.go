@@ -12,7 +12,8 @@ import (
 // limit and projection. A Plan is immutable and safe for concurrent use.
 type Plan[T any] struct {
 	desc   *record.Desc[T]
-	match  Pred[T] // nil when the filter matches every record
+	match  Pred[T]    // nil when the filter matches every record
+	filter *Filter[T] // nil when the filter matches every record
 	cmp    Cmp[T]
 	offset int
 	limit  int
@@ -27,11 +28,11 @@ func NewPlan[T any](d *record.Desc[T], spec *query.Spec) (*Plan[T], error) {
 	}
 	p := &Plan[T]{desc: d, offset: spec.Offset, limit: spec.Limit}
 	if !spec.Filter.IsAll() {
-		m, err := Compile(d, spec.Filter)
+		f, err := CompileFilter(d, spec.Filter)
 		if err != nil {
 			return nil, err
 		}
-		p.match = m
+		p.filter, p.match = f, f.pred
 	}
 	keys := spec.Sort
 	if !slices.ContainsFunc(keys, func(k query.SortKey) bool { return k.Field == d.ID().Name }) {
@@ -65,6 +66,9 @@ func (p *Plan[T]) Match(r *T) bool { return p.match == nil || p.match(r) }
 
 // Pred returns the compiled filter, or nil when it matches every record.
 func (p *Plan[T]) Pred() Pred[T] { return p.match }
+
+// Filter returns the compiled filter for block scans; nil matches every record.
+func (p *Plan[T]) Filter() *Filter[T] { return p.filter }
 
 // Compare orders two records by the plan's sort keys; it returns 0 only for records with
 // the same id.

@@ -203,3 +203,18 @@ var (
 	fEs    = query.NewEnumListField[rec, string]("es")
 	fCount = query.NewIntField[rec]("count")
 )
+
+// recDescAccessors is recDesc with an Addr that never answers, so that every field is read
+// through its accessor closure instead of at its offset.
+var recDescAccessors = record.MustNew(&record.Desc[rec]{
+	Name:       "Rec",
+	Fields:     recFields,
+	GetID:      recDesc.GetID,
+	SetID:      recDesc.SetID,
+	GetVersion: recDesc.GetVersion,
+	SetVersion: recDesc.SetVersion,
+	Clone:      recDesc.Clone,
+	Prepare:    recDesc.Prepare,
+	Project:    recDesc.Project,
+	Addr:       func(*rec, int) any { return nil },
+})

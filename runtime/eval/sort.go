@@ -23,7 +23,8 @@ func CompileSort[T any](d *record.Desc[T], keys []query.SortKey) (Cmp[T], error)
 		if err != nil {
 			return nil, err
 		}
-		if cmps[i], err = keyCmp(f, k.Desc); err != nil {
+		idx, _ := d.Field(k.Field)
+		if cmps[i], err = keyCmp(d, idx, f, k.Desc); err != nil {
 			return nil, err
 		}
 	}
@@ -51,22 +52,21 @@ func CompileSort[T any](d *record.Desc[T], keys []query.SortKey) (Cmp[T], error)
 	}, nil
 }
 
-func keyCmp[T any](f *record.Field[T], desc bool) (Cmp[T], error) {
+func keyCmp[T any](d *record.Desc[T], i int, f *record.Field[T], desc bool) (Cmp[T], error) {
 	if f.List || !f.Kind.Ordered() {
 		return nil, fmt.Errorf("%w: cannot sort by %s field %s", query.ErrBadQuery, kindName(f), f.Name)
 	}
 	switch {
 	case f.Kind.IsString() && f.Str != nil:
-		return orderedCmp(f.Str, desc), nil
+		return orderedCmp(scalarAcc(d, i, f.Str), desc), nil
 	case f.Kind == query.KindInt && f.Int != nil:
-		return orderedCmp(f.Int, desc), nil
+		return orderedCmp(scalarAcc(d, i, f.Int), desc), nil
 	case f.Kind == query.KindFloat && f.Float != nil:
-		return orderedCmp(f.Float, desc), nil
+		return orderedCmp(scalarAcc(d, i, f.Float), desc), nil
 	case f.Kind == query.KindBool && f.Bool != nil:
-		get := f.Bool
-		return orderedCmp(func(r *T) (int64, bool) { b, ok := get(r); return b2i(b), ok }, desc), nil
+		return orderedCmp(boolAcc(d, i), desc), nil
 	case f.Kind == query.KindTime && f.Time != nil:
-		return timeCmp(f.Time, desc), nil
+		return timeCmp(scalarAcc(d, i, f.Time), desc), nil
 	}
 	return nil, fmt.Errorf("%w: field %s has no accessor for its kind %s", query.ErrBadQuery, f.Name, kindName(f))
 }
@@ -82,11 +82,11 @@ func missingLast(oka, okb bool) int {
 	return 0
 }
 
-func orderedCmp[T any, V ordered](get func(*T) (V, bool), desc bool) Cmp[T] {
+func orderedCmp[T any, V ordered](get acc[T, V], desc bool) Cmp[T] {
 	if desc {
 		return func(a, b *T) int {
-			x, oka := get(a)
-			y, okb := get(b)
+			x, oka := get.load(a)
+			y, okb := get.load(b)
 			if !oka || !okb {
 				return missingLast(oka, okb)
 			}
@@ -100,8 +100,8 @@ func orderedCmp[T any, V ordered](get func(*T) (V, bool), desc bool) Cmp[T] {
 		}
 	}
 	return func(a, b *T) int {
-		x, oka := get(a)
-		y, okb := get(b)
+		x, oka := get.load(a)
+		y, okb := get.load(b)
 		if !oka || !okb {
 			return missingLast(oka, okb)
 		}
@@ -115,10 +115,10 @@ func orderedCmp[T any, V ordered](get func(*T) (V, bool), desc bool) Cmp[T] {
 	}
 }
 
-func timeCmp[T any](get func(*T) (time.Time, bool), desc bool) Cmp[T] {
+func timeCmp[T any](get acc[T, time.Time], desc bool) Cmp[T] {
 	return func(a, b *T) int {
-		x, oka := get(a)
-		y, okb := get(b)
+		x, oka := get.load(a)
+		y, okb := get.load(b)
 		if !oka || !okb {
 			return missingLast(oka, okb)
 		}

@@ -215,7 +215,7 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			yield(zero, repo.E(repo.ErrInvalidInput, err))
 			return
 		}
-		matches, err := d.scan(ctx, plan.Pred())
+		matches, err := d.scan(ctx, plan.Filter())
 		if err != nil {
 			yield(zero, err)
 			return
@@ -232,8 +232,8 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 	}
 }
 
-// scan returns the stored records matching pred (every record when pred is nil).
-func (d *Driver[T]) scan(ctx context.Context, pred eval.Pred[T]) ([]*T, error) {
+// scan returns the stored records that f matches (every record when f is nil).
+func (d *Driver[T]) scan(ctx context.Context, f *eval.Filter[T]) ([]*T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (d *Driver[T]) scan(ctx context.Context, pred eval.Pred[T]) ([]*T, error) {
 	if d.closed {
 		return nil, errClosed
 	}
-	if pred == nil {
+	if f.MatchesAll() {
 		return append([]*T(nil), d.recs...), nil
 	}
 	var out []*T
@@ -252,24 +252,16 @@ func (d *Driver[T]) scan(ctx context.Context, pred eval.Pred[T]) ([]*T, error) {
 				return nil, err
 			}
 		}
-		for _, r := range d.recs[start:min(start+ctxCheckEvery, len(d.recs))] {
-			if pred(r) {
-				out = append(out, r)
-			}
-		}
+		out = f.Append(out, d.recs[start:min(start+ctxCheckEvery, len(d.recs))])
 	}
 	return out, nil
 }
 
 // Count implements repo.Driver.
 func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error) {
-	var pred eval.Pred[T]
-	if !filter.IsAll() {
-		p, err := eval.Compile(d.desc, filter)
-		if err != nil {
-			return 0, repo.E(repo.ErrInvalidInput, err)
-		}
-		pred = p
+	f, err := eval.CompileFilter(d.desc, filter)
+	if err != nil {
+		return 0, repo.E(repo.ErrInvalidInput, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -279,21 +271,19 @@ func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error)
 	if d.closed {
 		return 0, errClosed
 	}
-	if pred == nil {
+	if f.MatchesAll() {
 		return int64(len(d.recs)), nil
 	}
 	var n int64
+	var buf []*T
 	for start := 0; start < len(d.recs); start += ctxCheckEvery {
 		if start > 0 {
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
 		}
-		for _, r := range d.recs[start:min(start+ctxCheckEvery, len(d.recs))] {
-			if pred(r) {
-				n++
-			}
-		}
+		buf = f.Append(buf[:0], d.recs[start:min(start+ctxCheckEvery, len(d.recs))])
+		n += int64(len(buf))
 	}
 	return n, nil
 }
