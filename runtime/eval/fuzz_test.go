@@ -199,7 +199,25 @@ func compileOrFail(t *testing.T, c query.Cond[rec]) eval.Pred[rec] {
 	if err != nil {
 		t.Fatalf("Compile(%s): %v", c, err)
 	}
-	return p
+	// Every route gives the same answer: predicate, accessor-only predicate, block scan.
+	pa, err := eval.Compile(recDescAccessors, c.Expr())
+	if err != nil {
+		t.Fatalf("Compile with accessors(%s): %v", c, err)
+	}
+	f, err := eval.CompileFilter(recDesc, c.Expr())
+	if err != nil {
+		t.Fatalf("CompileFilter(%s): %v", c, err)
+	}
+	return func(r *rec) bool {
+		got := p(r)
+		if ga := pa(r); ga != got {
+			t.Fatalf("%s: offset predicate %v, accessor predicate %v", c, got, ga)
+		}
+		if gb := len(f.Append(nil, []*rec{r})) == 1; gb != got {
+			t.Fatalf("%s: predicate %v, block scan %v", c, got, gb)
+		}
+		return got
+	}
 }
 
 func sign(n int) int {
