@@ -1,0 +1,85 @@
+package s3_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/repokit/repokit/runtime/backends/s3"
+	"github.com/repokit/repokit/runtime/pool"
+)
+
+// testConfig returns the config of the test server from REPOKIT_S3_* (see
+// docs/services.md), skipping the test when they are missing (failing it under CI).
+func testConfig(t testing.TB) pool.S3PoolConfig {
+	t.Helper()
+	endpoint := os.Getenv("REPOKIT_S3_ENDPOINT")
+	if endpoint == "" {
+		msg := "REPOKIT_S3_ENDPOINT is not set; start MinIO with: eval \"$(scripts/services/minio.sh start)\""
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	cfg := pool.NewS3PoolConfig(os.Getenv("REPOKIT_S3_BUCKET"))
+	cfg.EndpointURL = endpoint
+	cfg.AWSAccessKeyID = os.Getenv("REPOKIT_S3_ACCESS_KEY")
+	cfg.AWSSecretAccessKey = os.Getenv("REPOKIT_S3_SECRET_KEY")
+	cfg.RegionName = os.Getenv("REPOKIT_S3_REGION")
+	cfg.PathStyle = true
+	cfg.MaxConnections = 16
+	return cfg
+}
+
+var prefixSeq atomic.Int64
+
+// freshPrefix returns a config prefix no other test uses, and removes every object under
+// it when the test ends.
+func freshPrefix(t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig) string {
+	t.Helper()
+	p := fmt.Sprintf("repokit-test/%s/%d-%d", t.Name(), time.Now().UnixNano(), prefixSeq.Add(1))
+	t.Cleanup(func() { removePrefix(t, m, cfg, p+"/") })
+	return p
+}
+
+func removePrefix(t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l, err := pool.Get(ctx, m, cfg, s3.Hooks())
+	if err != nil {
+		t.Errorf("cleanup of %s: %v", prefix, err)
+		return
+	}
+	defer l.Release()
+	api := l.Pool().API
+	p := awss3.NewListObjectsV2Paginator(api, &awss3.ListObjectsV2Input{Bucket: &cfg.Bucket, Prefix: &prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Errorf("cleanup of %s: %v", prefix, err)
+			return
+		}
+		if len(page.Contents) == 0 {
+			continue
+		}
+		ids := make([]types.ObjectIdentifier, len(page.Contents))
+		for i, o := range page.Contents {
+			ids[i] = types.ObjectIdentifier{Key: o.Key}
+		}
+		out, err := api.DeleteObjects(ctx, &awss3.DeleteObjectsInput{Bucket: &cfg.Bucket, Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
+		if err != nil {
+			t.Errorf("cleanup of %s: %v", prefix, err)
+			return
+		}
+		if len(out.Errors) > 0 {
+			t.Errorf("cleanup of %s: %d objects not deleted: %s", prefix, len(out.Errors), aws.ToString(out.Errors[0].Message))
+		}
+	}
+}

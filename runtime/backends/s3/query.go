@@ -1,0 +1,273 @@
+package s3
+
+import (
+	"context"
+	"iter"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/repokit/repokit/runtime/eval"
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// listPageSize is the MaxKeys of every ListObjectsV2 request (S3's maximum).
+const listPageSize = 1000
+
+// fetched is one object of a scan, in key order: done is closed once rec or err is set.
+type fetched[T any] struct {
+	key  string
+	etag string // as listed
+	rec  *T     // nil with err nil: the object was deleted after it was listed
+	err  error
+	done chan struct{}
+}
+
+// scan yields the records under the prefix in key (= id) order. One goroutine lists the
+// prefix page by page; Concurrency goroutines read the objects; the consumer takes them in
+// listing order. At most 2×Concurrency objects are listed ahead of the consumer, so memory
+// is bounded by the concurrency (plus one listing page of keys), not by the number of
+// objects. Stopping the iteration cancels every request and waits for the goroutines.
+func (d *Driver[T]) scan(ctx context.Context) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		defer func() {
+			cancel()
+			wg.Wait()
+		}()
+		jobs := make(chan *fetched[T])
+		order := make(chan *fetched[T], 2*d.conc)
+		wg.Add(1 + d.conc)
+		go func() {
+			defer wg.Done()
+			defer close(order)
+			defer close(jobs)
+			d.list(ctx, func(key, etag string, err error) bool {
+				f := &fetched[T]{key: key, etag: etag, err: err, done: make(chan struct{})}
+				if err == nil {
+					f.rec = d.cache.get(key, etag)
+				}
+				if err != nil || f.rec != nil {
+					close(f.done)
+				}
+				select {
+				case order <- f:
+				case <-ctx.Done():
+					return false
+				}
+				if err != nil {
+					return false
+				}
+				if f.rec != nil {
+					return true
+				}
+				select {
+				case jobs <- f:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			})
+		}()
+		for range d.conc {
+			go func() {
+				defer wg.Done()
+				for f := range jobs {
+					f.rec, f.err = d.get(ctx, f.key)
+					if f.rec != nil {
+						d.cache.put(f.key, d.desc.GetVersion(f.rec), f.rec)
+					}
+					close(f.done)
+				}
+			}()
+		}
+		for f := range order {
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				yield(nil, ctx.Err())
+				return
+			}
+			if f.err != nil {
+				yield(nil, f.err)
+				return
+			}
+			if f.rec == nil {
+				continue
+			}
+			if !yield(f.rec, nil) {
+				return
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// list calls fn with every key under the prefix, in order, until fn returns false. A
+// listing error is passed to fn as the last call. Keys that are not escaped ids (an empty
+// "folder" object, anything in a sub-"directory") are not records and are skipped.
+func (d *Driver[T]) list(ctx context.Context, fn func(key, etag string, err error) bool) {
+	p := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{
+		Bucket:    &d.bucket,
+		Prefix:    aws.String(d.prefix),
+		Delimiter: aws.String("/"),
+		MaxKeys:   aws.Int32(listPageSize),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			fn("", "", d.mapErr(ctx, err))
+			return
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			if _, ok := UnescapeID(key[len(d.prefix):]); !ok {
+				continue
+			}
+			if !fn(key, aws.ToString(o.ETag), nil) {
+				return
+			}
+		}
+	}
+}
+
+// idOrdered reports whether the spec's order is ascending id order (its first sort key is
+// the id, ascending), the order in which S3 lists the keys.
+func (d *Driver[T]) idOrdered(spec *query.Spec) bool {
+	return len(spec.Sort) == 0 || (spec.Sort[0].Field == d.desc.ID().Name && !spec.Sort[0].Desc)
+}
+
+// Query implements repo.Driver. Queries in ascending id order (the default) stream in
+// listing order: memory is bounded by the concurrency, and listing stops once offset+limit
+// records matched. Other orders must see every match before yielding the first: with a
+// limit they keep only the offset+limit smallest matches (a bounded heap), without one they
+// hold every match.
+func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
+	plan, perr := eval.NewPlan(d.desc, spec)
+	return func(yield func(T, error) bool) {
+		var zero T
+		if perr != nil {
+			yield(zero, repo.E(repo.ErrInvalidInput, perr))
+			return
+		}
+		if d.idOrdered(spec) {
+			skip, left := spec.Offset, spec.Limit
+			for rec, err := range d.scan(ctx) {
+				if err != nil {
+					yield(zero, err)
+					return
+				}
+				if !plan.Match(rec) {
+					continue
+				}
+				if skip > 0 {
+					skip--
+					continue
+				}
+				if !yield(plan.Output(rec), nil) {
+					return
+				}
+				if left--; left == 0 {
+					return
+				}
+			}
+			return
+		}
+		keep := plan.Keep()
+		var matches []*T
+		for rec, err := range d.scan(ctx) {
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			if !plan.Match(rec) {
+				continue
+			}
+			if keep < 0 || len(matches) < keep {
+				matches = append(matches, rec)
+				if len(matches) == keep {
+					heapify(matches, plan.Compare)
+				}
+				continue
+			}
+			if keep > 0 && plan.Compare(rec, matches[0]) < 0 {
+				matches[0] = rec
+				siftDown(matches, 0, plan.Compare)
+			}
+		}
+		for _, r := range plan.Window(matches) {
+			if err := ctx.Err(); err != nil {
+				yield(zero, err)
+				return
+			}
+			if !yield(plan.Output(r), nil) {
+				return
+			}
+		}
+	}
+}
+
+// heapify makes h a max-heap under cmp.
+func heapify[T any](h []*T, cmp func(a, b *T) int) {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftDown(h, i, cmp)
+	}
+}
+
+func siftDown[T any](h []*T, i int, cmp func(a, b *T) int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		big := l
+		if r := l + 1; r < n && cmp(h[r], h[l]) > 0 {
+			big = r
+		}
+		if cmp(h[big], h[i]) <= 0 {
+			return
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
+}
+
+// Count implements repo.Driver. Without a filter it only lists the keys; with one it reads
+// every object (concurrently) and evaluates the filter.
+func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error) {
+	var n int64
+	if filter.IsAll() {
+		var lerr error
+		d.list(ctx, func(_, _ string, err error) bool {
+			if err != nil {
+				lerr = err
+				return false
+			}
+			n++
+			return true
+		})
+		if lerr != nil {
+			return 0, lerr
+		}
+		return n, ctx.Err()
+	}
+	pred, err := eval.Compile(d.desc, filter)
+	if err != nil {
+		return 0, repo.E(repo.ErrInvalidInput, err)
+	}
+	for rec, err := range d.scan(ctx) {
+		if err != nil {
+			return 0, err
+		}
+		if pred(rec) {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,383 @@
+// Package s3 is repokit's S3 backend (aws-sdk-go-v2), for AWS S3 and S3-compatible servers
+// such as MinIO. Every record is one JSON object under the repository's key prefix; the
+// object's ETag is the record's version. Writes are conditional where S3 allows it: Create
+// sends If-None-Match: *, Update sends If-Match. Batches and queries run a bounded number of
+// requests at once (WithConcurrency); queries list the prefix page by page and read the
+// objects concurrently, filtering and sorting them with package eval, the evaluator the
+// memory backend uses.
+//
+// Repositories get their client from a pool.Manager with the hooks of this package, so
+// repositories on configs with the same pool.S3PoolConfig Key share one client and its
+// connections. See docs/s3.md.
+package s3
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// Driver stores records of type T as JSON objects in one S3 bucket under one key prefix.
+// It implements repo.Driver and is safe for concurrent use.
+type Driver[T any] struct {
+	desc   *record.Desc[T]
+	lease  pool.Lease[*Client]
+	api    *s3.Client
+	bucket string
+	prefix string // ends with "/"
+	conc   int
+	cache  *recCache[T]
+}
+
+var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
+
+// Option configures a Driver.
+type Option func(*options)
+
+type options struct {
+	conc   int
+	prefix *string
+	cache  int
+}
+
+// WithConcurrency sets how many S3 requests one batch or query runs at once (at least 1).
+// The default is the config's MaxConnections, so that every concurrent request reuses a
+// pooled connection.
+func WithConcurrency(n int) Option { return func(o *options) { o.conc = n } }
+
+// WithCache sets how many decoded records the driver keeps to skip re-reading objects
+// whose listed ETag has not changed (default DefaultCacheSize; 0 turns the cache off). A
+// query still lists every key, so results stay exact; the cache only saves GETs, which
+// makes repeated queries and page walks over one prefix much cheaper. Memory grows with
+// the cache size, not with the number of objects.
+func WithCache(records int) Option { return func(o *options) { o.cache = records } }
+
+// WithPrefix replaces the record's own key prefix (record.Desc.Prefix, from the schema)
+// with p. The config's Prefix, when set, still comes first.
+func WithPrefix(p string) Option { return func(o *options) { o.prefix = &p } }
+
+// New returns a driver for records described by desc, with its client from m for cfg (a
+// pool.S3PoolConfig or a *pool.Prepared of one). Objects live under
+// <cfg.Prefix>/<desc.Prefix>/. The driver holds a lease on the client until Close.
+func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
+	sc, err := configOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	o := options{cache: DefaultCacheSize}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.conc < 0 || (o.conc == 0 && sc.MaxConnections < 1) {
+		return nil, repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: concurrency must be at least 1, got %d", o.conc))
+	}
+	if o.conc == 0 {
+		o.conc = sc.MaxConnections
+	}
+	rp := desc.Prefix
+	if o.prefix != nil {
+		rp = *o.prefix
+	}
+	prefix := joinPrefix(sc.Prefix, rp)
+	if prefix == "" {
+		return nil, repo.Errorf(repo.ErrInvalidInput, "s3: "+desc.Name+": empty key prefix (set the config's prefix or the record's)")
+	}
+	l, err := pool.Get(ctx, m, cfg, Hooks())
+	if err != nil {
+		return nil, err
+	}
+	return &Driver[T]{
+		desc: desc, lease: l, api: l.Pool().API, bucket: sc.Bucket, prefix: prefix + "/", conc: o.conc,
+		cache: newCache[T](o.cache),
+	}, nil
+}
+
+func joinPrefix(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = strings.Trim(p, "/"); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "/")
+}
+
+// Prefix returns the key prefix of the driver's objects, ending with "/".
+func (d *Driver[T]) Prefix() string { return d.prefix }
+
+// Bucket returns the driver's bucket.
+func (d *Driver[T]) Bucket() string { return d.bucket }
+
+// Concurrency returns how many requests a batch or query runs at once.
+func (d *Driver[T]) Concurrency() int { return d.conc }
+
+// Key returns the object key of the record with the given id.
+func (d *Driver[T]) Key(id string) string { return d.prefix + EscapeID(id) }
+
+// encode returns the object body of rec: its JSON (struct tags) with a fresh "@rev" member
+// first, so that every write, even of identical content, gets a new ETag and a version is
+// never reused (no ABA on conditional writes). "@rev" is no valid field name, so it cannot
+// collide with a field; decoding ignores it.
+func (d *Driver[T]) encode(rec *T) ([]byte, error) {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, repo.E(repo.ErrInvalidInput, fmt.Errorf("encoding %s as JSON: %w", d.desc.Name, err))
+	}
+	if len(b) < 2 || b[0] != '{' {
+		return nil, fmt.Errorf("s3: %s does not encode as a JSON object", d.desc.Name)
+	}
+	out := make([]byte, 0, len(b)+48)
+	out = append(out, `{"@rev":"`...)
+	out = append(out, record.NewID()...)
+	out = append(out, '"')
+	if len(b) > 2 {
+		out = append(out, ',')
+	}
+	return append(out, b[1:]...), nil
+}
+
+func (d *Driver[T]) put(ctx context.Context, rec *T, ifMatch, ifNoneMatch *string) (string, error) {
+	body, err := d.encode(rec)
+	if err != nil {
+		return "", err
+	}
+	out, err := d.api.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        &d.bucket,
+		Key:           aws.String(d.Key(d.desc.GetID(rec))),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		ContentType:   aws.String("application/json"),
+		IfMatch:       ifMatch,
+		IfNoneMatch:   ifNoneMatch,
+	})
+	if err != nil {
+		return "", err
+	}
+	if out.ETag == nil || *out.ETag == "" {
+		return "", errors.New("s3: PutObject returned no ETag")
+	}
+	return *out.ETag, nil
+}
+
+// create stores rec only if no object has its key.
+func (d *Driver[T]) create(ctx context.Context, rec *T) (string, error) {
+	v, err := d.put(ctx, rec, nil, aws.String("*"))
+	if err != nil {
+		if isPrecondition(err) || isConditionalConflict(err) {
+			return "", repo.E(repo.ErrAlreadyExists, nil)
+		}
+		return "", d.mapErr(ctx, err)
+	}
+	return v, nil
+}
+
+// Insert implements repo.Driver. Records are written concurrently (at most Concurrency at
+// once), each with If-None-Match: *. A record whose id an earlier record of the batch has
+// gets ErrAlreadyExists without being sent. When ctx ends, records not yet written get the
+// context error and Insert returns it.
+func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
+	seen := make(map[string]struct{}, len(recs))
+	todo := make([]int, 0, len(recs))
+	for i := range recs {
+		id := d.desc.GetID(&recs[i])
+		res[i].ID = id
+		if _, dup := seen[id]; dup {
+			res[i].Err = repo.E(repo.ErrAlreadyExists, errors.New("an earlier record of the batch has this id"))
+			continue
+		}
+		seen[id] = struct{}{}
+		todo = append(todo, i)
+	}
+	return d.each(ctx, len(todo), func(ctx context.Context, j int) {
+		i := todo[j]
+		res[i].Version, res[i].Err = d.create(ctx, &recs[i])
+	}, func(j int, err error) { res[todo[j]].Err = err })
+}
+
+// each runs fn(ctx, i) for i in [0, n) on at most Concurrency goroutines. When ctx ends,
+// it stops starting new items, calls skip for each item it did not start, waits for the
+// running ones and returns ctx's error.
+func (d *Driver[T]) each(ctx context.Context, n int, fn func(context.Context, int), skip func(int, error)) error {
+	if n == 0 {
+		return ctx.Err()
+	}
+	workers := min(d.conc, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for range workers {
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(ctx, i)
+			}
+		}()
+	}
+	i := 0
+feed:
+	for ; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if i < n {
+		err := ctx.Err()
+		for ; i < n; i++ {
+			skip(i, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// get reads the object at key. It returns nil, nil when there is none.
+func (d *Driver[T]) get(ctx context.Context, key string) (*T, error) {
+	out, err := d.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, d.mapErr(ctx, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, d.mapErr(ctx, err)
+	}
+	rec := new(T)
+	if err := json.Unmarshal(body, rec); err != nil {
+		return nil, fmt.Errorf("s3: object %s: decoding %s: %w", key, d.desc.Name, err)
+	}
+	if id, ok := UnescapeID(strings.TrimPrefix(key, d.prefix)); !ok || d.desc.GetID(rec) != id {
+		return nil, fmt.Errorf("s3: object %s holds id %q, not the one its key names", key, d.desc.GetID(rec))
+	}
+	d.desc.SetVersion(rec, aws.ToString(out.ETag))
+	return rec, nil
+}
+
+// Get implements repo.Driver.
+func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
+	var zero T
+	rec, err := d.get(ctx, d.Key(id))
+	if err != nil {
+		return zero, err
+	}
+	if rec == nil {
+		return zero, repo.E(repo.ErrNotFound, nil)
+	}
+	return *rec, nil
+}
+
+// Update implements repo.Driver. It sends If-Match with ifVersion, or If-Match: * without
+// one, so an Update never creates an object: a missing object is ErrNotFound, another
+// version ErrVersionConflict.
+func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
+	match := "*"
+	if ifVersion != "" {
+		match = ifVersion
+	}
+	v, err := d.put(ctx, rec, &match, nil)
+	if err != nil {
+		switch {
+		case isNotFound(err):
+			return repo.E(repo.ErrNotFound, nil)
+		case isPrecondition(err) || isConditionalConflict(err):
+			if ifVersion == "" {
+				// If-Match: * fails only when the object is gone.
+				return repo.E(repo.ErrNotFound, nil)
+			}
+			// Some servers answer 412 rather than 404 for a missing object.
+			if ok, herr := d.Exists(ctx, d.desc.GetID(rec)); herr == nil && !ok {
+				return repo.E(repo.ErrNotFound, nil)
+			}
+			return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+		}
+		return d.mapErr(ctx, err)
+	}
+	d.desc.SetVersion(rec, v)
+	return nil
+}
+
+// Upsert implements repo.Driver with an unconditional PutObject.
+func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
+	v, err := d.put(ctx, rec, nil, nil)
+	if err != nil {
+		return d.mapErr(ctx, err)
+	}
+	d.desc.SetVersion(rec, v)
+	return nil
+}
+
+// head returns the ETag of the object at key, or "" when there is none.
+func (d *Driver[T]) head(ctx context.Context, key string) (string, error) {
+	out, err := d.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key})
+	if err != nil {
+		if isNotFound(err) {
+			return "", nil
+		}
+		return "", d.mapErr(ctx, err)
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// Delete implements repo.Driver. S3's DeleteObject succeeds for a missing key, so Delete
+// first reads the object's ETag (HeadObject): ErrNotFound when there is none,
+// ErrVersionConflict when ifVersion is set and differs. It then deletes with If-Match set to
+// the ETag it read. Servers that honour If-Match on DELETE (AWS S3) make the version check
+// atomic; MinIO ignores it, so there a write between the check and the delete is lost with
+// the object, and two concurrent Deletes can both succeed.
+func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
+	key := d.Key(id)
+	etag, err := d.head(ctx, key)
+	if err != nil {
+		return err
+	}
+	if etag == "" {
+		return repo.E(repo.ErrNotFound, nil)
+	}
+	if ifVersion != "" && etag != ifVersion {
+		return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+	}
+	_, err = d.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key, IfMatch: &etag})
+	if err != nil {
+		switch {
+		case isNotFound(err):
+			return repo.E(repo.ErrNotFound, nil)
+		case isPrecondition(err) || isConditionalConflict(err):
+			if ifVersion == "" {
+				return d.Delete(ctx, id, "") // changed since the check: delete what is there now
+			}
+			return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+		}
+		return d.mapErr(ctx, err)
+	}
+	return nil
+}
+
+// Exists implements repo.Driver with HeadObject.
+func (d *Driver[T]) Exists(ctx context.Context, id string) (bool, error) {
+	etag, err := d.head(ctx, d.Key(id))
+	return etag != "", err
+}
+
+// Close implements repo.Driver: it releases the driver's lease on the pooled client.
+func (d *Driver[T]) Close() error {
+	d.lease.Release()
+	return nil
+}
