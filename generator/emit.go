@@ -57,6 +57,16 @@ func emit(m *Model) ([]File, error) {
 			return nil, err
 		}
 	}
+	if m.has(BackendPostgres) {
+		jf, sql, err := emitPostgres(m)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(postgresFile, jf); err != nil {
+			return nil, err
+		}
+		out = append(out, sql)
+	}
 	sortFiles(out)
 	return out, nil
 }

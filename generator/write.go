@@ -99,7 +99,7 @@ func removeStale(dir string, files []File) error {
 		keep[f.Name] = true
 	}
 	for _, e := range entries {
-		if keep[e.Name()] || !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".go") {
+		if keep[e.Name()] || !e.Type().IsRegular() || !(strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), ".sql")) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
@@ -118,7 +118,8 @@ func removeStale(dir string, files []File) error {
 
 func isGenerated(data []byte) bool {
 	line, _, _ := bytes.Cut(data, []byte("\n"))
-	return string(bytes.TrimRight(line, "\r")) == Header
+	l := string(bytes.TrimRight(line, "\r"))
+	return l == Header || l == SQLHeader
 }
 
 func startsWithHeader(path string) (bool, error) {

@@ -141,7 +141,7 @@ func newDriver[T any](ctx context.Context, db DB, desc *record.Desc[T], o option
 	d.prepareSQL()
 	if !o.noEnsure {
 		var err error
-		if o.script != "" {
+		if o.script != "" && table == desc.Table {
 			err = EnsureSchemaSQL(ctx, db, desc, table, o.script)
 		} else {
 			err = EnsureSchema(ctx, db, desc, table)

@@ -62,15 +62,7 @@ func ColumnType(k query.Kind, list bool) (typ, collate string) {
 }
 
 // Columns returns the columns of desc's table, in field order, then the version column.
-func Columns[T any](desc *record.Desc[T]) []Column {
-	out := make([]Column, 0, len(desc.Fields)+1)
-	for i := range desc.Fields {
-		f := &desc.Fields[i]
-		typ, coll := ColumnType(f.Kind, f.List)
-		out = append(out, Column{Name: f.Column, Type: typ, Collate: coll, NotNull: !f.Optional && !f.List})
-	}
-	return append(out, Column{Name: VersionColumn, Type: "bigint", NotNull: true})
-}
+func Columns[T any](desc *record.Desc[T]) []Column { return TableDefOf(desc, "").ColumnList() }
 
 // Quote returns name as a quoted SQL identifier (a dotted name is not split).
 func Quote(name string) string { return pgx.Identifier{name}.Sanitize() }
@@ -82,7 +74,8 @@ func quoteTable(table string) string {
 	return Quote(table)
 }
 
-func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// Literal returns s as a SQL string literal.
+func Literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // indexName returns a PostgreSQL identifier of at most 63 bytes for an index or constraint.
 func indexName(table, col, suffix string) string {
@@ -101,55 +94,105 @@ func indexName(table, col, suffix string) string {
 	return fmt.Sprintf("%s_%08x", n[:63-9], h)
 }
 
-// SchemaSQL returns the statements that create desc's table under the given name (a name
-// may be schema-qualified, "schema.table"): the table with its columns, NOT NULL, primary
-// key and enum checks, then a unique index per unique field and an index per indexed field
-// (GIN for lists, B-tree otherwise). Every statement is idempotent (IF NOT EXISTS).
-func SchemaSQL[T any](desc *record.Desc[T], table string) []string {
+// TableDef describes a record's table independently of its Go type: what SchemaSQL
+// renders, and what the generator renders into postgres_schema.sql (with defaults).
+type TableDef struct {
+	Table   string // table name, optionally "schema.table"
+	Columns []ColumnDef
+}
+
+// ColumnDef is one field's column in a TableDef. Columns[0] is the id.
+type ColumnDef struct {
+	Name     string
+	Kind     query.Kind
+	List     bool
+	Optional bool
+	Unique   bool
+	Indexed  bool
+	Enum     []string // allowed values of an enum field, checked by a CHECK constraint
+	Default  string   // SQL expression of the column default, "" for none
+}
+
+// TableDefOf returns the table definition of desc under the given table name (no
+// defaults: the runtime descriptor does not carry them, and Prepare applies them on every
+// write).
+func TableDefOf[T any](desc *record.Desc[T], table string) TableDef {
+	t := TableDef{Table: table}
+	for i := range desc.Fields {
+		f := &desc.Fields[i]
+		t.Columns = append(t.Columns, ColumnDef{Name: f.Column, Kind: f.Kind, List: f.List,
+			Optional: f.Optional, Unique: f.Unique, Indexed: f.Indexed, Enum: f.Enum})
+	}
+	return t
+}
+
+// ColumnList returns the table's columns as the drift check compares them: the fields in
+// order, then the version column.
+func (t TableDef) ColumnList() []Column {
+	out := make([]Column, 0, len(t.Columns)+1)
+	for _, c := range t.Columns {
+		typ, coll := ColumnType(c.Kind, c.List)
+		out = append(out, Column{Name: c.Name, Type: typ, Collate: coll, NotNull: !c.Optional && !c.List})
+	}
+	return append(out, Column{Name: VersionColumn, Type: "bigint", NotNull: true})
+}
+
+// SQL returns the statements that create the table: the table with its columns, NOT NULL,
+// defaults, primary key and enum checks, then a unique index per unique field and an index
+// per indexed field (GIN for lists, B-tree otherwise). Every statement is idempotent (IF
+// NOT EXISTS).
+func (t TableDef) SQL() []string {
+	table := t.Table
 	qt := quoteTable(table)
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", qt)
-	cols := Columns(desc)
-	for _, c := range cols {
+	for i, c := range t.ColumnList() {
 		fmt.Fprintf(&b, "\t%s %s", Quote(c.Name), c.Type)
 		if c.Collate != "" {
 			fmt.Fprintf(&b, " COLLATE %s", Quote(c.Collate))
+		}
+		if i < len(t.Columns) && t.Columns[i].Default != "" {
+			fmt.Fprintf(&b, " DEFAULT %s", t.Columns[i].Default)
 		}
 		if c.NotNull {
 			b.WriteString(" NOT NULL")
 		}
 		b.WriteString(",\n")
 	}
-	fmt.Fprintf(&b, "\tCONSTRAINT %s PRIMARY KEY (%s)", Quote(pkeyName(table)), Quote(desc.ID().Column))
-	for i := range desc.Fields {
-		f := &desc.Fields[i]
+	fmt.Fprintf(&b, "\tCONSTRAINT %s PRIMARY KEY (%s)", Quote(pkeyName(table)), Quote(t.Columns[0].Name))
+	for _, f := range t.Columns {
 		if f.Kind != query.KindEnum || len(f.Enum) == 0 {
 			continue
 		}
 		vals := make([]string, len(f.Enum))
 		for j, v := range f.Enum {
-			vals[j] = literal(v)
+			vals[j] = Literal(v)
 		}
 		if f.List {
-			fmt.Fprintf(&b, ",\n\tCONSTRAINT %s CHECK (%s <@ ARRAY[%s]::text[])", Quote(indexName(table, f.Column, "check")), Quote(f.Column), strings.Join(vals, ", "))
+			fmt.Fprintf(&b, ",\n\tCONSTRAINT %s CHECK (%s <@ ARRAY[%s]::text[])", Quote(indexName(table, f.Name, "check")), Quote(f.Name), strings.Join(vals, ", "))
 		} else {
-			fmt.Fprintf(&b, ",\n\tCONSTRAINT %s CHECK (%s IN (%s))", Quote(indexName(table, f.Column, "check")), Quote(f.Column), strings.Join(vals, ", "))
+			fmt.Fprintf(&b, ",\n\tCONSTRAINT %s CHECK (%s IN (%s))", Quote(indexName(table, f.Name, "check")), Quote(f.Name), strings.Join(vals, ", "))
 		}
 	}
 	b.WriteString("\n)")
 	stmts := []string{b.String()}
-	for i := range desc.Fields[1:] {
-		f := &desc.Fields[i+1]
+	for _, f := range t.Columns[1:] {
 		switch {
 		case f.Unique:
-			stmts = append(stmts, fmt.Sprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)", Quote(indexName(table, f.Column, "key")), qt, Quote(f.Column)))
+			stmts = append(stmts, fmt.Sprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)", Quote(indexName(table, f.Name, "key")), qt, Quote(f.Name)))
 		case f.Indexed && f.List:
-			stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (%s)", Quote(indexName(table, f.Column, "idx")), qt, Quote(f.Column)))
+			stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (%s)", Quote(indexName(table, f.Name, "idx")), qt, Quote(f.Name)))
 		case f.Indexed:
-			stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", Quote(indexName(table, f.Column, "idx")), qt, Quote(f.Column)))
+			stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", Quote(indexName(table, f.Name, "idx")), qt, Quote(f.Name)))
 		}
 	}
 	return stmts
+}
+
+// SchemaSQL returns the statements that create desc's table under the given name (see
+// TableDef.SQL).
+func SchemaSQL[T any](desc *record.Desc[T], table string) []string {
+	return TableDefOf(desc, table).SQL()
 }
 
 func pkeyName(table string) string { return indexName(table, "", "pkey") }

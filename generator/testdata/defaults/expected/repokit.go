@@ -6,7 +6,7 @@
 // type <R>Repository and a descriptor <R>Schema, and an in-memory repository New<R>MemoryRepository():
 //   - [Setting]
 //
-// Generated backends: memory.
+// Generated backends: memory, postgres.
 //
 // Edit the schema and run repokit generate again instead of editing these files.
 package defaults

@@ -10,7 +10,7 @@
 //   - [ThingWindows]: Its file is thing_windows_record.go, because thing_windows.go would build on Windows only.
 //   - [RunTest]: Its file is run_test_record.go, because run_test.go would be a test file.
 //
-// Generated backends: memory.
+// Generated backends: memory, postgres.
 //
 // Edit the schema and run repokit generate again instead of editing these files.
 package reserved

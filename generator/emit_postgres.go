@@ -1,0 +1,189 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/schema"
+	"github.com/repokit/repokit/templates"
+)
+
+// Names and import paths of the PostgreSQL outputs.
+const (
+	postgresFile       = "postgres.go"
+	postgresSchemaFile = "postgres_schema.sql"
+	pkgPostgres        = "github.com/repokit/repokit/runtime/backends/postgres"
+	pkgPool            = "github.com/repokit/repokit/runtime/pool"
+	pkgContext         = "context"
+)
+
+// SQLHeader is Header as an SQL comment: the first line of every generated SQL file.
+var SQLHeader = "-- " + strings.TrimPrefix(Header, "// ")
+
+// postgresTable returns the table definition of r, with the schema's defaults as column
+// defaults; the runtime renders it with postgres.TableDef.SQL, the same code that creates
+// tables at run time, so the two cannot disagree.
+func postgresTable(r *Record) (postgres.TableDef, error) {
+	t := postgres.TableDef{Table: r.Schema().Table}
+	for _, f := range r.All() {
+		c := postgres.ColumnDef{Name: f.Name(), Kind: queryKind(f.Type()), List: f.IsList(),
+			Optional: f.Optional(), Unique: f.Unique(), Indexed: f.Indexed()}
+		if f.Type() == schema.TypeEnum {
+			c.Enum = f.Values()
+		}
+		if d := f.Default(); d != nil {
+			lit, err := sqlDefault(f.Type(), d)
+			if err != nil {
+				return t, fmt.Errorf("%s: default of %s.%s: %w", f.Pos(), r.Name(), f.Name(), err)
+			}
+			c.Default = lit
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	return t, nil
+}
+
+func queryKind(t schema.Type) query.Kind {
+	switch t {
+	case schema.TypeString:
+		return query.KindString
+	case schema.TypeText:
+		return query.KindText
+	case schema.TypeUUID:
+		return query.KindUUID
+	case schema.TypeEnum:
+		return query.KindEnum
+	case schema.TypeInt:
+		return query.KindInt
+	case schema.TypeFloat:
+		return query.KindFloat
+	case schema.TypeBool:
+		return query.KindBool
+	case schema.TypeTime:
+		return query.KindTime
+	case schema.TypeBytes:
+		return query.KindBytes
+	case schema.TypeJSON:
+		return query.KindJSON
+	}
+	return query.KindInvalid
+}
+
+// sqlDefault renders a schema default as an SQL constant of the column's type.
+func sqlDefault(t schema.Type, v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		if t == schema.TypeTime {
+			tm, err := time.Parse(time.RFC3339Nano, x)
+			if err != nil {
+				return "", err
+			}
+			return postgres.Literal(query.NormalizeTime(tm).Format("2006-01-02T15:04:05.999999Z07:00")) + "::timestamptz", nil
+		}
+		if t == schema.TypeUUID {
+			return postgres.Literal(x) + "::uuid", nil
+		}
+		return postgres.Literal(x), nil
+	case int64:
+		if t == schema.TypeFloat {
+			return strconv.FormatFloat(float64(x), 'g', -1, 64), nil
+		}
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), nil
+	case bool:
+		if x {
+			return "TRUE", nil
+		}
+		return "FALSE", nil
+	}
+	return "", fmt.Errorf("value of Go type %T has no SQL form", v)
+}
+
+// postgresScript returns the statements creating r's table, each ending with ";\n".
+func postgresScript(t postgres.TableDef) string {
+	var b strings.Builder
+	for _, s := range t.SQL() {
+		b.WriteString(s)
+		b.WriteString(";\n")
+	}
+	return b.String()
+}
+
+// postgresSchemaVar is the unexported constant holding r's table script.
+func postgresSchemaVar(r *Record) string {
+	return strings.ToLower(r.GoName()[:1]) + r.GoName()[1:] + "PostgresSchema"
+}
+
+// emitPostgres builds postgres.go (constructors, table scripts, EnsurePostgresSchema) and
+// postgres_schema.sql (the migration file, rendered from templates/postgres).
+func emitPostgres(m *Model) (*jen.File, File, error) {
+	type table struct {
+		Record     string
+		Statements []string
+	}
+	var tables []table
+	f := newFile(m)
+	f.ImportName(pkgPostgres, "postgres")
+	f.ImportName(pkgPool, "pool")
+	var ensure []jen.Code
+	for _, r := range m.Records {
+		td, err := postgresTable(r)
+		if err != nil {
+			return nil, File{}, err
+		}
+		tables = append(tables, table{Record: r.Name(), Statements: td.SQL()})
+		sv := postgresSchemaVar(r)
+		f.Commentf("%s creates the table of %s (the statements of %s).", sv, r.GoName(), postgresSchemaFile)
+		f.Const().Id(sv).Op("=").Lit(postgresScript(td))
+		ctor := "New" + r.GoName() + "PostgresRepository"
+		f.Commentf("%s returns the %s records stored in PostgreSQL table %q,", ctor, r.GoName(), r.Schema().Table)
+		f.Comment("on the pool m holds for cfg (a pool.PostgresPoolConfig or a *pool.Prepared made from one):")
+		f.Comment("repositories on one config share one pool. It creates the table when it is missing and fails")
+		f.Comment("with a *postgres.DriftError when the live table does not match the schema")
+		f.Comment("(postgres.WithoutSchemaCheck skips the check).")
+		f.Func().Id(ctor).Params(
+			jen.Id("ctx").Qual(pkgContext, "Context"),
+			jen.Id("m").Op("*").Qual(pkgPool, "Manager"),
+			jen.Id("cfg").Qual(pkgPool, "Config"),
+			jen.Id("opts").Op("...").Qual(pkgPostgres, "Option"),
+		).Params(jen.Op("*").Qual(pkgRepo, "Collection").Types(jen.Id(r.GoName())), jen.Error()).Block(
+			jen.List(jen.Id("d"), jen.Err()).Op(":=").Qual(pkgPostgres, "New").Call(
+				jen.Id("ctx"), jen.Id("m"), jen.Id("cfg"), jen.Id(r.SchemaVar()),
+				jen.Append(jen.Index().Qual(pkgPostgres, "Option").Values(jen.Qual(pkgPostgres, "WithSchemaScript").Call(jen.Id(sv))), jen.Id("opts").Op("...")).Op("..."),
+			),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Qual(pkgRepo, "New").Call(jen.Id(r.SchemaVar()), jen.Id("d")), jen.Nil()),
+		)
+		ensure = append(ensure, jen.Qual(pkgPostgres, "EnsureSchemaSQL").Call(
+			jen.Id("ctx"), jen.Id("db"), jen.Id(r.SchemaVar()), jen.Id(r.SchemaVar()).Dot("Table"), jen.Id(sv)))
+	}
+	f.Comment("EnsurePostgresSchema creates the table of every record that is missing (with the statements")
+	f.Commentf("of %s) and checks the others against the schema: a table that differs is", postgresSchemaFile)
+	f.Comment("reported in a *postgres.DriftError (errors.Is(err, postgres.ErrSchemaDrift)) and never altered.")
+	f.Comment("db is a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.")
+	f.Func().Id("EnsurePostgresSchema").Params(
+		jen.Id("ctx").Qual(pkgContext, "Context"), jen.Id("db").Qual(pkgPostgres, "Execer"),
+	).Error().Block(jen.Return(jen.Qual(pkgErrors, "Join").Custom(jen.Options{Open: "(", Close: ")", Separator: ",", Multi: true}, ensure...)))
+
+	tmpl, err := template.ParseFS(templates.FS, "postgres/schema.sql.tmpl")
+	if err != nil {
+		return nil, File{}, fmt.Errorf("generator: postgres template: %w", err)
+	}
+	var buf bytes.Buffer
+	err = tmpl.Execute(&buf, map[string]any{
+		"Header": SQLHeader, "Package": m.Package, "Sources": strings.Join(m.Sources, ", "), "Tables": tables,
+	})
+	if err != nil {
+		return nil, File{}, fmt.Errorf("generator: rendering %s: %w", postgresSchemaFile, err)
+	}
+	return f, File{Name: postgresSchemaFile, Data: buf.Bytes()}, nil
+}
