@@ -1,0 +1,177 @@
+package elasticsearch
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	es "github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/repokit/repokit/runtime/pool"
+)
+
+// Retry settings of the client: requests answered with one of RetryStatuses, and requests
+// that failed before they reached the server (connection refused), are retried at most
+// MaxRetries times with exponential backoff (RetryBase doubling up to RetryCap, ±50 % jitter).
+// Requests that may have reached the server are never retried on a network error, so that a
+// create is not sent twice.
+const (
+	MaxRetries = 3
+	RetryBase  = 50 * time.Millisecond
+	RetryCap   = 2 * time.Second
+)
+
+// RetryStatuses are the HTTP statuses the client retries.
+var RetryStatuses = []int{http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
+
+// Client is the pooled Elasticsearch client: a go-elasticsearch client over its own HTTP
+// transport. Repositories on configs with the same identity share one Client through the
+// pool manager.
+type Client struct {
+	ES        *es.Client
+	transport *http.Transport
+	hosts     int
+}
+
+// Hooks are the pool-manager hooks for Elasticsearch clients: Create builds a client from an
+// pool.ElasticsearchPoolConfig, Validate calls the info API, Close closes idle connections.
+var Hooks = pool.Hooks[*Client]{
+	Create:   func(ctx context.Context, cfg pool.Config) (*Client, error) { return NewClient(ctx, cfg) },
+	Validate: func(ctx context.Context, c *Client) error { return c.Ping(ctx) },
+	Close: func(_ context.Context, c *Client) error {
+		c.transport.CloseIdleConnections()
+		return nil
+	},
+}
+
+// NewClient builds a client from cfg (a pool.ElasticsearchPoolConfig or a pointer to one):
+// addresses, API key or basic auth, TLS (verify_certs, ca_certs, client_cert/client_key), an
+// HTTP transport keeping cfg.Connections idle connections per node and at most cfg.MaxSize
+// connections per node, and bounded retries. It does not contact the server; the pool
+// manager validates new clients with Ping before their first use only when asked to, so
+// repositories call Ping themselves when they open.
+func NewClient(ctx context.Context, c pool.Config) (*Client, error) {
+	var cfg pool.ElasticsearchPoolConfig
+	switch v := c.(type) {
+	case pool.ElasticsearchPoolConfig:
+		cfg = v
+	case *pool.ElasticsearchPoolConfig:
+		cfg = *v
+	default:
+		return nil, fmt.Errorf("elasticsearch: config of type %T, want pool.ElasticsearchPoolConfig", c)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	tlsCfg, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tlsCfg,
+		TLSHandshakeTimeout:   10 * time.Second,
+		MaxIdleConns:          cfg.Connections * len(cfg.Hosts),
+		MaxIdleConnsPerHost:   cfg.Connections,
+		MaxConnsPerHost:       cfg.MaxSize,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     false,
+	}
+	client, err := es.NewClient(es.Config{
+		Addresses:     cfg.Hosts,
+		Username:      cfg.BasicAuthUser,
+		Password:      cfg.BasicAuthPassword,
+		APIKey:        cfg.APIKey,
+		Transport:     tr,
+		RetryOnStatus: RetryStatuses,
+		MaxRetries:    MaxRetries,
+		RetryOnError:  retryOnError,
+		RetryBackoff:  backoff,
+		// The client's own product check runs on the first request; it is kept.
+	})
+	if err != nil {
+		tr.CloseIdleConnections()
+		return nil, fmt.Errorf("elasticsearch: %s", cfg.RedactSecrets(err.Error()))
+	}
+	return &Client{ES: client, transport: tr, hosts: len(cfg.Hosts)}, nil
+}
+
+func tlsConfig(cfg pool.ElasticsearchPoolConfig) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !cfg.VerifyCerts} //nolint:gosec // the user's verify_certs setting
+	if cfg.CACerts != "" {
+		pem, err := os.ReadFile(cfg.CACerts)
+		if err != nil {
+			return nil, fmt.Errorf("elasticsearch: ca_certs: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("elasticsearch: ca_certs: no PEM certificate in %s", cfg.CACerts)
+		}
+		t.RootCAs = roots
+	}
+	if cfg.ClientCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.ClientCert, cfg.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("elasticsearch: client_cert/client_key: %w", err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, nil
+}
+
+// retryOnError retries a failed request only when it cannot have reached the server: the
+// connection could not be opened.
+func retryOnError(req *http.Request, err error) bool {
+	if req.Context().Err() != nil {
+		return false
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+func backoff(attempt int) time.Duration {
+	d := RetryBase << min(attempt-1, 10)
+	if d > RetryCap {
+		d = RetryCap
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d)))
+}
+
+// Ping calls the info API and reports an error unless the server answers 200.
+func (c *Client) Ping(ctx context.Context) error {
+	res, err := esapi.InfoRequest{}.Do(ctx, c.ES)
+	if err != nil {
+		return transportError(ctx, err)
+	}
+	defer closeBody(res)
+	if res.StatusCode != http.StatusOK {
+		return responseError(res, nil)
+	}
+	return nil
+}
+
+// Stats returns the number of configured nodes; go-elasticsearch keeps no pool statistics
+// without metrics enabled.
+func (c *Client) PoolStats() any { return map[string]int{"nodes": c.hosts} }
+
+func closeBody(res *esapi.Response) {
+	if res != nil && res.Body != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
+		_ = res.Body.Close()
+	}
+}

@@ -1,0 +1,111 @@
+package elasticsearch_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+	"go.uber.org/goleak"
+
+	"github.com/repokit/repokit/runtime/backends/drivertest"
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/backends/elasticsearch"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// esURL returns REPOKIT_ES_URL, skipping the test when it is not set (failing under CI).
+func esURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("REPOKIT_ES_URL")
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("REPOKIT_ES_URL is not set; start the engine with scripts/services/elasticsearch.sh start")
+		}
+		t.Skip("REPOKIT_ES_URL is not set; run eval \"$(scripts/services/elasticsearch.sh start)\" first")
+	}
+	return u
+}
+
+func testConfig(t testing.TB) pool.ElasticsearchPoolConfig {
+	cfg := pool.NewElasticsearchPoolConfig()
+	cfg.Hosts = []string{esURL(t)}
+	return cfg
+}
+
+var indexSeq atomic.Int64
+
+// uniqueIndex returns a fresh index name for one test.
+func uniqueIndex(t testing.TB, base string) string {
+	return fmt.Sprintf("rk-test-%s-%d-%d", strings.ToLower(base), os.Getpid(), indexSeq.Add(1))
+}
+
+// harness makes repositories on fresh indices (deleted when the test ends), all sharing one
+// client through one pool manager.
+type harness struct{ m *pool.Manager }
+
+func newHarness(t *testing.T) harness {
+	m := pool.New(pool.Options{IdleGrace: time.Minute})
+	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
+	return harness{m: m}
+}
+
+func makeRepo[T any](ctx context.Context, t *testing.T, h harness, desc *record.Desc[T]) (repo.Repository[T], error) {
+	cfg := testConfig(t)
+	index := uniqueIndex(t, desc.Name)
+	r, err := elasticsearch.NewRepository(ctx, h.m, cfg, desc, elasticsearch.WithIndex(index))
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { deleteIndex(t, h.m, cfg, index) })
+	return r, nil
+}
+
+func deleteIndex(t testing.TB, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, index string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := elasticsearch.NewClient(ctx, cfg)
+	if err != nil {
+		t.Logf("deleting %s: %v", index, err)
+		return
+	}
+	res, err := esapi.IndicesDeleteRequest{Index: []string{index}}.Do(ctx, c.ES)
+	if err != nil {
+		t.Logf("deleting %s: %v", index, err)
+		return
+	}
+	res.Body.Close()
+	elasticsearch.Hooks.Close(ctx, c)
+}
+
+func (h harness) MakeThings(ctx context.Context, t *testing.T) (repo.Repository[things.Thing], error) {
+	return makeRepo(ctx, t, h, things.ThingSchema)
+}
+
+func (h harness) MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[things.Other], error) {
+	return makeRepo(ctx, t, h, things.OtherSchema)
+}
+
+func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error) {
+	return makeRepo(ctx, t, h, things.KeywordSchema)
+}
+
+// LeakOptions ignores the HTTP transport's keep-alive goroutines.
+func (harness) LeakOptions() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	}
+}
+
+func TestConformance(t *testing.T) {
+	esURL(t)
+	drivertest.RunConformanceTests(t, newHarness(t))
+}
