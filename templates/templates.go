@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the templates, by backend directory (e.g. postgres/schema.sql.tmpl).
 //
-//go:embed postgres
+//go:embed postgres elasticsearch
 var FS embed.FS

@@ -72,15 +72,31 @@ func (o obj) MarshalJSON() ([]byte, error) {
 //
 // Unknown fields are rejected (dynamic: strict).
 func Mapping[T any](desc *record.Desc[T]) []byte {
-	b, _ := json.MarshalIndent(mappingObj(desc), "", "  ")
+	fields := make([]FieldSpec, len(desc.Fields))
+	for i := range desc.Fields {
+		fields[i] = FieldSpec{JSON: desc.Fields[i].JSON, Kind: desc.Fields[i].Kind}
+	}
+	return MappingFor(fields)
+}
+
+// FieldSpec is what the mapping needs to know of a field: its JSON name and its (element)
+// kind. Lists map like their elements.
+type FieldSpec struct {
+	JSON string
+	Kind query.Kind
+}
+
+// MappingFor returns the mapping of a record with the given fields (see Mapping); the
+// generator uses it to emit the mapping constants.
+func MappingFor(fields []FieldSpec) []byte {
+	b, _ := json.MarshalIndent(mappingObj(fields), "", "  ")
 	return b
 }
 
-func mappingObj[T any](desc *record.Desc[T]) obj {
+func mappingObj(fields []FieldSpec) obj {
 	props := obj{}
 	var us obj
-	for i := range desc.Fields {
-		f := &desc.Fields[i]
+	for _, f := range fields {
 		props = append(props, kv{f.JSON, fieldMapping(f.Kind)})
 		if f.Kind == query.KindTime {
 			us = append(us, kv{f.JSON, obj{{"type", "long"}}})

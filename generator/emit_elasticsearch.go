@@ -1,0 +1,91 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"strings"
+	"text/template"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/repokit/repokit/runtime/backends/elasticsearch"
+	"github.com/repokit/repokit/templates"
+)
+
+// Names and import paths of the Elasticsearch outputs.
+const (
+	elasticsearchFile         = "elasticsearch.go"
+	elasticsearchMappingsFile = "elasticsearch_mappings.go"
+	pkgElasticsearch          = "github.com/repokit/repokit/runtime/backends/elasticsearch"
+)
+
+// elasticsearchMappingConst is the exported constant holding r's index mapping.
+func elasticsearchMappingConst(r *Record) string { return r.GoName() + "ElasticsearchMapping" }
+
+// elasticsearchMapping renders r's mapping with the runtime's elasticsearch.MappingFor, the
+// code that checks it at run time, so the two cannot disagree.
+func elasticsearchMapping(r *Record) []byte {
+	var fields []elasticsearch.FieldSpec
+	for _, f := range r.All() {
+		fields = append(fields, elasticsearch.FieldSpec{JSON: f.Name(), Kind: queryKind(f.Type())})
+	}
+	return elasticsearch.MappingFor(fields)
+}
+
+// emitElasticsearch builds elasticsearch.go (one constructor per record) and
+// elasticsearch_mappings.go (the mapping constants, rendered from templates/elasticsearch:
+// JSON has no comments, so the mappings are Go raw-string constants in a file that carries
+// the generated-code header).
+func emitElasticsearch(m *Model) (*jen.File, File, error) {
+	type rec struct {
+		Record, Const, Index, Mapping string
+	}
+	var recs []rec
+	f := newFile(m)
+	f.ImportName(pkgElasticsearch, "elasticsearch")
+	f.ImportName(pkgPool, "pool")
+	for _, r := range m.Records {
+		mc := elasticsearchMappingConst(r)
+		mapping := string(elasticsearchMapping(r))
+		if strings.Contains(mapping, "`") {
+			return nil, File{}, fmt.Errorf("generator: the Elasticsearch mapping of %s contains a backquote", r.Name())
+		}
+		recs = append(recs, rec{Record: r.GoName(), Const: mc, Index: r.Schema().Index, Mapping: mapping})
+		ctor := "New" + r.GoName() + "ElasticsearchRepository"
+		f.Commentf("%s returns the %s records stored in Elasticsearch index %q", ctor, r.GoName(), r.Schema().Index)
+		f.Comment("(elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one")
+		f.Commentf("config share one client. It creates the index with %s when it is missing and fails", mc)
+		f.Comment("with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex")
+		f.Comment("skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).")
+		f.Func().Id(ctor).Params(
+			jen.Id("ctx").Qual(pkgContext, "Context"),
+			jen.Id("m").Op("*").Qual(pkgPool, "Manager"),
+			jen.Id("cfg").Qual(pkgPool, "ElasticsearchPoolConfig"),
+			jen.Id("opts").Op("...").Qual(pkgElasticsearch, "Option"),
+		).Params(jen.Op("*").Qual(pkgRepo, "Collection").Types(jen.Id(r.GoName())), jen.Error()).Block(
+			jen.Return(jen.Qual(pkgElasticsearch, "NewRepository").Call(
+				jen.Id("ctx"), jen.Id("m"), jen.Id("cfg"), jen.Id(r.SchemaVar()),
+				jen.Append(jen.Index().Qual(pkgElasticsearch, "Option").Values(
+					jen.Qual(pkgElasticsearch, "WithMapping").Call(jen.Index().Byte().Parens(jen.Id(mc)))),
+					jen.Id("opts").Op("...")).Op("..."),
+			)),
+		)
+	}
+	tmpl, err := template.ParseFS(templates.FS, "elasticsearch/mappings.go.tmpl")
+	if err != nil {
+		return nil, File{}, fmt.Errorf("generator: elasticsearch template: %w", err)
+	}
+	var buf bytes.Buffer
+	err = tmpl.Execute(&buf, map[string]any{
+		"Header": Header, "Package": m.Package, "Sources": strings.Join(m.Sources, ", "), "Records": recs,
+	})
+	if err != nil {
+		return nil, File{}, fmt.Errorf("generator: rendering %s: %w", elasticsearchMappingsFile, err)
+	}
+	src, err := format.Source(buf.Bytes())
+	if err != nil {
+		return nil, File{}, fmt.Errorf("generator: formatting %s: %w", elasticsearchMappingsFile, err)
+	}
+	return f, File{Name: elasticsearchMappingsFile, Data: src}, nil
+}
