@@ -1,5 +1,7 @@
 package generator
 
+import "path/filepath"
+
 // Render runs the pipeline up to, not including, the write stage and returns the files
 // that Generate would write, sorted by name.
 func Render(cfg Config) ([]File, error) {
@@ -34,5 +36,20 @@ func Generate(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	return write(cfg.OutDir, files)
+	queries, err := queryFiles(cfg.Paths)
+	if err != nil {
+		return err
+	}
+	if len(queries) == 0 {
+		return write(cfg.OutDir, files)
+	}
+	// sqlc runs before anything is written: when it fails, nothing is.
+	gen, err := sqlcOutput(&cfg, queries, files)
+	if err != nil {
+		return err
+	}
+	if err := write(cfg.OutDir, files); err != nil {
+		return err
+	}
+	return writeSQLC(filepath.Join(cfg.OutDir, SQLCPackage(cfg.Package)), gen)
 }

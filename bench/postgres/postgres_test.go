@@ -8,6 +8,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,12 +16,17 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib"
 	gormpg "gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/repokit/repokit/bench/postgres/ent"
+	"github.com/repokit/repokit/bench/postgres/ent/schema"
 	"github.com/repokit/repokit/examples/shop/shopdb"
 	rkpg "github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -37,6 +43,7 @@ type env struct {
 	pool *pgxpool.Pool
 	repo *repo.Collection[shopdb.Product]
 	gorm *gorm.DB
+	ent  *ent.Client
 }
 
 func setup(b *testing.B) *env {
@@ -74,7 +81,13 @@ func setup(b *testing.B) *env {
 			_ = db.Close()
 		}
 	})
-	return &env{ctx: ctx, pool: p, repo: r, gorm: g}
+	sdb, err := sql.Open("pgx", u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ec := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, sdb)))
+	b.Cleanup(func() { _ = ec.Close() })
+	return &env{ctx: ctx, pool: p, repo: r, gorm: g, ent: ec}
 }
 
 func (e *env) truncate(b *testing.B) {
@@ -141,100 +154,143 @@ func toGorm(p *shopdb.Product, v int64) gormProduct {
 
 const batch = 10000
 
+// entBatch is the rows per INSERT of the ent and GORM peers (PostgreSQL takes at most 65535
+// parameters per statement: 5461 rows of 12 columns).
+const entBatch = 1000
+
+func (e *env) reset(b *testing.B) func() {
+	return func() {
+		if _, err := e.pool.Exec(e.ctx, "TRUNCATE "+table); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func repokitBatch(b *testing.B, e *env, recs []shopdb.Product) {
+	res, err := e.repo.CreateBatch(e.ctx, recs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+}
+
+func pgxCopy(b *testing.B, e *env, recs []shopdb.Product) {
+	rows := make([][]any, len(recs))
+	for i := range recs {
+		rows[i] = row(&recs[i], int64(i+1))
+	}
+	n, err := e.pool.CopyFrom(e.ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+	if err != nil || n != int64(len(recs)) {
+		b.Fatal(n, err)
+	}
+}
+
+const insertSQL = "INSERT INTO " + table + " (sku, name, description, price, stock, status, categories, ratings, attributes, thumbnail, updated_at, repokit_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+
+func pgxInsertLoop(b *testing.B, e *env, recs []shopdb.Product) {
+	for i := range recs {
+		if _, err := e.pool.Exec(e.ctx, insertSQL, row(&recs[i], int64(i+1))...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func gormBatches(b *testing.B, e *env, recs []shopdb.Product) {
+	gs := make([]gormProduct, len(recs))
+	for i := range recs {
+		gs[i] = toGorm(&recs[i], int64(i+1))
+	}
+	if err := e.gorm.Table(table).CreateInBatches(gs, entBatch).Error; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func entBulk(b *testing.B, e *env, recs []shopdb.Product) {
+	for start := 0; start < len(recs); start += entBatch {
+		part := recs[start:min(start+entBatch, len(recs))]
+		builders := make([]*ent.ProductCreate, len(part))
+		for i := range part {
+			p := &part[i]
+			cats := make(schema.TextArray, len(p.Categories))
+			for j, c := range p.Categories {
+				cats[j] = string(c)
+			}
+			builders[i] = e.ent.Product.Create().SetID(p.SKU).SetName(p.Name).SetNillableDescription(p.Description).
+				SetPrice(p.Price).SetStock(p.Stock).SetNillableStatus((*string)(p.Status)).SetCategories(cats).
+				SetRatings(schema.IntArray(p.Ratings)).SetAttributes(p.Attributes).SetNillableUpdatedAt(p.UpdatedAt).
+				SetRepokitVersion(int64(start + i + 1))
+		}
+		if err := e.ent.Product.CreateBulk(builders...).Exec(e.ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCreateBatch10k stores 10,000 products into an empty table, repokit's
+// CreateBatch interleaved with each peer (see interleave for the metrics).
 func BenchmarkCreateBatch10k(b *testing.B) {
 	e := setup(b)
 	recs := products(batch)
-	b.Run("repokit", func(b *testing.B) {
-		for b.Loop() {
-			e.truncate(b)
-			res, err := e.repo.CreateBatch(e.ctx, recs)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range res {
-				if r.Err != nil {
-					b.Fatal(r.Err)
-				}
-			}
-		}
-		b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("pgx_copyfrom", func(b *testing.B) {
-		for b.Loop() {
-			e.truncate(b)
-			rows := make([][]any, len(recs))
-			for i := range recs {
-				rows[i] = row(&recs[i], int64(i+1))
-			}
-			n, err := e.pool.CopyFrom(e.ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
-			if err != nil || n != batch {
-				b.Fatal(n, err)
-			}
-		}
-		b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("pgx_insert_loop", func(b *testing.B) {
-		sql := "INSERT INTO " + table + " (sku, name, description, price, stock, status, categories, ratings, attributes, thumbnail, updated_at, repokit_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-		for b.Loop() {
-			e.truncate(b)
-			for i := range recs {
-				if _, err := e.pool.Exec(e.ctx, sql, row(&recs[i], int64(i+1))...); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-		b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("gorm_create_in_batches", func(b *testing.B) {
-		for b.Loop() {
-			e.truncate(b)
-			gs := make([]gormProduct, len(recs))
-			for i := range recs {
-				gs[i] = toGorm(&recs[i], int64(i+1))
-			}
-			if err := e.gorm.Table(table).CreateInBatches(gs, 1000).Error; err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "records/s")
-	})
+	rk := func() { repokitBatch(b, e, recs) }
+	for _, peer := range []struct {
+		name string
+		fn   func(*testing.B, *env, []shopdb.Product)
+	}{
+		{"vs_pgx_copyfrom", pgxCopy},
+		{"vs_pgx_insert_loop", pgxInsertLoop},
+		{"vs_gorm_create_in_batches", gormBatches},
+		{"vs_ent_create_bulk", entBulk},
+	} {
+		b.Run(peer.name, func(b *testing.B) {
+			interleave(b, e.reset(b), rk, func() { peer.fn(b, e, recs) })
+		})
+	}
 }
 
-func BenchmarkFind1k(b *testing.B) {
-	e := setup(b)
-	recs := products(1000)
-	if _, err := e.repo.CreateBatch(e.ctx, recs); err != nil {
+const findSQL = "SELECT sku, name, description, price, stock, status, categories, ratings, attributes, thumbnail, updated_at, repokit_version FROM " + table + " ORDER BY sku"
+
+// pgxFind is the hand-written peer: the same columns and order, scanned into the same
+// struct, the version formatted as repokit does.
+func pgxFind(b *testing.B, e *env) []shopdb.Product {
+	rows, err := e.pool.Query(e.ctx, findSQL)
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("repokit", func(b *testing.B) {
-		q := shopdb.ProductQuery()
-		for b.Loop() {
-			out, err := e.repo.Find(e.ctx, q)
-			if err != nil || len(out) != 1000 {
-				b.Fatal(len(out), err)
-			}
+	var out []shopdb.Product
+	for rows.Next() {
+		var p shopdb.Product
+		var v int64
+		if err := rows.Scan(&p.SKU, &p.Name, &p.Description, &p.Price, &p.Stock, &p.Status, &p.Categories, &p.Ratings, &p.Attributes, &p.Thumbnail, &p.UpdatedAt, &v); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("pgx", func(b *testing.B) {
-		sql := "SELECT sku, name, description, price, stock, status, categories, ratings, attributes, thumbnail, updated_at, repokit_version FROM " + table + " ORDER BY sku"
-		for b.Loop() {
-			rows, err := e.pool.Query(e.ctx, sql)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var out []shopdb.Product
-			for rows.Next() {
-				var p shopdb.Product
-				var v int64
-				if err := rows.Scan(&p.SKU, &p.Name, &p.Description, &p.Price, &p.Stock, &p.Status, &p.Categories, &p.Ratings, &p.Attributes, &p.Thumbnail, &p.UpdatedAt, &v); err != nil {
-					b.Fatal(err)
-				}
-				p.RecordVersion = strconv.FormatInt(v, 10)
-				out = append(out, p)
-			}
-			if rows.Err() != nil || len(out) != 1000 {
-				b.Fatal(len(out), rows.Err())
-			}
+		p.RecordVersion = strconv.FormatInt(v, 10)
+		out = append(out, p)
+	}
+	if rows.Err() != nil {
+		b.Fatal(rows.Err())
+	}
+	return out
+}
+
+// BenchmarkFind1k reads 1,000 products, repokit's Find interleaved with hand-written pgx.
+func BenchmarkFind1k(b *testing.B) {
+	e := setup(b)
+	if _, err := e.repo.CreateBatch(e.ctx, products(1000)); err != nil {
+		b.Fatal(err)
+	}
+	q := shopdb.ProductQuery()
+	interleave(b, func() {}, func() {
+		out, err := e.repo.Find(e.ctx, q)
+		if err != nil || len(out) != 1000 {
+			b.Fatal(len(out), err)
+		}
+	}, func() {
+		if out := pgxFind(b, e); len(out) != 1000 {
+			b.Fatal(len(out))
 		}
 	})
 }
