@@ -23,10 +23,13 @@ if ! git diff --exit-code --stat || [ -n "$(git status --porcelain --untracked-f
 	exit 1
 fi
 
+step "bench module: go vet (compiles the comparison benchmarks; they run with -bench only)"
+(cd bench && go vet ./...)
+
 step "test services (real servers on loopback; see docs/services.md)"
 # Backend tests read REPOKIT_* variables. Locally a server that cannot start makes its
 # tests skip; under CI=true it fails the run, and so do the tests themselves.
-if services_env=$(scripts/services/all.sh start); then
+if services_env=$(scripts/services/all.sh start --with-elasticsearch); then
 	eval "$services_env"
 elif [ -n "${CI:-}" ]; then
 	echo "test services failed to start (CI=true): failing"; exit 1
