@@ -13,4 +13,4 @@ package repokit
 //go:generate go run ./generator/cmd/repokit generate -out runtime/backends/drivertest/things -package things -backends= runtime/backends/drivertest/testdata/things.yaml
 
 // The examples' packages.
-//go:generate go run ./generator/cmd/repokit generate -out examples/shop/shopdb -package shopdb -backends=memory,postgres examples/shop/schema
+//go:generate go run ./generator/cmd/repokit generate -out examples/shop/shopdb -package shopdb -backends=memory,postgres,s3 examples/shop/schema

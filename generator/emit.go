@@ -67,6 +67,11 @@ func emit(m *Model) ([]File, error) {
 		}
 		out = append(out, sql)
 	}
+	if m.has(BackendS3) {
+		if err := add(s3File, emitS3(m)); err != nil {
+			return nil, err
+		}
+	}
 	sortFiles(out)
 	return out, nil
 }

@@ -8,7 +8,7 @@
 //   - [Category]
 //   - [OrderLine]: One line of a customer order.
 //
-// Generated backends: memory, postgres.
+// Generated backends: memory, postgres, s3.
 //
 // Edit the schema and run repokit generate again instead of editing these files.
 package shop
