@@ -215,8 +215,9 @@ func (d *Driver[T]) callCtx(ctx context.Context) (context.Context, context.Cance
 // fail maps err (see mapErr) and reports connection failures to the pool manager.
 func (d *Driver[T]) fail(ctx context.Context, err error) error {
 	err = mapErr(ctx, err)
-	if repo.KindOf(err) == repo.ErrUnavailable {
-		d.lease.ReportBroken(err)
+	var e *repo.Error
+	if errors.As(err, &e) && e.Kind == repo.ErrUnavailable {
+		d.lease.ReportBroken(e.Err)
 	}
 	return err
 }
@@ -292,10 +293,9 @@ func fieldValue[T any](f *record.Field[T], r *T) any {
 
 // Insert implements repo.Driver. One record is an INSERT ... ON CONFLICT DO NOTHING; a batch
 // is sent with COPY in chunks of CopyChunk records. A chunk in which some id (or unique
-// value) is already taken fails as a whole on the server; it is then inserted again with
-// INSERT ... ON CONFLICT DO NOTHING RETURNING, which tells which records were stored.
-// Duplicates inside the batch are found before sending: the later record gets
-// ErrAlreadyExists.
+// value) is already taken, also by an earlier record of the same chunk, fails as a whole on
+// the server; it is then inserted again with INSERT ... ON CONFLICT DO NOTHING RETURNING,
+// after marking the later records of repeated ids, which tells which records were stored.
 func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -303,25 +303,13 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 	if len(recs) == 1 {
 		return d.insertOne(ctx, &recs[0], &res[0])
 	}
-	seen := make(map[string]int, len(recs))
-	todo := make([]int, 0, len(recs))
-	for i := range recs {
-		id := d.desc.GetID(&recs[i])
-		res[i].ID = id
-		if j, dup := seen[id]; dup {
-			res[i].Err = repo.E(repo.ErrAlreadyExists, fmt.Errorf("the id is taken by record %d of the same batch", j))
-			continue
-		}
-		seen[id] = i
-		todo = append(todo, i)
-	}
-	for start := 0; start < len(todo); start += CopyChunk {
-		chunk := todo[start:min(start+CopyChunk, len(todo))]
+	for start := 0; start < len(recs); start += CopyChunk {
+		end := min(start+CopyChunk, len(recs))
 		var err error
-		if len(chunk) < copyMin {
-			err = d.insertValues(ctx, recs, res, chunk)
+		if end-start < copyMin {
+			err = d.insertValues(ctx, recs[start:end], res[start:end], start)
 		} else {
-			err = d.insertCopy(ctx, recs, res, chunk)
+			err = d.insertCopy(ctx, recs[start:end], res[start:end], start)
 		}
 		if err != nil {
 			return err
@@ -361,22 +349,20 @@ func (d *Driver[T]) insertOne(ctx context.Context, rec *T, res *repo.Result) err
 
 // insertCopy sends the chunk with COPY; on a unique violation it falls back to
 // insertValues. In a transaction the COPY runs in a savepoint so that its failure does not
-// abort the caller's transaction.
-func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result, chunk []int) error {
-	versions := make([]int64, len(chunk))
+// abort the caller's transaction. offset is the chunk's position in the batch.
+func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result, offset int) error {
+	versions := make([]int64, len(recs))
 	row := make([]any, 0, len(d.cols))
-	src := pgx.CopyFromFunc(func() func() ([]any, error) {
-		i := 0
-		return func() ([]any, error) {
-			if i == len(chunk) {
-				return nil, nil
-			}
-			versions[i] = newVersion()
-			row = d.args(&recs[chunk[i]], versions[i], row[:0])
-			i++
-			return row, nil
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(recs) {
+			return nil, nil
 		}
-	}())
+		versions[i] = newVersion()
+		row = d.args(&recs[i], versions[i], row[:0])
+		i++
+		return row, nil
+	})
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
 	var err error
@@ -391,12 +377,13 @@ func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result,
 	if err != nil {
 		err = d.fail(ctx, err)
 		if repo.KindOf(err) == repo.ErrAlreadyExists {
-			return d.insertValues(ctx, recs, res, chunk)
+			return d.insertValues(ctx, recs, res, offset)
 		}
 		return err
 	}
-	for j, i := range chunk {
-		res[i].Version = strconv.FormatInt(versions[j], 10)
+	for j := range res {
+		res[j].ID = d.desc.GetID(&recs[j])
+		res[j].Version = strconv.FormatInt(versions[j], 10)
 	}
 	return nil
 }
@@ -405,12 +392,25 @@ func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result,
 const maxParams = 65535
 
 // insertValues inserts the chunk with multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING
-// id: the ids returned were stored, the others were taken.
-func (d *Driver[T]) insertValues(ctx context.Context, recs []T, res []repo.Result, chunk []int) error {
+// id: the ids returned were stored, the others were taken. A record whose id an earlier
+// record of the chunk has is not sent and gets ErrAlreadyExists.
+func (d *Driver[T]) insertValues(ctx context.Context, recs []T, res []repo.Result, offset int) error {
+	seen := make(map[string]int, len(recs))
+	todo := make([]int, 0, len(recs))
+	for i := range recs {
+		id := d.desc.GetID(&recs[i])
+		res[i].ID = id
+		if j, dup := seen[id]; dup {
+			res[i].Err = repo.E(repo.ErrAlreadyExists, fmt.Errorf("the id is taken by record %d of the same batch", offset+j))
+			continue
+		}
+		seen[id] = i
+		todo = append(todo, i)
+	}
 	ncol := len(d.cols)
 	per := maxParams / ncol
-	for start := 0; start < len(chunk); start += per {
-		part := chunk[start:min(start+per, len(chunk))]
+	for start := 0; start < len(todo); start += per {
+		part := todo[start:min(start+per, len(todo))]
 		var b strings.Builder
 		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", d.ident.Sanitize(), d.allCols)
 		args := make([]any, 0, len(part)*ncol)
