@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
@@ -59,7 +61,8 @@ func TestRestart(t *testing.T) {
 	defer m.CloseAll(context.Background())
 	ctx := context.Background()
 	index := uniqueIndex(t, "restart")
-	r, err := elasticsearch.NewRepository(ctx, m, cfg, things.ThingSchema, elasticsearch.WithIndex(index))
+	r, err := elasticsearch.NewRepository(ctx, m, cfg, things.ThingSchema, elasticsearch.WithIndex(index),
+		elasticsearch.WithRefresh(elasticsearch.RefreshFalse)) // many writes per second; durability does not depend on refresh
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +181,12 @@ func TestRestart(t *testing.T) {
 	if missing > 0 {
 		t.Errorf("%d of %d acknowledged writes are missing after the restart", missing, len(acked))
 	}
+	// Writes used refresh=false: make them visible to _count first.
+	rr, err := esapi.IndicesRefreshRequest{Index: []string{index}}.Do(vctx, r.Driver().(*elasticsearch.Driver[things.Thing]).Client().ES)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr.Body.Close()
 	n, err := r.Count(vctx, things.ThingQuery())
 	if err != nil || n < int64(len(acked)) {
 		t.Errorf("Count after recovery = %d, %v; want at least %d", n, err, len(acked))
