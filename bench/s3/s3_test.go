@@ -1,0 +1,479 @@
+// Package s3 compares repokit's S3 backend with hand-written aws-sdk-go-v2 loops on the same
+// client: a sequential loop (one request at a time, what a naive caller writes) and a
+// concurrent loop with the same concurrency as repokit. Run it against MinIO, directly on
+// loopback and through Toxiproxy (~10 ms each way), see docs/BENCHMARKS.md:
+//
+//	eval "$(scripts/services/all.sh start --with-toxiproxy)"
+//	cd bench && go test ./s3 -run XXX -bench . -benchtime=1x
+package s3
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/backends/s3"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// conc is the concurrency of repokit and of the hand-written concurrent loops, and the
+// clients' connection limit.
+const conc = 16
+
+type link struct {
+	name     string
+	endpoint string
+}
+
+func links(b *testing.B) []link {
+	ep := os.Getenv("REPOKIT_S3_ENDPOINT")
+	if ep == "" {
+		b.Skip("REPOKIT_S3_ENDPOINT is not set; eval \"$(scripts/services/all.sh start --with-toxiproxy)\"")
+	}
+	ls := []link{{"loopback", ep}}
+	if slow := os.Getenv("REPOKIT_S3_SLOW_ENDPOINT"); slow != "" {
+		ls = append(ls, link{"slow20ms", slow})
+	} else {
+		b.Log("REPOKIT_S3_SLOW_ENDPOINT is not set: only loopback")
+	}
+	return ls
+}
+
+var mgr = pool.New(pool.Options{KeepIdle: true})
+
+func config(endpoint, prefix string) pool.S3PoolConfig {
+	cfg := pool.NewS3PoolConfig(os.Getenv("REPOKIT_S3_BUCKET"))
+	cfg.EndpointURL = endpoint
+	cfg.AWSAccessKeyID = os.Getenv("REPOKIT_S3_ACCESS_KEY")
+	cfg.AWSSecretAccessKey = os.Getenv("REPOKIT_S3_SECRET_KEY")
+	cfg.RegionName = os.Getenv("REPOKIT_S3_REGION")
+	cfg.PathStyle = true
+	cfg.MaxConnections = conc
+	cfg.Prefix = prefix
+	return cfg
+}
+
+// fixture is one repository (cache off: every read is a GET, as in the raw loops) and the
+// raw SDK client it shares.
+type fixture struct {
+	repo   *repo.Collection[things.Thing]
+	drv    *s3.Driver[things.Thing]
+	api    *awss3.Client
+	bucket string
+}
+
+var runID = time.Now().UnixNano()
+
+func newFixture(b *testing.B, l link, name string) *fixture {
+	b.Helper()
+	ctx := context.Background()
+	cfg := config(l.endpoint, fmt.Sprintf("repokit-bench/%d/%s/%s", runID, l.name, name))
+	d, err := s3.New(ctx, mgr, cfg, things.ThingSchema, s3.WithConcurrency(conc), s3.WithCache(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	lease, err := pool.Get(ctx, mgr, cfg, s3.Hooks())
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &fixture{repo: repo.New(things.ThingSchema, d), drv: d, api: lease.Pool().API, bucket: cfg.Bucket}
+	b.Cleanup(func() {
+		f.clear(b)
+		lease.Release()
+		_ = f.repo.Close()
+	})
+	return f
+}
+
+// clear deletes every object under the fixture's prefix.
+func (f *fixture) clear(b *testing.B) {
+	ctx := context.Background()
+	p := awss3.NewListObjectsV2Paginator(f.api, &awss3.ListObjectsV2Input{Bucket: &f.bucket, Prefix: aws.String(f.drv.Prefix())})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(page.Contents) == 0 {
+			continue
+		}
+		ids := make([]types.ObjectIdentifier, len(page.Contents))
+		for i, o := range page.Contents {
+			ids[i] = types.ObjectIdentifier{Key: o.Key}
+		}
+		if _, err := f.api.DeleteObjects(ctx, &awss3.DeleteObjectsInput{Bucket: &f.bucket, Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func thing(id string, i int) things.Thing {
+	title := fmt.Sprintf("title %d", i)
+	return things.Thing{ID: id, Name: "bench thing " + id, Title: &title, Count: int64(i), Ratio: float64(i) / 7,
+		Active: i%2 == 0, Created: time.Date(2024, 1, 1, 0, 0, i%60, 0, time.UTC), Tags: []string{"a", "b", "c"}}
+}
+
+func batchOf(tag string, n int) []things.Thing {
+	out := make([]things.Thing, n)
+	for i := range out {
+		out[i] = thing(fmt.Sprintf("%s-%05d", tag, i), i)
+	}
+	return out
+}
+
+// putRaw is what a hand-written loop does per record: encode, PutObject with
+// If-None-Match: *.
+func (f *fixture) putRaw(ctx context.Context, rec *things.Thing) error {
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	_, err = f.api.PutObject(ctx, &awss3.PutObjectInput{
+		Bucket: &f.bucket, Key: aws.String(f.drv.Key(rec.ID)), Body: bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))), ContentType: aws.String("application/json"),
+		IfNoneMatch: aws.String("*"),
+	})
+	return err
+}
+
+func (f *fixture) getRaw(ctx context.Context, key string) (things.Thing, error) {
+	var rec things.Thing
+	out, err := f.api.GetObject(ctx, &awss3.GetObjectInput{Bucket: &f.bucket, Key: &key})
+	if err != nil {
+		return rec, err
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return rec, err
+	}
+	err = json.Unmarshal(body, &rec)
+	rec.RecordVersion = aws.ToString(out.ETag)
+	return rec, err
+}
+
+func (f *fixture) listRaw(ctx context.Context) ([]string, error) {
+	var keys []string
+	p := awss3.NewListObjectsV2Paginator(f.api, &awss3.ListObjectsV2Input{Bucket: &f.bucket, Prefix: aws.String(f.drv.Prefix()), Delimiter: aws.String("/")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
+}
+
+// warm opens the client's conc pooled connections (through the proxy that costs a
+// handshake each), so that no variant pays for them inside its timing.
+func (f *fixture) warm(b *testing.B) {
+	b.Helper()
+	err := concurrently(4*conc, func(int) error {
+		_, err := f.api.HeadBucket(context.Background(), &awss3.HeadBucketInput{Bucket: &f.bucket})
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// concurrently runs fn(i) for i in [0, n) on conc goroutines.
+func concurrently(n int, fn func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, conc)
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// results collects ns/op per benchmark name for the ratio summary.
+var (
+	resMu   sync.Mutex
+	results = map[string]float64{}
+)
+
+func record(b *testing.B, start time.Time) {
+	ns := float64(time.Since(start).Nanoseconds()) / float64(b.N)
+	resMu.Lock()
+	results[b.Name()] = ns
+	resMu.Unlock()
+}
+
+func BenchmarkCreateBatch100(b *testing.B) {
+	for _, l := range links(b) {
+		f := newFixture(b, l, "create")
+		ctx := context.Background()
+		var seq int
+		b.Run(l.name+"/repokit", func(b *testing.B) {
+			f.warm(b)
+			start := time.Now()
+			for range b.N {
+				seq++
+				res, err := f.repo.CreateBatch(ctx, batchOf(fmt.Sprintf("r%d", seq), 100))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, x := range res {
+					if x.Err != nil {
+						b.Fatal(x.Err)
+					}
+				}
+			}
+			record(b, start)
+		})
+		b.Run(l.name+"/sequential", func(b *testing.B) {
+			start := time.Now()
+			for range b.N {
+				seq++
+				recs := batchOf(fmt.Sprintf("s%d", seq), 100)
+				for i := range recs {
+					if err := f.putRaw(ctx, &recs[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			record(b, start)
+		})
+		b.Run(l.name+"/concurrent", func(b *testing.B) {
+			f.warm(b)
+			start := time.Now()
+			for range b.N {
+				seq++
+				recs := batchOf(fmt.Sprintf("c%d", seq), 100)
+				if err := concurrently(len(recs), func(i int) error { return f.putRaw(ctx, &recs[i]) }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			record(b, start)
+		})
+	}
+}
+
+func seedStream(b *testing.B, f *fixture, n int) {
+	b.Helper()
+	recs := batchOf("st", n)
+	res, err := f.repo.CreateBatch(context.Background(), recs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, x := range res {
+		if x.Err != nil {
+			b.Fatal(x.Err)
+		}
+	}
+}
+
+func BenchmarkStream1000(b *testing.B) {
+	for _, l := range links(b) {
+		f := newFixture(b, l, "stream")
+		seedStream(b, f, 1000)
+		ctx := context.Background()
+		b.Run(l.name+"/repokit", func(b *testing.B) {
+			f.warm(b)
+			start := time.Now()
+			for range b.N {
+				n := 0
+				for _, err := range f.repo.Stream(ctx, things.ThingQuery()) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if n != 1000 {
+					b.Fatalf("%d records", n)
+				}
+			}
+			record(b, start)
+		})
+		b.Run(l.name+"/sequential", func(b *testing.B) {
+			start := time.Now()
+			for range b.N {
+				keys, err := f.listRaw(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, k := range keys {
+					if _, err := f.getRaw(ctx, k); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if len(keys) != 1000 {
+					b.Fatalf("%d keys", len(keys))
+				}
+			}
+			record(b, start)
+		})
+		b.Run(l.name+"/concurrent", func(b *testing.B) {
+			f.warm(b)
+			start := time.Now()
+			for range b.N {
+				keys, err := f.listRaw(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out := make([]things.Thing, len(keys))
+				if err := concurrently(len(keys), func(i int) (err error) {
+					out[i], err = f.getRaw(ctx, keys[i])
+					return err
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			record(b, start)
+		})
+	}
+}
+
+// BenchmarkStreamMemory streams 10,000 objects on loopback at several concurrencies and
+// reports the peak live heap above the baseline (sampled every millisecond), next to the
+// size of all the records, to show that memory follows the concurrency, not the count.
+func BenchmarkStreamMemory(b *testing.B) {
+	l := links(b)[0]
+	f := newFixture(b, l, "memory")
+	const n = 10000
+	seedStream(b, f, n)
+	ctx := context.Background()
+	for _, c := range []int{4, 16, 64} {
+		b.Run(fmt.Sprintf("conc%d", c), func(b *testing.B) {
+			cfg := config(l.endpoint, strings.TrimSuffix(strings.TrimSuffix(f.drv.Prefix(), "/"), "/"+things.ThingSchema.Prefix))
+			cfg.MaxConnections = c
+			d, err := s3.New(ctx, mgr, cfg, things.ThingSchema, s3.WithConcurrency(c), s3.WithCache(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := repo.New(things.ThingSchema, d)
+			defer r.Close()
+			var peak uint64
+			for range b.N {
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				base := ms.HeapAlloc
+				peak = 0
+				stop := make(chan struct{})
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					t := time.NewTicker(time.Millisecond)
+					defer t.Stop()
+					for {
+						select {
+						case <-stop:
+							return
+						case <-t.C:
+							var ms runtime.MemStats
+							runtime.ReadMemStats(&ms)
+							if ms.HeapAlloc > base && ms.HeapAlloc-base > peak {
+								peak = ms.HeapAlloc - base
+							}
+						}
+					}
+				}()
+				got := 0
+				for _, err := range r.Stream(ctx, things.ThingQuery()) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					got++
+				}
+				close(stop)
+				<-done
+				if got != n {
+					b.Fatalf("%d records", got)
+				}
+			}
+			b.ReportMetric(float64(peak)/1024, "peak-heap-KiB")
+			resMu.Lock()
+			results["mem/"+b.Name()] = float64(peak)
+			resMu.Unlock()
+		})
+	}
+	// Reference: the size of all records held at once.
+	recs := batchOf("st", n)
+	runtime.GC()
+	var a, z runtime.MemStats
+	runtime.ReadMemStats(&a)
+	held := make([]things.Thing, 0, n)
+	for i := range recs {
+		body, _ := json.Marshal(&recs[i])
+		var t things.Thing
+		_ = json.Unmarshal(body, &t)
+		held = append(held, t)
+	}
+	runtime.ReadMemStats(&z)
+	runtime.KeepAlive(held)
+	resMu.Lock()
+	results["mem/all-records-held"] = float64(z.HeapAlloc - a.HeapAlloc)
+	resMu.Unlock()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	_ = mgr.CloseAll(context.Background())
+	if len(results) > 0 {
+		summary()
+	}
+	os.Exit(code)
+}
+
+func summary() {
+	var names []string
+	for k := range results {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Println("\nratios (time of the loop / time of repokit; >1 means repokit is faster):")
+	for _, k := range names {
+		if !strings.HasSuffix(k, "/repokit") {
+			continue
+		}
+		base := strings.TrimSuffix(k, "/repokit")
+		rk := results[k]
+		seq, conc := results[base+"/sequential"], results[base+"/concurrent"]
+		fmt.Printf("  %-40s repokit %8.1f ms  sequential %8.1f ms (%5.1fx)  concurrent-%d %8.1f ms (%4.2fx)\n",
+			base, rk/1e6, seq/1e6, seq/rk, conc_, conc/1e6, conc/rk)
+	}
+	for _, k := range names {
+		if strings.HasPrefix(k, "mem/") {
+			fmt.Printf("  %-40s %8.0f KiB\n", k, results[k]/1024)
+		}
+	}
+}
+
+const conc_ = conc
