@@ -6,6 +6,16 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "tools: sqlc (turns a schema set's *.queries.sql into typed pgx code)"
+# Built once per machine (cgo, about 80 s) into a cache outside the repository.
+SQLC_VERSION=v1.31.1
+sqlc_dir="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/repokit-tools/sqlc-$SQLC_VERSION"
+if [ ! -x "$sqlc_dir/sqlc" ]; then
+	GOBIN="$sqlc_dir" go install "github.com/sqlc-dev/sqlc/cmd/sqlc@$SQLC_VERSION"
+fi
+export REPOKIT_SQLC="$sqlc_dir/sqlc"
+"$REPOKIT_SQLC" version
+
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then
