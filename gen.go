@@ -10,7 +10,7 @@ package repokit
 
 // The conformance suite's records. No backend files: drivertest must not import a backend,
 // because every backend's tests import drivertest.
-//go:generate go run ./generator/cmd/repokit generate -out runtime/backends/drivertest/things -package things -backends= runtime/backends/drivertest/testdata/things.yaml
+//go:generate go run ./generator/cmd/repokit generate -out runtime/backends/drivertest/things -package things -backends=elasticsearch runtime/backends/drivertest/testdata/things.yaml
 
 // The examples' packages.
-//go:generate go run ./generator/cmd/repokit generate -out examples/shop/shopdb -package shopdb -backends=memory,postgres,s3 examples/shop/schema
+//go:generate go run ./generator/cmd/repokit generate -out examples/shop/shopdb -package shopdb -backends=memory,postgres,s3,elasticsearch examples/shop/schema

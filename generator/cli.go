@@ -62,7 +62,7 @@ func mainGenerate(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "output `DIR`ectory (created if missing)")
 	pkg := fs.String("package", "", "Go package `NAME` of the output")
 	backends := fs.String("backends", string(BackendMemory),
-		"comma-separated backends: "+knownBackendList()+".\nelasticsearch is accepted and produces nothing until its backend lands.")
+		"comma-separated backends: "+knownBackendList()+".")
 	fs.Usage = func() {} // the flag package prints the error; Main adds a short usage line
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

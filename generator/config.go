@@ -39,10 +39,11 @@ const (
 // KnownBackends lists every backend name the generator accepts, in the order of -help.
 var KnownBackends = []Backend{BackendMemory, BackendPostgres, BackendElasticsearch, BackendS3}
 
-// Emits reports whether the generator produces files for the backend yet. Memory,
-// postgres and s3 do; elasticsearch is accepted and produces nothing until its backend
-// exists.
-func (b Backend) Emits() bool { return b == BackendMemory || b == BackendPostgres || b == BackendS3 }
+// Emits reports whether the generator produces files for the backend. Every known backend
+// does.
+func (b Backend) Emits() bool {
+	return b == BackendMemory || b == BackendPostgres || b == BackendS3 || b == BackendElasticsearch
+}
 
 // Sentinel errors; the errors the generator returns wrap one of them (schema errors are
 // returned as the schema package made them).

@@ -72,6 +72,16 @@ func emit(m *Model) ([]File, error) {
 			return nil, err
 		}
 	}
+	if m.has(BackendElasticsearch) {
+		jf, mappings, err := emitElasticsearch(m)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(elasticsearchFile, jf); err != nil {
+			return nil, err
+		}
+		out = append(out, mappings)
+	}
 	sortFiles(out)
 	return out, nil
 }

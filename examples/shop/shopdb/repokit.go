@@ -8,7 +8,7 @@
 //   - [Product]: Product is an item in the catalog, identified by its stock-keeping unit.
 //   - [Order]: Order is a purchase by a customer.
 //
-// Generated backends: memory, postgres, s3.
+// Generated backends: memory, postgres, s3, elasticsearch.
 //
 // Edit the schema and run repokit generate again instead of editing these files.
 package shopdb

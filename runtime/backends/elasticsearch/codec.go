@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ type codec[T any] struct {
 	desc  *record.Desc[T]
 	byKey map[string]int // JSON key → field index
 	hasUS bool           // the record has time fields (and the mapping _rk.us)
+	// direct: T's json tags name every field as the descriptor does, so _source is decoded
+	// with one json.Unmarshal.
+	direct bool
 }
 
 func newCodec[T any](desc *record.Desc[T]) *codec[T] {
@@ -33,6 +37,7 @@ func newCodec[T any](desc *record.Desc[T]) *codec[T] {
 		c.byKey[desc.Fields[i].JSON] = i
 		c.hasUS = c.hasUS || desc.Fields[i].Kind == query.KindTime
 	}
+	c.direct = tagsMatch(desc)
 	return c
 }
 
@@ -280,6 +285,12 @@ func appendString(b []byte, s string) []byte {
 // decode fills rec from a _source object. Keys of other fields (and _rk) are skipped; null
 // leaves the field missing.
 func (c *codec[T]) decode(src []byte, rec *T) error {
+	if c.direct {
+		if err := json.Unmarshal(src, rec); err != nil {
+			return fmt.Errorf("elasticsearch: decoding _source: %w", err)
+		}
+		return nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(src, &m); err != nil {
 		return fmt.Errorf("elasticsearch: decoding _source: %w", err)
@@ -298,4 +309,40 @@ func (c *codec[T]) decode(src []byte, rec *T) error {
 
 func isNull(raw json.RawMessage) bool {
 	return strings.TrimSpace(string(raw)) == "null"
+}
+
+// tagsMatch reports whether T is a struct whose encoding/json names are exactly the
+// descriptor's JSON names for its fields (as in generated records), with every other
+// exported field hidden from JSON (json:"-"), so that json.Unmarshal of a _source fills
+// exactly the descriptor's fields.
+func tagsMatch[T any](desc *record.Desc[T]) bool {
+	t := reflect.TypeFor[T]()
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	want := make(map[string]string, len(desc.Fields)) // Go name → JSON name
+	for i := range desc.Fields {
+		want[desc.Fields[i].GoName] = desc.Fields[i].JSON
+	}
+	seen := 0
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() || sf.Anonymous {
+			if sf.Anonymous {
+				return false
+			}
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		j, ok := want[sf.Name]
+		switch {
+		case !ok && tag == "-":
+			continue
+		case !ok || name != j || j == "-":
+			return false
+		}
+		seen++
+	}
+	return seen == len(desc.Fields)
 }

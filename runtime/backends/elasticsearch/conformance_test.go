@@ -16,7 +16,6 @@ import (
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -56,10 +55,14 @@ func newHarness(t *testing.T) harness {
 	return harness{m: m}
 }
 
-func makeRepo[T any](ctx context.Context, t *testing.T, h harness, desc *record.Desc[T]) (repo.Repository[T], error) {
+// constructor is the shape of a generated New<R>ElasticsearchRepository.
+type constructor[T any] func(context.Context, *pool.Manager, pool.ElasticsearchPoolConfig, ...elasticsearch.Option) (*repo.Collection[T], error)
+
+// makeRepo opens a repository with a generated constructor on a fresh index.
+func makeRepo[T any](ctx context.Context, t *testing.T, h harness, name string, ctor constructor[T]) (repo.Repository[T], error) {
 	cfg := testConfig(t)
-	index := uniqueIndex(t, desc.Name)
-	r, err := elasticsearch.NewRepository(ctx, h.m, cfg, desc, elasticsearch.WithIndex(index))
+	index := uniqueIndex(t, name)
+	r, err := ctor(ctx, h.m, cfg, elasticsearch.WithIndex(index))
 	if err != nil {
 		return nil, err
 	}
@@ -85,15 +88,15 @@ func deleteIndex(t testing.TB, m *pool.Manager, cfg pool.ElasticsearchPoolConfig
 }
 
 func (h harness) MakeThings(ctx context.Context, t *testing.T) (repo.Repository[things.Thing], error) {
-	return makeRepo(ctx, t, h, things.ThingSchema)
+	return makeRepo(ctx, t, h, "thing", things.NewThingElasticsearchRepository)
 }
 
 func (h harness) MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[things.Other], error) {
-	return makeRepo(ctx, t, h, things.OtherSchema)
+	return makeRepo(ctx, t, h, "other", things.NewOtherElasticsearchRepository)
 }
 
 func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error) {
-	return makeRepo(ctx, t, h, things.KeywordSchema)
+	return makeRepo(ctx, t, h, "keyword", things.NewKeywordElasticsearchRepository)
 }
 
 // LeakOptions ignores the HTTP transport's keep-alive goroutines.

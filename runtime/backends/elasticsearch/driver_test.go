@@ -267,3 +267,10 @@ func TestMappingDrift(t *testing.T) {
 		t.Errorf("mapping is not strict")
 	}
 }
+
+// TestDirectDecode: generated records take the one-Unmarshal decoding path.
+func TestDirectDecode(t *testing.T) {
+	if !elasticsearch.DirectDecode(things.ThingSchema) || !elasticsearch.DirectDecode(things.OtherSchema) || !elasticsearch.DirectDecode(things.KeywordSchema) {
+		t.Fatal("generated records are not decoded directly")
+	}
+}

@@ -8,7 +8,7 @@
 //   - [Category]
 //   - [OrderLine]: One line of a customer order.
 //
-// Generated backends: memory, postgres, s3.
+// Generated backends: memory, postgres, s3, elasticsearch.
 //
 // Edit the schema and run repokit generate again instead of editing these files.
 package shop

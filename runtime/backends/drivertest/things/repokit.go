@@ -8,7 +8,7 @@
 //   - [Other]: A record with a generated UUID id.
 //   - [Keyword]: A record whose field names are Go keywords or SQL reserved words.
 //
-// No backend was generated; build a repository with repo.New(<R>Schema, driver).
+// Generated backends: elasticsearch.
 //
 // Edit the schema and run repokit generate again instead of editing these files.
 package things
