@@ -165,7 +165,7 @@ func (c *Client) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Stats returns the number of configured nodes; go-elasticsearch keeps no pool statistics
+// PoolStats returns the number of configured nodes (pool.StatsProvider); go-elasticsearch keeps no statistics
 // without metrics enabled.
 func (c *Client) PoolStats() any { return map[string]int{"nodes": c.hosts} }
 
