@@ -635,7 +635,7 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 		var pit string
 		defer func() {
 			if pit != "" {
-				d.closePIT(pit)
+				d.closePIT(ctx, pit)
 			}
 		}()
 		for {
@@ -740,10 +740,13 @@ func (d *Driver[T]) openPIT(ctx context.Context) (string, error) {
 	return p.ID, nil
 }
 
-// closePIT releases a point in time, with its own short deadline (the caller's context may
-// have ended already). A failure only leaves the PIT to expire after its keep-alive.
-func (d *Driver[T]) closePIT(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// pitCloseTimeout bounds the request releasing a point in time when a stream ends.
+const pitCloseTimeout = 2 * time.Second
+
+// closePIT releases a point in time, also when the caller's context has ended, within
+// pitCloseTimeout. A failure only leaves the PIT to expire after its keep-alive (1 minute).
+func (d *Driver[T]) closePIT(parent context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), pitCloseTimeout)
 	defer cancel()
 	body, _ := json.Marshal(M{"id": id})
 	r, err := esapi.ClosePointInTimeRequest{Body: bytes.NewReader(body)}.Do(ctx, d.c.ES)

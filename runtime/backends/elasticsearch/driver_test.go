@@ -274,3 +274,48 @@ func TestDirectDecode(t *testing.T) {
 		t.Fatal("generated records are not decoded directly")
 	}
 }
+
+// TestBulkChunks: CreateBatch split into many _bulk requests (by count and by bytes) still
+// gives every record its own result, duplicates included.
+func TestBulkChunks(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		docs, bytes int
+	}{{"by count", 7, 5 << 20}, {"by bytes", 1000, 600}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, r, _ := openThings(t, elasticsearch.WithBatchSize(c.docs, c.bytes), elasticsearch.WithRefresh(elasticsearch.RefreshTrue))
+			if _, err := r.Create(ctx, things.Thing{ID: "x10", Name: "pre", Created: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			var recs []things.Thing
+			for i := range 50 {
+				recs = append(recs, things.Thing{ID: fmt.Sprintf("x%02d", i), Name: "n", Count: int64(i), Created: time.Now()})
+			}
+			recs = append(recs, things.Thing{ID: "x20", Name: "dup", Created: time.Now()}) // a duplicate in a later chunk
+			res, err := r.CreateBatch(ctx, recs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != len(recs) {
+				t.Fatalf("%d results for %d records", len(res), len(recs))
+			}
+			for i, x := range res {
+				wantExists := x.ID == "x10" || i == len(recs)-1
+				switch {
+				case x.ID != recs[i].ID:
+					t.Errorf("result %d is for %s, want %s", i, x.ID, recs[i].ID)
+				case wantExists && !errors.Is(x.Err, repo.ErrAlreadyExists):
+					t.Errorf("%s: %v, want ErrAlreadyExists", x.ID, x.Err)
+				case !wantExists && (x.Err != nil || x.Version == ""):
+					t.Errorf("%s: %v (version %q)", x.ID, x.Err, x.Version)
+				}
+			}
+			if n, err := r.Count(ctx, things.ThingQuery()); err != nil || n != 50 {
+				t.Fatalf("Count = %d, %v; want 50", n, err)
+			}
+			if got, err := r.Get(ctx, "x20"); err != nil || got.Name != "n" {
+				t.Fatalf("x20 = %+v, %v; the duplicate must not overwrite it", got, err)
+			}
+		})
+	}
+}
