@@ -112,10 +112,8 @@ func transportError(ctx context.Context, err error) error {
 		}
 		return fmt.Errorf("%w (%v)", cerr, err)
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		// A deadline inside the transport, not the caller's: the server did not answer.
-		return repo.E(repo.ErrUnavailable, pool.MarkTransient(err))
-	}
+	// Connection failures, and deadlines inside the transport (not the caller's): the server
+	// did not answer.
 	return repo.E(repo.ErrUnavailable, pool.MarkTransient(err))
 }
 
