@@ -48,4 +48,6 @@ else
 fi
 
 step "go test -race"
-go test -race -count=1 ./...
+# -p 1: packages run one after another, because the backends' restart tests stop and start
+# the shared test servers, and examples/shop runs its demo on those same servers.
+go test -race -count=1 -p 1 ./...

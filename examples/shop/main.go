@@ -1,8 +1,18 @@
-// Command shop walks through repokit's generated API on the in-memory backend: create,
-// batch create with per-item errors, typed filters, sorting, keyset pages, streaming,
-// optimistic updates and deletes. It needs no server:
+// Command shop walks through repokit's generated API: create, batch create with per-item
+// errors, typed filters, sorting, keyset pages, streaming, optimistic updates and deletes.
+// By default it runs on the in-memory backend and needs no server:
 //
 //	go run ./examples/shop
+//
+// The same walkthrough runs unchanged on a real backend, given its endpoint in the variables
+// the test services export (see docs/services.md):
+//
+//	eval "$(scripts/services/all.sh start --with-elasticsearch)"
+//	go run ./examples/shop -backend postgres       # REPOKIT_POSTGRES_URL
+//	go run ./examples/shop -backend s3             # REPOKIT_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, _BUCKET, _REGION
+//	go run ./examples/shop -backend elasticsearch  # REPOKIT_ES_URL
+//
+// On a real backend the demo first deletes the records an earlier run left behind.
 //
 // The records are declared in schema/shop.yaml; the package shopdb is generated from it
 // by `go generate ./...` at the repository root (see gen.go).
@@ -12,18 +22,29 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
 	"github.com/repokit/repokit/examples/shop/shopdb"
+	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
+	backend := flag.String("backend", "memory", "memory, postgres, s3 or elasticsearch")
+	flag.Parse()
+	ctx := context.Background()
+	var err error
+	if *backend == "memory" {
+		err = run(ctx, os.Stdout)
+	} else {
+		err = runOn(ctx, os.Stdout, *backend, os.LookupEnv)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "shop:", err)
 		os.Exit(1)
 	}
@@ -46,6 +67,139 @@ func run(ctx context.Context, w io.Writer) error {
 	defer r.products.Close()
 	defer r.orders.Close()
 	return demo(ctx, w, r)
+}
+
+// runOn runs the demo on a real backend whose endpoint lookup finds in the environment.
+// Every repository gets its client from one pool manager: the three repositories of a
+// backend share one connection pool.
+func runOn(ctx context.Context, w io.Writer, backend string, lookup func(string) (string, bool)) error {
+	env := func(name string) (string, error) {
+		v, ok := lookup(name)
+		if !ok || v == "" {
+			return "", fmt.Errorf("-backend %s needs %s (start the test services: eval \"$(scripts/services/all.sh start --with-elasticsearch)\")", backend, name)
+		}
+		return v, nil
+	}
+	m := pool.New(pool.Options{})
+	defer m.CloseAll(context.Background())
+	var r repos
+	var err error
+	switch backend {
+	case "postgres":
+		url, err := env("REPOKIT_POSTGRES_URL")
+		if err != nil {
+			return err
+		}
+		cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": url})
+		if err != nil {
+			return err
+		}
+		r, err = open(
+			func() (*repo.Collection[shopdb.Customer], error) {
+				return shopdb.NewCustomerPostgresRepository(ctx, m, cfg)
+			},
+			func() (*repo.Collection[shopdb.Product], error) {
+				return shopdb.NewProductPostgresRepository(ctx, m, cfg)
+			},
+			func() (*repo.Collection[shopdb.Order], error) { return shopdb.NewOrderPostgresRepository(ctx, m, cfg) })
+		if err != nil {
+			return err
+		}
+	case "s3":
+		vals := map[string]any{"path_style": true, "prefix": "repokit-demo"}
+		for key, name := range map[string]string{"endpoint_url": "REPOKIT_S3_ENDPOINT", "aws_access_key_id": "REPOKIT_S3_ACCESS_KEY",
+			"aws_secret_access_key": "REPOKIT_S3_SECRET_KEY", "bucket": "REPOKIT_S3_BUCKET", "region_name": "REPOKIT_S3_REGION"} {
+			if vals[key], err = env(name); err != nil {
+				return err
+			}
+		}
+		cfg, err := pool.S3PoolConfigFromMap(vals)
+		if err != nil {
+			return err
+		}
+		r, err = open(
+			func() (*repo.Collection[shopdb.Customer], error) { return shopdb.NewCustomerS3Repository(ctx, m, cfg) },
+			func() (*repo.Collection[shopdb.Product], error) { return shopdb.NewProductS3Repository(ctx, m, cfg) },
+			func() (*repo.Collection[shopdb.Order], error) { return shopdb.NewOrderS3Repository(ctx, m, cfg) })
+		if err != nil {
+			return err
+		}
+	case "elasticsearch":
+		url, err := env("REPOKIT_ES_URL")
+		if err != nil {
+			return err
+		}
+		cfg, err := pool.ElasticsearchPoolConfigFromMap(map[string]any{"hosts": []any{url}})
+		if err != nil {
+			return err
+		}
+		r, err = open(
+			func() (*repo.Collection[shopdb.Customer], error) {
+				return shopdb.NewCustomerElasticsearchRepository(ctx, m, cfg)
+			},
+			func() (*repo.Collection[shopdb.Product], error) {
+				return shopdb.NewProductElasticsearchRepository(ctx, m, cfg)
+			},
+			func() (*repo.Collection[shopdb.Order], error) {
+				return shopdb.NewOrderElasticsearchRepository(ctx, m, cfg)
+			})
+		if err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown -backend %q (memory, postgres, s3 or elasticsearch)", backend)
+	}
+	defer r.customers.Close()
+	defer r.products.Close()
+	defer r.orders.Close()
+	if err := reset(ctx, r); err != nil {
+		return err
+	}
+	return demo(ctx, w, r)
+}
+
+// open makes the three repositories of one backend with the generated constructors.
+func open(
+	customers func() (*repo.Collection[shopdb.Customer], error),
+	products func() (*repo.Collection[shopdb.Product], error),
+	orders func() (*repo.Collection[shopdb.Order], error),
+) (repos, error) {
+	c, err := customers()
+	if err != nil {
+		return repos{}, err
+	}
+	p, err := products()
+	if err != nil {
+		c.Close()
+		return repos{}, err
+	}
+	o, err := orders()
+	if err != nil {
+		c.Close()
+		p.Close()
+		return repos{}, err
+	}
+	return repos{customers: c, products: p, orders: o}, nil
+}
+
+// reset deletes every record, so that the demo starts from empty repositories.
+func reset(ctx context.Context, r repos) error {
+	return errors.Join(clear(ctx, r.customers, shopdb.CustomerSchema.GetID, shopdb.CustomerQuery()),
+		clear(ctx, r.products, shopdb.ProductSchema.GetID, shopdb.ProductQuery()),
+		clear(ctx, r.orders, shopdb.OrderSchema.GetID, shopdb.OrderQuery()))
+}
+
+func clear[T any](ctx context.Context, rp repo.Repository[T], id func(*T) string, q query.Query[T]) error {
+	all, err := rp.Find(ctx, q)
+	if err != nil {
+		return err
+	}
+	for i := range all {
+		if err := rp.Delete(ctx, id(&all[i])); err != nil && !errors.Is(err, repo.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
