@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/output.txt")
@@ -83,5 +88,51 @@ func TestDemoOnBackends(t *testing.T) {
 				t.Errorf("demo on %s differs from the memory backend's (-memory +%s):\n%s", backend, backend, diff)
 			}
 		})
+	}
+}
+
+// TestHandWrittenSQL runs the demo on PostgreSQL and then the schema set's hand-written
+// queries (schema/shop.queries.sql), which sqlc turned into package shopdbsql.
+func TestHandWrittenSQL(t *testing.T) {
+	url := os.Getenv("REPOKIT_POSTGRES_URL")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("REPOKIT_POSTGRES_URL is not set")
+		}
+		t.Skip("REPOKIT_POSTGRES_URL is not set (eval \"$(scripts/services/all.sh start)\")")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := runOn(ctx, io.Discard, "postgres", os.LookupEnv); err != nil {
+		t.Fatal(err)
+	}
+	db, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q := shopdbsql.New(db)
+
+	revenue, err := q.RevenueByStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The demo's ten orders: i%3 picks pending, paid, shipped; the total is 29.99 × (1 + i%2).
+	wantRevenue := []shopdbsql.RevenueByStatusRow{
+		{Status: "paid", Orders: 3, Revenue: 29.99 * 5},
+		{Status: "pending", Orders: 4, Revenue: 29.99 * 6},
+		{Status: "shipped", Orders: 3, Revenue: 29.99 * 4},
+	}
+	if diff := cmp.Diff(wantRevenue, revenue, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("RevenueByStatus (-want +got):\n%s", diff)
+	}
+
+	low, err := q.LowStock(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLow := []shopdbsql.LowStockRow{{Sku: "BK-001", Name: "Structure and Interpretation", Stock: 3}}
+	if diff := cmp.Diff(wantLow, low); diff != "" {
+		t.Errorf("LowStock (-want +got):\n%s", diff)
 	}
 }
