@@ -23,11 +23,33 @@ func CheckFloat(v float64) error { return query.CheckFloat(v) }
 // CheckUUID reports a string that is not a UUID in canonical form
 // (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, lower case).
 func CheckUUID(s string) error {
-	u, err := uuid.Parse(s)
-	if err != nil || u.String() != s {
+	if !canonicalUUID(s) {
 		return fmt.Errorf("%q is not a canonical lower-case UUID", clip(s))
 	}
 	return nil
+}
+
+// canonicalUUID reports whether s is 32 lower-case hex digits grouped 8-4-4-4-12 by
+// hyphens: exactly the strings that uuid.Parse accepts and String formats back unchanged,
+// checked without allocating.
+func canonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // CheckEnum reports a value that is not one of the allowed values.

@@ -134,21 +134,36 @@ func (c *Collection[T]) CreateBatch(ctx context.Context, recs []T) ([]Result, er
 		return nil, err
 	}
 	res := make([]Result, len(recs))
-	valid := make([]T, 0, len(recs))
-	idx := make([]int, 0, len(recs))
+	// Each record is copied once, into valid, and prepared there (the caller's records are
+	// never written); an invalid one is dropped by reusing its slot. idx maps valid to recs
+	// and is only built once a record has been dropped.
+	valid := make([]T, len(recs))
+	var idx []int
+	n := 0
 	for i := range recs {
-		r := recs[i]
-		if err := c.prepare("CreateBatch", &r, true); err != nil {
-			res[i] = Result{ID: c.desc.GetID(&r), Err: err}
+		r := &valid[n]
+		*r = recs[i]
+		if err := c.prepare("CreateBatch", r, true); err != nil {
+			res[i] = Result{ID: c.desc.GetID(r), Err: err}
+			if idx == nil {
+				idx = make([]int, n, len(recs))
+				for j := range idx {
+					idx[j] = j
+				}
+			}
 			continue
 		}
-		res[i].ID = c.desc.GetID(&r)
-		valid = append(valid, r)
-		idx = append(idx, i)
+		res[i].ID = c.desc.GetID(r)
+		if idx != nil {
+			idx = append(idx, i)
+		}
+		n++
 	}
-	if len(valid) == 0 {
+	if n == 0 {
 		return res, nil
 	}
+	clear(valid[n:]) // the last dropped record, if any: no reference to the caller's memory
+	valid = valid[:n]
 	sub := res
 	if len(valid) != len(recs) {
 		sub = make([]Result, len(valid))
