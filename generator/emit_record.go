@@ -440,7 +440,7 @@ func emitPrepare(f *jen.File, r *Record) {
 		}
 		switch {
 		case fd.Type() == schema.TypeJSON:
-			body = append(body, jen.If(jen.Len(x.Clone()).Op(">").Lit(0).Op("&&").Op("!").Qual(pkgJSON, "Valid").Call(x.Clone())).Block(
+			body = append(body, jen.If(jen.Len(x.Clone()).Op(">").Lit(0).Op("&&").Op("!").Qual(pkgRecord, "ValidJSON").Call(x.Clone())).Block(
 				fieldError(r, fd, jen.Qual(pkgErrors, "New").Call(jen.Lit("invalid JSON"))),
 			))
 		case fd.IsList():

@@ -224,7 +224,7 @@ func prepareProduct(r *Product) error {
 			return &record.FieldError{Record: "Product", Field: "categories", Err: err}
 		}
 	}
-	if len(r.Attributes) > 0 && !json.Valid(r.Attributes) {
+	if len(r.Attributes) > 0 && !record.ValidJSON(r.Attributes) {
 		return &record.FieldError{Record: "Product", Field: "attributes", Err: errors.New("invalid JSON")}
 	}
 	if r.UpdatedAt != nil {

@@ -201,7 +201,7 @@ func prepareOrderLine(r *OrderLine) error {
 	if len(r.Receipt) == 0 {
 		return &record.FieldError{Record: "order_line", Field: "receipt", Err: errors.New("required value is empty")}
 	}
-	if len(r.Receipt) > 0 && !json.Valid(r.Receipt) {
+	if len(r.Receipt) > 0 && !record.ValidJSON(r.Receipt) {
 		return &record.FieldError{Record: "order_line", Field: "receipt", Err: errors.New("invalid JSON")}
 	}
 	if len(r.Signature) == 0 {

@@ -227,7 +227,7 @@ func prepareProduct(r *Product) error {
 		}
 	}
 	r.CreatedAt = record.NormalizeTime(r.CreatedAt)
-	if len(r.Attributes) > 0 && !json.Valid(r.Attributes) {
+	if len(r.Attributes) > 0 && !record.ValidJSON(r.Attributes) {
 		return &record.FieldError{Record: "Product", Field: "attributes", Err: errors.New("invalid JSON")}
 	}
 	if r.SupplierID != nil {

@@ -329,7 +329,7 @@ func prepareThing(r *Thing) error {
 			return &record.FieldError{Record: "Thing", Field: "levels", Err: err}
 		}
 	}
-	if len(r.Meta) > 0 && !json.Valid(r.Meta) {
+	if len(r.Meta) > 0 && !record.ValidJSON(r.Meta) {
 		return &record.FieldError{Record: "Thing", Field: "meta", Err: errors.New("invalid JSON")}
 	}
 	return nil
