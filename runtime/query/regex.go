@@ -16,8 +16,9 @@ import (
 // and \ followed by a punctuation character, which stands for that character. Rejected,
 // with an error naming the construct: anchors ^ and $, escapes followed by a letter or digit
 // (\d, \w, \s, \b, \n, \pL, ...), (?...) groups and flags, non-greedy quantifiers, POSIX
-// classes such as [[:alpha:]], a { that does not start a valid repetition, and invalid
-// UTF-8.
+// classes such as [[:alpha:]], a { that does not start a valid repetition, empty
+// alternatives or groups (|a, a|, a||b, (|a), ()), a - at the start or end of a class (write
+// \-), and invalid UTF-8 — each of these is read differently by at least one backend.
 type Regex struct {
 	pattern string
 	re      *regexp.Regexp
@@ -100,6 +101,9 @@ func checkPortable(p string) error {
 			if c == '[' && i+1 < len(p) && (p[i+1] == ':' || p[i+1] == '=' || p[i+1] == '.') {
 				return errorf(ErrBadPattern, "REGEX %q: POSIX classes like [[:alpha:]] are not in the portable subset", p)
 			}
+			if c == '-' && (p[i-1] == '[' || p[i-1] == '^' && p[i-2] == '[' || i+1 < len(p) && p[i+1] == ']') {
+				return errorf(ErrBadPattern, "REGEX %q: a - at the start or end of a class is read differently by the backends; write it as \\-", p)
+			}
 			if c == ']' {
 				inClass = false
 			}
@@ -121,6 +125,13 @@ func checkPortable(p string) error {
 		case c == '(':
 			if i+1 < len(p) && p[i+1] == '?' {
 				return errorf(ErrBadPattern, "REGEX %q: (?...) groups and flags are not in the portable subset", p)
+			}
+			if i+1 < len(p) && (p[i+1] == '|' || p[i+1] == ')') {
+				return errorf(ErrBadPattern, "REGEX %q: empty alternatives and groups are read differently by the backends; write (x)? for an optional x", p)
+			}
+		case c == '|':
+			if i == 0 || i+1 == len(p) || p[i+1] == '|' || p[i+1] == ')' {
+				return errorf(ErrBadPattern, "REGEX %q: empty alternatives and groups are read differently by the backends; write (x)? for an optional x", p)
 			}
 		case c == '{':
 			j, ok := repetitionEnd(p, i)

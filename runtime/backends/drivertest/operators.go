@@ -335,6 +335,8 @@ func testBadPatterns(t *testing.T, h Harness) {
 		"^apple", "apple$", `\d+`, `\w`, `\s`, `\bx`, `\n`, `\pL`, `\x41`, "(?i)apple", "(?:a)", "(?P<n>a)",
 		"a*?", "a+?", "a??", "a{1,2}?", "[[:alpha:]]+", "[]a]", "[^]a]", "a{", "a{,2}", "a}", "[a", "(a", "a)",
 		`a\`, "*a", "a**", "\xff", "a{1001}",
+		// Read differently by Lucene, POSIX and Go, so outside the subset:
+		"|a", "a|", "a||b", "(|a)", "(a|)", "()", "[a-]", "[-a]",
 	}
 	check := func(what string, cond query.Cond[things.Thing]) {
 		t.Helper()
