@@ -139,12 +139,17 @@ func TestConcurrentWaitersShareCreateError(t *testing.T) {
 	go func() { _, err := Get(context.Background(), m, cfg, r.hooks()); errs <- err }()
 	<-r.started
 	go func() { _, err := Get(context.Background(), m, cfg, r.hooks()); errs <- err }()
-	time.Sleep(10 * time.Millisecond) // let the second caller wait on the first create (not asserted)
+	// Give the second caller time to start waiting on the first create; a second create
+	// attempt (the waiter not sharing the leader's result) fails the check below.
+	time.Sleep(100 * time.Millisecond)
 	close(r.createGate)
 	for i := 0; i < 2; i++ {
 		if err := <-errs; !errors.Is(err, boom) {
 			t.Fatalf("Get %d: %v, want %v", i, err, boom)
 		}
+	}
+	if n := r.attempts.Load(); n != 1 {
+		t.Errorf("%d create attempts, want 1: the waiter did not share the leader's failed create", n)
 	}
 	closeAll(t, m)
 }

@@ -303,7 +303,11 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 				return repo.E(repo.ErrNotFound, nil)
 			}
 			// Some servers answer 412 rather than 404 for a missing object.
-			if ok, herr := d.Exists(ctx, d.desc.GetID(rec)); herr == nil && !ok {
+			ok, herr := d.Exists(ctx, d.desc.GetID(rec))
+			if herr != nil {
+				return herr
+			}
+			if !ok {
 				return repo.E(repo.ErrNotFound, nil)
 			}
 			return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
@@ -343,6 +347,14 @@ func (d *Driver[T]) head(ctx context.Context, key string) (string, error) {
 // atomic; MinIO ignores it, so there a write between the check and the delete is lost with
 // the object, and two concurrent Deletes can both succeed.
 func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
+	return d.deleteAttempt(ctx, id, ifVersion, 0)
+}
+
+// maxDeleteAttempts bounds how often an unconditional Delete starts again because the object
+// changed between its HEAD and its DELETE.
+const maxDeleteAttempts = 5
+
+func (d *Driver[T]) deleteAttempt(ctx context.Context, id, ifVersion string, attempt int) error {
 	key := d.Key(id)
 	etag, err := d.head(ctx, key)
 	if err != nil {
@@ -361,7 +373,10 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 			return repo.E(repo.ErrNotFound, nil)
 		case isPrecondition(err) || isConditionalConflict(err):
 			if ifVersion == "" {
-				return d.Delete(ctx, id, "") // changed since the check: delete what is there now
+				if attempt+1 >= maxDeleteAttempts {
+					return repo.E(repo.ErrVersionConflict, fmt.Errorf("the object changed during each of %d delete attempts", maxDeleteAttempts))
+				}
+				return d.deleteAttempt(ctx, id, "", attempt+1) // changed since the check: delete what is there now
 			}
 			return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
 		}
