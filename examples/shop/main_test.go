@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -15,7 +16,10 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/repokit/repokit/examples/shop/shopdb"
 	"github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/repo"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/output.txt")
@@ -134,5 +138,95 @@ func TestHandWrittenSQL(t *testing.T) {
 	wantLow := []shopdbsql.LowStockRow{{Sku: "BK-001", Name: "Structure and Interpretation", Stock: 3}}
 	if diff := cmp.Diff(wantLow, low); diff != "" {
 		t.Errorf("LowStock (-want +got):\n%s", diff)
+	}
+}
+
+// TestUniqueEmail checks that a unique field (Customer.email) is enforced the same way on
+// the memory backend and on PostgreSQL: a taken value fails Create, Update and Upsert with
+// ErrAlreadyExists and frees up when its record is deleted or changes it.
+func TestUniqueEmail(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	backends := map[string]func(t *testing.T) shopdb.CustomerRepository{
+		"memory": func(*testing.T) shopdb.CustomerRepository { return shopdb.NewCustomerMemoryRepository() },
+		"postgres": func(t *testing.T) shopdb.CustomerRepository {
+			url := os.Getenv("REPOKIT_POSTGRES_URL")
+			if url == "" {
+				if os.Getenv("CI") != "" {
+					t.Fatal("REPOKIT_POSTGRES_URL is not set")
+				}
+				t.Skip("REPOKIT_POSTGRES_URL is not set")
+			}
+			cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := pool.New(pool.Options{})
+			t.Cleanup(func() { m.CloseAll(context.Background()) })
+			r, err := shopdb.NewCustomerPostgresRepository(ctx, m, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := clear(ctx, r, shopdb.CustomerSchema.GetID, shopdb.CustomerQuery()); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		},
+	}
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			r := open(t)
+			defer r.Close()
+			day := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			a, err := r.Create(ctx, shopdb.Customer{Email: "a@example.com", Name: "A", SignedUp: day})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := r.Create(ctx, shopdb.Customer{Email: "b@example.com", Name: "B", SignedUp: day})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Create(ctx, shopdb.Customer{Email: "a@example.com", Name: "A2", SignedUp: day}); !errors.Is(err, repo.ErrAlreadyExists) {
+				t.Errorf("Create with a taken email: %v, want ErrAlreadyExists", err)
+			}
+			res, err := r.CreateBatch(ctx, []shopdb.Customer{
+				{Email: "c@example.com", Name: "C", SignedUp: day},
+				{Email: "c@example.com", Name: "C2", SignedUp: day},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res[0].Err != nil || !errors.Is(res[1].Err, repo.ErrAlreadyExists) {
+				t.Errorf("CreateBatch repeating an email: %v, %v; want nil, ErrAlreadyExists", res[0].Err, res[1].Err)
+			}
+			b.Email = "a@example.com"
+			if _, err := r.Update(ctx, b); !errors.Is(err, repo.ErrAlreadyExists) {
+				t.Errorf("Update to a taken email: %v, want ErrAlreadyExists", err)
+			}
+			if _, err := r.Upsert(ctx, b); !errors.Is(err, repo.ErrAlreadyExists) {
+				t.Errorf("Upsert to a taken email: %v, want ErrAlreadyExists", err)
+			}
+			if got, err := r.Get(ctx, b.ID); err != nil || got.Email != "b@example.com" {
+				t.Errorf("after the failed writes, b = %q, %v; want its old email", got.Email, err)
+			}
+			// A record keeps its own value, and a value freed by a change or a delete is free.
+			a.Name = "A renamed"
+			if _, err := r.Update(ctx, a); err != nil {
+				t.Errorf("Update keeping its own email: %v", err)
+			}
+			a.Email = "a2@example.com"
+			if _, err := r.Update(ctx, a); err != nil {
+				t.Fatalf("Update to a free email: %v", err)
+			}
+			if _, err := r.Update(ctx, b); err != nil {
+				t.Errorf("Update to an email freed by a change: %v", err)
+			}
+			if err := r.Delete(ctx, b.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Create(ctx, shopdb.Customer{Email: "a@example.com", Name: "D", SignedUp: day}); err != nil {
+				t.Errorf("Create with an email freed by a delete: %v", err)
+			}
+		})
 	}
 }

@@ -290,6 +290,10 @@ func testVersionConflict(t *testing.T, h Harness) {
 	wantErr(t, "IfVersion with an empty version", err, repo.ErrInvalidInput)
 	_, err = r.Update(ctx, fullThing("missing"), repo.IfVersion(v1))
 	wantErr(t, "IfVersion on a missing record", err, repo.ErrNotFound)
+	// A version this backend never issued, on a missing record: still not found.
+	_, err = r.Update(ctx, fullThing("missing"), repo.IfVersion("7"))
+	wantErr(t, "IfVersion (foreign version) on a missing record", err, repo.ErrNotFound)
+	wantErr(t, "Delete IfVersion (foreign version) of a missing record", r.Delete(ctx, "missing", repo.IfVersion("7")), repo.ErrNotFound)
 	if err := r.Delete(ctx, "v", repo.IfVersion(v2rec.RecordVersion)); err != nil {
 		t.Fatalf("Delete with the current version: %v", err)
 	}

@@ -444,7 +444,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		}
 		seq, term, ok := parseVersion(v)
 		if !ok {
-			return repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q was not issued by this backend", v))
+			return d.conflictOrMissing(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q was not issued by this backend", v)))
 		}
 		r, err := d.index(ctx, rec, seq, term, true)
 		if err != nil {

