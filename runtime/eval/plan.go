@@ -58,14 +58,8 @@ func NewPlan[T any](d *record.Desc[T], spec *query.Spec) (*Plan[T], error) {
 	return p, nil
 }
 
-// MatchesAll reports whether the filter matches every record without looking at it.
-func (p *Plan[T]) MatchesAll() bool { return p.match == nil }
-
 // Match reports whether r matches the filter.
 func (p *Plan[T]) Match(r *T) bool { return p.match == nil || p.match(r) }
-
-// Pred returns the compiled filter, or nil when it matches every record.
-func (p *Plan[T]) Pred() Pred[T] { return p.match }
 
 // Filter returns the compiled filter for block scans; nil matches every record.
 func (p *Plan[T]) Filter() *Filter[T] { return p.filter }

@@ -189,7 +189,7 @@ func (c *compiler[T]) leaf(e query.Expr) error {
 		if !ok {
 			return bad(fmt.Sprintf("operand is %T, not a string", e.Args[0]))
 		}
-		fmt.Fprintf(&c.b, "(%s LIKE %s ESCAPE E'\\\\')", asText, c.arg(escapeLike(p)+"%"))
+		fmt.Fprintf(&c.b, "(%s LIKE %s ESCAPE E'\\\\')", asText, c.arg(query.EscapeLike(p)+"%"))
 		return nil
 	case query.OpRegex:
 		if err := need(1); err != nil {
@@ -249,27 +249,12 @@ func likePattern(parts []query.LikePart) string {
 	for _, p := range parts {
 		switch p.Kind {
 		case query.LikeLiteral:
-			b.WriteString(escapeLike(p.Text))
+			b.WriteString(query.EscapeLike(p.Text))
 		case query.LikeOne:
 			b.WriteByte('_')
 		case query.LikeAny:
 			b.WriteByte('%')
 		}
-	}
-	return b.String()
-}
-
-func escapeLike(s string) string {
-	if !strings.ContainsAny(s, `%_\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '%', '_', '\\':
-			b.WriteByte('\\')
-		}
-		b.WriteByte(s[i])
 	}
 	return b.String()
 }
