@@ -34,14 +34,24 @@ func (c *Collection[T]) Desc() *record.Desc[T] { return c.desc }
 // Driver returns the backend driver, for backend-specific extensions.
 func (c *Collection[T]) Driver() Driver[T] { return c.drv }
 
-func (c *Collection[T]) fail(op, id string, err error) error {
+func (c *Collection[T]) fail(op, id string, err error) error { return Annotate(c.desc, op, id, err) }
+
+// Annotate returns err as the *Error a Collection returns from op on a record of type d:
+// nil stays nil; an *Error without a record name gets d's name, op and (when it has none)
+// id; an *Error that already names a record is returned as it is; any other error is
+// wrapped in an *Error naming the record, op and id, of kind ErrInvalidInput when it is a
+// validation error (record.FieldError, query.FieldError, query.ErrBadQuery, ErrBadPattern,
+// ErrBadValue) and without a kind otherwise (context errors keep their identity through
+// Unwrap). Backend-specific methods outside the Repository interface (batch extensions)
+// use it so their errors read like the Collection's.
+func Annotate[T any](d *record.Desc[T], op, id string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var e *Error
 	if errors.As(err, &e) && e.Record == "" {
 		cp := *e
-		cp.Record, cp.Op = c.desc.Name, op
+		cp.Record, cp.Op = d.Name, op
 		if cp.ID == "" {
 			cp.ID = id
 		}
@@ -57,11 +67,13 @@ func (c *Collection[T]) fail(op, id string, err error) error {
 		errors.Is(err, query.ErrBadPattern) || errors.Is(err, query.ErrBadValue) {
 		kind = ErrInvalidInput
 	}
-	return &Error{Kind: kind, Record: c.desc.Name, Op: op, ID: id, Err: err}
+	return &Error{Kind: kind, Record: d.Name, Op: op, ID: id, Err: err}
 }
 
-func (c *Collection[T]) invalid(op, id, msg string) error {
-	return &Error{Kind: ErrInvalidInput, Record: c.desc.Name, Op: op, ID: id, Err: errors.New(msg)}
+func (c *Collection[T]) invalid(op, id, msg string) error { return invalid(c.desc, op, id, msg) }
+
+func invalid[T any](d *record.Desc[T], op, id, msg string) error {
+	return &Error{Kind: ErrInvalidInput, Record: d.Name, Op: op, ID: id, Err: errors.New(msg)}
 }
 
 func (c *Collection[T]) checkOpen(op string) error {
@@ -76,15 +88,25 @@ func (c *Collection[T]) checkID(op, id string) error {
 	if err := c.checkOpen(op); err != nil {
 		return err
 	}
+	return CheckID(c.desc, op, id)
+}
+
+// CheckID validates an id naming one record of type d, as every Collection method that
+// takes an id does before calling the driver: the id must not be empty, must be valid UTF-8
+// without NUL and, when d's id field is a uuid, must be a UUID in canonical lower-case form.
+// The error is an *Error of kind ErrInvalidInput naming d's record and op. Backend-specific
+// methods that take ids (batch extensions) call it so that they accept exactly the ids the
+// Collection accepts.
+func CheckID[T any](d *record.Desc[T], op, id string) error {
 	if id == "" {
-		return c.invalid(op, id, "empty id")
+		return invalid(d, op, id, "empty id")
 	}
 	if err := record.CheckString(id); err != nil {
-		return c.fail(op, "", &record.FieldError{Record: c.desc.Name, Field: c.desc.ID().Name, Err: err})
+		return Annotate(d, op, "", &record.FieldError{Record: d.Name, Field: d.ID().Name, Err: err})
 	}
-	if c.desc.ID().Kind == query.KindUUID {
+	if d.ID().Kind == query.KindUUID {
 		if err := record.CheckUUID(id); err != nil {
-			return c.fail(op, "", &record.FieldError{Record: c.desc.Name, Field: c.desc.ID().Name, Err: err})
+			return Annotate(d, op, "", &record.FieldError{Record: d.Name, Field: d.ID().Name, Err: err})
 		}
 	}
 	return nil
@@ -92,14 +114,24 @@ func (c *Collection[T]) checkID(op, id string) error {
 
 // prepare assigns a generated id when allowed, then validates and normalizes rec.
 func (c *Collection[T]) prepare(op string, rec *T, assignID bool) error {
-	if c.desc.GetID(rec) == "" {
-		if !assignID || !c.desc.IDGenerated {
-			return c.invalid(op, "", fmt.Sprintf("%s.%s: id is required", c.desc.Name, c.desc.ID().Name))
+	return Prepare(c.desc, op, rec, assignID)
+}
+
+// Prepare readies rec, the caller's own copy of a record, for a write by op, as the
+// Collection does before calling the driver: when rec has no id it assigns a new one if
+// assignID is set and d's ids are generated (ErrInvalidInput otherwise), then validates and
+// normalizes rec with d.Prepare. Errors are *Error values naming d's record and op.
+// Backend-specific write methods (batch extensions) call it so that they store exactly
+// what the Collection would.
+func Prepare[T any](d *record.Desc[T], op string, rec *T, assignID bool) error {
+	if d.GetID(rec) == "" {
+		if !assignID || !d.IDGenerated {
+			return invalid(d, op, "", fmt.Sprintf("%s.%s: id is required", d.Name, d.ID().Name))
 		}
-		c.desc.SetID(rec, record.NewID())
+		d.SetID(rec, record.NewID())
 	}
-	if err := c.desc.Prepare(rec); err != nil {
-		return c.fail(op, c.desc.GetID(rec), err)
+	if err := d.Prepare(rec); err != nil {
+		return Annotate(d, op, d.GetID(rec), err)
 	}
 	return nil
 }

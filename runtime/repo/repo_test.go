@@ -66,3 +66,38 @@ func TestCheckFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckIDAndPrepare pins the exported checks backend extensions share with the
+// Collection: every error is ErrInvalidInput naming the record and the operation.
+func TestCheckIDAndPrepare(t *testing.T) {
+	const uuid = "01a210fb-c05a-77f8-81a0-cd6d914ad41c"
+	named := func(err error, rec string) bool {
+		var e *repo.Error
+		return errors.Is(err, repo.ErrInvalidInput) && errors.As(err, &e) && e.Record == rec && e.Op == "Op"
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		rec  string // "" when the call must succeed
+	}{
+		{"uuid ok", repo.CheckID(things.OtherSchema, "Op", uuid), ""},
+		{"uuid upper", repo.CheckID(things.OtherSchema, "Op", strings.ToUpper(uuid)), "Other"},
+		{"uuid bare", repo.CheckID(things.OtherSchema, "Op", strings.ReplaceAll(uuid, "-", "")), "Other"},
+		{"uuid empty", repo.CheckID(things.OtherSchema, "Op", ""), "Other"},
+		{"string ok", repo.CheckID(things.ThingSchema, "Op", "not a uuid"), ""},
+		{"string empty", repo.CheckID(things.ThingSchema, "Op", ""), "Thing"},
+		{"string NUL", repo.CheckID(things.ThingSchema, "Op", "a\x00b"), "Thing"},
+		{"string bad UTF-8", repo.CheckID(things.ThingSchema, "Op", "a\xffb"), "Thing"},
+		{"prepare generated", repo.Prepare(things.OtherSchema, "Op", &things.Other{}, true), ""},
+		{"prepare no assign", repo.Prepare(things.OtherSchema, "Op", &things.Other{}, false), "Other"},
+		{"prepare not generated", repo.Prepare(things.ThingSchema, "Op", &things.Thing{}, true), "Thing"},
+		{"prepare bad uuid", repo.Prepare(things.OtherSchema, "Op", &things.Other{ID: strings.ToUpper(uuid)}, true), "Other"},
+	} {
+		if ok := c.err == nil; ok != (c.rec == "") || (!ok && !named(c.err, c.rec)) {
+			t.Errorf("%s: %v", c.name, c.err)
+		}
+	}
+	if got := repo.Annotate(things.ThingSchema, "Op", "x", context.Canceled); !errors.Is(got, context.Canceled) || !strings.Contains(got.Error(), `Thing.Op id="x"`) {
+		t.Errorf("Annotate(context.Canceled) = %v", got)
+	}
+}

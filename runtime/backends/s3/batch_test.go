@@ -4,16 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
 func newDriver(t *testing.T, opts ...s3.Option) (context.Context, *s3.Driver[things.Thing], *repo.Collection[things.Thing]) {
+	t.Helper()
+	return newDriverFor(t, things.ThingSchema, opts...)
+}
+
+// newDriverFor returns an S3 driver for desc under a fresh config prefix on the test
+// server, and the Collection over it.
+func newDriverFor[T any](t *testing.T, desc *record.Desc[T], opts ...s3.Option) (context.Context, *s3.Driver[T], *repo.Collection[T]) {
 	t.Helper()
 	cfg := testConfig(t)
 	m := pool.New(pool.Options{KeepIdle: true})
@@ -21,11 +30,11 @@ func newDriver(t *testing.T, opts ...s3.Option) (context.Context, *s3.Driver[thi
 	cfg.Prefix = freshPrefix(t, m, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	d, err := s3.New(ctx, m, cfg, things.ThingSchema, opts...)
+	d, err := s3.New(ctx, m, cfg, desc, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := repo.New(things.ThingSchema, d)
+	r := repo.New(desc, d)
 	t.Cleanup(func() { _ = r.Close() })
 	return ctx, d, r
 }
@@ -118,4 +127,88 @@ func TestBatchCancel(t *testing.T) {
 		t.Errorf("all %d stored before the deadline; the test proves nothing", stored)
 	}
 	t.Logf("%d of %d stored before the deadline", stored, len(recs))
+}
+
+// checkErr fails t unless err is an *repo.Error of the given kind naming record and op.
+func checkErr(t *testing.T, what string, err, kind error, rec, op string) {
+	t.Helper()
+	var e *repo.Error
+	if !errors.Is(err, kind) || !errors.As(err, &e) || e.Record != rec || e.Op != op {
+		t.Errorf("%s: error %#v (%v), want %v naming record %s and op %s", what, err, err, kind, rec, op)
+	}
+}
+
+// TestBatchInputChecks checks that the batch extensions accept exactly the ids and records
+// the Collection accepts (a uuid id must be canonical, an id must not be empty) and that
+// their per-item errors name the record and the operation, like the Collection's.
+func TestBatchInputChecks(t *testing.T) {
+	ctx, od, or := newDriverFor(t, things.OtherSchema)
+	_, td, tr := newDriver(t)
+	stored, err := or.Create(ctx, things.Other{Label: "kept"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upper := strings.ToUpper(stored.ID)            // a uuid, but not in canonical form
+	bare := strings.ReplaceAll(stored.ID, "-", "") // a uuid without hyphens
+	missing := record.NewID()
+
+	for _, c := range []struct {
+		name string
+		run  func() ([]repo.Result, error)
+		n    int     // results expected
+		kind []error // per result: nil for success
+		rec  string
+		op   string
+	}{
+		{"GetBatch uuid", func() ([]repo.Result, error) {
+			_, res, err := od.GetBatch(ctx, []string{upper, bare, "", missing, stored.ID})
+			return res, err
+		}, 5, []error{repo.ErrInvalidInput, repo.ErrInvalidInput, repo.ErrInvalidInput, repo.ErrNotFound, nil}, "Other", "GetBatch"},
+		{"GetBatch string", func() ([]repo.Result, error) {
+			_, res, err := td.GetBatch(ctx, []string{"", "bad\x00id", "missing"})
+			return res, err
+		}, 3, []error{repo.ErrInvalidInput, repo.ErrInvalidInput, repo.ErrNotFound}, "Thing", "GetBatch"},
+		{"DeleteBatch uuid", func() ([]repo.Result, error) {
+			return od.DeleteBatch(ctx, []string{upper, bare, "", missing})
+		}, 4, []error{repo.ErrInvalidInput, repo.ErrInvalidInput, repo.ErrInvalidInput, nil}, "Other", "DeleteBatch"},
+		{"DeleteBatch string", func() ([]repo.Result, error) {
+			return td.DeleteBatch(ctx, []string{"", "bad\x00id", "missing"})
+		}, 3, []error{repo.ErrInvalidInput, repo.ErrInvalidInput, nil}, "Thing", "DeleteBatch"},
+		{"UpsertBatch uuid", func() ([]repo.Result, error) {
+			return od.UpsertBatch(ctx, []things.Other{{ID: upper}, {ID: bare}, {Label: "generated id"}})
+		}, 3, []error{repo.ErrInvalidInput, repo.ErrInvalidInput, nil}, "Other", "UpsertBatch"},
+		{"UpsertBatch string", func() ([]repo.Result, error) {
+			return td.UpsertBatch(ctx, []things.Thing{{}, {ID: "bad\x00id"}, {ID: "fine"}})
+		}, 3, []error{repo.ErrInvalidInput, repo.ErrInvalidInput, nil}, "Thing", "UpsertBatch"},
+		{"CreateBatch uuid", func() ([]repo.Result, error) {
+			return or.CreateBatch(ctx, []things.Other{{ID: upper}, {ID: bare}, {Label: "generated id"}})
+		}, 3, []error{repo.ErrInvalidInput, repo.ErrInvalidInput, nil}, "Other", "CreateBatch"},
+		{"CreateBatch string", func() ([]repo.Result, error) {
+			return tr.CreateBatch(ctx, []things.Thing{{}, {ID: "bad\x00id"}, {ID: "fresh"}})
+		}, 3, []error{repo.ErrInvalidInput, repo.ErrInvalidInput, nil}, "Thing", "CreateBatch"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := c.run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != c.n {
+				t.Fatalf("%d results, want %d", len(res), c.n)
+			}
+			for i, x := range res {
+				if c.kind[i] == nil {
+					if x.Err != nil {
+						t.Errorf("result %d: %v, want success", i, x.Err)
+					}
+					continue
+				}
+				checkErr(t, fmt.Sprintf("result %d (id %q)", i, x.ID), x.Err, c.kind[i], c.rec, c.op)
+			}
+		})
+	}
+	// The record stored under the canonical id is untouched by the rejected non-canonical
+	// ones (DeleteBatch and UpsertBatch must not have reached it under another key).
+	if got, err := or.Get(ctx, stored.ID); err != nil || got.Label != "kept" || got.RecordVersion != stored.RecordVersion {
+		t.Errorf("stored record after the batches: %+v, %v", got, err)
+	}
 }
