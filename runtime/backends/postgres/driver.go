@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,7 +41,8 @@ type Driver[T any] struct {
 	table      string
 	ident      pgx.Identifier
 	cmdTimeout time.Duration
-	bound      bool // bound to a transaction by WithTx
+	bound      bool // db is a transaction (WithTx, or NewWithDB on a pgx.Tx): batch steps run in savepoints
+	pooled     bool // db is a *pgxpool.Pool: a connection may be discarded (a stream broken off is cancelled)
 
 	cols      []string // unquoted column names: fields in order, then the version column
 	allCols   string   // quoted, comma-separated, fields then version
@@ -77,8 +80,11 @@ func WithoutSchemaCheck() Option { return func(o *options) { o.noEnsure = true }
 // SchemaSQL. Generated constructors pass it.
 func WithSchemaScript(script string) Option { return func(o *options) { o.script = script } }
 
-// WithCommandTimeout bounds every statement (NewWithDB; New takes it from
-// PostgresPoolConfig.CommandTimeout). A statement ended by it fails with repo.ErrUnavailable.
+// WithCommandTimeout bounds the server's work of every statement (NewWithDB; New takes it
+// from PostgresPoolConfig.CommandTimeout, and this option overrides it): a write, Get,
+// Exists or Count as a whole, and for Find and Stream the Query call and each wait for the
+// next row, never the time the caller's loop body takes. A statement ended by it fails with
+// repo.ErrUnavailable wrapping ErrCommandTimeout; the pool is not reported broken.
 func WithCommandTimeout(d time.Duration) Option { return func(o *options) { o.cmdTimeout = d } }
 
 // New returns a driver for desc on the pool the manager holds for cfg (a
@@ -112,7 +118,9 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 }
 
 // NewWithDB returns a driver for desc on a pool, connection or transaction the caller owns
-// (Close does not close it).
+// (Close does not close it). On a pgx.Tx it behaves like a repository bound with WithTx
+// (batch steps run in savepoints). A *pgx.Conn runs one statement at a time: do not call
+// the driver from inside the loop of one of its streams.
 func NewWithDB[T any](ctx context.Context, db DB, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
 	var o options
 	for _, f := range opts {
@@ -133,12 +141,21 @@ func newDriver[T any](ctx context.Context, db DB, desc *record.Desc[T], o option
 		return nil, fmt.Errorf("postgres: record %s has no table name", desc.Name)
 	}
 	d := &Driver[T]{desc: desc, db: db, table: table, cmdTimeout: o.cmdTimeout}
+	switch db.(type) {
+	case *pgxpool.Pool:
+		d.pooled = true
+	case pgx.Tx:
+		d.bound = true
+	}
 	if s, t, ok := strings.Cut(table, "."); ok {
 		d.ident = pgx.Identifier{s, t}
 	} else {
 		d.ident = pgx.Identifier{table}
 	}
 	d.prepareSQL()
+	if err := checkEncoding(ctx, db); err != nil {
+		return nil, err
+	}
 	if !o.noEnsure {
 		var err error
 		if o.script != "" && table == desc.Table {
@@ -204,22 +221,44 @@ func (d *Driver[T]) DB() DB { return d.db }
 // for InTx.
 func (d *Driver[T]) Begin(ctx context.Context) (pgx.Tx, error) { return d.db.Begin(ctx) }
 
-// callCtx applies the command timeout.
+// callCtx applies the command timeout to one statement that no caller's code runs inside
+// (a write, Get, Exists, Count, a batch step): the timeout bounds it as a whole, including
+// the wait for a pool connection.
 func (d *Driver[T]) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	if d.cmdTimeout > 0 {
-		return context.WithTimeout(ctx, d.cmdTimeout)
+		return context.WithTimeoutCause(ctx, d.cmdTimeout, ErrCommandTimeout)
 	}
 	return ctx, func() {}
 }
 
-// fail maps err (see mapErr) and reports connection failures to the pool manager.
+// fail maps err (see mapErr) and reports connection failures to the pool manager. ctx is
+// the caller's context: a context error while it is alive comes from the command timeout,
+// which fails with repo.ErrUnavailable (wrapping ErrCommandTimeout) without reporting the
+// pool broken — a slow statement is not a dead server. pgx discards the connection the
+// statement ran on (its context watcher closes it), so the pool stays sound.
 func (d *Driver[T]) fail(ctx context.Context, err error) error {
+	if d.cmdTimeout > 0 && ctx.Err() == nil && isCtxErr(err) {
+		return commandTimeout(d.cmdTimeout)
+	}
 	err = mapErr(ctx, err)
 	var e *repo.Error
-	if errors.As(err, &e) && e.Kind == repo.ErrUnavailable {
-		d.lease.ReportBroken(e.Err)
+	if errors.As(err, &e) {
+		switch {
+		case e.Kind == repo.ErrUnavailable && brokenConn(e.Err):
+			d.lease.ReportBroken(e.Err)
+		case e.Kind == nil && isMissingRelation(e.Err):
+			e.Err = fmt.Errorf("%w: table %s is missing or lacks a column (create or migrate it; see EnsureSchema): %w", ErrSchemaDrift, d.table, e.Err)
+		}
 	}
 	return err
+}
+
+// isMissingRelation reports an undefined table (42P01) or column (42703): the table does not
+// exist or does not match the schema (a repository made WithoutSchemaCheck, or a table
+// dropped or altered since).
+func isMissingRelation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "42703")
 }
 
 // newVersion returns a fresh version: a random positive 63-bit number, so that a version
@@ -292,10 +331,12 @@ func fieldValue[T any](f *record.Field[T], r *T) any {
 }
 
 // Insert implements repo.Driver. One record is an INSERT ... ON CONFLICT DO NOTHING; a batch
-// is sent with COPY in chunks of CopyChunk records. A chunk in which some id (or unique
-// value) is already taken, also by an earlier record of the same chunk, fails as a whole on
-// the server; it is then inserted again with INSERT ... ON CONFLICT DO NOTHING RETURNING,
-// after marking the later records of repeated ids, which tells which records were stored.
+// is sent with COPY in chunks of CopyChunk records. COPY fails as a whole on the server when
+// some id (or unique value) is already taken, also by an earlier record of the same chunk,
+// or when the server rejects a value; the chunk is then inserted again with INSERT ... ON
+// CONFLICT DO NOTHING RETURNING (see insertValues), which gives every record its own result.
+// On a transaction every batch step runs in a savepoint, so that a failed step leaves the
+// caller's transaction usable.
 func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -347,9 +388,45 @@ func (d *Driver[T]) insertOne(ctx context.Context, rec *T, res *repo.Result) err
 	return nil
 }
 
-// insertCopy sends the chunk with COPY; on a unique violation it falls back to
-// insertValues. In a transaction the COPY runs in a savepoint so that its failure does not
-// abort the caller's transaction. offset is the chunk's position in the batch.
+// savepointName names the savepoints of batch steps on a transaction. One is open at a time,
+// and a savepoint of the caller's with the same name is only shadowed while it is.
+const savepointName = "repokit_batch"
+
+// inSavepoint runs fn, a batch step. On a driver bound to a transaction it runs in a
+// savepoint, rolled back (and released) when fn fails, so that a statement the server
+// rejects does not abort the caller's transaction. It returns fn's error, mapped, or the
+// error of the savepoint statements themselves (then the transaction's state is unknown and
+// the batch must stop).
+func (d *Driver[T]) inSavepoint(ctx context.Context, fn func() error) error {
+	if !d.bound {
+		return fn()
+	}
+	if err := d.execStep(ctx, "SAVEPOINT "+savepointName); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if rerr := d.execStep(ctx, "ROLLBACK TO SAVEPOINT "+savepointName+"; RELEASE SAVEPOINT "+savepointName); rerr != nil {
+			return rerr
+		}
+		return err
+	}
+	return d.execStep(ctx, "RELEASE SAVEPOINT "+savepointName)
+}
+
+// execStep runs one parameterless statement (simple protocol: it may hold several).
+func (d *Driver[T]) execStep(ctx context.Context, sql string) error {
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	if _, err := d.db.Exec(cctx, sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+		return d.fail(ctx, err)
+	}
+	return nil
+}
+
+// insertCopy sends the chunk with COPY (in a savepoint on a transaction). When the server
+// rejects the COPY for a taken id or unique value, or for a value it does not accept, it
+// falls back to insertValues, which reports each record. offset is the chunk's position in
+// the batch.
 func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result, offset int) error {
 	versions := make([]int64, len(recs))
 	row := make([]any, 0, len(d.cols))
@@ -363,20 +440,16 @@ func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result,
 		i++
 		return row, nil
 	})
-	cctx, cancel := d.callCtx(ctx)
-	defer cancel()
-	var err error
-	if d.bound {
-		err = pgx.BeginFunc(cctx, d.db, func(tx pgx.Tx) error {
-			_, err := tx.CopyFrom(cctx, d.ident, d.cols, src)
-			return err
-		})
-	} else {
-		_, err = d.db.CopyFrom(cctx, d.ident, d.cols, src)
-	}
+	err := d.inSavepoint(ctx, func() error {
+		cctx, cancel := d.callCtx(ctx)
+		defer cancel()
+		if _, err := d.db.CopyFrom(cctx, d.ident, d.cols, src); err != nil {
+			return d.fail(ctx, err)
+		}
+		return nil
+	})
 	if err != nil {
-		err = d.fail(ctx, err)
-		if repo.KindOf(err) == repo.ErrAlreadyExists {
+		if k := repo.KindOf(err); k == repo.ErrAlreadyExists || k == repo.ErrInvalidInput {
 			return d.insertValues(ctx, recs, res, offset)
 		}
 		return err
@@ -392,8 +465,8 @@ func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result,
 const maxParams = 65535
 
 // insertValues inserts the chunk with multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING
-// id: the ids returned were stored, the others were taken. A record whose id an earlier
-// record of the chunk has is not sent and gets ErrAlreadyExists.
+// id (see insertRows). A record whose id an earlier record of the chunk has is not sent and
+// gets ErrAlreadyExists.
 func (d *Driver[T]) insertValues(ctx context.Context, recs []T, res []repo.Result, offset int) error {
 	seen := make(map[string]int, len(recs))
 	todo := make([]int, 0, len(recs))
@@ -407,45 +480,65 @@ func (d *Driver[T]) insertValues(ctx context.Context, recs []T, res []repo.Resul
 		seen[id] = i
 		todo = append(todo, i)
 	}
-	ncol := len(d.cols)
-	per := maxParams / ncol
+	per := maxParams / len(d.cols)
 	for start := 0; start < len(todo); start += per {
-		part := todo[start:min(start+per, len(todo))]
-		var b strings.Builder
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", d.ident.Sanitize(), d.allCols)
-		args := make([]any, 0, len(part)*ncol)
-		versions := make(map[string]int64, len(part))
-		for j, i := range part {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			b.WriteString(placeholders(len(args)+1, ncol))
-			b.WriteByte(')')
-			v := newVersion()
-			versions[res[i].ID] = v
-			args = d.args(&recs[i], v, args)
-		}
-		fmt.Fprintf(&b, " ON CONFLICT DO NOTHING RETURNING %s", Quote(d.cols[0]))
-		stored, err := d.returningIDs(ctx, b.String(), args)
-		if err != nil {
-			if k := repo.KindOf(err); k == repo.ErrInvalidInput && len(part) > 1 {
-				// One bad value fails the statement: find it by inserting one at a time.
-				for _, i := range part {
-					if err := d.insertOne(ctx, &recs[i], &res[i]); err != nil {
-						return err
-					}
-				}
-				continue
-			}
+		if err := d.insertRows(ctx, recs, res, todo[start:min(start+per, len(todo))]); err != nil {
 			return err
 		}
-		for _, i := range part {
-			if stored[res[i].ID] {
-				res[i].Version = strconv.FormatInt(versions[res[i].ID], 10)
-			} else {
-				res[i].Err = repo.E(repo.ErrAlreadyExists, nil)
-			}
+	}
+	return nil
+}
+
+// insertRows inserts the records at the indexes in part (distinct ids, at most maxParams
+// values) with one INSERT ... ON CONFLICT DO NOTHING RETURNING id, in a savepoint on a
+// transaction: the ids returned were stored, the others were taken (ErrAlreadyExists). A
+// value the server rejects fails the statement, which then stored nothing: the part is
+// split in halves and each inserted again, down to the records whose values the server
+// rejects, which get its error (ErrInvalidInput). k bad records in n cost O(k log n)
+// statements.
+func (d *Driver[T]) insertRows(ctx context.Context, recs []T, res []repo.Result, part []int) error {
+	ncol := len(d.cols)
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", d.ident.Sanitize(), d.allCols)
+	args := make([]any, 0, len(part)*ncol)
+	versions := make(map[string]int64, len(part))
+	for j, i := range part {
+		if j > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		b.WriteString(placeholders(len(args)+1, ncol))
+		b.WriteByte(')')
+		v := newVersion()
+		versions[res[i].ID] = v
+		args = d.args(&recs[i], v, args)
+	}
+	fmt.Fprintf(&b, " ON CONFLICT DO NOTHING RETURNING %s", Quote(d.cols[0]))
+	var stored map[string]bool
+	err := d.inSavepoint(ctx, func() error {
+		var err error
+		stored, err = d.returningIDs(ctx, b.String(), args)
+		return err
+	})
+	if err != nil {
+		if repo.KindOf(err) != repo.ErrInvalidInput {
+			return err
+		}
+		if len(part) == 1 {
+			res[part[0]].Err = err
+			return nil
+		}
+		h := len(part) / 2
+		if err := d.insertRows(ctx, recs, res, part[:h]); err != nil {
+			return err
+		}
+		return d.insertRows(ctx, recs, res, part[h:])
+	}
+	for _, i := range part {
+		if stored[res[i].ID] {
+			res[i].Version = strconv.FormatInt(versions[res[i].ID], 10)
+		} else {
+			res[i].Err = repo.E(repo.ErrAlreadyExists, nil)
 		}
 	}
 	return nil
@@ -697,12 +790,14 @@ func containsInt(s []int, v int) bool {
 
 // drainLimit is the largest LIMIT for which breaking off a stream reads the rest of the
 // result to keep the connection; above it (and without a limit) the statement is cancelled
-// and the connection discarded, so that breaking off never reads a large result.
+// and the connection discarded, so that breaking off never reads a large result. Only on a
+// pool: on a connection or transaction the caller owns, the rest is always read.
 const drainLimit = 1000
 
 // Query implements repo.Driver. The rows are read one at a time from the server as the
 // loop asks for them (nothing is loaded in advance beyond pgx's read buffer), and breaking
-// the loop releases the connection.
+// the loop releases the connection. The command timeout bounds the Query call and each wait
+// inside rows.Next, not the loop body (see watchdog).
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
 	sql, args, fields, err := d.SelectSQL(spec)
 	limit := spec.Limit
@@ -712,23 +807,34 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			yield(zero, repo.E(repo.ErrInvalidInput, err))
 			return
 		}
-		qctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		if d.cmdTimeout > 0 {
-			var c2 context.CancelFunc
-			qctx, c2 = context.WithTimeout(qctx, d.cmdTimeout)
-			defer c2()
+		qctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		wd := newWatchdog(d.cmdTimeout, cancel)
+		defer wd.stop()
+		fail := func(err error) error {
+			if wd.fired() && ctx.Err() == nil {
+				return commandTimeout(d.cmdTimeout)
+			}
+			return d.fail(ctx, err)
 		}
+		wd.begin()
 		rows, err := d.db.Query(qctx, sql, args...)
+		wd.end()
 		if err != nil {
-			yield(zero, d.fail(ctx, err))
+			yield(zero, fail(err))
 			return
 		}
 		s := newScanner(d.desc, fields)
-		for rows.Next() {
+		for {
+			wd.begin()
+			more := rows.Next()
+			wd.end()
+			if !more {
+				break
+			}
 			if err := ctx.Err(); err != nil {
 				// pgx may have the rows buffered already: stop at the caller's context.
-				cancel()
+				cancel(err)
 				rows.Close()
 				yield(zero, err)
 				return
@@ -736,22 +842,104 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			rec, err := s.scan(rows)
 			if err != nil {
 				rows.Close()
-				yield(zero, d.fail(ctx, err))
+				yield(zero, fail(err))
 				return
 			}
 			if !yield(rec, nil) {
-				if (limit == 0 || limit > drainLimit) && !d.bound {
-					cancel()
+				if (limit == 0 || limit > drainLimit) && d.pooled {
+					cancel(context.Canceled)
 				}
+				wd.begin()
 				rows.Close()
+				wd.end()
 				return
 			}
 		}
+		wd.begin()
 		rows.Close()
+		wd.end()
 		if err := rows.Err(); err != nil {
-			yield(zero, d.fail(ctx, err))
+			yield(zero, fail(err))
 		}
 	}
+}
+
+// watchTicks is the number of watchdog periods a wait may last: the watchdog ticks every
+// 1/watchTicks of the command timeout.
+const watchTicks = 4
+
+// watchdog ends a streamed statement (cancels its context) when one wait for the server —
+// the Query call, one rows.Next, the final rows.Close — lasts longer than the command
+// timeout; the time between waits, the caller's loop body, does not count. A wait costs two
+// atomic additions (no timer is armed per row): a timer ticking every quarter of the timeout
+// checks whether the same wait is still in progress, so a wait is ended after between 1 and
+// 1.25 times the timeout. A nil *watchdog (no command timeout) does nothing.
+type watchdog struct {
+	seq    atomic.Uint64 // odd while a wait is in progress: +1 when one starts and when it ends
+	hit    atomic.Bool   // the watchdog cancelled the statement
+	cancel context.CancelCauseFunc
+	period time.Duration
+
+	mu    sync.Mutex // serializes tick and stop
+	done  bool
+	last  uint64 // seq at the previous tick
+	ticks int    // consecutive ticks that saw the wait last still in progress
+	t     *time.Timer
+}
+
+func newWatchdog(timeout time.Duration, cancel context.CancelCauseFunc) *watchdog {
+	if timeout <= 0 {
+		return nil
+	}
+	w := &watchdog{cancel: cancel, period: max(timeout/watchTicks, time.Millisecond)}
+	w.mu.Lock()
+	w.t = time.AfterFunc(w.period, w.tick)
+	w.mu.Unlock()
+	return w
+}
+
+func (w *watchdog) begin() {
+	if w != nil {
+		w.seq.Add(1)
+	}
+}
+
+func (w *watchdog) end() {
+	if w != nil {
+		w.seq.Add(1)
+	}
+}
+
+func (w *watchdog) fired() bool { return w != nil && w.hit.Load() }
+
+func (w *watchdog) tick() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return
+	}
+	if s := w.seq.Load(); s%2 == 1 && s == w.last {
+		// The wait seen at the previous tick is still in progress: it began less than one
+		// period before the first tick that saw it.
+		if w.ticks++; w.ticks >= watchTicks {
+			w.hit.Store(true)
+			w.cancel(ErrCommandTimeout)
+			return
+		}
+	} else {
+		w.last, w.ticks = s, 0
+	}
+	w.t.Reset(w.period)
+}
+
+func (w *watchdog) stop() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	w.done = true
+	w.t.Stop()
+	w.mu.Unlock()
 }
 
 // Count implements repo.Driver.

@@ -3,9 +3,11 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,9 +16,50 @@ import (
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// errCommandTimeout is the cause of an unavailable error when PostgresPoolConfig's
-// CommandTimeout, not the caller's context, ended a statement.
-var errCommandTimeout = errors.New("postgres: statement exceeded the pool's command timeout")
+// ErrCommandTimeout is wrapped by the cause of the repo.ErrUnavailable error of a statement
+// that the command timeout (PostgresPoolConfig.CommandTimeout, WithCommandTimeout) ended:
+// errors.Is(err, ErrCommandTimeout). It is not a context error: the caller's context is
+// still alive.
+var ErrCommandTimeout = errors.New("postgres: command timeout")
+
+// timeoutError is the cause of a statement ended by the command timeout.
+type timeoutError struct{ d time.Duration }
+
+func (e *timeoutError) Error() string {
+	if e.d <= 0 {
+		return "postgres: the server did not answer within the command timeout"
+	}
+	return fmt.Sprintf("postgres: the server did not answer within the command timeout (%v)", e.d)
+}
+
+func (e *timeoutError) Unwrap() error { return ErrCommandTimeout }
+
+// commandTimeout returns the error of a statement ended by the command timeout d: unavailable
+// and transient (pool.Retry retries it), but it does not mean the server or the connection
+// failed, so the pool is not reported broken (see Driver.fail).
+func commandTimeout(d time.Duration) error {
+	return repo.E(repo.ErrUnavailable, pool.MarkTransient(&timeoutError{d: d}))
+}
+
+// ErrNotUTF8 is wrapped by the error New and NewWithDB return for a database whose encoding
+// is not UTF8 (see EncodingError).
+var ErrNotUTF8 = errors.New("postgres: the database encoding is not UTF8")
+
+// EncodingError reports a database whose server encoding is not UTF8. repokit's LIKE `_`
+// and REGEX `.` match exactly one code point, and strings compare as UTF-8 bytes; PostgreSQL
+// does that only in a UTF8 database (in SQL_ASCII, `_` matches one byte of a multi-byte
+// character). errors.Is(err, ErrNotUTF8) holds.
+type EncodingError struct {
+	Database string // current_database()
+	Encoding string // server_encoding, e.g. SQL_ASCII, LATIN1
+}
+
+func (e *EncodingError) Error() string {
+	return fmt.Sprintf("postgres: database %q has encoding %s; repokit needs a UTF8 database (LIKE _ and REGEX . match one code point only in UTF8)", e.Database, e.Encoding)
+}
+
+// Is reports whether target is ErrNotUTF8.
+func (e *EncodingError) Is(target error) bool { return target == ErrNotUTF8 }
 
 // mapErr turns a pgx error into a repository error:
 //
@@ -26,8 +69,9 @@ var errCommandTimeout = errors.New("postgres: statement exceeded the pool's comm
 //   - data exceptions (class 22), NOT NULL and CHECK violations (23502, 23514), values the
 //     server rejects: repo.ErrInvalidInput;
 //   - connection failures (class 08, refused/reset connections, EOF, timeouts, server
-//     shutdown 57P01-57P03, too many connections 53300, a closed pool): repo.ErrUnavailable,
-//     marked transient for pool.Retry;
+//     shutdown 57P01-57P03, too many connections 53300, a closed pool), a statement cancelled
+//     on the server (57014) and a context that is not the caller's (the command timeout):
+//     repo.ErrUnavailable, marked transient for pool.Retry;
 //   - transaction already closed: repo.ErrClosed;
 //   - anything else: an *repo.Error without a kind.
 func mapErr(ctx context.Context, err error) error {
@@ -37,9 +81,9 @@ func mapErr(ctx context.Context, err error) error {
 	if ce := ctx.Err(); ce != nil {
 		return ce
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if isCtxErr(err) {
 		// A context that is not the caller's (the command timeout) ended the call.
-		return repo.E(repo.ErrUnavailable, pool.MarkTransient(errors.Join(errCommandTimeout, err)))
+		return commandTimeout(0)
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -66,6 +110,22 @@ func mapErr(ctx context.Context, err error) error {
 		return repo.E(repo.ErrUnavailable, pool.MarkTransient(err))
 	}
 	return repo.E(nil, err)
+}
+
+func isCtxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// brokenConn reports whether an unavailable error (see mapErr) means that the server or the
+// connection failed, so that the pool manager should re-validate the pool: not for a
+// statement ended by the command timeout or cancelled on the server (57014, e.g. by
+// statement_timeout), which says the statement was slow, not that the server is gone.
+func brokenConn(err error) bool {
+	if errors.Is(err, ErrCommandTimeout) {
+		return false
+	}
+	var pe *pgconn.PgError
+	return !errors.As(err, &pe) || pe.Code != "57014"
 }
 
 // isConnErr reports errors of the connection rather than of the statement.

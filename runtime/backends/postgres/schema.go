@@ -211,6 +211,20 @@ func (e *DriftError) Error() string {
 // Is reports whether target is ErrSchemaDrift.
 func (e *DriftError) Is(target error) bool { return target == ErrSchemaDrift }
 
+// checkEncoding fails with an *EncodingError when the database's server encoding is not
+// UTF8: the one-code-point meaning of LIKE's _ and REGEX's . (and byte order of UTF-8
+// strings) holds only there.
+func checkEncoding(ctx context.Context, db DB) error {
+	var name, enc string
+	if err := db.QueryRow(ctx, "SELECT current_database(), current_setting('server_encoding')").Scan(&name, &enc); err != nil {
+		return mapErr(ctx, err)
+	}
+	if enc != "UTF8" {
+		return &EncodingError{Database: name, Encoding: enc}
+	}
+	return nil
+}
+
 // Execer is what EnsureSchema needs: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.
 type Execer interface {
 	Begin(ctx context.Context) (pgx.Tx, error)

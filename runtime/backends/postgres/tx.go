@@ -96,8 +96,10 @@ func driverOf[T any](r repo.Repository[T]) (*Driver[T], error) {
 
 // WithTx returns a repository for the same records and table as r whose every call runs in
 // tx. It holds no pool lease: closing it does nothing, and it must not be used after the
-// transaction ends (calls then fail with repo.ErrClosed). A batch insert that meets a taken
-// id runs its COPY in a savepoint, so that the transaction survives it.
+// transaction ends (calls then fail with repo.ErrClosed). Every step of a batch insert (the
+// COPY, each INSERT that reports records one by one) runs in a savepoint, so that a taken
+// id or a value the server rejects is reported for its record and the transaction survives
+// it. A single write the server rejects aborts the transaction, as any failed statement does.
 func WithTx[T any](r repo.Repository[T], tx *Tx) (*repo.Collection[T], error) {
 	d, err := driverOf(r)
 	if err != nil {
@@ -107,5 +109,6 @@ func WithTx[T any](r repo.Repository[T], tx *Tx) (*repo.Collection[T], error) {
 	b.db = tx.tx
 	b.lease = pool.Lease[*pgxpool.Pool]{}
 	b.bound = true
+	b.pooled = false
 	return repo.New(d.desc, &b), nil
 }
