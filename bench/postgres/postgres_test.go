@@ -1,9 +1,14 @@
 // Package postgres compares repokit's PostgreSQL backend with hand-written pgx, a per-row
-// INSERT loop and GORM on the same server, table layout and data. Run it against the test
-// server:
+// INSERT loop, GORM and ent on the same server, table layout and data. Run it against the
+// test server (fsync=off), from the repository root:
 //
 //	eval "$(scripts/services/postgres.sh start)"
-//	cd bench && go test ./postgres -run '^$' -bench . -benchmem -count 3
+//	cd bench && go test ./postgres -run '^$' -bench . -benchtime 10x -count 2
+//
+// or against a separate durable server (fsync, full_page_writes and synchronous_commit on),
+// which durable.sh starts, benchmarks and removes:
+//
+//	bench/postgres/durable.sh
 package postgres
 
 import (
@@ -231,7 +236,9 @@ func entBulk(b *testing.B, e *env, recs []shopdb.Product) {
 }
 
 // BenchmarkCreateBatch10k stores 10,000 products into an empty table, repokit's
-// CreateBatch interleaved with each peer (see interleave for the metrics).
+// CreateBatch interleaved with each peer (see interleave for the metrics). It also reports
+// each side's time per row (repokit-ns/row, peer-ns/row): for the per-row INSERT loop,
+// peer-ns/row is the cost of one autocommit INSERT on the server under test.
 func BenchmarkCreateBatch10k(b *testing.B) {
 	e := setup(b)
 	recs := products(batch)
@@ -246,7 +253,9 @@ func BenchmarkCreateBatch10k(b *testing.B) {
 		{"vs_ent_create_bulk", entBulk},
 	} {
 		b.Run(peer.name, func(b *testing.B) {
-			interleave(b, e.reset(b), rk, func() { peer.fn(b, e, recs) })
+			rkOp, peerOp := interleave(b, e.reset(b), rk, func() { peer.fn(b, e, recs) })
+			b.ReportMetric(float64(rkOp.Nanoseconds())/batch, "repokit-ns/row")
+			b.ReportMetric(float64(peerOp.Nanoseconds())/batch, "peer-ns/row")
 		})
 	}
 }

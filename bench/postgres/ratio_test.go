@@ -26,8 +26,9 @@ func (s *side) measure(fn func()) {
 // interleave runs repokit and its peer alternately in every iteration (so that load from
 // other processes hits both alike) and reports each side's time and allocations per
 // operation and their ratios: time ratio = repokit time / peer time (below 1: repokit is
-// faster), allocation ratio = repokit allocations / peer allocations.
-func interleave(b *testing.B, reset func(), repokit, peer func()) {
+// faster), allocation ratio = repokit allocations / peer allocations. It returns each side's
+// mean time per operation.
+func interleave(b *testing.B, reset func(), repokit, peer func()) (rkPerOp, peerPerOp time.Duration) {
 	var rk, pe side
 	i := 0
 	for b.Loop() {
@@ -53,4 +54,5 @@ func interleave(b *testing.B, reset func(), repokit, peer func()) {
 	b.ReportMetric(float64(rk.d)/float64(pe.d), "time-ratio")
 	b.ReportMetric(float64(pe.d)/float64(rk.d), "throughput-ratio")
 	b.ReportMetric(float64(rk.allocs)/float64(pe.allocs), "alloc-ratio")
+	return rk.d / time.Duration(b.N), pe.d / time.Duration(b.N)
 }

@@ -15,7 +15,9 @@
 #   postgres.sh logs     print the server log tail
 #
 # Settings (environment): REPOKIT_POSTGRES_PORT (54329),
-# REPOKIT_POSTGRES_FSYNC (off), REPOKIT_SERVICES_DIR (<repo>/.services).
+# REPOKIT_POSTGRES_FSYNC (off: fsync and full_page_writes off; on: both on,
+# as in production; synchronous_commit is on either way),
+# REPOKIT_SERVICES_DIR (<repo>/.services).
 set -euo pipefail
 SVC_NAME=postgres
 # shellcheck source=lib.sh
@@ -130,6 +132,7 @@ unix_socket_directories = '$PG_SOCK'
 max_connections = 200
 fsync = $PG_FSYNC
 full_page_writes = $PG_FSYNC
+synchronous_commit = on
 logging_collector = off
 log_min_messages = warning
 EOF
