@@ -61,6 +61,7 @@ func mainGenerate(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "output `DIR`ectory (created if missing)")
 	pkg := fs.String("package", "", "Go package `NAME` of the output")
+	importPath := fs.String("import", "", "import `PATH` of the output package (default: from the go.mod above -out; the postgres backend needs it)")
 	backends := fs.String("backends", string(BackendMemory),
 		"comma-separated backends: "+knownBackendList()+".")
 	fs.Usage = func() {} // the flag package prints the error; Main adds a short usage line
@@ -79,7 +80,7 @@ func mainGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v\n%s\n", err, shortUsage)
 		return 2
 	}
-	cfg := Config{Paths: fs.Args(), OutDir: *out, Package: *pkg, Backends: bs}
+	cfg := Config{Paths: fs.Args(), OutDir: *out, Package: *pkg, Backends: bs, ImportPath: *importPath}
 	if err := cfg.check(); err != nil {
 		fmt.Fprintf(stderr, "%v\n%s\n", err, shortUsage)
 		return 2

@@ -64,6 +64,25 @@ type Config struct {
 	OutDir   string    // output directory; created if missing
 	Package  string    // Go package name of the output
 	Backends []Backend // backends to generate repositories for
+	// ImportPath is the import path of the output package. The postgres backend needs it: its
+	// repositories import the package sqlc generates in OutDir/SQLCPackage(Package). Empty:
+	// derived from the go.mod file in OutDir or above it.
+	ImportPath string
+}
+
+// sqlcImport returns the import path of the package sqlc generates for the run.
+func (c *Config) sqlcImport() (string, error) {
+	ip := c.ImportPath
+	if ip == "" {
+		var err error
+		if ip, err = moduleImportPath(c.OutDir); err != nil {
+			return "", fmt.Errorf("%w: import path of %s: %v", ErrConfig, c.OutDir, err)
+		}
+		if ip == "" {
+			return "", fmt.Errorf("%w: the postgres backend needs the import path of the output package, and %s is in no Go module (no go.mod above it): pass -import", ErrConfig, c.OutDir)
+		}
+	}
+	return ip + "/" + SQLCPackage(c.Package), nil
 }
 
 // ParseBackends parses a comma-separated backend list ("memory,postgres"). Duplicates are

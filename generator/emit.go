@@ -65,7 +65,7 @@ func emit(m *Model) ([]File, error) {
 		if err := add(postgresFile, jf); err != nil {
 			return nil, err
 		}
-		out = append(out, sql)
+		out = append(out, sql, postgresQueries(m))
 	}
 	if m.has(BackendS3) {
 		if err := add(s3File, emitS3(m)); err != nil {

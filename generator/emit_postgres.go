@@ -150,6 +150,7 @@ func emitPostgres(m *Model) (*jen.File, File, error) {
 		f.Comment("repositories on one config share one pool. It creates the table when it is missing and fails")
 		f.Comment("with a *postgres.DriftError when the live table does not match the schema")
 		f.Comment("(postgres.WithoutSchemaCheck skips the check).")
+		f.Commentf("Its statements by id run the code sqlc generated in package %s.", SQLCPackage(m.Package))
 		f.Func().Id(ctor).Params(
 			jen.Id("ctx").Qual(pkgContext, "Context"),
 			jen.Id("m").Op("*").Qual(pkgPool, "Manager"),
@@ -158,11 +159,15 @@ func emitPostgres(m *Model) (*jen.File, File, error) {
 		).Params(jen.Op("*").Qual(pkgRepo, "Collection").Types(jen.Id(r.GoName())), jen.Error()).Block(
 			jen.List(jen.Id("d"), jen.Err()).Op(":=").Qual(pkgPostgres, "New").Call(
 				jen.Id("ctx"), jen.Id("m"), jen.Id("cfg"), jen.Id(r.SchemaVar()),
-				jen.Append(jen.Index().Qual(pkgPostgres, "Option").Values(jen.Qual(pkgPostgres, "WithSchemaScript").Call(jen.Id(sv))), jen.Id("opts").Op("...")).Op("..."),
+				jen.Append(jen.Index().Qual(pkgPostgres, "Option").Values(
+					jen.Qual(pkgPostgres, "WithSchemaScript").Call(jen.Id(sv)),
+					jen.Qual(pkgPostgres, "WithStatements").Types(jen.Id(r.GoName())).Call(jen.Id(statementsType(r)).Values()),
+				), jen.Id("opts").Op("...")).Op("..."),
 			),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Return(jen.Qual(pkgRepo, "New").Call(jen.Id(r.SchemaVar()), jen.Id("d")), jen.Nil()),
 		)
+		emitStatements(f, m, r, m.SQLCImport)
 		ensure = append(ensure, jen.Qual(pkgPostgres, "EnsureSchemaSQL").Call(
 			jen.Id("ctx"), jen.Id("db"), jen.Id(r.SchemaVar()), jen.Id(r.SchemaVar()).Dot("Table"), jen.Id(sv)))
 	}

@@ -84,4 +84,11 @@ func TestSQLCQueries(t *testing.T) {
 		t.Errorf("postgres.go was written although sqlc failed")
 	}
 	_ = before
+
+	// A query named like a generated one is rejected with a hint.
+	writeFile(t, filepath.Join(schemaDir, "shop.queries.sql"), "-- name: GetProduct :one\nSELECT sku FROM products WHERE sku = $1;\n")
+	err = Generate(cfg)
+	if !errors.Is(err, ErrSQLC) || !strings.Contains(err.Error(), "shop.queries.sql:1:1: duplicate query name: GetProduct") || !strings.Contains(err.Error(), "give yours another name") {
+		t.Fatalf("got %v, want an ErrSQLC error naming the file, line and query, with a hint", err)
+	}
 }

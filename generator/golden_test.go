@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,21 +84,30 @@ func runCase(t testing.TB, name, out string) map[string]string {
 	return readDir(t, out)
 }
 
+// readDir returns the files in dir and in its subdirectories (the package sqlc generates),
+// by slash-separated path relative to dir.
 func readDir(t testing.TB, dir string) map[string]string {
 	files := map[string]string{}
-	entries, err := os.ReadDir(dir)
-	if os.IsNotExist(err) {
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
 		return files
 	}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		files[filepath.ToSlash(rel)] = string(data)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[e.Name()] = string(data)
 	}
 	return files
 }
@@ -105,6 +115,9 @@ func readDir(t testing.TB, dir string) map[string]string {
 func TestGolden(t *testing.T) {
 	for _, name := range goldenCases(t) {
 		t.Run(name, func(t *testing.T) {
+			if strings.Contains(strings.Join(caseArgs(t, name), " "), string(BackendPostgres)) {
+				needSQLC(t) // the postgres backend runs sqlc
+			}
 			got := runCase(t, name, t.TempDir())
 			expDir := filepath.Join("testdata", name, "expected")
 			if *update {
@@ -115,9 +128,7 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				for n, data := range got {
-					if err := os.WriteFile(filepath.Join(expDir, n), []byte(data), 0o644); err != nil {
-						t.Fatal(err)
-					}
+					writeFile(t, filepath.Join(expDir, filepath.FromSlash(n)), data)
 				}
 				return
 			}

@@ -19,6 +19,8 @@ type Model struct {
 	Sources  []string  // base names of the schema files, in load order
 	Records  []*Record // in file and declaration order
 	Backends []Backend // selected backends
+	// SQLCImport is the import path of the package sqlc generates (with the postgres backend).
+	SQLCImport string
 }
 
 // Record is one schema record in the model.
@@ -44,6 +46,13 @@ type Field struct {
 // buildModel is the third stage: it names everything and checks for collisions.
 func buildModel(set *schema.Set, cfg *Config) (*Model, error) {
 	m := &Model{Package: cfg.Package, Backends: cfg.Backends}
+	if cfg.has(BackendPostgres) {
+		ip, err := cfg.sqlcImport()
+		if err != nil {
+			return nil, err
+		}
+		m.SQLCImport = ip
+	}
 	for _, f := range set.Files {
 		m.Sources = append(m.Sources, filepath.Base(f.Path))
 	}

@@ -135,7 +135,7 @@ func TestHandWrittenSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLow := []shopdbsql.LowStockRow{{Sku: "BK-001", Name: "Structure and Interpretation", Stock: 3}}
+	wantLow := []shopdbsql.LowStockRow{{SKU: "BK-001", Name: "Structure and Interpretation", Stock: 3}}
 	if diff := cmp.Diff(wantLow, low); diff != "" {
 		t.Errorf("LowStock (-want +got):\n%s", diff)
 	}

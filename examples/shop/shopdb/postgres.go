@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 
+	shopdbsql "github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
@@ -19,12 +20,100 @@ const customerPostgresSchema = "CREATE TABLE IF NOT EXISTS \"customers\" (\n\t\"
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package shopdbsql.
 func NewCustomerPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Customer], error) {
-	d, err := postgres.New(ctx, m, cfg, CustomerSchema, append([]postgres.Option{postgres.WithSchemaScript(customerPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, CustomerSchema, append([]postgres.Option{postgres.WithSchemaScript(customerPostgresSchema), postgres.WithStatements[Customer](customerPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(CustomerSchema, d), nil
+}
+
+// customerPostgresStatements runs the static statements of Customer (postgres_queries.sql) with the code sqlc
+// generated in package shopdbsql.
+type customerPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s customerPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Customer, int64, error) {
+	row, err := shopdbsql.New(db).GetCustomer(ctx, id)
+	if err != nil {
+		return Customer{}, 0, err
+	}
+	return Customer{
+		Active:   row.Active,
+		Credit:   row.Credit,
+		Email:    row.Email,
+		ID:       row.ID,
+		Name:     row.Name,
+		SignedUp: row.SignedUp.UTC(),
+		Tags:     row.Tags,
+		Tier:     (*CustomerTier)(row.Tier),
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s customerPostgresStatements) params(r *Customer, version int64) shopdbsql.InsertCustomerParams {
+	return shopdbsql.InsertCustomerParams{
+		Active:         r.Active,
+		Credit:         r.Credit,
+		Email:          r.Email,
+		ID:             r.ID,
+		Name:           r.Name,
+		RepokitVersion: version,
+		SignedUp:       r.SignedUp,
+		Tags:           postgres.NilIfEmpty(r.Tags),
+		Tier:           (*string)(r.Tier),
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s customerPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Customer, version int64) (int64, error) {
+	return shopdbsql.New(db).InsertCustomer(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s customerPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Customer, version int64) error {
+	return shopdbsql.New(db).UpsertCustomer(ctx, shopdbsql.UpsertCustomerParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s customerPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Customer, version int64) (int64, error) {
+	return shopdbsql.New(db).UpdateCustomer(ctx, shopdbsql.UpdateCustomerParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s customerPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Customer, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return shopdbsql.New(db).UpdateCustomerIfVersion(ctx, shopdbsql.UpdateCustomerIfVersionParams{
+		Active:                 p.Active,
+		Credit:                 p.Credit,
+		Email:                  p.Email,
+		ID:                     p.ID,
+		Name:                   p.Name,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		SignedUp:               p.SignedUp,
+		Tags:                   p.Tags,
+		Tier:                   p.Tier,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s customerPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return shopdbsql.New(db).DeleteCustomer(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s customerPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return shopdbsql.New(db).DeleteCustomerIfVersion(ctx, shopdbsql.DeleteCustomerIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s customerPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return shopdbsql.New(db).CustomerExists(ctx, id)
 }
 
 // productPostgresSchema creates the table of Product (the statements of postgres_schema.sql).
@@ -35,12 +124,109 @@ const productPostgresSchema = "CREATE TABLE IF NOT EXISTS \"products\" (\n\t\"sk
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package shopdbsql.
 func NewProductPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Product], error) {
-	d, err := postgres.New(ctx, m, cfg, ProductSchema, append([]postgres.Option{postgres.WithSchemaScript(productPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, ProductSchema, append([]postgres.Option{postgres.WithSchemaScript(productPostgresSchema), postgres.WithStatements[Product](productPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(ProductSchema, d), nil
+}
+
+// productPostgresStatements runs the static statements of Product (postgres_queries.sql) with the code sqlc
+// generated in package shopdbsql.
+type productPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s productPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Product, int64, error) {
+	row, err := shopdbsql.New(db).GetProduct(ctx, id)
+	if err != nil {
+		return Product{}, 0, err
+	}
+	return Product{
+		Attributes:  row.Attributes,
+		Categories:  postgres.EnumsOf[ProductCategory](row.Categories),
+		Description: row.Description,
+		Name:        row.Name,
+		Price:       row.Price,
+		Ratings:     row.Ratings,
+		SKU:         row.SKU,
+		Status:      (*ProductStatus)(row.Status),
+		Stock:       row.Stock,
+		Thumbnail:   row.Thumbnail,
+		UpdatedAt:   postgres.UTCPtr(row.UpdatedAt),
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s productPostgresStatements) params(r *Product, version int64) shopdbsql.InsertProductParams {
+	return shopdbsql.InsertProductParams{
+		Attributes:     postgres.NilIfEmpty(r.Attributes),
+		Categories:     postgres.StringsOf(r.Categories),
+		Description:    r.Description,
+		Name:           r.Name,
+		Price:          r.Price,
+		Ratings:        postgres.NilIfEmpty(r.Ratings),
+		RepokitVersion: version,
+		SKU:            r.SKU,
+		Status:         (*string)(r.Status),
+		Stock:          r.Stock,
+		Thumbnail:      postgres.NilIfEmpty(r.Thumbnail),
+		UpdatedAt:      r.UpdatedAt,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s productPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Product, version int64) (int64, error) {
+	return shopdbsql.New(db).InsertProduct(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s productPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Product, version int64) error {
+	return shopdbsql.New(db).UpsertProduct(ctx, shopdbsql.UpsertProductParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s productPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Product, version int64) (int64, error) {
+	return shopdbsql.New(db).UpdateProduct(ctx, shopdbsql.UpdateProductParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s productPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Product, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return shopdbsql.New(db).UpdateProductIfVersion(ctx, shopdbsql.UpdateProductIfVersionParams{
+		Attributes:             p.Attributes,
+		Categories:             p.Categories,
+		Description:            p.Description,
+		Name:                   p.Name,
+		Price:                  p.Price,
+		Ratings:                p.Ratings,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		SKU:                    p.SKU,
+		Status:                 p.Status,
+		Stock:                  p.Stock,
+		Thumbnail:              p.Thumbnail,
+		UpdatedAt:              p.UpdatedAt,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s productPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return shopdbsql.New(db).DeleteProduct(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s productPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return shopdbsql.New(db).DeleteProductIfVersion(ctx, shopdbsql.DeleteProductIfVersionParams{
+		RepokitExpectedVersion: want,
+		SKU:                    id,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s productPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return shopdbsql.New(db).ProductExists(ctx, id)
 }
 
 // orderPostgresSchema creates the table of Order (the statements of postgres_schema.sql).
@@ -51,12 +237,103 @@ const orderPostgresSchema = "CREATE TABLE IF NOT EXISTS \"orders\" (\n\t\"id\" u
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package shopdbsql.
 func NewOrderPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Order], error) {
-	d, err := postgres.New(ctx, m, cfg, OrderSchema, append([]postgres.Option{postgres.WithSchemaScript(orderPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, OrderSchema, append([]postgres.Option{postgres.WithSchemaScript(orderPostgresSchema), postgres.WithStatements[Order](orderPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(OrderSchema, d), nil
+}
+
+// orderPostgresStatements runs the static statements of Order (postgres_queries.sql) with the code sqlc
+// generated in package shopdbsql.
+type orderPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s orderPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Order, int64, error) {
+	row, err := shopdbsql.New(db).GetOrder(ctx, id)
+	if err != nil {
+		return Order{}, 0, err
+	}
+	return Order{
+		CustomerID: row.CustomerID,
+		Gift:       row.Gift,
+		ID:         row.ID,
+		Items:      row.Items,
+		Notes:      row.Notes,
+		PlacedAt:   row.PlacedAt.UTC(),
+		Skus:       row.Skus,
+		Status:     OrderStatus(row.Status),
+		Total:      row.Total,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s orderPostgresStatements) params(r *Order, version int64) shopdbsql.InsertOrderParams {
+	return shopdbsql.InsertOrderParams{
+		CustomerID:     r.CustomerID,
+		Gift:           r.Gift,
+		ID:             r.ID,
+		Items:          r.Items,
+		Notes:          r.Notes,
+		PlacedAt:       r.PlacedAt,
+		RepokitVersion: version,
+		Skus:           postgres.NilIfEmpty(r.Skus),
+		Status:         string(r.Status),
+		Total:          r.Total,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s orderPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Order, version int64) (int64, error) {
+	return shopdbsql.New(db).InsertOrder(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s orderPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Order, version int64) error {
+	return shopdbsql.New(db).UpsertOrder(ctx, shopdbsql.UpsertOrderParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s orderPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Order, version int64) (int64, error) {
+	return shopdbsql.New(db).UpdateOrder(ctx, shopdbsql.UpdateOrderParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s orderPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Order, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return shopdbsql.New(db).UpdateOrderIfVersion(ctx, shopdbsql.UpdateOrderIfVersionParams{
+		CustomerID:             p.CustomerID,
+		Gift:                   p.Gift,
+		ID:                     p.ID,
+		Items:                  p.Items,
+		Notes:                  p.Notes,
+		PlacedAt:               p.PlacedAt,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		Skus:                   p.Skus,
+		Status:                 p.Status,
+		Total:                  p.Total,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s orderPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return shopdbsql.New(db).DeleteOrder(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s orderPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return shopdbsql.New(db).DeleteOrderIfVersion(ctx, shopdbsql.DeleteOrderIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s orderPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return shopdbsql.New(db).OrderExists(ctx, id)
 }
 
 // EnsurePostgresSchema creates the table of every record that is missing (with the statements

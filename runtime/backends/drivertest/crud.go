@@ -156,6 +156,49 @@ func testCRUD(t *testing.T, h Harness) {
 	}
 }
 
+// testEmptyIsMissing checks that an empty list, bytes or json value is stored as missing by
+// every call that writes a record.
+func testEmptyIsMissing(t *testing.T, h Harness) {
+	ctx, r := makeThings(t, h)
+	empty := func(id string) things.Thing {
+		th := minimalThing(id)
+		th.Tags, th.Nums, th.Levels = []string{}, []int64{}, []things.ThingLevel{}
+		th.Blob, th.Meta = []byte{}, json.RawMessage{}
+		return th
+	}
+	if _, err := r.Create(ctx, empty("create")); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if _, err := r.Upsert(ctx, empty("upsert")); err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	if _, err := r.Create(ctx, fullThing("update")); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if _, err := r.Update(ctx, empty("update")); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	seed(ctx, t, r, []things.Thing{empty("batch1"), empty("batch2")})
+	F := things.ThingFields
+	for _, c := range []struct {
+		name             string
+		exists, notExist query.Cond[things.Thing]
+	}{
+		{"tags", F.Tags.Exists(), F.Tags.NotExists()},
+		{"nums", F.Nums.Exists(), F.Nums.NotExists()},
+		{"levels", F.Levels.Exists(), F.Levels.NotExists()},
+		{"blob", F.Blob.Exists(), F.Blob.NotExists()},
+		{"meta", F.Meta.Exists(), F.Meta.NotExists()},
+	} {
+		if n := count(ctx, t, r, things.ThingQuery().Where(c.exists)); n != 0 {
+			t.Errorf("%s: %d records with an empty value match Exists, want 0", c.name, n)
+		}
+		if n := count(ctx, t, r, things.ThingQuery().Where(c.notExist)); n != 5 {
+			t.Errorf("%s: %d records with an empty value match NotExists, want 5", c.name, n)
+		}
+	}
+}
+
 func testUpsert(t *testing.T, h Harness) {
 	ctx, r := makeThings(t, h)
 	a := fullThing("u1")

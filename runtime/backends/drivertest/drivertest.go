@@ -46,6 +46,7 @@ type LeakIgnorer interface {
 // RunConformanceTests runs the whole suite against the harness's backend.
 func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("CRUD", func(t *testing.T) { testCRUD(t, h) })
+	t.Run("EmptyIsMissing", func(t *testing.T) { testEmptyIsMissing(t, h) })
 	t.Run("Upsert", func(t *testing.T) { testUpsert(t, h) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, h) })
 	t.Run("VersionConflict", func(t *testing.T) { testVersionConflict(t, h) })

@@ -108,3 +108,72 @@ func (harness) LeakOptions() []goleak.Option {
 func TestConformance(t *testing.T) {
 	drivertest.RunConformanceTests(t, newHarness(t))
 }
+
+// genHarness makes repositories with the generated constructors
+// (things.New<Record>PostgresRepository), whose statements by id run the code sqlc generated
+// (postgres.Statements). Their tables keep the records' own names, so they live in a database
+// of their own, emptied by every Make.
+type genHarness struct {
+	harness
+}
+
+func newGenHarness(t *testing.T) genHarness {
+	base := newHarness(t)
+	ctx := context.Background()
+	admin, err := pool.Get(ctx, base.m, base.cfg, postgres.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Release)
+	name := fmt.Sprintf("repokit_gen_%d", os.Getpid())
+	for _, sql := range []string{"DROP DATABASE IF EXISTS " + postgres.Quote(name) + " WITH (FORCE)", "CREATE DATABASE " + postgres.Quote(name)} {
+		if _, err := admin.Pool().Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	cfg := base.cfg
+	cfg.Database = name
+	t.Cleanup(func() {
+		if _, err := base.m.Remove(ctx, cfg); err != nil {
+			t.Errorf("closing the pool of %s: %v", name, err)
+		}
+		if _, err := admin.Pool().Exec(ctx, "DROP DATABASE IF EXISTS "+postgres.Quote(name)+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	return genHarness{harness{m: base.m, cfg: cfg}}
+}
+
+// fresh returns the repository mk makes, with its table emptied.
+func fresh[T any](ctx context.Context, h genHarness, table string, mk func(context.Context, *pool.Manager, pool.Config, ...postgres.Option) (*repo.Collection[T], error)) (repo.Repository[T], error) {
+	r, err := mk(ctx, h.m, h.cfg)
+	if err != nil {
+		return nil, err
+	}
+	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release()
+	if _, err := lease.Pool().Exec(ctx, "TRUNCATE "+postgres.Quote(table)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (h genHarness) MakeThings(ctx context.Context, t *testing.T) (repo.Repository[things.Thing], error) {
+	return fresh(ctx, h, things.ThingSchema.Table, things.NewThingPostgresRepository)
+}
+
+func (h genHarness) MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[things.Other], error) {
+	return fresh(ctx, h, things.OtherSchema.Table, things.NewOtherPostgresRepository)
+}
+
+func (h genHarness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error) {
+	return fresh(ctx, h, things.KeywordSchema.Table, things.NewKeywordPostgresRepository)
+}
+
+// The suite again, on repositories whose statements by id run the sqlc-generated code.
+func TestConformanceGenerated(t *testing.T) {
+	drivertest.RunConformanceTests(t, newGenHarness(t))
+}

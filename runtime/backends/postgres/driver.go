@@ -41,18 +41,21 @@ type Driver[T any] struct {
 	table      string
 	ident      pgx.Identifier
 	cmdTimeout time.Duration
-	bound      bool // db is a transaction (WithTx, or NewWithDB on a pgx.Tx): batch steps run in savepoints
-	pooled     bool // db is a *pgxpool.Pool: a connection may be discarded (a stream broken off is cancelled)
+	bound      bool          // db is a transaction (WithTx, or NewWithDB on a pgx.Tx): batch steps run in savepoints
+	pooled     bool          // db is a *pgxpool.Pool: a connection may be discarded (a stream broken off is cancelled)
+	stmts      Statements[T] // generated static statements (WithStatements); nil: the SQL below
 
-	cols      []string // unquoted column names: fields in order, then the version column
-	allCols   string   // quoted, comma-separated, fields then version
-	getSQL    string
-	insertSQL string // one row, ON CONFLICT DO NOTHING
-	upsertSQL string
-	updateSQL string // $1 id, then fields 1.., then the new version; ifVersion appended
-	deleteSQL string
-	existsSQL string
-	countSQL  string
+	cols        []string // unquoted column names: fields in order, then the version column
+	allCols     string   // quoted, comma-separated, fields then version
+	getSQL      string
+	insertSQL   string // one row, ON CONFLICT DO NOTHING
+	upsertSQL   string
+	updateSQL   string // $1 id, then fields 1.., then the new version
+	updateIfSQL string // updateSQL AND version = $n+1
+	deleteSQL   string
+	deleteIfSQL string // deleteSQL AND version = $2
+	existsSQL   string
+	countSQL    string
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -65,6 +68,7 @@ type options struct {
 	noEnsure   bool
 	script     string
 	cmdTimeout time.Duration
+	stmts      any // a Statements[T] (WithStatements)
 }
 
 // WithTable stores the records in the named table (optionally "schema.table") instead of
@@ -156,6 +160,13 @@ func newDriver[T any](ctx context.Context, db DB, desc *record.Desc[T], o option
 	if err := checkEncoding(ctx, db); err != nil {
 		return nil, err
 	}
+	if o.stmts != nil && table == desc.Table {
+		s, ok := o.stmts.(Statements[T])
+		if !ok {
+			return nil, fmt.Errorf("postgres: WithStatements: %T does not run the statements of record %s", o.stmts, desc.Name)
+		}
+		d.stmts = s
+	}
 	if !o.noEnsure {
 		var err error
 		if o.script != "" && table == desc.Table {
@@ -171,7 +182,6 @@ func newDriver[T any](ctx context.Context, db DB, desc *record.Desc[T], o option
 }
 
 func (d *Driver[T]) prepareSQL() {
-	qt := d.ident.Sanitize()
 	n := len(d.desc.Fields)
 	d.cols = make([]string, 0, n+1)
 	quoted := make([]string, 0, n+1)
@@ -179,23 +189,30 @@ func (d *Driver[T]) prepareSQL() {
 		d.cols = append(d.cols, d.desc.Fields[i].Column)
 		quoted = append(quoted, Quote(d.desc.Fields[i].Column))
 	}
-	d.cols = append(d.cols, VersionColumn)
 	quoted = append(quoted, Quote(VersionColumn))
 	d.allCols = strings.Join(quoted, ", ")
-	id := quoted[0]
-	d.getSQL = fmt.Sprintf("SELECT %s FROM %s WHERE %s = $1", d.allCols, qt, id)
-	d.insertSQL = fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT DO NOTHING", qt, d.allCols, placeholders(1, n+1))
-	sets := make([]string, 0, n)
-	excl := make([]string, 0, n)
-	for i, q := range quoted[1:] {
-		sets = append(sets, fmt.Sprintf("%s = $%d", q, i+2))
-		excl = append(excl, fmt.Sprintf("%s = EXCLUDED.%s", q, q))
+	for _, st := range StaticSQL(d.ident, d.cols, nil) {
+		switch st.Name {
+		case StmtGet:
+			d.getSQL = st.SQL
+		case StmtInsert:
+			d.insertSQL = st.SQL
+		case StmtUpsert:
+			d.upsertSQL = st.SQL
+		case StmtUpdate:
+			d.updateSQL = st.SQL
+		case StmtUpdateIfVersion:
+			d.updateIfSQL = st.SQL
+		case StmtDelete:
+			d.deleteSQL = st.SQL
+		case StmtDeleteIfVersion:
+			d.deleteIfSQL = st.SQL
+		case StmtExists:
+			d.existsSQL = st.SQL
+		}
 	}
-	d.upsertSQL = fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s", qt, d.allCols, placeholders(1, n+1), id, strings.Join(excl, ", "))
-	d.updateSQL = fmt.Sprintf("UPDATE %s SET %s WHERE %s = $1", qt, strings.Join(sets, ", "), id)
-	d.deleteSQL = fmt.Sprintf("DELETE FROM %s WHERE %s = $1", qt, id)
-	d.existsSQL = fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s WHERE %s = $1)", qt, id)
-	d.countSQL = fmt.Sprintf("SELECT count(*) FROM %s", qt)
+	d.cols = append(d.cols, VersionColumn)
+	d.countSQL = "SELECT count(*) FROM " + d.ident.Sanitize()
 }
 
 func placeholders(from, n int) string {
@@ -369,10 +386,15 @@ func (d *Driver[T]) insertOne(ctx context.Context, rec *T, res *repo.Result) err
 	res.ID = d.desc.GetID(rec)
 	v := newVersion()
 	var buf [32]any
-	args := d.args(rec, v, buf[:0])
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
-	tag, err := d.db.Exec(cctx, d.insertSQL, args...)
+	var n int64
+	var err error
+	if d.stmts != nil {
+		n, err = d.stmts.Insert(cctx, d.db, rec, v)
+	} else {
+		n, err = d.exec(cctx, d.insertSQL, d.args(rec, v, buf[:0])...)
+	}
 	if err != nil {
 		res.Err = d.fail(ctx, err)
 		if repo.KindOf(res.Err) == repo.ErrAlreadyExists || repo.KindOf(res.Err) == repo.ErrInvalidInput {
@@ -380,7 +402,7 @@ func (d *Driver[T]) insertOne(ctx context.Context, rec *T, res *repo.Result) err
 		}
 		return res.Err
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		res.Err = repo.E(repo.ErrAlreadyExists, nil)
 		return nil
 	}
@@ -621,10 +643,24 @@ func (d *Driver[T]) allFields() []int {
 	return out
 }
 
+// exec runs a statement and returns the number of rows it changed.
+func (d *Driver[T]) exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := d.db.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
+}
+
 // Get implements repo.Driver.
 func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
+	if d.stmts != nil {
+		rec, v, err := d.stmts.Get(cctx, d.db, id)
+		if err != nil {
+			return rec, d.fail(ctx, err)
+		}
+		d.desc.SetVersion(&rec, strconv.FormatInt(v, 10))
+		return rec, nil
+	}
 	rec, err := newScanner(d.desc, d.allFields()).scan(d.db.QueryRow(cctx, d.getSQL, id))
 	if err != nil {
 		return rec, d.fail(ctx, err)
@@ -641,24 +677,31 @@ func (d *Driver[T]) writeArgs(rec *T, v int64) []any {
 // changes no row, an existence check tells ErrNotFound from ErrVersionConflict.
 func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
 	v := newVersion()
-	args := d.writeArgs(rec, v)
-	sql := d.updateSQL
-	n := len(d.cols)
+	var want int64
 	if ifVersion != "" {
-		want, err := strconv.ParseInt(ifVersion, 10, 64)
-		if err != nil {
+		var err error
+		if want, err = strconv.ParseInt(ifVersion, 10, 64); err != nil {
 			return d.missingOr(ctx, d.desc.GetID(rec), repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q is not one this backend issued", ifVersion)))
 		}
-		sql += fmt.Sprintf(" AND %s = $%d", Quote(VersionColumn), n+1)
-		args = append(args, want)
 	}
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
-	tag, err := d.db.Exec(cctx, sql, args...)
+	var n int64
+	var err error
+	switch {
+	case d.stmts != nil && ifVersion != "":
+		n, err = d.stmts.UpdateIfVersion(cctx, d.db, rec, v, want)
+	case d.stmts != nil:
+		n, err = d.stmts.Update(cctx, d.db, rec, v)
+	case ifVersion != "":
+		n, err = d.exec(cctx, d.updateIfSQL, append(d.writeArgs(rec, v), want)...)
+	default:
+		n, err = d.exec(cctx, d.updateSQL, d.writeArgs(rec, v)...)
+	}
 	if err != nil {
 		return d.fail(ctx, err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		if ifVersion == "" {
 			return repo.E(repo.ErrNotFound, nil)
 		}
@@ -685,7 +728,13 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	v := newVersion()
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
-	if _, err := d.db.Exec(cctx, d.upsertSQL, d.writeArgs(rec, v)...); err != nil {
+	var err error
+	if d.stmts != nil {
+		err = d.stmts.Upsert(cctx, d.db, rec, v)
+	} else {
+		_, err = d.db.Exec(cctx, d.upsertSQL, d.writeArgs(rec, v)...)
+	}
+	if err != nil {
 		return d.fail(ctx, err)
 	}
 	d.desc.SetVersion(rec, strconv.FormatInt(v, 10))
@@ -694,22 +743,31 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 
 // Delete implements repo.Driver.
 func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
-	sql, args := d.deleteSQL, []any{id}
+	var want int64
 	if ifVersion != "" {
-		want, err := strconv.ParseInt(ifVersion, 10, 64)
-		if err != nil {
+		var err error
+		if want, err = strconv.ParseInt(ifVersion, 10, 64); err != nil {
 			return d.missingOr(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q is not one this backend issued", ifVersion)))
 		}
-		sql += " AND " + Quote(VersionColumn) + " = $2"
-		args = append(args, want)
 	}
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
-	tag, err := d.db.Exec(cctx, sql, args...)
+	var n int64
+	var err error
+	switch {
+	case d.stmts != nil && ifVersion != "":
+		n, err = d.stmts.DeleteIfVersion(cctx, d.db, id, want)
+	case d.stmts != nil:
+		n, err = d.stmts.Delete(cctx, d.db, id)
+	case ifVersion != "":
+		n, err = d.exec(cctx, d.deleteIfSQL, id, want)
+	default:
+		n, err = d.exec(cctx, d.deleteSQL, id)
+	}
 	if err != nil {
 		return d.fail(ctx, err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		if ifVersion == "" {
 			return repo.E(repo.ErrNotFound, nil)
 		}
@@ -723,7 +781,13 @@ func (d *Driver[T]) Exists(ctx context.Context, id string) (bool, error) {
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
 	var ok bool
-	if err := d.db.QueryRow(cctx, d.existsSQL, id).Scan(&ok); err != nil {
+	var err error
+	if d.stmts != nil {
+		ok, err = d.stmts.Exists(cctx, d.db, id)
+	} else {
+		err = d.db.QueryRow(cctx, d.existsSQL, id).Scan(&ok)
+	}
+	if err != nil {
 		return false, d.fail(ctx, err)
 	}
 	return ok, nil

@@ -5,6 +5,7 @@ package defaults
 import (
 	"context"
 	"errors"
+	defaultssql "gentest/defaults/defaultssql"
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -19,12 +20,115 @@ const settingPostgresSchema = "CREATE TABLE IF NOT EXISTS \"setting\" (\n\t\"key
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package defaultssql.
 func NewSettingPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Setting], error) {
-	d, err := postgres.New(ctx, m, cfg, SettingSchema, append([]postgres.Option{postgres.WithSchemaScript(settingPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, SettingSchema, append([]postgres.Option{postgres.WithSchemaScript(settingPostgresSchema), postgres.WithStatements[Setting](settingPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(SettingSchema, d), nil
+}
+
+// settingPostgresStatements runs the static statements of Setting (postgres_queries.sql) with the code sqlc
+// generated in package defaultssql.
+type settingPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s settingPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Setting, int64, error) {
+	row, err := defaultssql.New(db).GetSetting(ctx, id)
+	if err != nil {
+		return Setting{}, 0, err
+	}
+	return Setting{
+		Disabled: row.Disabled,
+		Enabled:  row.Enabled,
+		Key:      row.Key,
+		Label:    row.Label,
+		Mode:     (*SettingMode)(row.Mode),
+		Neg:      row.Neg,
+		Note:     row.Note,
+		Owner:    row.Owner,
+		Plain:    row.Plain,
+		Ratio:    row.Ratio,
+		Retries:  row.Retries,
+		Since:    postgres.UTCPtr(row.Since),
+		Weight:   row.Weight,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s settingPostgresStatements) params(r *Setting, version int64) defaultssql.InsertSettingParams {
+	return defaultssql.InsertSettingParams{
+		Disabled:       r.Disabled,
+		Enabled:        r.Enabled,
+		Key:            r.Key,
+		Label:          r.Label,
+		Mode:           (*string)(r.Mode),
+		Neg:            r.Neg,
+		Note:           r.Note,
+		Owner:          r.Owner,
+		Plain:          r.Plain,
+		Ratio:          r.Ratio,
+		RepokitVersion: version,
+		Retries:        r.Retries,
+		Since:          r.Since,
+		Weight:         r.Weight,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s settingPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Setting, version int64) (int64, error) {
+	return defaultssql.New(db).InsertSetting(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s settingPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Setting, version int64) error {
+	return defaultssql.New(db).UpsertSetting(ctx, defaultssql.UpsertSettingParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s settingPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Setting, version int64) (int64, error) {
+	return defaultssql.New(db).UpdateSetting(ctx, defaultssql.UpdateSettingParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s settingPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Setting, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return defaultssql.New(db).UpdateSettingIfVersion(ctx, defaultssql.UpdateSettingIfVersionParams{
+		Disabled:               p.Disabled,
+		Enabled:                p.Enabled,
+		Key:                    p.Key,
+		Label:                  p.Label,
+		Mode:                   p.Mode,
+		Neg:                    p.Neg,
+		Note:                   p.Note,
+		Owner:                  p.Owner,
+		Plain:                  p.Plain,
+		Ratio:                  p.Ratio,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		Retries:                p.Retries,
+		Since:                  p.Since,
+		Weight:                 p.Weight,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s settingPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return defaultssql.New(db).DeleteSetting(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s settingPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return defaultssql.New(db).DeleteSettingIfVersion(ctx, defaultssql.DeleteSettingIfVersionParams{
+		Key:                    id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s settingPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return defaultssql.New(db).SettingExists(ctx, id)
 }
 
 // EnsurePostgresSchema creates the table of every record that is missing (with the statements

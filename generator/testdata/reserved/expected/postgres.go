@@ -5,6 +5,7 @@ package reserved
 import (
 	"context"
 	"errors"
+	reservedsql "gentest/reserved/reservedsql"
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -19,12 +20,103 @@ const orderPostgresSchema = "CREATE TABLE IF NOT EXISTS \"order\" (\n\t\"id\" te
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package reservedsql.
 func NewOrderPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Order], error) {
-	d, err := postgres.New(ctx, m, cfg, OrderSchema, append([]postgres.Option{postgres.WithSchemaScript(orderPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, OrderSchema, append([]postgres.Option{postgres.WithSchemaScript(orderPostgresSchema), postgres.WithStatements[Order](orderPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(OrderSchema, d), nil
+}
+
+// orderPostgresStatements runs the static statements of Order (postgres_queries.sql) with the code sqlc
+// generated in package reservedsql.
+type orderPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s orderPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Order, int64, error) {
+	row, err := reservedsql.New(db).GetOrder(ctx, id)
+	if err != nil {
+		return Order{}, 0, err
+	}
+	return Order{
+		Default: row.Default,
+		From:    postgres.UTCPtr(row.From),
+		Func:    row.Func,
+		Group:   (*OrderGroup)(row.Group),
+		ID:      row.ID,
+		Order:   row.Order,
+		Range:   row.Range,
+		Select:  row.Select,
+		Type:    row.Type,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s orderPostgresStatements) params(r *Order, version int64) reservedsql.InsertOrderParams {
+	return reservedsql.InsertOrderParams{
+		Default:        r.Default,
+		From:           r.From,
+		Func:           r.Func,
+		Group:          (*string)(r.Group),
+		ID:             r.ID,
+		Order:          r.Order,
+		Range:          postgres.NilIfEmpty(r.Range),
+		RepokitVersion: version,
+		Select:         r.Select,
+		Type:           r.Type,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s orderPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Order, version int64) (int64, error) {
+	return reservedsql.New(db).InsertOrder(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s orderPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Order, version int64) error {
+	return reservedsql.New(db).UpsertOrder(ctx, reservedsql.UpsertOrderParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s orderPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Order, version int64) (int64, error) {
+	return reservedsql.New(db).UpdateOrder(ctx, reservedsql.UpdateOrderParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s orderPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Order, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return reservedsql.New(db).UpdateOrderIfVersion(ctx, reservedsql.UpdateOrderIfVersionParams{
+		Default:                p.Default,
+		From:                   p.From,
+		Func:                   p.Func,
+		Group:                  p.Group,
+		ID:                     p.ID,
+		Order:                  p.Order,
+		Range:                  p.Range,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		Select:                 p.Select,
+		Type:                   p.Type,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s orderPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return reservedsql.New(db).DeleteOrder(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s orderPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return reservedsql.New(db).DeleteOrderIfVersion(ctx, reservedsql.DeleteOrderIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s orderPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return reservedsql.New(db).OrderExists(ctx, id)
 }
 
 // selectPostgresSchema creates the table of Select (the statements of postgres_schema.sql).
@@ -35,12 +127,82 @@ const selectPostgresSchema = "CREATE TABLE IF NOT EXISTS \"select\" (\n\t\"id\" 
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package reservedsql.
 func NewSelectPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Select], error) {
-	d, err := postgres.New(ctx, m, cfg, SelectSchema, append([]postgres.Option{postgres.WithSchemaScript(selectPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, SelectSchema, append([]postgres.Option{postgres.WithSchemaScript(selectPostgresSchema), postgres.WithStatements[Select](selectPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(SelectSchema, d), nil
+}
+
+// selectPostgresStatements runs the static statements of Select (postgres_queries.sql) with the code sqlc
+// generated in package reservedsql.
+type selectPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s selectPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Select, int64, error) {
+	row, err := reservedsql.New(db).GetSelect(ctx, id)
+	if err != nil {
+		return Select{}, 0, err
+	}
+	return Select{
+		ID:    row.ID,
+		Where: row.Where,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s selectPostgresStatements) params(r *Select, version int64) reservedsql.InsertSelectParams {
+	return reservedsql.InsertSelectParams{
+		ID:             r.ID,
+		RepokitVersion: version,
+		Where:          r.Where,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s selectPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Select, version int64) (int64, error) {
+	return reservedsql.New(db).InsertSelect(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s selectPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Select, version int64) error {
+	return reservedsql.New(db).UpsertSelect(ctx, reservedsql.UpsertSelectParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s selectPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Select, version int64) (int64, error) {
+	return reservedsql.New(db).UpdateSelect(ctx, reservedsql.UpdateSelectParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s selectPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Select, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return reservedsql.New(db).UpdateSelectIfVersion(ctx, reservedsql.UpdateSelectIfVersionParams{
+		ID:                     p.ID,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		Where:                  p.Where,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s selectPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return reservedsql.New(db).DeleteSelect(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s selectPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return reservedsql.New(db).DeleteSelectIfVersion(ctx, reservedsql.DeleteSelectIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s selectPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return reservedsql.New(db).SelectExists(ctx, id)
 }
 
 // memoryPostgresSchema creates the table of Memory (the statements of postgres_schema.sql).
@@ -51,12 +213,82 @@ const memoryPostgresSchema = "CREATE TABLE IF NOT EXISTS \"memory\" (\n\t\"id\" 
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package reservedsql.
 func NewMemoryPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Memory], error) {
-	d, err := postgres.New(ctx, m, cfg, MemorySchema, append([]postgres.Option{postgres.WithSchemaScript(memoryPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, MemorySchema, append([]postgres.Option{postgres.WithSchemaScript(memoryPostgresSchema), postgres.WithStatements[Memory](memoryPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(MemorySchema, d), nil
+}
+
+// memoryPostgresStatements runs the static statements of Memory (postgres_queries.sql) with the code sqlc
+// generated in package reservedsql.
+type memoryPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s memoryPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Memory, int64, error) {
+	row, err := reservedsql.New(db).GetMemory(ctx, id)
+	if err != nil {
+		return Memory{}, 0, err
+	}
+	return Memory{
+		ID:   row.ID,
+		Size: row.Size,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s memoryPostgresStatements) params(r *Memory, version int64) reservedsql.InsertMemoryParams {
+	return reservedsql.InsertMemoryParams{
+		ID:             r.ID,
+		RepokitVersion: version,
+		Size:           r.Size,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s memoryPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Memory, version int64) (int64, error) {
+	return reservedsql.New(db).InsertMemory(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s memoryPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Memory, version int64) error {
+	return reservedsql.New(db).UpsertMemory(ctx, reservedsql.UpsertMemoryParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s memoryPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Memory, version int64) (int64, error) {
+	return reservedsql.New(db).UpdateMemory(ctx, reservedsql.UpdateMemoryParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s memoryPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Memory, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return reservedsql.New(db).UpdateMemoryIfVersion(ctx, reservedsql.UpdateMemoryIfVersionParams{
+		ID:                     p.ID,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		Size:                   p.Size,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s memoryPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return reservedsql.New(db).DeleteMemory(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s memoryPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return reservedsql.New(db).DeleteMemoryIfVersion(ctx, reservedsql.DeleteMemoryIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s memoryPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return reservedsql.New(db).MemoryExists(ctx, id)
 }
 
 // thingWindowsPostgresSchema creates the table of ThingWindows (the statements of postgres_schema.sql).
@@ -67,12 +299,82 @@ const thingWindowsPostgresSchema = "CREATE TABLE IF NOT EXISTS \"thing_windows\"
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package reservedsql.
 func NewThingWindowsPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[ThingWindows], error) {
-	d, err := postgres.New(ctx, m, cfg, ThingWindowsSchema, append([]postgres.Option{postgres.WithSchemaScript(thingWindowsPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, ThingWindowsSchema, append([]postgres.Option{postgres.WithSchemaScript(thingWindowsPostgresSchema), postgres.WithStatements[ThingWindows](thingWindowsPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(ThingWindowsSchema, d), nil
+}
+
+// thingWindowsPostgresStatements runs the static statements of ThingWindows (postgres_queries.sql) with the code sqlc
+// generated in package reservedsql.
+type thingWindowsPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s thingWindowsPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (ThingWindows, int64, error) {
+	row, err := reservedsql.New(db).GetThingWindows(ctx, id)
+	if err != nil {
+		return ThingWindows{}, 0, err
+	}
+	return ThingWindows{
+		ID:   row.ID,
+		Pane: row.Pane,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s thingWindowsPostgresStatements) params(r *ThingWindows, version int64) reservedsql.InsertThingWindowsParams {
+	return reservedsql.InsertThingWindowsParams{
+		ID:             r.ID,
+		Pane:           r.Pane,
+		RepokitVersion: version,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s thingWindowsPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *ThingWindows, version int64) (int64, error) {
+	return reservedsql.New(db).InsertThingWindows(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s thingWindowsPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *ThingWindows, version int64) error {
+	return reservedsql.New(db).UpsertThingWindows(ctx, reservedsql.UpsertThingWindowsParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s thingWindowsPostgresStatements) Update(ctx context.Context, db postgres.DB, r *ThingWindows, version int64) (int64, error) {
+	return reservedsql.New(db).UpdateThingWindows(ctx, reservedsql.UpdateThingWindowsParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s thingWindowsPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *ThingWindows, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return reservedsql.New(db).UpdateThingWindowsIfVersion(ctx, reservedsql.UpdateThingWindowsIfVersionParams{
+		ID:                     p.ID,
+		Pane:                   p.Pane,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s thingWindowsPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return reservedsql.New(db).DeleteThingWindows(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s thingWindowsPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return reservedsql.New(db).DeleteThingWindowsIfVersion(ctx, reservedsql.DeleteThingWindowsIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s thingWindowsPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return reservedsql.New(db).ThingWindowsExists(ctx, id)
 }
 
 // runTestPostgresSchema creates the table of RunTest (the statements of postgres_schema.sql).
@@ -83,12 +385,82 @@ const runTestPostgresSchema = "CREATE TABLE IF NOT EXISTS \"run_test\" (\n\t\"id
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package reservedsql.
 func NewRunTestPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[RunTest], error) {
-	d, err := postgres.New(ctx, m, cfg, RunTestSchema, append([]postgres.Option{postgres.WithSchemaScript(runTestPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, RunTestSchema, append([]postgres.Option{postgres.WithSchemaScript(runTestPostgresSchema), postgres.WithStatements[RunTest](runTestPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(RunTestSchema, d), nil
+}
+
+// runTestPostgresStatements runs the static statements of RunTest (postgres_queries.sql) with the code sqlc
+// generated in package reservedsql.
+type runTestPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s runTestPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (RunTest, int64, error) {
+	row, err := reservedsql.New(db).GetRunTest(ctx, id)
+	if err != nil {
+		return RunTest{}, 0, err
+	}
+	return RunTest{
+		ID: row.ID,
+		Ok: row.Ok,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s runTestPostgresStatements) params(r *RunTest, version int64) reservedsql.InsertRunTestParams {
+	return reservedsql.InsertRunTestParams{
+		ID:             r.ID,
+		Ok:             r.Ok,
+		RepokitVersion: version,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s runTestPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *RunTest, version int64) (int64, error) {
+	return reservedsql.New(db).InsertRunTest(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s runTestPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *RunTest, version int64) error {
+	return reservedsql.New(db).UpsertRunTest(ctx, reservedsql.UpsertRunTestParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s runTestPostgresStatements) Update(ctx context.Context, db postgres.DB, r *RunTest, version int64) (int64, error) {
+	return reservedsql.New(db).UpdateRunTest(ctx, reservedsql.UpdateRunTestParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s runTestPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *RunTest, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return reservedsql.New(db).UpdateRunTestIfVersion(ctx, reservedsql.UpdateRunTestIfVersionParams{
+		ID:                     p.ID,
+		Ok:                     p.Ok,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s runTestPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return reservedsql.New(db).DeleteRunTest(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s runTestPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return reservedsql.New(db).DeleteRunTestIfVersion(ctx, reservedsql.DeleteRunTestIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s runTestPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return reservedsql.New(db).RunTestExists(ctx, id)
 }
 
 // EnsurePostgresSchema creates the table of every record that is missing (with the statements

@@ -5,6 +5,7 @@ package shop
 import (
 	"context"
 	"errors"
+	shopsql "gentest/shop/shopsql"
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -19,12 +20,115 @@ const productPostgresSchema = "CREATE TABLE IF NOT EXISTS \"products\" (\n\t\"id
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package shopsql.
 func NewProductPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Product], error) {
-	d, err := postgres.New(ctx, m, cfg, ProductSchema, append([]postgres.Option{postgres.WithSchemaScript(productPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, ProductSchema, append([]postgres.Option{postgres.WithSchemaScript(productPostgresSchema), postgres.WithStatements[Product](productPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(ProductSchema, d), nil
+}
+
+// productPostgresStatements runs the static statements of Product (postgres_queries.sql) with the code sqlc
+// generated in package shopsql.
+type productPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s productPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Product, int64, error) {
+	row, err := shopsql.New(db).GetProduct(ctx, id)
+	if err != nil {
+		return Product{}, 0, err
+	}
+	return Product{
+		Active:      row.Active,
+		Attributes:  row.Attributes,
+		CreatedAt:   row.CreatedAt.UTC(),
+		Description: row.Description,
+		ID:          row.ID,
+		Image:       row.Image,
+		Name:        row.Name,
+		Price:       row.Price,
+		SKU:         row.SKU,
+		Status:      (*ProductStatus)(row.Status),
+		Stock:       row.Stock,
+		SupplierID:  row.SupplierID,
+		Tags:        row.Tags,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s productPostgresStatements) params(r *Product, version int64) shopsql.InsertProductParams {
+	return shopsql.InsertProductParams{
+		Active:         r.Active,
+		Attributes:     postgres.NilIfEmpty(r.Attributes),
+		CreatedAt:      r.CreatedAt,
+		Description:    r.Description,
+		ID:             r.ID,
+		Image:          postgres.NilIfEmpty(r.Image),
+		Name:           r.Name,
+		Price:          r.Price,
+		RepokitVersion: version,
+		SKU:            r.SKU,
+		Status:         (*string)(r.Status),
+		Stock:          r.Stock,
+		SupplierID:     r.SupplierID,
+		Tags:           postgres.NilIfEmpty(r.Tags),
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s productPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Product, version int64) (int64, error) {
+	return shopsql.New(db).InsertProduct(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s productPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Product, version int64) error {
+	return shopsql.New(db).UpsertProduct(ctx, shopsql.UpsertProductParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s productPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Product, version int64) (int64, error) {
+	return shopsql.New(db).UpdateProduct(ctx, shopsql.UpdateProductParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s productPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Product, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return shopsql.New(db).UpdateProductIfVersion(ctx, shopsql.UpdateProductIfVersionParams{
+		Active:                 p.Active,
+		Attributes:             p.Attributes,
+		CreatedAt:              p.CreatedAt,
+		Description:            p.Description,
+		ID:                     p.ID,
+		Image:                  p.Image,
+		Name:                   p.Name,
+		Price:                  p.Price,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		SKU:                    p.SKU,
+		Status:                 p.Status,
+		Stock:                  p.Stock,
+		SupplierID:             p.SupplierID,
+		Tags:                   p.Tags,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s productPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return shopsql.New(db).DeleteProduct(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s productPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return shopsql.New(db).DeleteProductIfVersion(ctx, shopsql.DeleteProductIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s productPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return shopsql.New(db).ProductExists(ctx, id)
 }
 
 // categoryPostgresSchema creates the table of Category (the statements of postgres_schema.sql).
@@ -35,12 +139,88 @@ const categoryPostgresSchema = "CREATE TABLE IF NOT EXISTS \"category\" (\n\t\"s
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package shopsql.
 func NewCategoryPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Category], error) {
-	d, err := postgres.New(ctx, m, cfg, CategorySchema, append([]postgres.Option{postgres.WithSchemaScript(categoryPostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, CategorySchema, append([]postgres.Option{postgres.WithSchemaScript(categoryPostgresSchema), postgres.WithStatements[Category](categoryPostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(CategorySchema, d), nil
+}
+
+// categoryPostgresStatements runs the static statements of Category (postgres_queries.sql) with the code sqlc
+// generated in package shopsql.
+type categoryPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s categoryPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Category, int64, error) {
+	row, err := shopsql.New(db).GetCategory(ctx, id)
+	if err != nil {
+		return Category{}, 0, err
+	}
+	return Category{
+		Parent:   row.Parent,
+		Position: row.Position,
+		Slug:     row.Slug,
+		Title:    row.Title,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s categoryPostgresStatements) params(r *Category, version int64) shopsql.InsertCategoryParams {
+	return shopsql.InsertCategoryParams{
+		Parent:         r.Parent,
+		Position:       r.Position,
+		RepokitVersion: version,
+		Slug:           r.Slug,
+		Title:          r.Title,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s categoryPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Category, version int64) (int64, error) {
+	return shopsql.New(db).InsertCategory(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s categoryPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Category, version int64) error {
+	return shopsql.New(db).UpsertCategory(ctx, shopsql.UpsertCategoryParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s categoryPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Category, version int64) (int64, error) {
+	return shopsql.New(db).UpdateCategory(ctx, shopsql.UpdateCategoryParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s categoryPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Category, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return shopsql.New(db).UpdateCategoryIfVersion(ctx, shopsql.UpdateCategoryIfVersionParams{
+		Parent:                 p.Parent,
+		Position:               p.Position,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		Slug:                   p.Slug,
+		Title:                  p.Title,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s categoryPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return shopsql.New(db).DeleteCategory(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s categoryPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return shopsql.New(db).DeleteCategoryIfVersion(ctx, shopsql.DeleteCategoryIfVersionParams{
+		RepokitExpectedVersion: want,
+		Slug:                   id,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s categoryPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return shopsql.New(db).CategoryExists(ctx, id)
 }
 
 // orderLinePostgresSchema creates the table of OrderLine (the statements of postgres_schema.sql).
@@ -51,12 +231,118 @@ const orderLinePostgresSchema = "CREATE TABLE IF NOT EXISTS \"order_line\" (\n\t
 // repositories on one config share one pool. It creates the table when it is missing and fails
 // with a *postgres.DriftError when the live table does not match the schema
 // (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package shopsql.
 func NewOrderLinePostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[OrderLine], error) {
-	d, err := postgres.New(ctx, m, cfg, OrderLineSchema, append([]postgres.Option{postgres.WithSchemaScript(orderLinePostgresSchema)}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, OrderLineSchema, append([]postgres.Option{postgres.WithSchemaScript(orderLinePostgresSchema), postgres.WithStatements[OrderLine](orderLinePostgresStatements{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	return repo.New(OrderLineSchema, d), nil
+}
+
+// orderLinePostgresStatements runs the static statements of OrderLine (postgres_queries.sql) with the code sqlc
+// generated in package shopsql.
+type orderLinePostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s orderLinePostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (OrderLine, int64, error) {
+	row, err := shopsql.New(db).GetOrderLine(ctx, id)
+	if err != nil {
+		return OrderLine{}, 0, err
+	}
+	return OrderLine{
+		Discounts: row.Discounts,
+		Flags:     row.Flags,
+		Gift:      row.Gift,
+		ID:        row.ID,
+		Notes:     row.Notes,
+		OrderID:   row.OrderID,
+		ProductID: row.ProductID,
+		Quantity:  row.Quantity,
+		Receipt:   row.Receipt,
+		RefIds:    row.RefIds,
+		ShippedAt: postgres.UTCList(row.ShippedAt),
+		Signature: row.Signature,
+		Sizes:     row.Sizes,
+		UnitPrice: row.UnitPrice,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s orderLinePostgresStatements) params(r *OrderLine, version int64) shopsql.InsertOrderLineParams {
+	return shopsql.InsertOrderLineParams{
+		Discounts:      postgres.NilIfEmpty(r.Discounts),
+		Flags:          postgres.NilIfEmpty(r.Flags),
+		Gift:           r.Gift,
+		ID:             r.ID,
+		Notes:          postgres.NilIfEmpty(r.Notes),
+		OrderID:        r.OrderID,
+		ProductID:      r.ProductID,
+		Quantity:       r.Quantity,
+		Receipt:        postgres.NilIfEmpty(r.Receipt),
+		RefIds:         postgres.NilIfEmpty(r.RefIds),
+		RepokitVersion: version,
+		ShippedAt:      postgres.NilIfEmpty(r.ShippedAt),
+		Signature:      postgres.NilIfEmpty(r.Signature),
+		Sizes:          postgres.NilIfEmpty(r.Sizes),
+		UnitPrice:      r.UnitPrice,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s orderLinePostgresStatements) Insert(ctx context.Context, db postgres.DB, r *OrderLine, version int64) (int64, error) {
+	return shopsql.New(db).InsertOrderLine(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s orderLinePostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *OrderLine, version int64) error {
+	return shopsql.New(db).UpsertOrderLine(ctx, shopsql.UpsertOrderLineParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s orderLinePostgresStatements) Update(ctx context.Context, db postgres.DB, r *OrderLine, version int64) (int64, error) {
+	return shopsql.New(db).UpdateOrderLine(ctx, shopsql.UpdateOrderLineParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s orderLinePostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *OrderLine, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return shopsql.New(db).UpdateOrderLineIfVersion(ctx, shopsql.UpdateOrderLineIfVersionParams{
+		Discounts:              p.Discounts,
+		Flags:                  p.Flags,
+		Gift:                   p.Gift,
+		ID:                     p.ID,
+		Notes:                  p.Notes,
+		OrderID:                p.OrderID,
+		ProductID:              p.ProductID,
+		Quantity:               p.Quantity,
+		Receipt:                p.Receipt,
+		RefIds:                 p.RefIds,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		ShippedAt:              p.ShippedAt,
+		Signature:              p.Signature,
+		Sizes:                  p.Sizes,
+		UnitPrice:              p.UnitPrice,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s orderLinePostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return shopsql.New(db).DeleteOrderLine(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s orderLinePostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return shopsql.New(db).DeleteOrderLineIfVersion(ctx, shopsql.DeleteOrderLineIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s orderLinePostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return shopsql.New(db).OrderLineExists(ctx, id)
 }
 
 // EnsurePostgresSchema creates the table of every record that is missing (with the statements

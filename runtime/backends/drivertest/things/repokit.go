@@ -8,7 +8,7 @@
 //   - [Other]: A record with a generated UUID id.
 //   - [Keyword]: A record whose field names are Go keywords or SQL reserved words.
 //
-// Generated backends: elasticsearch.
+// Generated backends: postgres, elasticsearch.
 //
 // Edit the schema and run repokit generate again instead of editing these files.
 package things
