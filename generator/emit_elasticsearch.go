@@ -54,14 +54,15 @@ func emitElasticsearch(m *Model) (*jen.File, File, error) {
 		recs = append(recs, rec{Record: r.GoName(), Const: mc, Index: r.Schema().Index, Mapping: mapping})
 		ctor := "New" + r.GoName() + "ElasticsearchRepository"
 		f.Commentf("%s returns the %s records stored in Elasticsearch index %q", ctor, r.GoName(), r.Schema().Index)
-		f.Comment("(elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one")
+		f.Comment("(elasticsearch.WithIndex changes it), on the client m holds for cfg (a")
+		f.Comment("pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one")
 		f.Commentf("config share one client. It creates the index with %s when it is missing and fails", mc)
 		f.Comment("with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex")
 		f.Comment("skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).")
 		f.Func().Id(ctor).Params(
 			jen.Id("ctx").Qual(pkgContext, "Context"),
 			jen.Id("m").Op("*").Qual(pkgPool, "Manager"),
-			jen.Id("cfg").Qual(pkgPool, "ElasticsearchPoolConfig"),
+			jen.Id("cfg").Qual(pkgPool, "Config"),
 			jen.Id("opts").Op("...").Qual(pkgElasticsearch, "Option"),
 		).Params(jen.Op("*").Qual(pkgRepo, "Collection").Types(jen.Id(r.GoName())), jen.Error()).Block(
 			jen.Return(jen.Qual(pkgElasticsearch, "NewRepository").Call(

@@ -11,28 +11,31 @@ import (
 )
 
 // NewCustomerElasticsearchRepository returns the Customer records stored in Elasticsearch index "shop-customers"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with CustomerElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewCustomerElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[Customer], error) {
+func NewCustomerElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Customer], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, CustomerSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(CustomerElasticsearchMapping))}, opts...)...)
 }
 
 // NewProductElasticsearchRepository returns the Product records stored in Elasticsearch index "shop-products"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with ProductElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewProductElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[Product], error) {
+func NewProductElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Product], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, ProductSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(ProductElasticsearchMapping))}, opts...)...)
 }
 
 // NewOrderElasticsearchRepository returns the Order records stored in Elasticsearch index "shop-orders"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with OrderElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewOrderElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[Order], error) {
+func NewOrderElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Order], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, OrderSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(OrderElasticsearchMapping))}, opts...)...)
 }

@@ -53,6 +53,23 @@ var Hooks = pool.Hooks[*Client]{
 	},
 }
 
+// configOf returns the Elasticsearch config in c: a pool.ElasticsearchPoolConfig, a pointer
+// to one, or a *pool.Prepared made from either.
+func configOf(c pool.Config) (pool.ElasticsearchPoolConfig, error) {
+	if p, ok := c.(*pool.Prepared); ok {
+		c = p.Config()
+	}
+	switch v := c.(type) {
+	case pool.ElasticsearchPoolConfig:
+		return v, nil
+	case *pool.ElasticsearchPoolConfig:
+		if v != nil {
+			return *v, nil
+		}
+	}
+	return pool.ElasticsearchPoolConfig{}, fmt.Errorf("elasticsearch: config of type %T, want pool.ElasticsearchPoolConfig", c)
+}
+
 // NewClient builds a client from cfg (a pool.ElasticsearchPoolConfig or a pointer to one):
 // addresses, API key or basic auth, TLS (verify_certs, ca_certs, client_cert/client_key), an
 // HTTP transport keeping cfg.Connections idle connections per node and at most cfg.MaxSize
@@ -60,14 +77,9 @@ var Hooks = pool.Hooks[*Client]{
 // manager validates new clients with Ping before their first use only when asked to, so
 // repositories call Ping themselves when they open.
 func NewClient(ctx context.Context, c pool.Config) (*Client, error) {
-	var cfg pool.ElasticsearchPoolConfig
-	switch v := c.(type) {
-	case pool.ElasticsearchPoolConfig:
-		cfg = v
-	case *pool.ElasticsearchPoolConfig:
-		cfg = *v
-	default:
-		return nil, fmt.Errorf("elasticsearch: config of type %T, want pool.ElasticsearchPoolConfig", c)
+	cfg, err := configOf(c)
+	if err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

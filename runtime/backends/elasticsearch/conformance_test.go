@@ -56,7 +56,7 @@ func newHarness(t *testing.T) harness {
 }
 
 // constructor is the shape of a generated New<R>ElasticsearchRepository.
-type constructor[T any] func(context.Context, *pool.Manager, pool.ElasticsearchPoolConfig, ...elasticsearch.Option) (*repo.Collection[T], error)
+type constructor[T any] func(context.Context, *pool.Manager, pool.Config, ...elasticsearch.Option) (*repo.Collection[T], error)
 
 // makeRepo opens a repository with a generated constructor on a fresh index.
 func makeRepo[T any](ctx context.Context, t *testing.T, h harness, name string, ctor constructor[T]) (repo.Repository[T], error) {

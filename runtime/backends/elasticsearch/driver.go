@@ -116,7 +116,7 @@ type Driver[T any] struct {
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
 
 // NewRepository opens a repository of T records on the index (see New).
-func NewRepository[T any](ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, desc *record.Desc[T], opts ...Option) (*repo.Collection[T], error) {
+func NewRepository[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*repo.Collection[T], error) {
 	d, err := New(ctx, m, cfg, desc, opts...)
 	if err != nil {
 		return nil, err
@@ -124,10 +124,14 @@ func NewRepository[T any](ctx context.Context, m *pool.Manager, cfg pool.Elastic
 	return repo.New(desc, d), nil
 }
 
-// New takes a lease on the shared client for cfg from m (held until Close), then, unless
-// WithoutEnsureIndex is given, creates the index with the mapping or checks an existing
-// index's mapping against it (a *DriftError on a difference).
-func New[T any](ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
+// New takes a lease on the shared client for cfg (a pool.ElasticsearchPoolConfig, or a
+// *pool.Prepared made from one) from m, held until Close, then, unless WithoutEnsureIndex is
+// given, creates the index with the mapping or checks an existing index's mapping against it
+// (a *DriftError on a difference).
+func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
+	if _, err := configOf(cfg); err != nil {
+		return nil, err
+	}
 	o := Options{Index: desc.Index, Refresh: RefreshWaitFor, BatchDocs: DefaultBatchDocs, BatchBytes: DefaultBatchBytes,
 		PageSize: DefaultPageSize, MaxResultWindow: DefaultMaxResultWindow, Shards: 1}
 	for _, f := range opts {

@@ -11,28 +11,31 @@ import (
 )
 
 // NewProductElasticsearchRepository returns the Product records stored in Elasticsearch index "products"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with ProductElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewProductElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[Product], error) {
+func NewProductElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Product], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, ProductSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(ProductElasticsearchMapping))}, opts...)...)
 }
 
 // NewCategoryElasticsearchRepository returns the Category records stored in Elasticsearch index "category"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with CategoryElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewCategoryElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[Category], error) {
+func NewCategoryElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Category], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, CategorySchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(CategoryElasticsearchMapping))}, opts...)...)
 }
 
 // NewOrderLineElasticsearchRepository returns the OrderLine records stored in Elasticsearch index "order_line"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with OrderLineElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewOrderLineElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[OrderLine], error) {
+func NewOrderLineElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[OrderLine], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, OrderLineSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(OrderLineElasticsearchMapping))}, opts...)...)
 }

@@ -11,28 +11,31 @@ import (
 )
 
 // NewThingElasticsearchRepository returns the Thing records stored in Elasticsearch index "thing"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with ThingElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewThingElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[Thing], error) {
+func NewThingElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Thing], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, ThingSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(ThingElasticsearchMapping))}, opts...)...)
 }
 
 // NewOtherElasticsearchRepository returns the Other records stored in Elasticsearch index "other"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with OtherElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewOtherElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[Other], error) {
+func NewOtherElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Other], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, OtherSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(OtherElasticsearchMapping))}, opts...)...)
 }
 
 // NewKeywordElasticsearchRepository returns the Keyword records stored in Elasticsearch index "keyword"
-// (elasticsearch.WithIndex changes it), on the client m holds for cfg: repositories on one
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
 // config share one client. It creates the index with KeywordElasticsearchMapping when it is missing and fails
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
-func NewKeywordElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, opts ...elasticsearch.Option) (*repo.Collection[Keyword], error) {
+func NewKeywordElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Keyword], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, KeywordSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(KeywordElasticsearchMapping))}, opts...)...)
 }
