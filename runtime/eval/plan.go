@@ -106,37 +106,15 @@ func (p *Plan[T]) Window(recs []*T) []*T {
 }
 
 // selectSmallest moves the k smallest records (0 < k < len(recs)) to recs[:k], in no
-// particular order, with a bounded max-heap: O(n log k).
+// particular order, with the bounded max-heap TopK uses: O(n log k). recs[k:] keeps the
+// records that left the heap.
 func (p *Plan[T]) selectSmallest(recs []*T, k int) {
 	h := recs[:k]
-	for i := k/2 - 1; i >= 0; i-- {
-		p.siftDown(h, i)
-	}
+	heapify(h, p.cmp)
 	for i := k; i < len(recs); i++ {
 		if p.cmp(recs[i], h[0]) < 0 {
-			h[0], recs[i] = recs[i], h[0]
-			p.siftDown(h, 0)
+			recs[i] = replaceMax(h, recs[i], p.cmp)
 		}
-	}
-}
-
-// siftDown restores the max-heap property of h below i.
-func (p *Plan[T]) siftDown(h []*T, i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		big := l
-		if r := l + 1; r < n && p.cmp(h[r], h[l]) > 0 {
-			big = r
-		}
-		if p.cmp(h[big], h[i]) <= 0 {
-			return
-		}
-		h[i], h[big] = h[big], h[i]
-		i = big
 	}
 }
 

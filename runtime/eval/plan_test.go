@@ -75,6 +75,38 @@ func TestWindow(t *testing.T) {
 	}
 }
 
+// TestTopK checks that records offered one at a time to a TopK give exactly the window of
+// the fully sorted records, for offsets and limits below, at and above the record count.
+func TestTopK(t *testing.T) {
+	recs := randomRecs(300, 2)
+	keys := []query.SortKey{{Field: "s", Desc: true}, {Field: "i"}}
+	full, err := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Sort: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := idsOf(full.Window(ptrs(slices.Clone(recs))))
+	for _, c := range []struct{ offset, limit int }{
+		{0, 1}, {0, 2}, {0, 10}, {5, 10}, {0, 299}, {0, 300}, {0, 301}, {250, 60}, {299, 1}, {300, 1}, {500, 5}, {0, 0}, {7, 0}, {0, 1 << 62}, {1 << 62, 1 << 62},
+	} {
+		p, err := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Sort: keys, Offset: c.offset, Limit: c.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := p.TopK()
+		for _, r := range ptrs(slices.Clone(recs)) {
+			top.Add(r)
+		}
+		got := idsOf(top.Window())
+		want := all[min(c.offset, len(all)):]
+		if c.limit > 0 {
+			want = want[:min(c.limit, len(want))]
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("offset %d limit %d: got %v, want %v", c.offset, c.limit, got, want)
+		}
+	}
+}
+
 // TestPlanOrder checks NewPlan's total order: missing values last in both directions, the
 // id appended as an ascending tiebreaker.
 func TestPlanOrder(t *testing.T) {
@@ -184,5 +216,23 @@ func TestOutput(t *testing.T) {
 	none, _ := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Fields: []string{}})
 	if o := none.Output(&r); o.ID != r.ID || o.S != nil || o.Ss != nil || o.Count != 0 {
 		t.Errorf("empty projection Output = %+v", o)
+	}
+}
+
+// BenchmarkWindowTop100 is the top-k step of a sorted, limited query on the memory backend
+// (Plan.Window's bounded heap): the 100 smallest of 20,000 matches.
+func BenchmarkWindowTop100(b *testing.B) {
+	recs := ptrs(randomRecs(20_000, 3))
+	p, err := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Sort: []query.SortKey{{Field: "i", Desc: true}, {Field: "s"}}, Limit: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	work := make([]*rec, len(recs))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(work, recs)
+		if got := p.Window(work); len(got) != 100 {
+			b.Fatalf("%d records", len(got))
+		}
 	}
 }

@@ -145,8 +145,8 @@ func (d *Driver[T]) idOrdered(spec *query.Spec) bool {
 // Query implements repo.Driver. Queries in ascending id order (the default) stream in
 // listing order: memory is bounded by the concurrency, and listing stops once offset+limit
 // records matched. Other orders must see every match before yielding the first: with a
-// limit they keep only the offset+limit smallest matches (a bounded heap), without one they
-// hold every match.
+// limit they keep only the offset+limit smallest matches (eval.TopK, a bounded heap),
+// without one they hold every match.
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
 	plan, perr := eval.NewPlan(d.desc, spec)
 	return func(yield func(T, error) bool) {
@@ -178,29 +178,17 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			}
 			return
 		}
-		keep := plan.Keep()
-		var matches []*T
+		top := plan.TopK()
 		for rec, err := range d.scan(ctx) {
 			if err != nil {
 				yield(zero, err)
 				return
 			}
-			if !plan.Match(rec) {
-				continue
-			}
-			if keep < 0 || len(matches) < keep {
-				matches = append(matches, rec)
-				if len(matches) == keep {
-					heapify(matches, plan.Compare)
-				}
-				continue
-			}
-			if keep > 0 && plan.Compare(rec, matches[0]) < 0 {
-				matches[0] = rec
-				siftDown(matches, 0, plan.Compare)
+			if plan.Match(rec) {
+				top.Add(rec)
 			}
 		}
-		for _, r := range plan.Window(matches) {
+		for _, r := range top.Window() {
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
 				return
@@ -209,32 +197,6 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 				return
 			}
 		}
-	}
-}
-
-// heapify makes h a max-heap under cmp.
-func heapify[T any](h []*T, cmp func(a, b *T) int) {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		siftDown(h, i, cmp)
-	}
-}
-
-func siftDown[T any](h []*T, i int, cmp func(a, b *T) int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		big := l
-		if r := l + 1; r < n && cmp(h[r], h[l]) > 0 {
-			big = r
-		}
-		if cmp(h[big], h[i]) <= 0 {
-			return
-		}
-		h[i], h[big] = h[big], h[i]
-		i = big
 	}
 }
 
