@@ -1,0 +1,19 @@
+package s3
+
+import (
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// WrapHTTPForTest gives d a copy of its S3 client whose HTTP requests go through wrap, so
+// that a test can count the requests a call sends. Call it before using d.
+func WrapHTTPForTest[T any](d *Driver[T], wrap func(s3.HTTPClient) s3.HTTPClient) {
+	d.api = s3.New(d.api.Options(), func(o *s3.Options) { o.HTTPClient = wrap(o.HTTPClient) })
+}
+
+// HTTPDoer adapts a function to s3.HTTPClient.
+type HTTPDoer func(*http.Request) (*http.Response, error)
+
+// Do implements s3.HTTPClient.
+func (f HTTPDoer) Do(r *http.Request) (*http.Response, error) { return f(r) }
