@@ -427,6 +427,11 @@ func (d *Driver[T]) inSavepoint(ctx context.Context, fn func() error) error {
 		return err
 	}
 	if err := fn(); err != nil {
+		if ctx.Err() != nil || repo.KindOf(err) == repo.ErrUnavailable {
+			// The connection is gone (pgx closes it when a context ends a statement), and
+			// the transaction with it: nothing to roll back to.
+			return err
+		}
 		if rerr := d.execStep(ctx, "ROLLBACK TO SAVEPOINT "+savepointName+"; RELEASE SAVEPOINT "+savepointName); rerr != nil {
 			return rerr
 		}

@@ -285,3 +285,40 @@ func TestConnectionFailureReportsBroken(t *testing.T) {
 		t.Errorf("Get after the failure: %v", err)
 	}
 }
+
+// TestCommandTimeoutInTx: a batch step that the command timeout ends inside a transaction
+// fails with ErrCommandTimeout (the connection, and the transaction with it, is gone: no
+// savepoint rollback is attempted on it), and InTx returns that error.
+func TestCommandTimeoutInTx(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	h := timeoutHarness(t, timeout, 0)
+	ctx, r, table := itemRepo(t, h)
+	locker := otherConn(t)
+	ltx, err := locker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ltx.Rollback(context.Background())
+	if _, err := ltx.Exec(ctx, "LOCK TABLE "+postgres.Quote(table)+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{3, 20} {
+		var batchErr error
+		err := postgres.InTx(ctx, postgres.DBOf[item](r), func(tx *postgres.Tx) error {
+			tr, err := postgres.WithTx[item](r, tx)
+			if err != nil {
+				return err
+			}
+			recs, _ := badBatch("t", n, nil)
+			_, batchErr = tr.CreateBatch(ctx, recs)
+			return batchErr
+		})
+		checkTimeout(t, fmt.Sprintf("CreateBatch(%d) in a transaction", n), batchErr, timeout)
+		if err != batchErr {
+			t.Errorf("InTx: %v, want the batch's error alone", err)
+		}
+	}
+	if b := brokenReports(h); len(b) > 0 {
+		t.Errorf("pool reported broken: %q", b)
+	}
+}

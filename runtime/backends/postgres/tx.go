@@ -60,7 +60,9 @@ func InTx(ctx context.Context, db Beginner, fn func(tx *Tx) error) (err error) {
 	}()
 	if ferr := fn(&Tx{tx: ptx}); ferr != nil {
 		done = true
-		if rerr := ptx.Rollback(context.WithoutCancel(ctx)); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+		// A transaction whose connection is closed (a context ended one of its statements)
+		// is rolled back by the server: only other rollback failures are worth reporting.
+		if rerr := ptx.Rollback(context.WithoutCancel(ctx)); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) && !ptx.Conn().IsClosed() {
 			return errors.Join(ferr, fmt.Errorf("postgres: rollback: %w", mapErr(context.WithoutCancel(ctx), rerr)))
 		}
 		return ferr
