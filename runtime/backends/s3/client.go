@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -167,9 +168,21 @@ func (c *Client) validate(ctx context.Context) error {
 	return nil
 }
 
-// isConnErr reports whether err is a connection-level failure (no HTTP response).
+// isConnErr reports whether err is a failure of the connection to the server rather than an
+// answer from it: a refused, reset or closed connection, an EOF before or inside the
+// response, a network timeout, a DNS failure. The SDK wraps its HTTP client's failures in a
+// *url.Error (a net.Error), but an error while reading a response body (GetObject) comes as
+// it is: io.ErrUnexpectedEOF for a body cut short, a *net.OpError for a reset. An error
+// carrying an HTTP status is an answer, and context errors are not connection errors
+// (context.DeadlineExceeded is a net.Error with Timeout, but the caller's deadline says
+// nothing about the server). Like the PostgreSQL backend's isConnErr, it also accepts what
+// pool.IsTransient does (refused, reset, aborted connections, broken pipes).
 func isConnErr(err error) bool {
+	if err == nil || statusOf(err) != 0 ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
 	var ne net.Error
-	var oe *net.OpError
-	return errors.As(err, &oe) || errors.As(err, &ne) || errors.Is(err, net.ErrClosed)
+	return errors.As(err, &ne) || pool.IsTransient(err) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }

@@ -17,3 +17,6 @@ type HTTPDoer func(*http.Request) (*http.Response, error)
 
 // Do implements s3.HTTPClient.
 func (f HTTPDoer) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// IsConnErr is isConnErr, for the classification tests.
+var IsConnErr = isConnErr
