@@ -322,3 +322,46 @@ func TestCommandTimeoutInTx(t *testing.T) {
 		t.Errorf("pool reported broken: %q", b)
 	}
 }
+
+// TestQueryCanceledNotBroken: a statement cancelled on the server (57014, here by
+// pg_cancel_backend while it waits on a lock; statement_timeout gives the same) fails with
+// ErrUnavailable but does not report the pool broken: the server is alive.
+func TestQueryCanceledNotBroken(t *testing.T) {
+	h := timeoutHarness(t, 0, 0)
+	ctx, r, table := itemRepo(t, h)
+	locker := otherConn(t)
+	ltx, err := locker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ltx.Rollback(context.Background())
+	if _, err := ltx.Exec(ctx, "LOCK TABLE "+postgres.Quote(table)+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Get(ctx, "x")
+		done <- err
+	}()
+	canceller := otherConn(t)
+	var err2 error
+	for cancelled := false; !cancelled; {
+		select {
+		case err2 = <-done:
+			t.Fatalf("Get returned before it was cancelled: %v", err2)
+		default:
+		}
+		err := canceller.QueryRow(ctx, `SELECT coalesce(bool_or(pg_cancel_backend(pid)), false) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%'`, table).Scan(&cancelled)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err2 = <-done
+	if !errors.Is(err2, repo.ErrUnavailable) || errors.Is(err2, postgres.ErrCommandTimeout) || !strings.Contains(err2.Error(), "57014") {
+		t.Errorf("Get cancelled on the server: %v, want ErrUnavailable with 57014", err2)
+	}
+	if b := brokenReports(h); len(b) > 0 {
+		t.Errorf("a statement cancelled on the server reported the pool broken: %q", b)
+	}
+}
