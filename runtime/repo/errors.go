@@ -37,22 +37,31 @@ func Errorf(kind error, msg string) *Error { return &Error{Kind: kind, Err: erro
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("repokit: ")
-	b.WriteString(e.Record)
-	if e.Op != "" {
-		b.WriteByte('.')
-		b.WriteString(e.Op)
+	b.WriteString("repokit:")
+	sep := " "
+	if e.Record != "" || e.Op != "" {
+		b.WriteByte(' ')
+		b.WriteString(e.Record)
+		if e.Op != "" {
+			if e.Record != "" {
+				b.WriteByte('.')
+			}
+			b.WriteString(e.Op)
+		}
+		sep = ": "
 	}
 	if e.ID != "" {
 		b.WriteString(" id=")
 		b.WriteString(strconv.Quote(e.ID))
+		sep = ": "
 	}
 	if e.Kind != nil {
-		b.WriteString(": ")
+		b.WriteString(sep)
 		b.WriteString(e.Kind.Error())
+		sep = ": "
 	}
 	if e.Err != nil && (e.Kind == nil || e.Err.Error() != e.Kind.Error()) {
-		b.WriteString(": ")
+		b.WriteString(sep)
 		b.WriteString(e.Err.Error())
 	}
 	return b.String()

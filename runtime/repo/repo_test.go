@@ -24,8 +24,19 @@ func TestErrorFormatting(t *testing.T) {
 	if repo.KindOf(fmt.Errorf("wrapped: %w", e)) != repo.ErrNotFound || repo.KindOf(cause) != nil {
 		t.Errorf("KindOf is wrong")
 	}
-	if got := repo.E(repo.ErrClosed, nil).Error(); got != "repokit: : repository closed" {
-		t.Errorf("bare error = %q", got)
+	for _, c := range []struct {
+		e    *repo.Error
+		want string
+	}{
+		{repo.E(repo.ErrClosed, nil), "repokit: repository closed"},
+		{repo.E(repo.ErrUnavailable, cause), "repokit: unavailable: boom"},
+		{&repo.Error{Op: "Commit", Kind: repo.ErrUnavailable, Err: cause}, "repokit: Commit: unavailable: boom"},
+		{&repo.Error{Record: "Thing", Err: cause}, "repokit: Thing: boom"},
+		{&repo.Error{ID: "x", Kind: repo.ErrNotFound}, `repokit: id="x": not found`},
+	} {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("Error() = %q, want %q", got, c.want)
+		}
 	}
 	ctxErr := &repo.Error{Record: "Thing", Op: "Find", Err: context.Canceled}
 	if !errors.Is(ctxErr, context.Canceled) || repo.KindOf(ctxErr) != nil {

@@ -320,3 +320,27 @@ func findIDs(ctx context.Context, r repo.Repository[things.Thing], c query.Cond[
 	}
 	return ids, err
 }
+
+// A commit the server refuses (here a deferred unique constraint) is returned mapped to its
+// kind and names the step.
+func TestInTxCommitError(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	err = postgres.InTx(ctx, lease.Pool(), func(tx *postgres.Tx) error {
+		_, err := tx.Pgx().Exec(ctx, `CREATE TEMP TABLE deferred_dup (a int UNIQUE DEFERRABLE INITIALLY DEFERRED) ON COMMIT DROP;
+			INSERT INTO deferred_dup VALUES (1), (1)`)
+		return err
+	})
+	var re *repo.Error
+	if !errors.Is(err, repo.ErrAlreadyExists) || !errors.As(err, &re) || re.Op != "InTx.Commit" {
+		t.Fatalf("got %v, want ErrAlreadyExists naming InTx.Commit", err)
+	}
+	if !strings.HasPrefix(err.Error(), "repokit: InTx.Commit: already exists: ") {
+		t.Errorf("message %q", err.Error())
+	}
+}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,7 +47,7 @@ func InTx(ctx context.Context, db Beginner, fn func(tx *Tx) error) (err error) {
 	}
 	ptx, err := db.Begin(ctx)
 	if err != nil {
-		return mapErr(ctx, err)
+		return txErr(ctx, "InTx.Begin", err)
 	}
 	done := false
 	defer func() {
@@ -63,15 +62,27 @@ func InTx(ctx context.Context, db Beginner, fn func(tx *Tx) error) (err error) {
 		// A transaction whose connection is closed (a context ended one of its statements)
 		// is rolled back by the server: only other rollback failures are worth reporting.
 		if rerr := ptx.Rollback(context.WithoutCancel(ctx)); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) && !ptx.Conn().IsClosed() {
-			return errors.Join(ferr, fmt.Errorf("postgres: rollback: %w", mapErr(context.WithoutCancel(ctx), rerr)))
+			return errors.Join(ferr, txErr(context.WithoutCancel(ctx), "InTx.Rollback", rerr))
 		}
 		return ferr
 	}
 	done = true
 	if cerr := ptx.Commit(ctx); cerr != nil {
-		return mapErr(ctx, cerr)
+		return txErr(ctx, "InTx.Commit", cerr)
 	}
 	return nil
+}
+
+// txErr maps an error of a transaction step (see mapErr) and names the step as its op.
+func txErr(ctx context.Context, op string, err error) error {
+	err = mapErr(ctx, err)
+	var e *repo.Error
+	if errors.As(err, &e) && e.Op == "" {
+		cp := *e
+		cp.Op = op
+		return &cp
+	}
+	return err
 }
 
 // DBOf returns the DB a PostgreSQL repository runs on (its shared pool, or its transaction
