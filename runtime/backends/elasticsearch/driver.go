@@ -51,6 +51,13 @@ const (
 	DefaultMaxResultWindow  = 10000
 	DefaultPITKeepAlive     = time.Minute
 	DefaultBulkItemAttempts = 3
+	// DefaultStaleReservationAfter is the age after which a unique value's reservation
+	// whose owner record does not hold the value may be taken over (see
+	// WithStaleReservationAfter).
+	DefaultStaleReservationAfter = 30 * time.Second
+	// UniqueIndexSuffix is appended to the index name to name the companion index holding
+	// the reservations of unique values (see WithUniqueIndex).
+	UniqueIndexSuffix = "-unique"
 )
 
 // Options configure a Driver. Set them with the Option functions.
@@ -66,6 +73,17 @@ type Options struct {
 	Mapping         []byte  // the mapping to apply (generated code passes its constant); default Mapping(desc)
 	SkipEnsureIndex bool    // do not create or check the index when opening
 	NoPIT           bool    // stream with search_after alone, without a point in time
+
+	// UniqueIndex is the companion index holding one reservation per value of a unique
+	// field; default Index + UniqueIndexSuffix. Unused by records without unique fields.
+	UniqueIndex string
+	// StaleAfter is how old a reservation must be before a writer may take it over from a
+	// record that does not hold the value (a write that crashed or failed between its
+	// steps); default DefaultStaleReservationAfter. See docs/elasticsearch.md.
+	StaleAfter time.Duration
+	// RebuildUnique makes opening rebuild the reservations of every unique field from the
+	// stored records, as it does when a field has none yet.
+	RebuildUnique bool
 }
 
 // Option sets one of the Options.
@@ -103,6 +121,26 @@ func WithoutEnsureIndex() Option { return func(o *Options) { o.SkipEnsureIndex =
 // WithoutPIT makes Stream page with search_after alone, without opening a point in time.
 func WithoutPIT() Option { return func(o *Options) { o.NoPIT = true } }
 
+// WithUniqueIndex names the companion index that holds the reservations of unique values
+// (default: the index name followed by UniqueIndexSuffix).
+func WithUniqueIndex(name string) Option { return func(o *Options) { o.UniqueIndex = name } }
+
+// WithStaleReservationAfter sets how old a reservation of a unique value whose owner record
+// does not hold the value must be before another write may take it over (default
+// DefaultStaleReservationAfter). A younger one may belong to a write still in flight, so
+// the value counts as taken. Every write gives up, without writing the record, when its
+// reservations are older than half of d by the time it would write it. Choose d well above
+// the longest write call and the clock skew between the writing processes.
+func WithStaleReservationAfter(d time.Duration) Option {
+	return func(o *Options) { o.StaleAfter = d }
+}
+
+// WithUniqueRebuild makes opening rebuild the reservations of every unique field from the
+// stored records (normally done only for a field that has none yet). Use it after records
+// were written without reservations, e.g. by a process whose schema did not yet declare the
+// field unique.
+func WithUniqueRebuild() Option { return func(o *Options) { o.RebuildUnique = true } }
+
 // Driver stores records of type T in one Elasticsearch index. It is safe for concurrent use.
 type Driver[T any] struct {
 	desc  *record.Desc[T]
@@ -111,6 +149,7 @@ type Driver[T any] struct {
 	lease pool.Lease[*Client]
 	c     *Client
 	o     Options
+	uq    *uniq // nil when the record has no unique field
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -127,13 +166,16 @@ func NewRepository[T any](ctx context.Context, m *pool.Manager, cfg pool.Config,
 // New takes a lease on the shared client for cfg (a pool.ElasticsearchPoolConfig, or a
 // *pool.Prepared made from one) from m, held until Close, then, unless WithoutEnsureIndex is
 // given, creates the index with the mapping or checks an existing index's mapping against it
-// (a *DriftError on a difference).
+// (a *DriftError on a difference). When the record has unique fields it does the same for
+// the companion index of reservations (see WithUniqueIndex) and, for a unique field that
+// has no reservations yet while the index already existed, reserves the values of the
+// stored records (failing with ErrAlreadyExists when two of them share a value).
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
 	if _, err := configOf(cfg); err != nil {
 		return nil, err
 	}
 	o := Options{Index: desc.Index, Refresh: RefreshWaitFor, BatchDocs: DefaultBatchDocs, BatchBytes: DefaultBatchBytes,
-		PageSize: DefaultPageSize, MaxResultWindow: DefaultMaxResultWindow, Shards: 1}
+		PageSize: DefaultPageSize, MaxResultWindow: DefaultMaxResultWindow, Shards: 1, StaleAfter: DefaultStaleReservationAfter}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -144,8 +186,14 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		return nil, fmt.Errorf("elasticsearch: unknown refresh policy %q", o.Refresh)
 	case o.BatchDocs < 1 || o.BatchBytes < 1 || o.PageSize < 1 || o.MaxResultWindow < 1 || o.Shards < 1 || o.Replicas < 0:
 		return nil, errors.New("elasticsearch: batch sizes, page size, result window and shards must be positive, replicas not negative")
+	case o.StaleAfter <= 0:
+		return nil, errors.New("elasticsearch: the stale reservation age must be positive")
 	}
 	if err := checkDesc(desc); err != nil {
+		return nil, err
+	}
+	uq, err := newUniq(desc, &o)
+	if err != nil {
 		return nil, err
 	}
 	want := Mapping(desc)
@@ -158,11 +206,15 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	if err != nil {
 		return nil, err
 	}
-	d := &Driver[T]{desc: desc, codec: newCodec(desc), comp: &compiler[T]{desc: desc}, lease: lease, c: lease.Pool(), o: o}
+	d := &Driver[T]{desc: desc, codec: newCodec(desc), comp: &compiler[T]{desc: desc}, lease: lease, c: lease.Pool(), o: o, uq: uq}
 	if o.SkipEnsureIndex {
 		err = d.c.Ping(ctx)
 	} else {
-		err = EnsureIndex(ctx, d.c, o.Index, o.Mapping, o.Shards, o.Replicas)
+		var created bool
+		created, err = ensureIndex(ctx, d.c, o.Index, o.Mapping, o.Shards, o.Replicas)
+		if err == nil && uq != nil {
+			err = d.ensureUnique(ctx, created)
+		}
 	}
 	if err != nil {
 		d.broken(err)
@@ -245,28 +297,37 @@ func decodeWrite(res *esapi.Response) (string, error) {
 
 // Insert implements repo.Driver: one record with an index request (op_type=create), more
 // through _bulk in chunks of Options.BatchDocs documents or Options.BatchBytes bytes. Every
-// record gets its result; a 409 is ErrAlreadyExists.
+// record gets its result; a 409 is ErrAlreadyExists. A record with unique fields reserves
+// its values first (see insertUnique).
 func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
 	for i := range recs {
 		res[i].ID = d.desc.GetID(&recs[i])
 	}
+	if d.uq != nil {
+		return d.insertUnique(ctx, recs, res)
+	}
 	if len(recs) == 1 {
-		doc := d.codec.encode(nil, &recs[0], false)
-		r, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(res[0].ID), Body: bytes.NewReader(doc),
-			OpType: "create", Refresh: string(d.o.Refresh)})
-		if err != nil {
-			res[0].Err = err
-			return nil
-		}
-		defer closeBody(r)
-		if r.IsError() {
-			res[0].Err = d.respErr(r, repo.ErrAlreadyExists)
-			return nil
-		}
-		res[0].Version, res[0].Err = decodeWrite(r)
+		d.createOne(ctx, &recs[0], &res[0])
 		return nil
 	}
-	return d.bulkCreate(ctx, recs, res)
+	return d.bulkCreate(ctx, recs, nil, res, nil)
+}
+
+// createOne creates one document with an index request (op_type=create) and fills r.
+func (d *Driver[T]) createOne(ctx context.Context, rec *T, r *repo.Result) {
+	doc := d.codec.encode(nil, rec, false)
+	resp, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(r.ID), Body: bytes.NewReader(doc),
+		OpType: "create", Refresh: string(d.o.Refresh)})
+	if err != nil {
+		r.Err = err
+		return
+	}
+	defer closeBody(resp)
+	if resp.IsError() {
+		r.Err = d.respErr(resp, repo.ErrAlreadyExists)
+		return
+	}
+	r.Version, r.Err = decodeWrite(resp)
 }
 
 type bulkResponse struct {
@@ -282,24 +343,66 @@ type bulkItemState struct {
 	Error  json.RawMessage `json:"error"`
 }
 
-func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, res []repo.Result) error {
+// prepareChunk is called with the records of a _bulk chunk before it is sent. It returns
+// the records to send (in order; it has set the result of every other one) and a function
+// to call once the chunk's results are known.
+type prepareChunk func(ctx context.Context, idx []int) (keep []int, done func())
+
+// bulkCreate creates the records at idx (every record when idx is nil) through _bulk in
+// chunks. prep, when not nil, is called on every chunk before it is sent.
+func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []repo.Result, prep prepareChunk) error {
 	meta := func(b []byte, id string) []byte {
 		b = append(b, `{"create":{"_id":`...)
 		b = appendString(b, id)
 		return append(b, "}}\n"...)
 	}
+	n := len(recs)
+	if idx != nil {
+		n = len(idx)
+	}
 	var body []byte
-	pending := make([]int, 0, min(len(recs), d.o.BatchDocs))
+	pending := make([]int, 0, min(n, d.o.BatchDocs))
+	var starts []int // with prep: where each pending record's lines start in body
 	var failed error
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		err := d.sendBulk(ctx, body, pending, res)
-		body, pending = body[:0], pending[:0]
+		b, p := body, pending
+		var done func()
+		if prep != nil {
+			keep, fin := prep(ctx, pending)
+			done = fin
+			if len(keep) < len(pending) {
+				b, p = nil, keep
+				k := 0
+				for j, i := range pending {
+					if k < len(keep) && keep[k] == i {
+						end := len(body)
+						if j+1 < len(starts) {
+							end = starts[j+1]
+						}
+						b = append(b, body[starts[j]:end]...)
+						k++
+					}
+				}
+			}
+		}
+		var err error
+		if len(p) > 0 {
+			err = d.sendBulk(ctx, b, p, res)
+		}
+		if done != nil {
+			done()
+		}
+		body, pending, starts = body[:0], pending[:0], starts[:0]
 		return err
 	}
-	for i := range recs {
+	for k := range n {
+		i := k
+		if idx != nil {
+			i = idx[k]
+		}
 		start := len(body)
 		body = meta(body, res[i].ID)
 		body = d.codec.encode(body, &recs[i], false)
@@ -311,9 +414,13 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, res []repo.Result)
 				failed = err
 				break
 			}
+			start = 0
 			body = append(body, doc...)
 		}
 		pending = append(pending, i)
+		if prep != nil {
+			starts = append(starts, start)
+		}
 	}
 	if failed == nil {
 		failed = flush()
@@ -434,8 +541,13 @@ func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditiona
 
 // Update implements repo.Driver. The document is replaced in full with if_seq_no and
 // if_primary_term: the given version, or, without one, the version just read (retrying when
-// another writer got in between), so an update never creates a missing document.
+// another writer got in between), so an update never creates a missing document. A record
+// with unique fields is always read first, to reserve the values it adds and release the
+// ones it drops (see writeUnique).
 func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
+	if d.uq != nil {
+		return d.writeUnique(ctx, rec, ifVersion, false)
+	}
 	id := d.desc.GetID(rec)
 	for attempt := 0; ; attempt++ {
 		v := ifVersion
@@ -488,8 +600,12 @@ func (d *Driver[T]) conflictOrMissing(ctx context.Context, id string, conflict e
 	return conflict
 }
 
-// Upsert implements repo.Driver: an index request that creates or replaces.
+// Upsert implements repo.Driver: an index request that creates or replaces. A record with
+// unique fields is read first and written conditionally (see writeUnique).
 func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
+	if d.uq != nil {
+		return d.writeUnique(ctx, rec, "", true)
+	}
 	r, err := d.index(ctx, rec, 0, 0, false)
 	if err != nil {
 		return err
@@ -506,8 +622,12 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	return nil
 }
 
-// Delete implements repo.Driver.
+// Delete implements repo.Driver. A record with unique fields is read first, deleted
+// conditionally and its reservations released (see deleteUnique).
 func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
+	if d.uq != nil {
+		return d.deleteUnique(ctx, id, ifVersion)
+	}
 	req := esapi.DeleteRequest{Index: d.o.Index, DocumentID: url.PathEscape(id), Refresh: string(d.o.Refresh)}
 	if ifVersion != "" {
 		seq, term, ok := parseVersion(ifVersion)

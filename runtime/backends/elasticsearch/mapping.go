@@ -166,9 +166,15 @@ func (e *DriftError) Unwrap() error { return ErrMappingDrift }
 // mapping with mapping and returns a *DriftError (wrapping ErrMappingDrift, kind
 // repo.ErrInvalidInput) listing every difference.
 func EnsureIndex(ctx context.Context, c *Client, index string, mapping []byte, shards, replicas int) error {
+	_, err := ensureIndex(ctx, c, index, mapping, shards, replicas)
+	return err
+}
+
+// ensureIndex is EnsureIndex that also reports whether this call created the index.
+func ensureIndex(ctx context.Context, c *Client, index string, mapping []byte, shards, replicas int) (created bool, err error) {
 	var m any
 	if err := json.Unmarshal(mapping, &m); err != nil {
-		return fmt.Errorf("elasticsearch: mapping is not JSON: %w", err)
+		return false, fmt.Errorf("elasticsearch: mapping is not JSON: %w", err)
 	}
 	body, _ := json.Marshal(map[string]any{
 		"settings": map[string]any{"number_of_shards": shards, "number_of_replicas": replicas},
@@ -176,26 +182,26 @@ func EnsureIndex(ctx context.Context, c *Client, index string, mapping []byte, s
 	})
 	res, err := esapi.IndicesCreateRequest{Index: index, Body: bytes.NewReader(body)}.Do(ctx, c.ES)
 	if err != nil {
-		return transportError(ctx, err)
+		return false, transportError(ctx, err)
 	}
 	if res.StatusCode == http.StatusOK {
 		closeBody(res)
-		return nil
+		return true, nil
 	}
 	raw, _ := io.ReadAll(res.Body)
 	closeBody(res)
 	se := parseError(res.StatusCode, raw)
 	if se.Type != "resource_already_exists_exception" {
-		return repo.E(kindOf(res.StatusCode, nil), se)
+		return false, repo.E(kindOf(res.StatusCode, nil), se)
 	}
 	live, err := liveMapping(ctx, c, index)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if diffs := diffMapping(m, live); len(diffs) > 0 {
-		return repo.E(repo.ErrInvalidInput, &DriftError{Index: index, Differences: diffs})
+		return false, repo.E(repo.ErrInvalidInput, &DriftError{Index: index, Differences: diffs})
 	}
-	return nil
+	return false, nil
 }
 
 func liveMapping(ctx context.Context, c *Client, index string) (any, error) {
