@@ -209,6 +209,7 @@ records:
 	{name: "prefix with leading slash", files: one(head + "  - name: A\n    s3: {prefix: /catalog}\n"), want: "s.yaml:4:18: record A: key prefix \"/catalog\" cannot start or end with /", kind: ErrInvalidName},
 	{name: "prefix with //", files: one(head + "  - name: A\n    s3: {prefix: a//b}\n"), want: "s.yaml:4:18: record A: key prefix \"a//b\" cannot contain //", kind: ErrInvalidName},
 	{name: "prefix with ..", files: one(head + "  - name: A\n    s3: {prefix: a/../b}\n"), want: "s.yaml:4:18: record A: key prefix \"a/../b\" cannot have a . or .. segment", kind: ErrInvalidName},
+	{name: "prefix with the reserved segment", files: one(head + "  - name: A\n    s3: {prefix: a/.repokit-unique}\n"), want: "s.yaml:4:18: record A: key prefix \"a/.repokit-unique\" cannot have a .repokit-unique segment (reserved for the S3 backend's reservations of unique values)", kind: ErrInvalidName},
 	{name: "prefix with a space", files: one(head + "  - name: A\n    s3: {prefix: a b}\n"), want: "s.yaml:4:18: record A: key prefix \"a b\" must be printable ASCII without spaces", kind: ErrInvalidName},
 	{name: "duplicate table", files: one(head + "  - name: A\n    postgres: {table: things}\n  - name: B\n    postgres: {table: Things}\n"), want: "s.yaml:6:23: record B: table \"Things\" is already used by record A (s.yaml:4:23)", kind: ErrDuplicate},
 	{name: "explicit table equals a derived one", files: []tfile{

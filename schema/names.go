@@ -165,6 +165,9 @@ func prefixProblem(s string) string {
 		if seg == "." || seg == ".." {
 			return "cannot have a . or .. segment"
 		}
+		if seg == ".repokit-unique" {
+			return "cannot have a .repokit-unique segment (reserved for the S3 backend's reservations of unique values)"
+		}
 	}
 	return ""
 }
