@@ -44,22 +44,42 @@ func (d *Driver[T]) GetBatch(ctx context.Context, ids []string) (recs []T, res [
 }
 
 // UpsertBatch creates or replaces every record, checked, validated and normalized like
-// Collection.Upsert does (ids are generated when the schema allows it).
+// Collection.Upsert does (ids are generated when the schema allows it). A record repeating a
+// unique value of an earlier record of the batch (with another id) waits for it and gets
+// ErrAlreadyExists, without a request, when that record was stored.
 func (d *Driver[T]) UpsertBatch(ctx context.Context, recs []T) ([]repo.Result, error) {
 	const op = "UpsertBatch"
 	res := make([]repo.Result, len(recs))
+	var b *uniqueBatch[T]
+	var prepared []T
+	if len(d.uniq) > 0 {
+		// Ids and values must be known before any record is sent, to order the records that
+		// share a value.
+		prepared = make([]T, len(recs))
+		for i := range recs {
+			prepared[i] = recs[i]
+			res[i].Err = d.prepareUpsert(op, &prepared[i], &res[i])
+		}
+		b = d.newUniqueBatch(len(recs), func(i int) *T { return &prepared[i] })
+	}
 	err := d.each(ctx, len(recs), func(ctx context.Context, i int) {
-		r := recs[i]
-		res[i].ID = d.desc.GetID(&r)
-		if res[i].ID != "" {
-			if res[i].Err = repo.CheckID(d.desc, op, res[i].ID); res[i].Err != nil {
+		var r T
+		if b == nil {
+			r = recs[i]
+			if res[i].Err = d.prepareUpsert(op, &r, &res[i]); res[i].Err != nil {
 				return
 			}
+		} else {
+			defer b.finish(i)
+			if res[i].Err != nil {
+				return
+			}
+			if err := b.wait(ctx, i, func(k int) bool { return res[k].Err == nil }); err != nil {
+				res[i].Err = repo.Annotate(d.desc, op, res[i].ID, err)
+				return
+			}
+			r = prepared[i]
 		}
-		if res[i].Err = repo.Prepare(d.desc, op, &r, true); res[i].Err != nil {
-			return
-		}
-		res[i].ID = d.desc.GetID(&r)
 		if err := d.Upsert(ctx, &r); err != nil {
 			res[i].Err = repo.Annotate(d.desc, op, res[i].ID, err)
 			return
@@ -67,9 +87,28 @@ func (d *Driver[T]) UpsertBatch(ctx context.Context, recs []T) ([]repo.Result, e
 		res[i].Version = d.desc.GetVersion(&r)
 	}, func(i int, err error) {
 		id := d.desc.GetID(&recs[i])
+		if prepared != nil {
+			id = d.desc.GetID(&prepared[i])
+		}
 		res[i] = repo.Result{ID: id, Err: repo.Annotate(d.desc, op, id, err)}
 	})
 	return res, repo.Annotate(d.desc, op, "", err)
+}
+
+// prepareUpsert checks and prepares r for UpsertBatch like Collection.Upsert does, and sets
+// res.ID to its id (generated when r has none and the schema allows it).
+func (d *Driver[T]) prepareUpsert(op string, r *T, res *repo.Result) error {
+	res.ID = d.desc.GetID(r)
+	if res.ID != "" {
+		if err := repo.CheckID(d.desc, op, res.ID); err != nil {
+			return err
+		}
+	}
+	if err := repo.Prepare(d.desc, op, r, true); err != nil {
+		return err
+	}
+	res.ID = d.desc.GetID(r)
+	return nil
 }
 
 // DeleteBatch deletes the records with the given ids with DeleteObjects, up to 1000 keys

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -20,3 +21,13 @@ func (f HTTPDoer) Do(r *http.Request) (*http.Response, error) { return f(r) }
 
 // IsConnErr is isConnErr, for the classification tests.
 var IsConnErr = isConnErr
+
+// SetReservationAgeOffsetForTest makes every reservation d reads look off older than the
+// server says, so that a test can have a stale reservation without waiting.
+func SetReservationAgeOffsetForTest[T any](d *Driver[T], off time.Duration) { d.ageOffset = off }
+
+// NoRetriesForTest gives d a copy of its S3 client that sends every request once, so that
+// a broken connection fails at once.
+func NoRetriesForTest[T any](d *Driver[T]) {
+	d.api = s3.New(d.api.Options(), func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+}

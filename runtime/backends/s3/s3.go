@@ -20,6 +20,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -39,6 +40,12 @@ type Driver[T any] struct {
 	prefix string // ends with "/"
 	conc   int
 	cache  *recCache[T]
+
+	// Unique fields (unique.go): none for most records, which then pay nothing.
+	uniq       []uniqueField[T]
+	uprefix    string        // key prefix of the reservations, ends with "/"
+	staleAfter time.Duration // WithStaleReservationAfter
+	ageOffset  time.Duration // added to every reservation's age; tests only
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -47,9 +54,10 @@ var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
 type Option func(*options)
 
 type options struct {
-	conc   int
-	prefix *string
-	cache  int
+	conc       int
+	prefix     *string
+	cache      int
+	staleAfter time.Duration
 }
 
 // WithConcurrency sets how many S3 requests one batch or query runs at once (at least 1).
@@ -64,6 +72,15 @@ func WithConcurrency(n int) Option { return func(o *options) { o.conc = n } }
 // the cache size, not with the number of objects.
 func WithCache(records int) Option { return func(o *options) { o.cache = records } }
 
+// WithStaleReservationAfter sets how old a pending reservation of a unique value must be
+// before another record may take it over when the record that reserved it does not hold the
+// value: the write that made it may still be in flight until then (default
+// DefaultStaleReservationAfter, at least 2 s). A write that reserves values must finish its
+// record write within half of it, or fails with ErrUnavailable. Until then, a value whose
+// write failed without an answer from the server (or crashed) between its reservation and
+// its record write stays taken. See docs/s3.md, "Unique fields".
+func WithStaleReservationAfter(d time.Duration) Option { return func(o *options) { o.staleAfter = d } }
+
 // WithPrefix replaces the record's own key prefix (record.Desc.Prefix, from the schema)
 // with p. The config's Prefix, when set, still comes first.
 func WithPrefix(p string) Option { return func(o *options) { o.prefix = &p } }
@@ -76,7 +93,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	if err != nil {
 		return nil, err
 	}
-	o := options{cache: DefaultCacheSize}
+	o := options{cache: DefaultCacheSize, staleAfter: DefaultStaleReservationAfter}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -90,9 +107,17 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	if o.prefix != nil {
 		rp = *o.prefix
 	}
+	if o.staleAfter < minStaleReservationAfter {
+		return nil, repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: stale reservation age must be at least %s, got %s", minStaleReservationAfter, o.staleAfter))
+	}
 	prefix := joinPrefix(sc.Prefix, rp)
 	if prefix == "" {
 		return nil, repo.Errorf(repo.ErrInvalidInput, "s3: "+desc.Name+": empty key prefix (set the config's prefix or the record's)")
+	}
+	for seg := range strings.SplitSeq(prefix, "/") {
+		if seg == uniqueSegment {
+			return nil, repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: %s: key prefix %q has a %s segment, reserved for unique-value reservations", desc.Name, prefix, uniqueSegment))
+		}
 	}
 	l, err := pool.Get(ctx, m, cfg, Hooks())
 	if err != nil {
@@ -101,6 +126,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	return &Driver[T]{
 		desc: desc, lease: l, api: l.Pool().API, bucket: sc.Bucket, prefix: prefix + "/", conc: o.conc,
 		cache: newCache[T](o.cache),
+		uniq:  uniqueFields(desc), uprefix: joinPrefix(sc.Prefix, uniqueSegment, rp) + "/", staleAfter: o.staleAfter,
 	}, nil
 }
 
@@ -185,7 +211,9 @@ func (d *Driver[T]) create(ctx context.Context, rec *T) (string, error) {
 
 // Insert implements repo.Driver. Records are written concurrently (at most Concurrency at
 // once), each with If-None-Match: *. A record whose id an earlier record of the batch has
-// gets ErrAlreadyExists without being sent. When ctx ends, records not yet written get the
+// gets ErrAlreadyExists without being sent. A record repeating a unique value of an earlier
+// record of the batch waits for that record: ErrAlreadyExists, without a request, when it
+// was stored, else it is written as usual. When ctx ends, records not yet written get the
 // context error and Insert returns it.
 func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
 	seen := make(map[string]struct{}, len(recs))
@@ -200,10 +228,42 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 		seen[id] = struct{}{}
 		todo = append(todo, i)
 	}
+	if len(d.uniq) == 0 {
+		return d.each(ctx, len(todo), func(ctx context.Context, j int) {
+			i := todo[j]
+			res[i].Version, res[i].Err = d.create(ctx, &recs[i])
+		}, func(j int, err error) { res[todo[j]].Err = err })
+	}
+	b := d.newUniqueBatch(len(todo), func(j int) *T { return &recs[todo[j]] })
 	return d.each(ctx, len(todo), func(ctx context.Context, j int) {
 		i := todo[j]
-		res[i].Version, res[i].Err = d.create(ctx, &recs[i])
+		defer b.finish(j)
+		if res[i].Err = b.wait(ctx, j, func(k int) bool { return res[todo[k]].Err == nil }); res[i].Err != nil {
+			return
+		}
+		res[i].Version, res[i].Err = d.createUnique(ctx, &recs[i], b.vals[j])
 	}, func(j int, err error) { res[todo[j]].Err = err })
+}
+
+// createUnique is create for a record with unique values vals.
+func (d *Driver[T]) createUnique(ctx context.Context, rec *T, vals []uval[T]) (string, error) {
+	if len(vals) == 0 {
+		return d.create(ctx, rec)
+	}
+	var v string
+	id := d.desc.GetID(rec)
+	err := d.writeUnique(ctx, id, vals, false, func(ctx context.Context) (err error) {
+		v, err = d.create(ctx, rec)
+		return err
+	}, func(ctx context.Context) { d.undoCreate(ctx, id, v) })
+	var ae *errAcquire
+	if errors.As(err, &ae) {
+		err = ae.err
+	}
+	if err != nil {
+		return "", err
+	}
+	return v, nil
 }
 
 // each runs fn(ctx, i) for i in [0, n) on at most Concurrency goroutines. When ctx ends,
@@ -288,6 +348,32 @@ func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 // one, so an Update never creates an object: a missing object is ErrNotFound, another
 // version ErrVersionConflict.
 func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
+	vals := d.uniqueValues(rec)
+	if len(vals) == 0 {
+		return d.update(ctx, rec, ifVersion)
+	}
+	id := d.desc.GetID(rec)
+	err := d.writeUnique(ctx, id, vals, true, func(ctx context.Context) error { return d.update(ctx, rec, ifVersion) }, nil)
+	var ae *errAcquire
+	if errors.As(err, &ae) {
+		err = ae.err
+		if errors.Is(err, repo.ErrAlreadyExists) {
+			// As on the other backends, a missing record or another version comes first.
+			etag, herr := d.head(ctx, d.Key(id))
+			switch {
+			case herr != nil:
+				return herr
+			case etag == "":
+				return repo.E(repo.ErrNotFound, nil)
+			case ifVersion != "" && etag != ifVersion:
+				return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+			}
+		}
+	}
+	return err
+}
+
+func (d *Driver[T]) update(ctx context.Context, rec *T, ifVersion string) error {
 	match := "*"
 	if ifVersion != "" {
 		match = ifVersion
@@ -318,8 +404,22 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 	return nil
 }
 
-// Upsert implements repo.Driver with an unconditional PutObject.
+// Upsert implements repo.Driver with an unconditional PutObject (between the reservation
+// steps of unique values, see unique.go).
 func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
+	vals := d.uniqueValues(rec)
+	if len(vals) == 0 {
+		return d.upsert(ctx, rec)
+	}
+	err := d.writeUnique(ctx, d.desc.GetID(rec), vals, true, func(ctx context.Context) error { return d.upsert(ctx, rec) }, nil)
+	var ae *errAcquire
+	if errors.As(err, &ae) {
+		err = ae.err
+	}
+	return err
+}
+
+func (d *Driver[T]) upsert(ctx context.Context, rec *T) error {
 	v, err := d.put(ctx, rec, nil, nil)
 	if err != nil {
 		return d.mapErr(ctx, err)
