@@ -308,7 +308,22 @@ func TestUniqueConcurrent(t *testing.T) {
 			_, err := r.Upsert(ctx, member{ID: fmt.Sprintf("p%02d", i), Email: "third@x"})
 			return err
 		}},
+		// A value given up by its record: every writer takes over the same held reservation.
+		{"Create of a freed value", func(r *repo.Collection[member], i int) error {
+			_, err := r.Create(ctx, member{ID: fmt.Sprintf("f%02d", i), Email: "freed@x"})
+			return err
+		}},
 	} {
+		if c.name == "Create of a freed value" {
+			x, err := repos[0].Create(ctx, member{ID: "x", Email: "freed@x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x.Email = "x@x"
+			if _, err := repos[0].Update(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+		}
 		t.Run(c.name, func(t *testing.T) {
 			var wins atomic.Int32
 			var wg sync.WaitGroup
