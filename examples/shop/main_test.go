@@ -18,6 +18,7 @@ import (
 
 	"github.com/repokit/repokit/examples/shop/shopdb"
 	"github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
+	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -141,8 +142,22 @@ func TestHandWrittenSQL(t *testing.T) {
 	}
 }
 
+// needEnv returns the environment variable, skipping the test when it is not set (failing
+// under CI, which runs every service).
+func needEnv(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set", name)
+		}
+		t.Skipf("%s is not set", name)
+	}
+	return v
+}
+
 // TestUniqueEmail checks that a unique field (Customer.email) is enforced the same way on
-// the memory backend and on PostgreSQL: a taken value fails Create, Update and Upsert with
+// every backend (memory, PostgreSQL, S3, Elasticsearch): a taken value fails Create, Update and Upsert with
 // ErrAlreadyExists and frees up when its record is deleted or changes it.
 func TestUniqueEmail(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -164,6 +179,43 @@ func TestUniqueEmail(t *testing.T) {
 			m := pool.New(pool.Options{})
 			t.Cleanup(func() { m.CloseAll(context.Background()) })
 			r, err := shopdb.NewCustomerPostgresRepository(ctx, m, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := clear(ctx, r, shopdb.CustomerSchema.GetID, shopdb.CustomerQuery()); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		},
+		"s3": func(t *testing.T) shopdb.CustomerRepository {
+			vals := map[string]any{"path_style": true, "prefix": "repokit-unique-test"}
+			for key, name := range map[string]string{"endpoint_url": "REPOKIT_S3_ENDPOINT", "aws_access_key_id": "REPOKIT_S3_ACCESS_KEY",
+				"aws_secret_access_key": "REPOKIT_S3_SECRET_KEY", "bucket": "REPOKIT_S3_BUCKET", "region_name": "REPOKIT_S3_REGION"} {
+				vals[key] = needEnv(t, name)
+			}
+			cfg, err := pool.S3PoolConfigFromMap(vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := pool.New(pool.Options{})
+			t.Cleanup(func() { m.CloseAll(context.Background()) })
+			r, err := shopdb.NewCustomerS3Repository(ctx, m, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := clear(ctx, r, shopdb.CustomerSchema.GetID, shopdb.CustomerQuery()); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		},
+		"elasticsearch": func(t *testing.T) shopdb.CustomerRepository {
+			cfg, err := pool.ElasticsearchPoolConfigFromMap(map[string]any{"hosts": []any{needEnv(t, "REPOKIT_ES_URL")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := pool.New(pool.Options{})
+			t.Cleanup(func() { m.CloseAll(context.Background()) })
+			r, err := shopdb.NewCustomerElasticsearchRepository(ctx, m, cfg, elasticsearch.WithIndex("shop-customers-unique-test"))
 			if err != nil {
 				t.Fatal(err)
 			}
