@@ -70,6 +70,29 @@ func TestSQLCQueries(t *testing.T) {
 		t.Fatalf("go vet of the generated code: %v\n%s", err, b)
 	}
 
+	// Files with the shorter marker of earlier versions are sqlc's too: regenerating
+	// replaces them and removes a stale one.
+	const oldMarker = "// sqlc wrote the code below from the schema set's *.queries.sql files (pgx/v5)."
+	dbGo := filepath.Join(out, "shopsql", "db.go")
+	data, err = os.ReadFile(dbGo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, rest, _ := strings.Cut(string(data), "\n")
+	_, rest, _ = strings.Cut(rest, "\n")
+	writeFile(t, dbGo, first+"\n"+oldMarker+"\n"+rest)
+	stale := filepath.Join(out, "shopsql", "old.queries.sql.go")
+	writeFile(t, stale, Header+"\n"+oldMarker+"\n\npackage shopsql\n")
+	if err := Generate(cfg); err != nil {
+		t.Fatalf("regenerating over files of an earlier version: %v", err)
+	}
+	if b, _ := os.ReadFile(dbGo); !strings.Contains(string(b), sqlcMarker) {
+		t.Errorf("db.go was not replaced:\n%s", b)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale sqlc file of an earlier version is still there (%v)", err)
+	}
+
 	// A query sqlc rejects fails the run, and nothing is written.
 	writeFile(t, filepath.Join(schemaDir, "shop.queries.sql"), shopQueries+"\n-- name: Bad :many\nSELECT nope FROM products;\n")
 	before, _ := os.ReadFile(filepath.Join(out, "postgres.go"))
