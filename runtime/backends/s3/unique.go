@@ -53,7 +53,9 @@ import (
 //     when step 2 succeeded or the server refused it (held is safe even when A does not
 //     hold v). When step 2's outcome is unknown (no answer, a timeout) the write may still
 //     land, so the reservation stays pending: nobody else takes it before
-//     StaleReservationAfter.
+//     StaleReservationAfter. When step 1 found it pending for A already and younger than
+//     StaleReservationAfter (another write of A may be in flight), it stays pending too:
+//     settling it would end the other write's protection.
 //
 // Why no two records can end up holding v: a record's write of v happens only while its
 // reservation is pending for it. Another record can take a pending reservation only when
@@ -61,7 +63,9 @@ import (
 // owner's write was bounded to half of that, so it has landed (and is seen) by then. A held
 // reservation is taken only when the owner's record does not hold v, and a write of the
 // owner that would put v back first makes it pending, which changes the ETag: of two such
-// conditional PUTs on one ETag exactly one succeeds. A reservation is never deleted (MinIO
+// conditional PUTs on one ETag exactly one succeeds. Concurrent writes of one record hand
+// the pending state to each other, and only a write that found no young pending state of
+// its record settles it, so held never hides a write of the owner still in flight. A reservation is never deleted (MinIO
 // ignores If-Match on DELETE), so no step depends on an unconditional delete.
 
 // uniqueSegment is the key segment under which reservations live, next to the records'
@@ -281,55 +285,67 @@ func (d *Driver[T]) holds(ctx context.Context, id string, v *uval[T]) (bool, err
 	return ok && c == v.canon, nil
 }
 
-// acquire makes v's reservation pending for the record id and returns its ETag, or fails
-// with ErrAlreadyExists when another record holds v (or a write of another record setting
-// v is in flight, or failed less than StaleReservationAfter ago).
+// acquired is a reservation that a write made pending for its record.
+type acquired struct {
+	etag string // its ETag after the write made it pending; "" when not acquired
+	// inherited: it was already pending for the same record and younger than
+	// StaleReservationAfter, so another write of that record may still be in flight, bound
+	// only by that older pending state. The write must leave it pending (never settle it):
+	// held would let another record take it at once, and the other write could then still
+	// land.
+	inherited bool
+}
+
+// acquire makes v's reservation pending for the record id, or fails with ErrAlreadyExists
+// when another record holds v (or a write of another record setting v is in flight, or
+// failed less than StaleReservationAfter ago).
 //
 // With readFirst (for writes that usually keep their values: Update, Upsert) it reads the
 // reservation before trying to create it, which saves the failing create when it exists.
-func (d *Driver[T]) acquire(ctx context.Context, id string, v *uval[T], readFirst bool) (string, error) {
+func (d *Driver[T]) acquire(ctx context.Context, id string, v *uval[T], readFirst bool) (acquired, error) {
 	for attempt := range maxAcquireAttempts {
 		if !readFirst || attempt > 0 {
 			etag, err := d.putRes(ctx, v, id, statePending, nil, aws.String("*"))
 			if err == nil {
-				return etag, nil
+				return acquired{etag: etag}, nil
 			}
 			if !isPrecondition(err) && !isConditionalConflict(err) {
-				return "", d.mapErr(ctx, err)
+				return acquired{}, d.mapErr(ctx, err)
 			}
 		}
 		r, etag, age, err := d.readRes(ctx, v)
 		if err != nil {
-			return "", err
+			return acquired{}, err
 		}
 		if r == nil {
 			continue // none (or gone since): create it
 		}
+		young := r.State != stateHeld && age < d.staleAfter
 		if r.Owner != id {
 			held, err := d.holds(ctx, r.Owner, v)
 			if err != nil {
-				return "", err
+				return acquired{}, err
 			}
 			if held {
-				return "", errTaken(v.f.name)
+				return acquired{}, errTaken(v.f.name)
 			}
-			if r.State != stateHeld && age < d.staleAfter {
+			if young {
 				// A write of the owner may be in flight; it has staleAfter/2 to land.
-				return "", repo.E(repo.ErrAlreadyExists, fmt.Errorf(
+				return acquired{}, repo.E(repo.ErrAlreadyExists, fmt.Errorf(
 					"unique field %s: the value is reserved by a write of another record that is in flight or failed less than %s ago",
 					v.f.name, d.staleAfter))
 			}
 		}
 		etag, err = d.putRes(ctx, v, id, statePending, &etag, nil)
 		if err == nil {
-			return etag, nil
+			return acquired{etag: etag, inherited: r.Owner == id && young}, nil
 		}
 		if !isPrecondition(err) && !isConditionalConflict(err) && !isNotFound(err) {
-			return "", d.mapErr(ctx, err)
+			return acquired{}, d.mapErr(ctx, err)
 		}
 		// Changed since it was read: look again.
 	}
-	return "", repo.E(repo.ErrUnavailable, fmt.Errorf(
+	return acquired{}, repo.E(repo.ErrUnavailable, fmt.Errorf(
 		"unique field %s: the reservation changed during each of %d attempts (concurrent writes of the value); try again", v.f.name, maxAcquireAttempts))
 }
 
@@ -365,14 +381,15 @@ func (d *Driver[T]) settle(ctx context.Context, id string, v *uval[T], etag stri
 	return nil
 }
 
-// settleAll settles the reservations of vals that have an ETag (etags[i] for vals[i]),
-// concurrently, and returns the first error.
-func (d *Driver[T]) settleAll(ctx context.Context, id string, vals []uval[T], etags []string) error {
+// settleAll settles the reservations of vals that were acquired (acq[i] for vals[i]) and
+// not inherited from a write of the same record that may still be in flight (those stay
+// pending), concurrently, and returns the first error.
+func (d *Driver[T]) settleAll(ctx context.Context, id string, vals []uval[T], acq []acquired) error {
 	return firstErr(forEach(len(vals), func(i int) error {
-		if etags[i] == "" {
+		if acq[i].etag == "" || acq[i].inherited {
 			return nil
 		}
-		return d.settle(ctx, id, &vals[i], etags[i])
+		return d.settle(ctx, id, &vals[i], acq[i].etag)
 	}))
 }
 
@@ -431,13 +448,13 @@ func (e *errAcquire) Unwrap() error { return e.err }
 // saying so; undo, when set, is called first (Create deletes the record it just wrote).
 func (d *Driver[T]) writeUnique(ctx context.Context, id string, vals []uval[T], readFirst bool, write func(context.Context) error, undo func(context.Context)) error {
 	start := time.Now()
-	etags := make([]string, len(vals))
+	acq := make([]acquired, len(vals))
 	if err := firstErr(forEach(len(vals), func(i int) (err error) {
-		etags[i], err = d.acquire(ctx, id, &vals[i], readFirst)
+		acq[i], err = d.acquire(ctx, id, &vals[i], readFirst)
 		return err
 	})); err != nil {
 		// The record was not written: the values acquired are held again.
-		_ = d.settleAll(ctx, id, vals, etags)
+		_ = d.settleAll(ctx, id, vals, acq)
 		return &errAcquire{err}
 	}
 	wctx, cancel := context.WithDeadline(ctx, start.Add(d.staleAfter/2))
@@ -450,14 +467,14 @@ func (d *Driver[T]) writeUnique(ctx context.Context, id string, vals []uval[T], 
 	if werr != nil {
 		if answered(werr) {
 			// The server refused the write: nothing of it can land later.
-			_ = d.settleAll(ctx, id, vals, etags)
+			_ = d.settleAll(ctx, id, vals, acq)
 		}
 		// Otherwise (no answer, a timeout) the write may still land on the server: the
 		// reservations stay pending, so that no other record takes them before
 		// StaleReservationAfter, and the record itself can write them again at any time.
 		return werr
 	}
-	serr := d.settleAll(ctx, id, vals, etags)
+	serr := d.settleAll(ctx, id, vals, acq)
 	var lost *errLost
 	if errors.As(serr, &lost) {
 		if undo != nil {

@@ -732,6 +732,62 @@ func TestUniqueWriteDeadline(t *testing.T) {
 	wantKind(t, "Create by another record while the write might land", err, repo.ErrAlreadyExists)
 }
 
+// TestUniqueSameRecordInFlight: two writes of one record with the same value overlap; the
+// later one completes while the earlier one's record write is still held back. The
+// reservation must stay pending (the earlier write may still land), so that after the record
+// is deleted no other record takes the value until the reservation is stale; once the
+// earlier write lands, exactly one record holds the value.
+func TestUniqueSameRecordInFlight(t *testing.T) {
+	ctx, m, cfg := sharedPrefix(t)
+	slow, slowRepo := openMembers(ctx, t, m, cfg)
+	_, r := openMembers(ctx, t, m, cfg)
+	recordPrefix := "/" + cfg.Bucket + "/" + slow.Prefix()
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s3.WrapHTTPForTest(slow, func(next awss3.HTTPClient) awss3.HTTPClient {
+		return s3.HTTPDoer(func(req *http.Request) (*http.Response, error) {
+			if req.Method == http.MethodPut && strings.HasPrefix(req.URL.Path, recordPrefix) {
+				once.Do(func() { close(held) })
+				<-release // the record write reaches the server only now
+			}
+			return next.Do(req)
+		})
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := slowRepo.Upsert(ctx, member{ID: "a", Email: "v@x"})
+		done <- err
+	}()
+	select {
+	case <-held:
+	case err := <-done:
+		t.Fatalf("the first Upsert ended before its record write: %v", err)
+	}
+	if _, err := r.Upsert(ctx, member{ID: "a", Email: "v@x"}); err != nil {
+		t.Fatalf("second Upsert of the same record: %v", err)
+	}
+	key := slow.ReservationKey("email", &member{Email: "v@x"})
+	if res := getReservation(ctx, t, m, cfg, key); res["owner"] != "a" || res["state"] != "pending" {
+		t.Errorf("reservation after the second write: %v, want pending for a (the first write is in flight)", res)
+	}
+	if err := r.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Create(ctx, member{ID: "b", Email: "v@x"})
+	wantKind(t, "Create of another record with the value while a write of a is in flight", err, repo.ErrAlreadyExists)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("first Upsert: %v", err)
+	}
+	got, err := r.Find(ctx, query.New[member]().Where(query.NewStringField[member]("email").EQ("v@x")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Errorf("%d records hold the value: %v", len(got), got)
+	}
+}
+
 // BenchmarkUnique compares writes of members (one required and one optional unique field)
 // with the same records under a descriptor without unique fields, on the test server:
 //
