@@ -1,12 +1,25 @@
 package pool
 
 import (
+	"context"
 	"errors"
 	"strconv"
 )
 
 // ErrClosed is returned by Get and Remove once CloseAll has been called on the Manager.
 var ErrClosed = errors.New("pool: manager closed")
+
+// ErrCreate is wrapped by the error of Get when the Create hook failed (the server could not
+// be reached, refused the connection or failed its first check); see Unreachable.
+var ErrCreate = errors.New("pool: create failed")
+
+// Unreachable reports whether err, returned by Get with the context ctx, says that the pool
+// could not be created for a reason outside the program: the Create hook failed while ctx
+// was alive, and not because of the config (ErrInvalidConfig). Backends report such errors
+// as unavailable.
+func Unreachable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && errors.Is(err, ErrCreate) && !errors.Is(err, ErrInvalidConfig)
+}
 
 // ErrInvalidConfig is wrapped by every configuration error (see ConfigError).
 var ErrInvalidConfig = errors.New("pool: invalid config")

@@ -255,8 +255,8 @@ func (l Lease[P]) ReportBroken(err error) {
 // caller's hooks create the pool and are used to validate and close it.
 //
 // Errors: ErrClosed after CloseAll, the caller's ctx.Err(), a config error wrapping
-// ErrInvalidConfig, or the create error (secrets redacted from its text, the original kept
-// for errors.Is/As). A failed create is not cached.
+// ErrInvalidConfig, or the create error wrapping ErrCreate (secrets redacted from its text,
+// the original kept for errors.Is/As; see Unreachable). A failed create is not cached.
 func Get[P any](ctx context.Context, m *Manager, cfg Config, hooks Hooks[P]) (Lease[P], error) {
 	if err := ctx.Err(); err != nil {
 		return Lease[P]{}, err
@@ -405,12 +405,16 @@ func (e *entry[P]) redact(err error) string {
 
 // hookError carries a hook's error with secrets removed from its text.
 type hookError struct {
-	msg string
-	err error
+	msg    string
+	err    error
+	create bool // the Create hook failed: errors.Is(h, ErrCreate)
 }
 
 func (h *hookError) Error() string { return h.msg }
 func (h *hookError) Unwrap() error { return h.err }
+
+// Is reports whether target is ErrCreate and h is a failed create.
+func (h *hookError) Is(target error) bool { return h.create && target == ErrCreate }
 
 // callHook runs fn, turning a panic into an error so waiters are never left hanging; the
 // panic value is returned for re-panicking once bookkeeping is done.
@@ -610,7 +614,7 @@ func (e *entry[P]) create(ctx context.Context, hooks Hooks[P], recreate bool) (L
 		if ctx.Err() != nil || panicked != nil {
 			f.retry = true // our own cancellation must not fail the others
 		}
-		herr := &hookError{msg: fmt.Sprintf("pool: create %s pool %s: %s", e.backend, e.redacted, msg), err: err}
+		herr := &hookError{msg: fmt.Sprintf("pool: create %s pool %s: %s", e.backend, e.redacted, msg), err: err, create: true}
 		f.err = herr
 		close(f.done)
 		e.dropIfUnused()

@@ -114,6 +114,14 @@ func TestFailedCreateIsNotCached(t *testing.T) {
 	if want := "pool: create test pool test://a: connection refused by test"; err.Error() != want {
 		t.Fatalf("error text = %q, want %q", err.Error(), want)
 	}
+	if !errors.Is(err, ErrCreate) || !Unreachable(context.Background(), err) {
+		t.Fatalf("a failed create: errors.Is(err, ErrCreate) = %v, Unreachable = %v, want both", errors.Is(err, ErrCreate), Unreachable(context.Background(), err))
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if Unreachable(cancelled, err) {
+		t.Fatalf("Unreachable with the caller's context ended: want false")
+	}
 	if m.Len() != 0 {
 		t.Fatalf("Len after failed create = %d, want 0", m.Len())
 	}
@@ -784,6 +792,15 @@ func TestGetErrors(t *testing.T) {
 	_, err := Get(context.Background(), m, bad, r.hooks())
 	if !errors.Is(err, ErrInvalidConfig) || err.Error() != "port: must be between 1 and 65535, got 0" {
 		t.Fatalf("invalid config: %v", err)
+	}
+	if Unreachable(context.Background(), err) {
+		t.Fatalf("invalid config: Unreachable(%v) = true", err)
+	}
+	// A Create hook that rejects its config is not unreachable either.
+	cfgErr := &recorder{createErr: func(int64) error { return &ConfigError{Key: "tls", Msg: "bad"} }}
+	_, err = Get(context.Background(), m, testConfig{name: "cfg"}, cfgErr.hooks())
+	if !errors.Is(err, ErrCreate) || Unreachable(context.Background(), err) {
+		t.Fatalf("config rejected by Create: %v (ErrCreate %v, Unreachable %v), want ErrCreate and not Unreachable", err, errors.Is(err, ErrCreate), Unreachable(context.Background(), err))
 	}
 	if r.attempts.Load() != 0 {
 		t.Fatal("Create called for an invalid config")

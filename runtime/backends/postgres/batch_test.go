@@ -153,6 +153,10 @@ func TestBatchInTxRejectedValues(t *testing.T) {
 		{6, map[int]string{0: "time", 1: "email"}},
 		{40, map[int]string{7: "time", 8: "email", 39: "dup"}},
 		{40, map[int]string{20: "check"}},
+		{1, map[int]string{0: "check"}}, // a batch of one record is a batch step too
+		{1, map[int]string{0: "time"}},
+		{1, map[int]string{0: "email"}},
+		{1, nil},
 	} {
 		b := &batch{prefix: fmt.Sprintf("tx%d-", len(batches))}
 		b.recs, b.want = badBatch(b.prefix, c.n, c.bad)
@@ -167,6 +171,11 @@ func TestBatchInTxRejectedValues(t *testing.T) {
 			if b.res, err = tr.CreateBatch(ctx, b.recs); err != nil {
 				return fmt.Errorf("CreateBatch %s: %w", b.prefix, err)
 			}
+		}
+		// Create runs the same savepointed statement: a value the server rejects is
+		// reported and the transaction survives it.
+		if _, err := tr.Create(ctx, item{ID: "rejected", Kind: "c"}); !errors.Is(err, repo.ErrInvalidInput) {
+			return fmt.Errorf("Create of a record the server rejects: %v, want ErrInvalidInput", err)
 		}
 		// The transaction is still usable.
 		_, err = tr.Create(ctx, item{ID: "after", Kind: "b"})

@@ -95,7 +95,8 @@ func WithCommandTimeout(d time.Duration) Option { return func(o *options) { o.cm
 // pool.PostgresPoolConfig or a *pool.Prepared made from one): repositories on the same
 // config share one *pgxpool.Pool. The driver holds a lease on the pool until Close. Unless
 // WithoutSchemaCheck is given, it creates the table when missing and fails with a
-// *DriftError when the live table does not match desc.
+// *DriftError when the live table does not match desc. A server that cannot be reached
+// fails it with repo.ErrUnavailable.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
 	pc, err := PoolConfigOf(cfg)
 	if err != nil {
@@ -103,6 +104,9 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	}
 	lease, err := pool.Get(ctx, m, cfg, Hooks())
 	if err != nil {
+		if pool.Unreachable(ctx, err) {
+			err = repo.E(repo.ErrUnavailable, err)
+		}
 		return nil, err
 	}
 	o := options{cmdTimeout: pc.CommandTimeout}
@@ -254,7 +258,7 @@ func (d *Driver[T]) callCtx(ctx context.Context) (context.Context, context.Cance
 // pool broken — a slow statement is not a dead server. pgx discards the connection the
 // statement ran on (its context watcher closes it), so the pool stays sound.
 func (d *Driver[T]) fail(ctx context.Context, err error) error {
-	if d.cmdTimeout > 0 && ctx.Err() == nil && isCtxErr(err) {
+	if d.cmdTimeout > 0 && ctx.Err() == nil && isCtxErr(err) && !isConnectErr(err) {
 		return commandTimeout(d.cmdTimeout)
 	}
 	err = mapErr(ctx, err)
@@ -359,15 +363,18 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 		return err
 	}
 	if len(recs) == 1 {
-		return d.insertOne(ctx, &recs[0], &res[0])
+		if tx, ok := d.db.(pgx.Tx); ok && d.bound {
+			return d.insertOneInSavepoint(ctx, tx, &recs[0], &res[0])
+		}
+		return d.insertOne(ctx, d.db, &recs[0], &res[0])
 	}
 	for start := 0; start < len(recs); start += CopyChunk {
 		end := min(start+CopyChunk, len(recs))
 		var err error
 		if end-start < copyMin {
-			err = d.insertValues(ctx, recs[start:end], res[start:end], start)
+			err = d.insertValues(ctx, recs[start:end], res[start:end])
 		} else {
-			err = d.insertCopy(ctx, recs[start:end], res[start:end], start)
+			err = d.insertCopy(ctx, recs[start:end], res[start:end])
 		}
 		if err != nil {
 			return err
@@ -382,7 +389,7 @@ const CopyChunk = 10000
 // copyMin is the smallest batch sent with COPY; smaller ones take one INSERT round trip.
 const copyMin = 16
 
-func (d *Driver[T]) insertOne(ctx context.Context, rec *T, res *repo.Result) error {
+func (d *Driver[T]) insertOne(ctx context.Context, db DB, rec *T, res *repo.Result) error {
 	res.ID = d.desc.GetID(rec)
 	v := newVersion()
 	var buf [32]any
@@ -391,9 +398,11 @@ func (d *Driver[T]) insertOne(ctx context.Context, rec *T, res *repo.Result) err
 	var n int64
 	var err error
 	if d.stmts != nil {
-		n, err = d.stmts.Insert(cctx, d.db, rec, v)
+		n, err = d.stmts.Insert(cctx, db, rec, v)
 	} else {
-		n, err = d.exec(cctx, d.insertSQL, d.args(rec, v, buf[:0])...)
+		var tag pgconn.CommandTag
+		tag, err = db.Exec(cctx, d.insertSQL, d.args(rec, v, buf[:0])...)
+		n = tag.RowsAffected()
 	}
 	if err != nil {
 		res.Err = d.fail(ctx, err)
@@ -408,6 +417,64 @@ func (d *Driver[T]) insertOne(ctx context.Context, rec *T, res *repo.Result) err
 	}
 	res.Version = strconv.FormatInt(v, 10)
 	return nil
+}
+
+// insertOneInSavepoint is insertOne as a batch step on a transaction: in a savepoint, rolled
+// back when the record is rejected, so that a value the server rejects does not abort the
+// caller's transaction (a CreateBatch of one record keeps the promise of WithTx, and Create
+// takes the same path). SAVEPOINT, the INSERT and RELEASE go in one pipelined round trip
+// (see savepointed); only a rejected record costs a second one, for the rollback.
+func (d *Driver[T]) insertOneInSavepoint(ctx context.Context, tx pgx.Tx, rec *T, res *repo.Result) error {
+	sp := &savepointed{DB: tx, tx: tx}
+	err := d.insertOne(ctx, sp, rec, res)
+	if !sp.opened || sp.released {
+		return err
+	}
+	if err == nil {
+		err = res.Err
+	}
+	if ctx.Err() != nil || d.connClosed(err) {
+		return err // the connection, and the transaction with it, is gone
+	}
+	if rerr := d.execStep(ctx, "ROLLBACK TO SAVEPOINT "+savepointName+"; RELEASE SAVEPOINT "+savepointName); rerr != nil {
+		return rerr
+	}
+	if err == res.Err {
+		return nil // reported in res
+	}
+	return err
+}
+
+// savepointed is a transaction whose Exec runs its statement in a savepoint: SAVEPOINT, the
+// statement and RELEASE are sent as one pipelined batch. When the statement fails the
+// savepoint stays open (opened and not released) for the caller to roll back to.
+type savepointed struct {
+	DB
+	tx       pgx.Tx
+	opened   bool
+	released bool
+}
+
+func (s *savepointed) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	var b pgx.Batch
+	b.Queue("SAVEPOINT " + savepointName)
+	b.Queue(sql, args...)
+	b.Queue("RELEASE SAVEPOINT " + savepointName)
+	br := s.tx.SendBatch(ctx, &b)
+	var tag pgconn.CommandTag
+	_, err := br.Exec()
+	if err == nil {
+		s.opened = true
+		if tag, err = br.Exec(); err == nil {
+			if _, err = br.Exec(); err == nil {
+				s.released = true
+			}
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
 }
 
 // savepointName names the savepoints of batch steps on a transaction. One is open at a time,
@@ -427,7 +494,7 @@ func (d *Driver[T]) inSavepoint(ctx context.Context, fn func() error) error {
 		return err
 	}
 	if err := fn(); err != nil {
-		if ctx.Err() != nil || repo.KindOf(err) == repo.ErrUnavailable {
+		if ctx.Err() != nil || d.connClosed(err) {
 			// The connection is gone (pgx closes it when a context ends a statement), and
 			// the transaction with it: nothing to roll back to.
 			return err
@@ -438,6 +505,16 @@ func (d *Driver[T]) inSavepoint(ctx context.Context, fn func() error) error {
 		return err
 	}
 	return d.execStep(ctx, "RELEASE SAVEPOINT "+savepointName)
+}
+
+// connClosed reports whether the connection of a bound driver is closed after err: asked of
+// the transaction's connection when the driver has one, else guessed from err's kind. (A
+// statement cancelled on the server, 57014, is unavailable but leaves the connection open.)
+func (d *Driver[T]) connClosed(err error) bool {
+	if tx, ok := d.db.(pgx.Tx); ok && tx.Conn() != nil {
+		return tx.Conn().IsClosed()
+	}
+	return repo.KindOf(err) == repo.ErrUnavailable && brokenConn(err)
 }
 
 // execStep runs one parameterless statement (simple protocol: it may hold several).
@@ -452,9 +529,8 @@ func (d *Driver[T]) execStep(ctx context.Context, sql string) error {
 
 // insertCopy sends the chunk with COPY (in a savepoint on a transaction). When the server
 // rejects the COPY for a taken id or unique value, or for a value it does not accept, it
-// falls back to insertValues, which reports each record. offset is the chunk's position in
-// the batch.
-func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result, offset int) error {
+// falls back to insertValues, which reports each record.
+func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result) error {
 	versions := make([]int64, len(recs))
 	row := make([]any, 0, len(d.cols))
 	i := 0
@@ -477,7 +553,7 @@ func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result,
 	})
 	if err != nil {
 		if k := repo.KindOf(err); k == repo.ErrAlreadyExists || k == repo.ErrInvalidInput {
-			return d.insertValues(ctx, recs, res, offset)
+			return d.insertValues(ctx, recs, res)
 		}
 		return err
 	}
@@ -494,17 +570,17 @@ const maxParams = 65535
 // insertValues inserts the chunk with multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING
 // id (see insertRows). A record whose id an earlier record of the chunk has is not sent and
 // gets ErrAlreadyExists.
-func (d *Driver[T]) insertValues(ctx context.Context, recs []T, res []repo.Result, offset int) error {
-	seen := make(map[string]int, len(recs))
+func (d *Driver[T]) insertValues(ctx context.Context, recs []T, res []repo.Result) error {
+	seen := make(map[string]struct{}, len(recs))
 	todo := make([]int, 0, len(recs))
 	for i := range recs {
 		id := d.desc.GetID(&recs[i])
 		res[i].ID = id
-		if j, dup := seen[id]; dup {
-			res[i].Err = repo.E(repo.ErrAlreadyExists, fmt.Errorf("the id is taken by record %d of the same batch", offset+j))
+		if _, dup := seen[id]; dup {
+			res[i].Err = repo.E(repo.ErrAlreadyExists, errors.New("the id is taken by an earlier record of the same batch"))
 			continue
 		}
-		seen[id] = i
+		seen[id] = struct{}{}
 		todo = append(todo, i)
 	}
 	per := maxParams / len(d.cols)
@@ -893,6 +969,24 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			yield(zero, fail(err))
 			return
 		}
+		// stopEarly closes rows that are not read to the end (the loop was broken off, or the
+		// loop body panicked): on a pool the statement is cancelled first unless the rest is
+		// small, so that closing does not drain a large result; the connection goes back to
+		// the pool either way.
+		stopEarly := func() {
+			if (limit == 0 || limit > drainLimit) && d.pooled {
+				cancel(context.Canceled)
+			}
+			wd.begin()
+			rows.Close()
+			wd.end()
+		}
+		closed := false
+		defer func() {
+			if !closed { // the loop body panicked
+				stopEarly()
+			}
+		}()
 		s := newScanner(d.desc, fields)
 		for {
 			wd.begin()
@@ -903,6 +997,7 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			}
 			if err := ctx.Err(); err != nil {
 				// pgx may have the rows buffered already: stop at the caller's context.
+				closed = true
 				cancel(err)
 				rows.Close()
 				yield(zero, err)
@@ -910,20 +1005,18 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			}
 			rec, err := s.scan(rows)
 			if err != nil {
+				closed = true
 				rows.Close()
 				yield(zero, fail(err))
 				return
 			}
 			if !yield(rec, nil) {
-				if (limit == 0 || limit > drainLimit) && d.pooled {
-					cancel(context.Canceled)
-				}
-				wd.begin()
-				rows.Close()
-				wd.end()
+				closed = true
+				stopEarly()
 				return
 			}
 		}
+		closed = true
 		wd.begin()
 		rows.Close()
 		wd.end()

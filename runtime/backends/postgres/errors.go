@@ -72,6 +72,8 @@ func (e *EncodingError) Is(target error) bool { return target == ErrNotUTF8 }
 //     shutdown 57P01-57P03, too many connections 53300, a closed pool), a statement cancelled
 //     on the server (57014) and a context that is not the caller's (the command timeout):
 //     repo.ErrUnavailable, marked transient for pool.Retry;
+//   - a COPY that pgx aborted because it could not encode a row (57014 "COPY from stdin
+//     failed"): an *repo.Error without a kind, not transient;
 //   - transaction already closed: repo.ErrClosed;
 //   - anything else: an *repo.Error without a kind.
 func mapErr(ctx context.Context, err error) error {
@@ -81,8 +83,10 @@ func mapErr(ctx context.Context, err error) error {
 	if ce := ctx.Err(); ce != nil {
 		return ce
 	}
-	if isCtxErr(err) {
-		// A context that is not the caller's (the command timeout) ended the call.
+	if isCtxErr(err) && !isConnectErr(err) {
+		// A context that is not the caller's (the command timeout) ended the call. (A new
+		// connection that the server did not accept within the connect timeout also wraps
+		// context.DeadlineExceeded: that is a connection failure, below.)
 		return commandTimeout(0)
 	}
 	var pe *pgconn.PgError
@@ -90,6 +94,10 @@ func mapErr(ctx context.Context, err error) error {
 		switch {
 		case pe.Code == "23505":
 			return repo.E(repo.ErrAlreadyExists, err)
+		case pe.Code == "57014" && strings.HasPrefix(pe.Message, "COPY from stdin failed"):
+			// pgx could not encode a row and aborted the COPY with CopyFail: a client-side
+			// error the server only echoes; retrying would fail the same way.
+			return repo.E(nil, err)
 		case strings.HasPrefix(pe.Code, "22"), pe.Code == "23502", pe.Code == "23514":
 			return repo.E(repo.ErrInvalidInput, err)
 		case strings.HasPrefix(pe.Code, "08"), pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03",
@@ -114,6 +122,13 @@ func mapErr(ctx context.Context, err error) error {
 
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// isConnectErr reports a failure to open a connection (pgconn wraps a connect timeout as a
+// *pgconn.ConnectError around context.DeadlineExceeded).
+func isConnectErr(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
 }
 
 // brokenConn reports whether an unavailable error (see mapErr) means that the server or the

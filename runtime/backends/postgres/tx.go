@@ -27,9 +27,6 @@ type Tx struct {
 // Pgx returns the underlying pgx transaction.
 func (t *Tx) Pgx() pgx.Tx { return t.tx }
 
-// ErrTxPanic wraps the value of a panic that InTx rolled back (InTx re-panics with it).
-var ErrTxPanic = errors.New("postgres: panic in transaction")
-
 // InTx runs fn in a transaction begun on db and commits it when fn returns nil. When fn
 // returns an error, or panics, the transaction is rolled back: the error is returned (with
 // a failed rollback joined to it), and the panic continues after the rollback. A failed
@@ -110,9 +107,10 @@ func driverOf[T any](r repo.Repository[T]) (*Driver[T], error) {
 // WithTx returns a repository for the same records and table as r whose every call runs in
 // tx. It holds no pool lease: closing it does nothing, and it must not be used after the
 // transaction ends (calls then fail with repo.ErrClosed). Every step of a batch insert (the
-// COPY, each INSERT that reports records one by one) runs in a savepoint, so that a taken
-// id or a value the server rejects is reported for its record and the transaction survives
-// it. A single write the server rejects aborts the transaction, as any failed statement does.
+// COPY, each INSERT that reports records one by one) runs in a savepoint, and so does
+// Create, so that a taken id or a value the server rejects is reported for its record and
+// the transaction survives it. An Update, Upsert or Delete the server rejects aborts the
+// transaction, as any failed statement does.
 func WithTx[T any](r repo.Repository[T], tx *Tx) (*repo.Collection[T], error) {
 	d, err := driverOf(r)
 	if err != nil {
