@@ -146,8 +146,13 @@ func (c *Collection[T]) Create(ctx context.Context, rec T) (T, error) {
 		return zero, err
 	}
 	var res [1]Result
-	recs := [1]T{rec}
-	err := c.drv.Insert(ctx, recs[:], res[:])
+	var err error
+	if si, ok := c.drv.(SingleInserter[T]); ok {
+		err = si.InsertOne(ctx, &rec, &res[0])
+	} else {
+		recs := [1]T{rec}
+		err = c.drv.Insert(ctx, recs[:], res[:])
+	}
 	if err == nil {
 		err = res[0].Err
 	}

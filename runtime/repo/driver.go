@@ -41,3 +41,11 @@ type Driver[T any] interface {
 	// Close releases the driver's resources (its pool lease). It is called once.
 	Close() error
 }
+
+// SingleInserter is implemented by a driver whose Create of one record differs from a batch
+// of one record (PostgreSQL in a transaction runs batch steps in savepoints, and Create
+// without one, like a hand-written INSERT). Collection.Create calls InsertOne when the driver
+// has it, and Insert otherwise. InsertOne fills res like Insert does for one record.
+type SingleInserter[T any] interface {
+	InsertOne(ctx context.Context, rec *T, res *Result) error
+}

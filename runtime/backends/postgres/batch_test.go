@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
@@ -172,11 +173,6 @@ func TestBatchInTxRejectedValues(t *testing.T) {
 				return fmt.Errorf("CreateBatch %s: %w", b.prefix, err)
 			}
 		}
-		// Create runs the same savepointed statement: a value the server rejects is
-		// reported and the transaction survives it.
-		if _, err := tr.Create(ctx, item{ID: "rejected", Kind: "c"}); !errors.Is(err, repo.ErrInvalidInput) {
-			return fmt.Errorf("Create of a record the server rejects: %v, want ErrInvalidInput", err)
-		}
 		// The transaction is still usable.
 		_, err = tr.Create(ctx, item{ID: "after", Kind: "b"})
 		return err
@@ -193,5 +189,30 @@ func TestBatchInTxRejectedValues(t *testing.T) {
 	}
 	if ok, err := r.Exists(ctx, "after"); err != nil || !ok {
 		t.Errorf("record created after the batches: %v, %v", ok, err)
+	}
+}
+
+// TestCreateInTxNoSavepoint: Create in a transaction is one plain INSERT, as hand-written code
+// would send (no subtransaction per record): a value the server rejects is ErrInvalidInput
+// and aborts the transaction, while a batch of that one record would not.
+func TestCreateInTxNoSavepoint(t *testing.T) {
+	h := newHarness(t)
+	ctx, r, table := itemRepo(t, h)
+	addNoCCheck(t, h, table)
+	var createErr, afterErr error
+	err := postgres.InTx(ctx, postgres.DBOf[item](r), func(tx *postgres.Tx) error {
+		tr, err := postgres.WithTx[item](r, tx)
+		if err != nil {
+			return err
+		}
+		_, createErr = tr.Create(ctx, item{ID: "rejected", Kind: "c"})
+		_, afterErr = tr.Exists(ctx, "x")
+		return createErr
+	})
+	if !errors.Is(createErr, repo.ErrInvalidInput) || err != createErr {
+		t.Fatalf("Create of a rejected record: %v (InTx: %v), want ErrInvalidInput returned by InTx", createErr, err)
+	}
+	if afterErr == nil || !strings.Contains(afterErr.Error(), "25P02") {
+		t.Errorf("statement after the rejected Create: %v, want the aborted transaction's 25P02", afterErr)
 	}
 }

@@ -383,6 +383,17 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 	return nil
 }
 
+// InsertOne implements repo.SingleInserter: Create runs one INSERT ... ON CONFLICT DO
+// NOTHING, also on a transaction, where it takes no savepoint (unlike a batch of one
+// record): a value the server rejects aborts the transaction, as a hand-written INSERT
+// does, and a loop of Creates does not open a subtransaction per record.
+func (d *Driver[T]) InsertOne(ctx context.Context, rec *T, res *repo.Result) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return d.insertOne(ctx, d.db, rec, res)
+}
+
 // CopyChunk is the number of records one COPY of CreateBatch sends.
 const CopyChunk = 10000
 
@@ -421,9 +432,9 @@ func (d *Driver[T]) insertOne(ctx context.Context, db DB, rec *T, res *repo.Resu
 
 // insertOneInSavepoint is insertOne as a batch step on a transaction: in a savepoint, rolled
 // back when the record is rejected, so that a value the server rejects does not abort the
-// caller's transaction (a CreateBatch of one record keeps the promise of WithTx, and Create
-// takes the same path). SAVEPOINT, the INSERT and RELEASE go in one pipelined round trip
-// (see savepointed); only a rejected record costs a second one, for the rollback.
+// caller's transaction (a CreateBatch of one record keeps the promise of WithTx).
+// SAVEPOINT, the INSERT and RELEASE go in one pipelined round trip (see savepointed); only a
+// rejected record costs a second one, for the rollback.
 func (d *Driver[T]) insertOneInSavepoint(ctx context.Context, tx pgx.Tx, rec *T, res *repo.Result) error {
 	sp := &savepointed{DB: tx, tx: tx}
 	err := d.insertOne(ctx, sp, rec, res)

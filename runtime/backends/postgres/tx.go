@@ -107,10 +107,11 @@ func driverOf[T any](r repo.Repository[T]) (*Driver[T], error) {
 // WithTx returns a repository for the same records and table as r whose every call runs in
 // tx. It holds no pool lease: closing it does nothing, and it must not be used after the
 // transaction ends (calls then fail with repo.ErrClosed). Every step of a batch insert (the
-// COPY, each INSERT that reports records one by one) runs in a savepoint, and so does
-// Create, so that a taken id or a value the server rejects is reported for its record and
-// the transaction survives it. An Update, Upsert or Delete the server rejects aborts the
-// transaction, as any failed statement does.
+// COPY, each INSERT that reports records one by one, a batch of one record) runs in a
+// savepoint, so that a taken id or a value the server rejects is reported for its record
+// and the transaction survives it. A single write (Create, Update, Upsert, Delete) takes no
+// savepoint: when the server rejects it, the transaction is aborted, as after any failed
+// statement.
 func WithTx[T any](r repo.Repository[T], tx *Tx) (*repo.Collection[T], error) {
 	d, err := driverOf(r)
 	if err != nil {
