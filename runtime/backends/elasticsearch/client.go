@@ -22,16 +22,19 @@ import (
 // Retry settings of the client: requests answered with one of RetryStatuses, and requests
 // that failed before they reached the server (connection refused), are retried at most
 // MaxRetries times with exponential backoff (RetryBase doubling up to RetryCap, ±50 % jitter).
-// Requests that may have reached the server are never retried on a network error, so that a
-// create is not sent twice.
+// Requests that may have been applied are never retried, so that a create or a conditional
+// write is not sent twice (its second attempt would answer 409 for the first one's write):
+// not on a network error once connected, and not on 502 or 504, which a proxy in front of
+// the cluster answers when the request may have reached a node.
 const (
 	MaxRetries = 3
 	RetryBase  = 50 * time.Millisecond
 	RetryCap   = 2 * time.Second
 )
 
-// RetryStatuses are the HTTP statuses the client retries.
-var RetryStatuses = []int{http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
+// RetryStatuses are the HTTP statuses the client retries: refusals that say the request
+// was not applied (429 Too Many Requests, 503 Service Unavailable).
+var RetryStatuses = []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}
 
 // Client is the pooled Elasticsearch client: a go-elasticsearch client over its own HTTP
 // transport. Repositories on configs with the same identity share one Client through the

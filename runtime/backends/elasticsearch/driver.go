@@ -169,7 +169,8 @@ func NewRepository[T any](ctx context.Context, m *pool.Manager, cfg pool.Config,
 // (a *DriftError on a difference). When the record has unique fields it does the same for
 // the companion index of reservations (see WithUniqueIndex) and, for a unique field that
 // has no reservations yet while the index already existed, reserves the values of the
-// stored records (failing with ErrAlreadyExists when two of them share a value).
+// stored records (failing with ErrAlreadyExists when two of them share a value). A node that
+// cannot be reached fails it with repo.ErrUnavailable.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
 	if _, err := configOf(cfg); err != nil {
 		return nil, err
@@ -204,6 +205,9 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	}
 	lease, err := pool.Get(ctx, m, cfg, Hooks)
 	if err != nil {
+		if pool.Unreachable(ctx, err) {
+			err = repo.E(repo.ErrUnavailable, err)
+		}
 		return nil, err
 	}
 	d := &Driver[T]{desc: desc, codec: newCodec(desc), comp: &compiler[T]{desc: desc}, lease: lease, c: lease.Pool(), o: o, uq: uq}
@@ -344,9 +348,10 @@ type bulkItemState struct {
 }
 
 // prepareChunk is called with the records of a _bulk chunk before it is sent. It returns
-// the records to send (in order; it has set the result of every other one) and a function
-// to call once the chunk's results are known.
-type prepareChunk func(ctx context.Context, idx []int) (keep []int, done func())
+// the records to send (in order; it has set the result of every other one), the context to
+// send them with (it may have a deadline) and a function to call once the chunk's results
+// are known.
+type prepareChunk func(ctx context.Context, idx []int) (keep []int, wctx context.Context, done func())
 
 // bulkCreate creates the records at idx (every record when idx is nil) through _bulk in
 // chunks. prep, when not nil, is called on every chunk before it is sent.
@@ -370,9 +375,10 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 		}
 		b, p := body, pending
 		var done func()
+		wctx := ctx
 		if prep != nil {
-			keep, fin := prep(ctx, pending)
-			done = fin
+			var keep []int
+			keep, wctx, done = prep(ctx, pending)
 			if len(keep) < len(pending) {
 				b, p = nil, keep
 				k := 0
@@ -390,7 +396,13 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 		}
 		var err error
 		if len(p) > 0 {
-			err = d.sendBulk(ctx, b, p, res)
+			err = d.sendBulk(wctx, b, p, res)
+			if wctx != ctx {
+				err = d.uq.lateWriteErr(ctx, err)
+				for _, i := range p {
+					res[i].Err = d.uq.lateWriteErr(ctx, res[i].Err)
+				}
+			}
 		}
 		if done != nil {
 			done()

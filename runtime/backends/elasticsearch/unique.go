@@ -219,6 +219,25 @@ func (d *Driver[T]) takenErr(c *claim) error {
 // written while its reservations are younger than half of that.
 func (u *uniq) late(start time.Time) bool { return u.now().Sub(start) > u.staleAfter/2 }
 
+// writeCtx returns the context of the record write of reservations made at start (on u's
+// clock): it ends when they are half of StaleAfter old, so that the write, with the
+// transport's retries and the resending of rejected _bulk items, is over before anyone may
+// take them over. See lateWriteErr.
+func (u *uniq) writeCtx(ctx context.Context, start time.Time) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, time.Now().Add(u.staleAfter/2-u.now().Sub(start)))
+}
+
+// lateWriteErr maps err, the error of a record write under writeCtx, when writeCtx's
+// deadline ended it while ctx, the caller's context, is alive: ErrUnavailable (the write may
+// or may not have been applied; its reservations stay).
+func (u *uniq) lateWriteErr(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return repo.E(repo.ErrUnavailable, pool.MarkTransient(fmt.Errorf(
+		"elasticsearch: the record write did not finish within %v (half the stale reservation age) after its unique values were reserved", u.staleAfter/2)))
+}
+
 func (u *uniq) lateErr() error {
 	return repo.E(repo.ErrUnavailable, pool.MarkTransient(fmt.Errorf(
 		"elasticsearch: reserving the unique values took longer than %v (half the stale reservation age); the record was not written", u.staleAfter/2)))
@@ -545,12 +564,13 @@ func (d *Driver[T]) insertUnique(ctx context.Context, recs []T, res []repo.Resul
 		cl[i] = d.claims(&recs[i], i, nil)
 		pending[i] = i
 	}
-	prep := func(ctx context.Context, idx []int) ([]int, func()) {
+	prep := func(ctx context.Context, idx []int) ([]int, context.Context, func()) {
 		var cs []*claim
 		for _, i := range idx {
 			cs = append(cs, cl[i]...)
 		}
 		start := d.uq.now()
+		wctx, cancel := d.uq.writeCtx(ctx, start)
 		d.reserve(ctx, cs)
 		keep := make([]int, 0, len(idx))
 		var undo []*claim
@@ -568,7 +588,8 @@ func (d *Driver[T]) insertUnique(ctx context.Context, recs []T, res []repo.Resul
 			keep = append(keep, i)
 		}
 		d.release(ctx, undo)
-		return keep, func() {
+		return keep, wctx, func() {
+			cancel()
 			var undo []*claim
 			for _, i := range keep {
 				if res[i].Version == "" && definite(res[i].Err) {
@@ -599,9 +620,11 @@ func (d *Driver[T]) insertUnique(ctx context.Context, recs []T, res []repo.Resul
 		}
 		var err error
 		if len(send) == 1 {
-			keep, done := prep(ctx, send)
+			keep, wctx, done := prep(ctx, send)
 			if len(keep) == 1 {
-				d.createOne(ctx, &recs[keep[0]], &res[keep[0]])
+				r := &res[keep[0]]
+				d.createOne(wctx, &recs[keep[0]], r)
+				r.Err = d.uq.lateWriteErr(ctx, r.Err)
 			}
 			done()
 		} else {
@@ -683,6 +706,7 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 		if err != nil {
 			return err
 		}
+		wctx, cancel := ctx, context.CancelFunc(func() {})
 		if len(claim) > 0 {
 			start := d.uq.now()
 			d.reserve(ctx, claim)
@@ -694,21 +718,24 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 				d.release(ctx, madeBy(claim))
 				return err
 			}
+			wctx, cancel = d.uq.writeCtx(ctx, start)
 		}
 		var r *esapi.Response
 		if old == nil {
-			r, err = d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(id),
+			r, err = d.do(wctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(id),
 				Body: bytes.NewReader(d.codec.encode(nil, rec, false)), OpType: "create", Refresh: string(d.o.Refresh)})
 		} else {
 			seq, term, _ := parseVersion(d.desc.GetVersion(old))
-			r, err = d.index(ctx, rec, seq, term, true)
+			r, err = d.index(wctx, rec, seq, term, true)
 		}
 		if err != nil {
-			return err // may have been written: the reservations stay
+			cancel()
+			return d.uq.lateWriteErr(ctx, err) // may have been written: the reservations stay
 		}
 		if r.StatusCode == http.StatusConflict {
 			cerr := d.respErr(r, repo.ErrVersionConflict)
 			closeBody(r)
+			cancel()
 			d.release(ctx, madeBy(claim))
 			if ifVersion != "" || attempt >= 10 {
 				if upsert {
@@ -721,6 +748,7 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 		if r.IsError() {
 			err := d.respErr(r, repo.ErrVersionConflict)
 			closeBody(r)
+			cancel()
 			if definite(err) {
 				d.release(ctx, madeBy(claim))
 			}
@@ -728,8 +756,9 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 		}
 		nv, err := decodeWrite(r)
 		closeBody(r)
+		cancel()
 		if err != nil {
-			return err
+			return d.uq.lateWriteErr(ctx, err)
 		}
 		d.desc.SetVersion(rec, nv)
 		d.release(ctx, owned)

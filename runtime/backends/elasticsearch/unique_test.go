@@ -606,6 +606,7 @@ const (
 	dropBefore fault = iota + 1 // close the connection without forwarding the request
 	dropAfter                   // forward it, then close the connection without answering
 	hang                        // never answer (until the client gives up)
+	gateway504                  // forward it, then answer 504 as a proxy that lost the node's answer
 )
 
 // faultProxy forwards requests to the real Elasticsearch node and fails the first one a rule
@@ -677,9 +678,14 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer res.Body.Close()
-	if do == dropAfter {
+	switch do {
+	case dropAfter:
 		_, _ = io.Copy(io.Discard, res.Body)
 		drop()
+		return
+	case gateway504:
+		_, _ = io.Copy(io.Discard, res.Body)
+		w.WriteHeader(http.StatusGatewayTimeout)
 		return
 	}
 	for k, v := range res.Header {
@@ -792,6 +798,46 @@ func TestUniqueOutage(t *testing.T) {
 		_, err := r.Create(cctx, customer("c5@example.com", "C5"))
 		wantErr(t, "Create", err, context.DeadlineExceeded)
 	})
+	// A proxy answering 504 after the node applied the write: the client must not send the
+	// write again (its second attempt would answer 409 for the first one's write, and the
+	// reservation would be released under a stored record).
+	sub("Create, the record written, 504 from a proxy", func(t *testing.T) {
+		armed(gateway504, onRecord(http.MethodPut))
+		_, err := r.Create(ctx, customer("g1@example.com", "G1"))
+		wantErr(t, "Create", err, repo.ErrUnavailable)
+		if n := count("g1@example.com"); n != 1 {
+			t.Fatalf("%d records with the email, want the 1 written", n)
+		}
+		other("g1@example.com", repo.ErrAlreadyExists)
+		age()
+		other("g1@example.com", repo.ErrAlreadyExists) // the record holds it
+	})
+	sub("Update, the record written, 504 from a proxy", func(t *testing.T) {
+		rec, err := r.Create(ctx, customer("g2@example.com", "G2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		armed(gateway504, onRecord(http.MethodPut))
+		rec.Email = ptr("g3@example.com")
+		_, err = r.Update(ctx, rec)
+		wantErr(t, "Update", err, repo.ErrUnavailable)
+		if n := count("g3@example.com"); n != 1 {
+			t.Fatalf("%d records with the new email, want the 1 written", n)
+		}
+		age()
+		other("g3@example.com", repo.ErrAlreadyExists) // held by the record
+	})
+	sub("CreateBatch, the records written, 504 from a proxy", func(t *testing.T) {
+		armed(gateway504, onRecordBulk)
+		res, err := r.CreateBatch(ctx, []ukey{customer("g4@example.com", "G4"), customer("g5@example.com", "G5")})
+		wantErr(t, "CreateBatch", err, repo.ErrUnavailable)
+		for i := range res {
+			wantErr(t, fmt.Sprintf("record %d", i), res[i].Err, repo.ErrUnavailable)
+		}
+		age()
+		other("g4@example.com", repo.ErrAlreadyExists)
+		other("g5@example.com", repo.ErrAlreadyExists)
+	})
 	sub("CreateBatch, the records written but unanswered", func(t *testing.T) {
 		armed(dropAfter, onRecordBulk)
 		res, err := r.CreateBatch(ctx, []ukey{customer("b1@example.com", "B1"), customer("b2@example.com", "B2")})
@@ -854,6 +900,29 @@ func TestUniqueOutage(t *testing.T) {
 		other("u4@example.com", nil)
 		if got, err := r.Get(ctx, rec.ID); err != nil || email(got) != "u3@example.com" {
 			t.Errorf("the record after the failed Update: %q, %v", email(got), err)
+		}
+	})
+	sub("Create, the record write cut off at half the stale age", func(t *testing.T) {
+		short, err := openUnique(t, ukeySchema, cfg, "", elasticsearch.WithStaleReservationAfter(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The reservations' clock stands still: their age is 0 whatever this machine's speed,
+		// while the write's deadline runs on the real clock.
+		frozen := time.Now()
+		elasticsearch.SetUniqueClock(short.d, func() time.Time { return frozen })
+		armed(hang, func(req *http.Request) bool {
+			return req.Method == http.MethodPut && strings.HasPrefix(req.URL.Path, "/"+short.index+"/_doc/")
+		})
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		_, err = short.r.Create(cctx, customer("h1@example.com", "H1"))
+		wantErr(t, "Create whose record write hangs", err, repo.ErrUnavailable)
+		if err != nil && !strings.Contains(err.Error(), "did not finish within 1s") {
+			t.Errorf("the error does not say why: %v", err)
+		}
+		if _, err := short.r.Create(cctx, customer("h1@example.com", "other")); !errors.Is(err, repo.ErrAlreadyExists) {
+			t.Errorf("another record's Create while the write might land: %v, want ErrAlreadyExists", err)
 		}
 	})
 	sub("Delete, the release lost", func(t *testing.T) {
