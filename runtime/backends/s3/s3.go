@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -177,14 +178,21 @@ func (d *Driver[T]) encode(rec *T) ([]byte, error) {
 	return append(out, b[1:]...), nil
 }
 
+// put writes rec, conditionally with ifMatch / ifNoneMatch. When a conditional write fails
+// its condition, put reads the object's first bytes: if they carry this write's own "@rev",
+// an earlier attempt of the same request was stored and only its answer was lost (the SDK
+// resent the request after a reset connection or a timeout, and the resend found the
+// object changed by the first attempt), so the write succeeded: put returns the stored ETag
+// instead of a false ErrAlreadyExists / ErrVersionConflict.
 func (d *Driver[T]) put(ctx context.Context, rec *T, ifMatch, ifNoneMatch *string) (string, error) {
 	body, err := d.encode(rec)
 	if err != nil {
 		return "", err
 	}
+	key := d.Key(d.desc.GetID(rec))
 	out, err := d.api.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        &d.bucket,
-		Key:           aws.String(d.Key(d.desc.GetID(rec))),
+		Key:           aws.String(key),
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		ContentType:   aws.String("application/json"),
@@ -192,12 +200,36 @@ func (d *Driver[T]) put(ctx context.Context, rec *T, ifMatch, ifNoneMatch *strin
 		IfNoneMatch:   ifNoneMatch,
 	})
 	if err != nil {
+		if (ifMatch != nil || ifNoneMatch != nil) && (isPrecondition(err) || isConditionalConflict(err)) {
+			if etag, ok := d.storedRev(ctx, key, body[:revPrefixLen]); ok {
+				return etag, nil
+			}
+		}
 		return "", err
 	}
 	if out.ETag == nil || *out.ETag == "" {
 		return "", errors.New("s3: PutObject returned no ETag")
 	}
 	return *out.ETag, nil
+}
+
+// revPrefixLen is the length of the `{"@rev":"<id>"` prefix of every object body (encode).
+const revPrefixLen = len(`{"@rev":"`) + 36 + 1
+
+// storedRev reports whether the object at key starts with prefix (a write's own "@rev") and
+// returns its ETag. It reads only those bytes; any failure reads as false.
+func (d *Driver[T]) storedRev(ctx context.Context, key string, prefix []byte) (string, bool) {
+	out, err := d.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key,
+		Range: aws.String("bytes=0-" + strconv.Itoa(len(prefix)-1))})
+	if err != nil {
+		return "", false
+	}
+	defer out.Body.Close()
+	got, err := io.ReadAll(io.LimitReader(out.Body, int64(len(prefix))))
+	if err != nil || !bytes.Equal(got, prefix) || out.ETag == nil || *out.ETag == "" {
+		return "", false
+	}
+	return *out.ETag, true
 }
 
 // create stores rec only if no object has its key.

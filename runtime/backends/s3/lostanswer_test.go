@@ -1,0 +1,86 @@
+package s3_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/backends/s3"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// loseNextAnswer makes the next PUT of a record reach the server and be stored, and then
+// fails it on the client as if the connection had been reset before the answer arrived:
+// the SDK resends the request, and a conditional write's resend finds the object changed by
+// the first attempt.
+func loseNextAnswer(d *s3.Driver[things.Thing], bucket string) *atomic.Bool {
+	var armed atomic.Bool
+	recordPrefix := "/" + bucket + "/" + d.Prefix()
+	s3.WrapHTTPForTest(d, func(next awss3.HTTPClient) awss3.HTTPClient {
+		return s3.HTTPDoer(func(req *http.Request) (*http.Response, error) {
+			if req.Method == http.MethodPut && strings.HasPrefix(req.URL.Path, recordPrefix) && armed.CompareAndSwap(true, false) {
+				res, err := next.Do(req)
+				if err != nil {
+					return nil, err
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				_ = res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					return nil, errors.New("the first attempt was not stored: " + res.Status)
+				}
+				return nil, errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer")
+			}
+			return next.Do(req)
+		})
+	})
+	return &armed
+}
+
+// TestLostAnswer: a conditional write (Create: If-None-Match, Update with a version:
+// If-Match) that was stored but whose answer was lost is resent by the SDK; the resend
+// fails its condition because of the first attempt. The call must report the write as done,
+// with the stored version, not ErrAlreadyExists or ErrVersionConflict.
+func TestLostAnswer(t *testing.T) {
+	ctx, d, r := newDriverFor(t, things.ThingSchema)
+	armed := loseNextAnswer(d, testConfig(t).Bucket)
+	created := time.Unix(0, 0).UTC()
+
+	armed.Store(true)
+	rec, err := r.Create(ctx, things.Thing{ID: "a", Name: "first", Created: created})
+	if err != nil {
+		t.Fatalf("Create whose answer was lost: %v, want success", err)
+	}
+	if armed.Load() {
+		t.Fatal("the answer was not lost: the test did not exercise the resend")
+	}
+	got, err := r.Get(ctx, "a")
+	if err != nil || got.RecordVersion != rec.RecordVersion || got.Name != "first" {
+		t.Fatalf("stored: %+v, %v; Create returned version %q", got, err, rec.RecordVersion)
+	}
+
+	armed.Store(true)
+	rec.Name = "second"
+	upd, err := r.Update(ctx, rec, repo.IfVersion(rec.RecordVersion))
+	if err != nil {
+		t.Fatalf("Update whose answer was lost: %v, want success", err)
+	}
+	got, err = r.Get(ctx, "a")
+	if err != nil || got.RecordVersion != upd.RecordVersion || got.Name != "second" {
+		t.Fatalf("stored: %+v, %v; Update returned version %q", got, err, upd.RecordVersion)
+	}
+
+	// A real conflict is still one: another writer's object does not carry this write's rev.
+	if _, err := r.Create(ctx, things.Thing{ID: "a", Name: "third", Created: created}); !errors.Is(err, repo.ErrAlreadyExists) {
+		t.Errorf("Create of a taken id: %v, want ErrAlreadyExists", err)
+	}
+	if _, err := r.Update(ctx, rec, repo.IfVersion(rec.RecordVersion)); !errors.Is(err, repo.ErrVersionConflict) {
+		t.Errorf("Update with a stale version: %v, want ErrVersionConflict", err)
+	}
+}
