@@ -24,17 +24,19 @@ import (
 // MaxRetries times with exponential backoff (RetryBase doubling up to RetryCap, ±50 % jitter).
 // Requests that may have been applied are never retried, so that a create or a conditional
 // write is not sent twice (its second attempt would answer 409 for the first one's write):
-// not on a network error once connected, and not on 502 or 504, which a proxy in front of
-// the cluster answers when the request may have reached a node.
+// not on a network error once connected, and not on 502, 503 or 504, which a proxy in front
+// of the cluster answers when it lost the node's answer (Envoy answers 503 to an upstream
+// reset after forwarding). Only 429, which Elasticsearch and rate limiters answer before
+// doing anything, is retried; reads fail on the others too, with repo.ErrUnavailable.
 const (
 	MaxRetries = 3
 	RetryBase  = 50 * time.Millisecond
 	RetryCap   = 2 * time.Second
 )
 
-// RetryStatuses are the HTTP statuses the client retries: refusals that say the request
-// was not applied (429 Too Many Requests, 503 Service Unavailable).
-var RetryStatuses = []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}
+// RetryStatuses are the HTTP statuses the client retries: 429 Too Many Requests, a refusal
+// that says the request was not applied.
+var RetryStatuses = []int{http.StatusTooManyRequests}
 
 // Client is the pooled Elasticsearch client: a go-elasticsearch client over its own HTTP
 // transport. Repositories on configs with the same identity share one Client through the

@@ -205,9 +205,6 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	}
 	lease, err := pool.Get(ctx, m, cfg, Hooks)
 	if err != nil {
-		if pool.Unreachable(ctx, err) {
-			err = repo.E(repo.ErrUnavailable, err)
-		}
 		return nil, err
 	}
 	d := &Driver[T]{desc: desc, codec: newCodec(desc), comp: &compiler[T]{desc: desc}, lease: lease, c: lease.Pool(), o: o, uq: uq}

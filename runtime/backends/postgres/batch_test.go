@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -214,5 +215,48 @@ func TestCreateInTxNoSavepoint(t *testing.T) {
 	}
 	if afterErr == nil || !strings.Contains(afterErr.Error(), "25P02") {
 		t.Errorf("statement after the rejected Create: %v, want the aborted transaction's 25P02", afterErr)
+	}
+}
+
+// TestBatchCallErrorInTx: a failure that is not about one record's values (here a foreign key
+// the schema does not know of, 23503, which has no kind) is the call's error, for a batch of
+// one record in a transaction as for larger batches and outside a transaction.
+func TestBatchCallErrorInTx(t *testing.T) {
+	h := newHarness(t)
+	ctx, r, table := itemRepo(t, h)
+	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	ref := table + "_kinds"
+	for _, sql := range []string{
+		"CREATE TABLE " + postgres.Quote(ref) + " (k text COLLATE \"C\" PRIMARY KEY)",
+		"ALTER TABLE " + postgres.Quote(table) + " ADD CONSTRAINT kind_fk FOREIGN KEY (kind) REFERENCES " + postgres.Quote(ref) + " (k)",
+	} {
+		if _, err := lease.Pool().Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = lease.Pool().Exec(context.Background(), "DROP TABLE IF EXISTS "+postgres.Quote(table)+", "+postgres.Quote(ref))
+	})
+	for _, n := range []int{1, 2, 20} {
+		recs, _ := badBatch(fmt.Sprintf("fk%d-", n), n, nil)
+		if _, err := r.CreateBatch(ctx, recs); err == nil || !strings.Contains(err.Error(), "23503") {
+			t.Errorf("CreateBatch(%d) outside a transaction: %v, want the call's error (23503)", n, err)
+		}
+		var batchErr error
+		_ = postgres.InTx(ctx, postgres.DBOf[item](r), func(tx *postgres.Tx) error {
+			tr, err := postgres.WithTx[item](r, tx)
+			if err != nil {
+				return err
+			}
+			_, batchErr = tr.CreateBatch(ctx, recs)
+			return batchErr
+		})
+		if batchErr == nil || !strings.Contains(batchErr.Error(), "23503") {
+			t.Errorf("CreateBatch(%d) in a transaction: %v, want the call's error (23503)", n, batchErr)
+		}
 	}
 }

@@ -213,4 +213,19 @@ func TestNewServerDown(t *testing.T) {
 	if _, err := postgres.New(t.Context(), m, bad, itemSchema); errors.Is(err, repo.ErrUnavailable) || !errors.Is(err, pool.ErrInvalidConfig) {
 		t.Errorf("New with an invalid config: %v, want pool.ErrInvalidConfig", err)
 	}
+	// A server that answers and refuses the settings is a config error, not an outage
+	// (retrying cannot help), and the error does not show the password.
+	up := testConfig(t)
+	wrongPW, noDB := up, up
+	wrongPW.Password = "wrong-pw-not-in-errors"
+	noDB.Database = "no_such_database"
+	for what, c := range map[string]pool.PostgresPoolConfig{"a wrong password": wrongPW, "a missing database": noDB} {
+		_, err := postgres.New(t.Context(), m, c, itemSchema)
+		if errors.Is(err, repo.ErrUnavailable) || !errors.Is(err, pool.ErrInvalidConfig) || pool.IsTransient(err) {
+			t.Errorf("New with %s: %v, want pool.ErrInvalidConfig, not unavailable or transient", what, err)
+		}
+		if err != nil && strings.Contains(err.Error(), wrongPW.Password) {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
 }

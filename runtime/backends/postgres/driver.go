@@ -363,8 +363,8 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 		return err
 	}
 	if len(recs) == 1 {
-		if tx, ok := d.db.(pgx.Tx); ok && d.bound {
-			return d.insertOneInSavepoint(ctx, tx, &recs[0], &res[0])
+		if d.bound {
+			return d.insertOneInSavepoint(ctx, &recs[0], &res[0])
 		}
 		return d.insertOne(ctx, d.db, &recs[0], &res[0])
 	}
@@ -432,60 +432,22 @@ func (d *Driver[T]) insertOne(ctx context.Context, db DB, rec *T, res *repo.Resu
 
 // insertOneInSavepoint is insertOne as a batch step on a transaction: in a savepoint, rolled
 // back when the record is rejected, so that a value the server rejects does not abort the
-// caller's transaction (a CreateBatch of one record keeps the promise of WithTx).
-// SAVEPOINT, the INSERT and RELEASE go in one pipelined round trip (see savepointed); only a
-// rejected record costs a second one, for the rollback.
-func (d *Driver[T]) insertOneInSavepoint(ctx context.Context, tx pgx.Tx, rec *T, res *repo.Result) error {
-	sp := &savepointed{DB: tx, tx: tx}
-	err := d.insertOne(ctx, sp, rec, res)
-	if !sp.opened || sp.released {
-		return err
-	}
-	if err == nil {
-		err = res.Err
-	}
-	if ctx.Err() != nil || d.connClosed(err) {
-		return err // the connection, and the transaction with it, is gone
-	}
-	if rerr := d.execStep(ctx, "ROLLBACK TO SAVEPOINT "+savepointName+"; RELEASE SAVEPOINT "+savepointName); rerr != nil {
-		return rerr
-	}
-	if err == res.Err {
-		return nil // reported in res
+// caller's transaction (a CreateBatch of one record keeps the promise of WithTx). The
+// statements are sent one after the other (not pipelined: pgx closes the connection when it
+// cannot encode an argument of a pipelined statement, which would end the transaction).
+func (d *Driver[T]) insertOneInSavepoint(ctx context.Context, rec *T, res *repo.Result) error {
+	var callErr error
+	err := d.inSavepoint(ctx, func() error {
+		callErr = d.insertOne(ctx, d.db, rec, res)
+		if callErr != nil {
+			return callErr
+		}
+		return res.Err // the record's own error (or nil): roll back to the savepoint
+	})
+	if callErr == nil && err != nil && err == res.Err {
+		return nil // the record was rejected, reported in res, and the savepoint rolled back
 	}
 	return err
-}
-
-// savepointed is a transaction whose Exec runs its statement in a savepoint: SAVEPOINT, the
-// statement and RELEASE are sent as one pipelined batch. When the statement fails the
-// savepoint stays open (opened and not released) for the caller to roll back to.
-type savepointed struct {
-	DB
-	tx       pgx.Tx
-	opened   bool
-	released bool
-}
-
-func (s *savepointed) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	var b pgx.Batch
-	b.Queue("SAVEPOINT " + savepointName)
-	b.Queue(sql, args...)
-	b.Queue("RELEASE SAVEPOINT " + savepointName)
-	br := s.tx.SendBatch(ctx, &b)
-	var tag pgconn.CommandTag
-	_, err := br.Exec()
-	if err == nil {
-		s.opened = true
-		if tag, err = br.Exec(); err == nil {
-			if _, err = br.Exec(); err == nil {
-				s.released = true
-			}
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return tag, err
 }
 
 // savepointName names the savepoints of batch steps on a transaction. One is open at a time,

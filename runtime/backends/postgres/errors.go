@@ -94,7 +94,7 @@ func mapErr(ctx context.Context, err error) error {
 		switch {
 		case pe.Code == "23505":
 			return repo.E(repo.ErrAlreadyExists, err)
-		case pe.Code == "57014" && strings.HasPrefix(pe.Message, "COPY from stdin failed"):
+		case pe.Code == "57014" && (pe.Routine == "CopyGetData" || strings.HasPrefix(pe.Message, "COPY from stdin failed")):
 			// pgx could not encode a row and aborted the COPY with CopyFail: a client-side
 			// error the server only echoes; retrying would fail the same way.
 			return repo.E(nil, err)

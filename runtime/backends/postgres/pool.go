@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/repokit/repokit/runtime/pool"
@@ -12,8 +14,9 @@ import (
 
 // Hooks returns the pool-manager hooks for PostgreSQL: Create builds a *pgxpool.Pool from a
 // pool.PostgresPoolConfig (sizes, connect timeout, lifetimes, health-check period and TLS
-// mode through its connection string) and pings it, Validate pings it, Close closes it, and
-// Stats returns pgxpool's Stat as a PoolStats value.
+// mode through its connection string) and pings it — a failed ping is transient, unless the
+// server refused the settings (authentication, a missing database: pool.ErrInvalidConfig) —,
+// Validate pings it, Close closes it, and Stats returns pgxpool's Stat as a PoolStats value.
 func Hooks() pool.Hooks[*pgxpool.Pool] {
 	return pool.Hooks[*pgxpool.Pool]{
 		Create:   createPool,
@@ -80,9 +83,22 @@ func createPool(ctx context.Context, cfg pool.Config) (*pgxpool.Pool, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, pool.MarkTransient(fmt.Errorf("postgres: ping %s: %s", c.Redacted(), c.RedactSecrets(err.Error())))
+		msg := fmt.Sprintf("postgres: ping %s: %s", c.Redacted(), c.RedactSecrets(err.Error()))
+		if rejectsConfig(err) {
+			// The server answered and refused these settings: retrying cannot help.
+			return nil, fmt.Errorf("%w: %s", pool.ErrInvalidConfig, msg)
+		}
+		return nil, pool.MarkTransient(errors.New(msg))
 	}
 	return p, nil
+}
+
+// rejectsConfig reports a connection the server refused because of the settings, not
+// because of its state: authentication or authorization failures (class 28: a wrong
+// password, no pg_hba.conf entry) and a database that does not exist (3D000).
+func rejectsConfig(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "28") || pe.Code == "3D000")
 }
 
 // PoolStats is a snapshot of pgxpool's statistics, as Manager.Stats reports them.

@@ -122,9 +122,6 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	}
 	l, err := pool.Get(ctx, m, cfg, Hooks())
 	if err != nil {
-		if pool.Unreachable(ctx, err) {
-			err = repo.E(repo.ErrUnavailable, err)
-		}
 		return nil, err
 	}
 	return &Driver[T]{
