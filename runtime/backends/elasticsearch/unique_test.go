@@ -747,16 +747,62 @@ func TestUniqueOutage(t *testing.T) {
 		}
 	}
 
-	sub("Create, the record written but unanswered", func(t *testing.T) {
-		armed(dropAfter, onRecord(http.MethodPut))
-		_, err := r.Create(ctx, customer("c1@example.com", "C1"))
-		wantErr(t, "Create", err, repo.ErrUnavailable)
-		if n := count("c1@example.com"); n != 1 {
-			t.Fatalf("%d records with the email, want the 1 written", n)
-		}
-		age()
-		other("c1@example.com", repo.ErrAlreadyExists) // the record holds it
-	})
+	// A write the node applied whose answer was lost: the connection dropped, or a proxy in
+	// front of the node answered 504. The client must not send the write again (its second
+	// attempt would answer 409 for the first one's write, and the reservation would be
+	// released under a stored record).
+	for _, lost := range []struct {
+		name, tag string
+		do        fault
+	}{{"unanswered", "", dropAfter}, {"504 from a proxy", "g-", gateway504}} {
+		mail := func(s string) string { return lost.tag + s + "@example.com" }
+		sub("Create, the record written, "+lost.name, func(t *testing.T) {
+			armed(lost.do, onRecord(http.MethodPut))
+			_, err := r.Create(ctx, customer(mail("c1"), "C1"))
+			wantErr(t, "Create", err, repo.ErrUnavailable)
+			if n := count(mail("c1")); n != 1 {
+				t.Fatalf("%d records with the email, want the 1 written", n)
+			}
+			other(mail("c1"), repo.ErrAlreadyExists)
+			age()
+			other(mail("c1"), repo.ErrAlreadyExists) // the record holds it
+		})
+		sub("CreateBatch, the records written, "+lost.name, func(t *testing.T) {
+			armed(lost.do, onRecordBulk)
+			res, err := r.CreateBatch(ctx, []ukey{customer(mail("b1"), "B1"), customer(mail("b2"), "B2")})
+			wantErr(t, "CreateBatch", err, repo.ErrUnavailable)
+			for i := range res {
+				wantErr(t, fmt.Sprintf("record %d", i), res[i].Err, repo.ErrUnavailable)
+			}
+			age()
+			res, err = r.CreateBatch(ctx, []ukey{customer(mail("b1"), "B1"), customer(mail("b2"), "B2")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range res {
+				wantErr(t, fmt.Sprintf("repeating record %d", i), res[i].Err, repo.ErrAlreadyExists)
+			}
+			other(mail("b1"), repo.ErrAlreadyExists)
+			other(mail("b2"), repo.ErrAlreadyExists)
+		})
+		sub("Update, the record written, "+lost.name, func(t *testing.T) {
+			rec, err := r.Create(ctx, customer(mail("u1"), "U1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			armed(lost.do, onRecord(http.MethodPut))
+			rec.Email = ptr(mail("u2"))
+			_, err = r.Update(ctx, rec)
+			wantErr(t, "Update", err, repo.ErrUnavailable)
+			if n := count(mail("u2")); n != 1 {
+				t.Fatalf("%d records with the new email, want the 1 written", n)
+			}
+			other(mail("u2"), repo.ErrAlreadyExists)
+			age()
+			other(mail("u2"), repo.ErrAlreadyExists) // held by the record
+			other(mail("u1"), nil)                   // the old value's reservation is an old orphan
+		})
+	}
 	sub("Create, the record not written", func(t *testing.T) {
 		armed(dropBefore, onRecord(http.MethodPut))
 		rec := customer("c2@example.com", "C2")
@@ -798,62 +844,6 @@ func TestUniqueOutage(t *testing.T) {
 		_, err := r.Create(cctx, customer("c5@example.com", "C5"))
 		wantErr(t, "Create", err, context.DeadlineExceeded)
 	})
-	// A proxy answering 504 after the node applied the write: the client must not send the
-	// write again (its second attempt would answer 409 for the first one's write, and the
-	// reservation would be released under a stored record).
-	sub("Create, the record written, 504 from a proxy", func(t *testing.T) {
-		armed(gateway504, onRecord(http.MethodPut))
-		_, err := r.Create(ctx, customer("g1@example.com", "G1"))
-		wantErr(t, "Create", err, repo.ErrUnavailable)
-		if n := count("g1@example.com"); n != 1 {
-			t.Fatalf("%d records with the email, want the 1 written", n)
-		}
-		other("g1@example.com", repo.ErrAlreadyExists)
-		age()
-		other("g1@example.com", repo.ErrAlreadyExists) // the record holds it
-	})
-	sub("Update, the record written, 504 from a proxy", func(t *testing.T) {
-		rec, err := r.Create(ctx, customer("g2@example.com", "G2"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		armed(gateway504, onRecord(http.MethodPut))
-		rec.Email = ptr("g3@example.com")
-		_, err = r.Update(ctx, rec)
-		wantErr(t, "Update", err, repo.ErrUnavailable)
-		if n := count("g3@example.com"); n != 1 {
-			t.Fatalf("%d records with the new email, want the 1 written", n)
-		}
-		age()
-		other("g3@example.com", repo.ErrAlreadyExists) // held by the record
-	})
-	sub("CreateBatch, the records written, 504 from a proxy", func(t *testing.T) {
-		armed(gateway504, onRecordBulk)
-		res, err := r.CreateBatch(ctx, []ukey{customer("g4@example.com", "G4"), customer("g5@example.com", "G5")})
-		wantErr(t, "CreateBatch", err, repo.ErrUnavailable)
-		for i := range res {
-			wantErr(t, fmt.Sprintf("record %d", i), res[i].Err, repo.ErrUnavailable)
-		}
-		age()
-		other("g4@example.com", repo.ErrAlreadyExists)
-		other("g5@example.com", repo.ErrAlreadyExists)
-	})
-	sub("CreateBatch, the records written but unanswered", func(t *testing.T) {
-		armed(dropAfter, onRecordBulk)
-		res, err := r.CreateBatch(ctx, []ukey{customer("b1@example.com", "B1"), customer("b2@example.com", "B2")})
-		wantErr(t, "CreateBatch", err, repo.ErrUnavailable)
-		for i := range res {
-			wantErr(t, fmt.Sprintf("record %d", i), res[i].Err, repo.ErrUnavailable)
-		}
-		age()
-		res, err = r.CreateBatch(ctx, []ukey{customer("b1@example.com", "B1"), customer("b2@example.com", "B2")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range res {
-			wantErr(t, fmt.Sprintf("repeating record %d", i), res[i].Err, repo.ErrAlreadyExists)
-		}
-	})
 	sub("CreateBatch, the records not written", func(t *testing.T) {
 		armed(dropBefore, onRecordBulk)
 		recs := []ukey{customer("b3@example.com", "B3"), customer("b4@example.com", "B4")}
@@ -870,20 +860,6 @@ func TestUniqueOutage(t *testing.T) {
 		for i := range res {
 			wantErr(t, fmt.Sprintf("retrying record %d", i), res[i].Err, nil)
 		}
-	})
-	sub("Update, the record written but unanswered", func(t *testing.T) {
-		rec, err := r.Create(ctx, customer("u1@example.com", "U1"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		armed(dropAfter, onRecord(http.MethodPut))
-		rec.Email = ptr("u2@example.com")
-		_, err = r.Update(ctx, rec)
-		wantErr(t, "Update", err, repo.ErrUnavailable)
-		other("u2@example.com", repo.ErrAlreadyExists)
-		age()
-		other("u2@example.com", repo.ErrAlreadyExists) // held by the record
-		other("u1@example.com", nil)                   // the old value's reservation is an old orphan
 	})
 	sub("Update, the record not written", func(t *testing.T) {
 		rec, err := r.Create(ctx, customer("u3@example.com", "U3"))
