@@ -411,9 +411,7 @@ func (d *Driver[T]) insertOne(ctx context.Context, db DB, rec *T, res *repo.Resu
 	if d.stmts != nil {
 		n, err = d.stmts.Insert(cctx, db, rec, v)
 	} else {
-		var tag pgconn.CommandTag
-		tag, err = db.Exec(cctx, d.insertSQL, d.args(rec, v, buf[:0])...)
-		n = tag.RowsAffected()
+		n, err = exec(cctx, db, d.insertSQL, d.args(rec, v, buf[:0])...)
 	}
 	if err != nil {
 		res.Err = d.fail(ctx, err)
@@ -467,7 +465,7 @@ func (d *Driver[T]) inSavepoint(ctx context.Context, fn func() error) error {
 		return err
 	}
 	if err := fn(); err != nil {
-		if ctx.Err() != nil || d.connClosed(err) {
+		if ctx.Err() != nil || d.connClosed() {
 			// The connection is gone (pgx closes it when a context ends a statement), and
 			// the transaction with it: nothing to roll back to.
 			return err
@@ -480,14 +478,12 @@ func (d *Driver[T]) inSavepoint(ctx context.Context, fn func() error) error {
 	return d.execStep(ctx, "RELEASE SAVEPOINT "+savepointName)
 }
 
-// connClosed reports whether the connection of a bound driver is closed after err: asked of
-// the transaction's connection when the driver has one, else guessed from err's kind. (A
-// statement cancelled on the server, 57014, is unavailable but leaves the connection open.)
-func (d *Driver[T]) connClosed(err error) bool {
-	if tx, ok := d.db.(pgx.Tx); ok && tx.Conn() != nil {
-		return tx.Conn().IsClosed()
-	}
-	return repo.KindOf(err) == repo.ErrUnavailable && brokenConn(err)
+// connClosed reports whether the connection of a bound driver (its DB is a pgx.Tx) is closed:
+// asked of the connection, not guessed from an error (a statement cancelled on the server,
+// 57014, is unavailable but leaves the connection open).
+func (d *Driver[T]) connClosed() bool {
+	tx, ok := d.db.(pgx.Tx)
+	return !ok || tx.Conn() == nil || tx.Conn().IsClosed()
 }
 
 // execStep runs one parameterless statement (simple protocol: it may hold several).
@@ -697,9 +693,9 @@ func (d *Driver[T]) allFields() []int {
 	return out
 }
 
-// exec runs a statement and returns the number of rows it changed.
-func (d *Driver[T]) exec(ctx context.Context, sql string, args ...any) (int64, error) {
-	tag, err := d.db.Exec(ctx, sql, args...)
+// exec runs a statement on db and returns the number of rows it changed.
+func exec(ctx context.Context, db DB, sql string, args ...any) (int64, error) {
+	tag, err := db.Exec(ctx, sql, args...)
 	return tag.RowsAffected(), err
 }
 
@@ -748,9 +744,9 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 	case d.stmts != nil:
 		n, err = d.stmts.Update(cctx, d.db, rec, v)
 	case ifVersion != "":
-		n, err = d.exec(cctx, d.updateIfSQL, append(d.writeArgs(rec, v), want)...)
+		n, err = exec(cctx, d.db, d.updateIfSQL, append(d.writeArgs(rec, v), want)...)
 	default:
-		n, err = d.exec(cctx, d.updateSQL, d.writeArgs(rec, v)...)
+		n, err = exec(cctx, d.db, d.updateSQL, d.writeArgs(rec, v)...)
 	}
 	if err != nil {
 		return d.fail(ctx, err)
@@ -814,9 +810,9 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	case d.stmts != nil:
 		n, err = d.stmts.Delete(cctx, d.db, id)
 	case ifVersion != "":
-		n, err = d.exec(cctx, d.deleteIfSQL, id, want)
+		n, err = exec(cctx, d.db, d.deleteIfSQL, id, want)
 	default:
-		n, err = d.exec(cctx, d.deleteSQL, id)
+		n, err = exec(cctx, d.db, d.deleteSQL, id)
 	}
 	if err != nil {
 		return d.fail(ctx, err)

@@ -166,7 +166,7 @@ func (d *Driver[T]) encode(rec *T) ([]byte, error) {
 		return nil, fmt.Errorf("s3: %s does not encode as a JSON object", d.desc.Name)
 	}
 	out := make([]byte, 0, len(b)+48)
-	out = append(out, `{"@rev":"`...)
+	out = append(out, revOpen...)
 	out = append(out, record.NewID()...)
 	out = append(out, '"')
 	if len(b) > 2 {
@@ -210,8 +210,11 @@ func (d *Driver[T]) put(ctx context.Context, rec *T, ifMatch, ifNoneMatch *strin
 	return *out.ETag, nil
 }
 
-// revPrefixLen is the length of the `{"@rev":"<id>"` prefix of every object body (encode).
-const revPrefixLen = len(`{"@rev":"`) + 36 + 1
+// revOpen starts every object body (encode); revPrefixLen is the length of the whole
+// `{"@rev":"<id>"` prefix, which differs from write to write.
+const revOpen = `{"@rev":"`
+
+var revPrefixLen = len(revOpen) + len(record.NewID()) + 1
 
 // storedRev reports whether the object at key starts with prefix (a write's own "@rev") and
 // returns its ETag. It reads only those bytes; any failure reads as false.
