@@ -98,7 +98,7 @@ func WithCommandTimeout(d time.Duration) Option { return func(o *options) { o.cm
 // *DriftError when the live table does not match desc. A server that cannot be reached
 // fails it with repo.ErrUnavailable.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
-	pc, err := PoolConfigOf(cfg)
+	pc, err := pool.ConfigAs[pool.PostgresPoolConfig](cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func WithPrefix(p string) Option { return func(o *options) { o.prefix = &p } }
 // pool.S3PoolConfig or a *pool.Prepared of one). Objects live under
 // <cfg.Prefix>/<desc.Prefix>/. The driver holds a lease on the client until Close.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
-	sc, err := configOf(cfg)
+	sc, err := pool.ConfigAs[pool.S3PoolConfig](cfg)
 	if err != nil {
 		return nil, err
 	}
