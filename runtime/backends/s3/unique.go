@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -21,7 +19,6 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -94,7 +91,7 @@ const (
 // uniqueField is a field declared unique, with the canonical form of its values.
 type uniqueField[T any] struct {
 	name  string
-	canon func(*T) (string, bool) // canonical bytes of the value; false when missing
+	canon func(*T) (string, bool) // record.Field.UniqueValue: canonical text; false when missing
 }
 
 // uval is one present value of a unique field in one record.
@@ -115,53 +112,16 @@ type reservation struct {
 	At     time.Time `json:"at"`     // the writer's clock, for people: ages use the server's
 }
 
-// uniqueFields returns desc's unique fields (lists never are: the schema refuses them).
+// uniqueFields returns desc's unique fields (never lists, bytes or json: the schema refuses
+// unique on them).
 func uniqueFields[T any](desc *record.Desc[T]) []uniqueField[T] {
 	var out []uniqueField[T]
 	for i := 1; i < len(desc.Fields); i++ {
-		f := &desc.Fields[i]
-		if !f.Unique || f.List {
-			continue
-		}
-		if c := canonOf(f); c != nil {
-			out = append(out, uniqueField[T]{name: f.Name, canon: c})
+		if f := &desc.Fields[i]; f.Unique && f.UniqueSupported() {
+			out = append(out, uniqueField[T]{name: f.Name, canon: f.UniqueValue})
 		}
 	}
 	return out
-}
-
-// canonOf returns the function giving the canonical form of f's values: two values are
-// equal for uniqueness exactly when their canonical forms are, as in the memory backend
-// (times compare at microsecond precision, floats -0 and 0 are one value).
-func canonOf[T any](f *record.Field[T]) func(*T) (string, bool) {
-	switch {
-	case f.Kind.IsString():
-		return f.Str
-	case f.Kind == query.KindInt:
-		return func(r *T) (string, bool) {
-			v, ok := f.Int(r)
-			return strconv.FormatInt(v, 10), ok
-		}
-	case f.Kind == query.KindFloat:
-		return func(r *T) (string, bool) {
-			v, ok := f.Float(r)
-			if v == 0 {
-				v = 0 // -0
-			}
-			return strconv.FormatFloat(v, 'g', -1, 64), ok && !math.IsNaN(v)
-		}
-	case f.Kind == query.KindBool:
-		return func(r *T) (string, bool) {
-			v, ok := f.Bool(r)
-			return strconv.FormatBool(v), ok
-		}
-	case f.Kind == query.KindTime:
-		return func(r *T) (string, bool) {
-			v, ok := f.Time(r)
-			return strconv.FormatInt(v.UnixMicro(), 10), ok
-		}
-	}
-	return nil
 }
 
 // uniqueValues returns the present values of rec's unique fields.
