@@ -23,47 +23,12 @@ import (
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// Unique fields (docs/s3.md, "Unique fields"). S3 has no write that spans two objects, so
-// every present value of a unique field is claimed by a reservation object of its own,
-// written with If-None-Match: * before the record, at
-//
-//	<config prefix>/.repokit-unique/<record prefix>/<field>/<SHA-256 of the value, hex>
-//
-// A reservation names its owner (a record id) and is in one of two states:
-//
-//   - pending: a write of the owner that sets the value is in flight. Nobody else may take
-//     it while it is younger than StaleReservationAfter (and never while the owner's record
-//     holds the value: then the value is simply taken, ErrAlreadyExists).
-//   - held: no write of the owner is in flight. It is valid only while the owner's record
-//     holds the value; when the record changed the value or was deleted, anyone may take it
-//     over at once. Releasing a value is thus lazy: Update, Upsert, Delete and DeleteBatch
-//     do no reservation request for the values they drop.
-//
-// Every change of a reservation is a conditional PUT (If-None-Match: * to create, If-Match:
-// <ETag> to change), which S3 and MinIO both make atomic, and every body holds a fresh
-// "rev", so every change gives a new ETag. A write of record A that sets value v:
-//
-//  1. acquire: makes v's reservation pending(A) (creating it, or taking it over with
-//     If-Match on the ETag it read after checking that it may);
-//  2. writes the record, within half of StaleReservationAfter from the start of step 1;
-//  3. settles: turns its pending(A) back into held(A) with If-Match on the ETag of step 1,
-//     when step 2 succeeded or the server refused it (held is safe even when A does not
-//     hold v). When step 2's outcome is unknown (no answer, a timeout) the write may still
-//     land, so the reservation stays pending: nobody else takes it before
-//     StaleReservationAfter. When step 1 found it pending for A already and younger than
-//     StaleReservationAfter (another write of A may be in flight), it stays pending too:
-//     settling it would end the other write's protection.
-//
-// Why no two records can end up holding v: a record's write of v happens only while its
-// reservation is pending for it. Another record can take a pending reservation only when
-// it is older than StaleReservationAfter and the owner's record does not hold v; the
-// owner's write was bounded to half of that, so it has landed (and is seen) by then. A held
-// reservation is taken only when the owner's record does not hold v, and a write of the
-// owner that would put v back first makes it pending, which changes the ETag: of two such
-// conditional PUTs on one ETag exactly one succeeds. Concurrent writes of one record hand
-// the pending state to each other, and only a write that found no young pending state of
-// its record settles it, so held never hides a write of the owner still in flight. A reservation is never deleted (MinIO
-// ignores If-Match on DELETE), so no step depends on an unconditional delete.
+// Unique fields. S3 has no write spanning two objects, so every present value of a unique
+// field is claimed by a reservation object of its own, outside every record prefix
+// (uniqueSegment), before the record is written: a write acquires its values' reservations
+// (pending), writes the record, then settles them (held). The design — the two states, each
+// step, why no two records can end up holding one value, what a failure leaves — is in
+// docs/s3.md, "Unique fields"; this file implements it.
 
 // uniqueSegment is the key segment under which reservations live, next to the records'
 // prefixes; no key prefix may have a segment of that name.
@@ -402,8 +367,8 @@ func (e *errAcquire) Unwrap() error { return e.err }
 
 // writeUnique runs write, the record write of the record id, between acquiring and settling
 // the reservations of vals (each step for all values at once). write gets a context whose
-// deadline is half of StaleReservationAfter after the acquiring started (see the file
-// comment). An error of the acquire step is an *errAcquire. When a reservation was lost to
+// deadline is half of StaleReservationAfter after the acquiring started (docs/s3.md, "Unique
+// fields", step 2). An error of the acquire step is an *errAcquire. When a reservation was lost to
 // another record after write succeeded, writeUnique returns an error of kind ErrUnavailable
 // saying so; undo, when set, is called first (Create deletes the record it just wrote).
 func (d *Driver[T]) writeUnique(ctx context.Context, id string, vals []uval[T], readFirst bool, write func(context.Context) error, undo func(context.Context)) error {
