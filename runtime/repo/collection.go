@@ -1,5 +1,3 @@
-// Package repo holds the portable repository type, Collection, the driver interface
-// backends implement, and the typed errors every backend returns.
 package repo
 
 import (
