@@ -212,3 +212,41 @@ func TestBatchInputChecks(t *testing.T) {
 		t.Errorf("stored record after the batches: %+v, %v", got, err)
 	}
 }
+
+// UpsertBatch gives records with the same id the result of Upserts in batch order: each is
+// written after the one before, so the last one is what is stored. DeleteBatch and
+// GetBatch take a repeated id too.
+func TestBatchRepeatedIDs(t *testing.T) {
+	ctx, d, r := newDriver(t, s3.WithConcurrency(8))
+	var recs []things.Thing
+	for i := range 24 {
+		rec := things.Thing{ID: fmt.Sprintf("r%d", i%3), Name: fmt.Sprint(i), Count: int64(i), Created: time.Unix(0, 0).UTC()}
+		recs = append(recs, rec)
+	}
+	res, err := d.UpsertBatch(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range res {
+		if x.Err != nil || x.Version == "" || x.ID != recs[i].ID {
+			t.Fatalf("UpsertBatch %d: %+v", i, x)
+		}
+	}
+	for i := 21; i < 24; i++ { // the last record of each id
+		got, err := r.Get(ctx, recs[i].ID)
+		if err != nil || got.Name != recs[i].Name || got.RecordVersion != res[i].Version {
+			t.Errorf("%s: %+v, %v; want the last record of the batch, %q version %s", recs[i].ID, got, err, recs[i].Name, res[i].Version)
+		}
+	}
+	_, gres, err := d.GetBatch(ctx, []string{"r0", "r0"})
+	if err != nil || gres[0].Err != nil || gres[1].Err != nil || gres[0].Version != gres[1].Version {
+		t.Errorf("GetBatch of a repeated id: %+v, %v", gres, err)
+	}
+	dres, err := d.DeleteBatch(ctx, []string{"r0", "r1", "r0"})
+	if err != nil || dres[0].Err != nil || dres[1].Err != nil || dres[2].Err != nil {
+		t.Errorf("DeleteBatch of a repeated id: %+v, %v", dres, err)
+	}
+	if n, err := r.Count(ctx, things.ThingQuery()); err != nil || n != 1 {
+		t.Errorf("after DeleteBatch: %d records, %v; want 1", n, err)
+	}
+}

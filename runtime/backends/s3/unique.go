@@ -420,36 +420,45 @@ func (d *Driver[T]) undoCreate(ctx context.Context, id, etag string) {
 	}
 }
 
-// uniqueBatch orders the records of a batch that share a unique value: a record waits for
-// every earlier record of the batch (with another id) that has one of its values, and gets
-// ErrAlreadyExists without a request when one of them was stored, like a batch applied in
-// order on the memory backend or PostgreSQL.
+// uniqueBatch orders the records of a batch that share a unique value or an id: a record
+// waits for every earlier record of the batch (with another id) that has one of its values,
+// and gets ErrAlreadyExists without a request when one of them was stored, like a batch
+// applied in order on the memory backend or PostgreSQL; and it waits for the previous record
+// of the batch with its id (UpsertBatch; CreateBatch's ids are distinct), so that the last
+// one is what is stored.
 type uniqueBatch[T any] struct {
 	vals [][]uval[T]     // unique values of each record
-	deps [][]batchDep    // earlier records sharing a value
+	deps [][]batchDep    // earlier records sharing a value or the id
 	done []chan struct{} // closed when the record is done; only for records others wait for
 }
 
 type batchDep struct {
 	k     int    // the earlier record
-	field string // a field whose value they share
+	field string // a field whose value they share; "" for the previous record with the id
 }
 
 func (d *Driver[T]) newUniqueBatch(n int, rec func(int) *T) *uniqueBatch[T] {
 	b := &uniqueBatch[T]{vals: make([][]uval[T], n), deps: make([][]batchDep, n), done: make([]chan struct{}, n)}
 	prev := make(map[string][]int)
+	last := make(map[string]int, n) // id → its last record so far
+	dep := func(j, k int, field string) {
+		b.deps[j] = append(b.deps[j], batchDep{k: k, field: field})
+		if b.done[k] == nil {
+			b.done[k] = make(chan struct{})
+		}
+	}
 	for j := range n {
 		r := rec(j)
 		id := d.desc.GetID(r)
+		if k, ok := last[id]; ok {
+			dep(j, k, "")
+		}
+		last[id] = j
 		b.vals[j] = d.uniqueValues(r)
 		for _, v := range b.vals[j] {
 			for _, k := range prev[v.key] {
-				if d.desc.GetID(rec(k)) == id {
-					continue
-				}
-				b.deps[j] = append(b.deps[j], batchDep{k: k, field: v.f.name})
-				if b.done[k] == nil {
-					b.done[k] = make(chan struct{})
+				if d.desc.GetID(rec(k)) != id {
+					dep(j, k, v.f.name)
 				}
 			}
 			prev[v.key] = append(prev[v.key], j)
@@ -459,7 +468,8 @@ func (d *Driver[T]) newUniqueBatch(n int, rec func(int) *T) *uniqueBatch[T] {
 }
 
 // wait waits for the earlier records record j depends on and returns ErrAlreadyExists when
-// one of them was stored (stored(k)), or the context's error when ctx ends first.
+// one of them with a value of j's was stored (stored(k)), or the context's error when ctx
+// ends first.
 func (b *uniqueBatch[T]) wait(ctx context.Context, j int, stored func(k int) bool) error {
 	for _, dep := range b.deps[j] {
 		select {
@@ -467,7 +477,7 @@ func (b *uniqueBatch[T]) wait(ctx context.Context, j int, stored func(k int) boo
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if stored(dep.k) {
+		if dep.field != "" && stored(dep.k) {
 			return repo.E(repo.ErrAlreadyExists, fmt.Errorf("unique field %s: an earlier record of the batch has this value", dep.field))
 		}
 	}
