@@ -354,8 +354,9 @@ func fieldValue[T any](f *record.Field[T], r *T) any {
 // Insert implements repo.Driver. One record is an INSERT ... ON CONFLICT DO NOTHING; a batch
 // (of distinct ids, see repo.Driver) is sent with COPY in chunks of CopyChunk records. COPY
 // fails as a whole on the server when some id or unique value is already taken (a unique
-// value also by an earlier record of the same chunk), or when the server rejects a value; the chunk is then inserted again with INSERT ... ON
-// CONFLICT DO NOTHING RETURNING (see insertValues), which gives every record its own result.
+// value also by an earlier record of the same chunk), or when the server rejects a value;
+// the chunk is then inserted again with INSERT ... ON CONFLICT DO NOTHING RETURNING (see
+// insertValues), which gives every record its own result.
 // On a transaction every batch step runs in a savepoint, so that a failed step leaves the
 // caller's transaction usable.
 func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
