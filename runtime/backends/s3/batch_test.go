@@ -47,10 +47,9 @@ func someThings(n int, prefix string) []things.Thing {
 	return out
 }
 
-func TestBatchExtensions(t *testing.T) {
-	ctx, d, r := newDriver(t, s3.WithConcurrency(4))
-	recs := someThings(30, "u")
-	recs[3].ID = "odd id/../ é"
+// upsertAll runs UpsertBatch and fails the test unless every record was stored.
+func upsertAll(ctx context.Context, t *testing.T, d *s3.Driver[things.Thing], recs []things.Thing) []repo.Result {
+	t.Helper()
 	res, err := d.UpsertBatch(ctx, recs)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +59,14 @@ func TestBatchExtensions(t *testing.T) {
 			t.Fatalf("UpsertBatch %d: %+v", i, x)
 		}
 	}
+	return res
+}
+
+func TestBatchExtensions(t *testing.T) {
+	ctx, d, r := newDriver(t, s3.WithConcurrency(4))
+	recs := someThings(30, "u")
+	recs[3].ID = "odd id/../ é"
+	res := upsertAll(ctx, t, d, recs)
 	// Upserting again replaces, with new versions.
 	res2, err := d.UpsertBatch(ctx, recs[:2])
 	if err != nil || res2[0].Version == res[0].Version {
@@ -218,20 +225,11 @@ func TestBatchInputChecks(t *testing.T) {
 // GetBatch take a repeated id too.
 func TestBatchRepeatedIDs(t *testing.T) {
 	ctx, d, r := newDriver(t, s3.WithConcurrency(8))
-	var recs []things.Thing
-	for i := range 24 {
-		rec := things.Thing{ID: fmt.Sprintf("r%d", i%3), Name: fmt.Sprint(i), Count: int64(i), Created: time.Unix(0, 0).UTC()}
-		recs = append(recs, rec)
+	recs := someThings(24, "")
+	for i := range recs {
+		recs[i].ID, recs[i].Name = fmt.Sprintf("r%d", i%3), fmt.Sprint(i)
 	}
-	res, err := d.UpsertBatch(ctx, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, x := range res {
-		if x.Err != nil || x.Version == "" || x.ID != recs[i].ID {
-			t.Fatalf("UpsertBatch %d: %+v", i, x)
-		}
-	}
+	res := upsertAll(ctx, t, d, recs)
 	for i := 21; i < 24; i++ { // the last record of each id
 		got, err := r.Get(ctx, recs[i].ID)
 		if err != nil || got.Name != recs[i].Name || got.RecordVersion != res[i].Version {
