@@ -1,5 +1,3 @@
-// Package schema is repokit's schema language: the Go types of a parsed schema set, the YAML
-// parser that keeps source positions, and validation as a separate step.
 package schema
 
 import "fmt"

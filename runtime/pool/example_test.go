@@ -12,16 +12,24 @@ import (
 // client stands in for a driver's pool (a *pgxpool.Pool, an Elasticsearch client, ...).
 type client struct{ dsn string }
 
-var hooks = pool.Hooks[*client]{
-	Create: func(ctx context.Context, cfg pool.Config) (*client, error) {
-		fmt.Println("create", cfg.Redacted())
-		return &client{dsn: cfg.(pool.PostgresPoolConfig).ConnectionString()}, nil
-	},
-	Validate: func(ctx context.Context, c *client) error { return nil }, // e.g. a ping
-	Close: func(ctx context.Context, c *client) error {
-		fmt.Println("close")
-		return nil
-	},
+// clientHooks returns the hooks of client pools. Like the backends' Hooks (postgres.Hooks(),
+// ...) it is a function, so every caller gets a value of its own to adjust.
+func clientHooks() pool.Hooks[*client] {
+	return pool.Hooks[*client]{
+		Create: func(ctx context.Context, cfg pool.Config) (*client, error) {
+			c, err := pool.ConfigAs[pool.PostgresPoolConfig](cfg)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Println("create", c.Redacted())
+			return &client{dsn: c.ConnectionString()}, nil
+		},
+		Validate: func(ctx context.Context, c *client) error { return nil }, // e.g. a ping
+		Close: func(ctx context.Context, c *client) error {
+			fmt.Println("close")
+			return nil
+		},
+	}
 }
 
 func Example() {
@@ -33,7 +41,7 @@ func Example() {
 	prepared := pool.Prepare(cfg) // compute the identity once
 
 	for i := 0; i < 3; i++ { // one create, then reuse
-		lease, err := pool.Get(ctx, m, prepared, hooks)
+		lease, err := pool.Get(ctx, m, prepared, clientHooks())
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -46,7 +54,7 @@ func Example() {
 	if err := m.CloseAll(ctx); err != nil {
 		fmt.Println(err)
 	}
-	_, err := pool.Get(ctx, m, prepared, hooks)
+	_, err := pool.Get(ctx, m, prepared, clientHooks())
 	fmt.Println(errors.Is(err, pool.ErrClosed))
 	// Output:
 	// create postgres://postgres:xxxxx@localhost:5432/shop?pool_max_conns=5&pool_min_conns=2
@@ -59,7 +67,7 @@ func ExampleLease_ReportBroken() {
 	ctx := context.Background()
 	m := pool.New(pool.Options{KeepIdle: true})
 	cfg := pool.Prepare(pool.NewPostgresPoolConfig())
-	h := hooks
+	h := clientHooks()
 	h.Validate = func(ctx context.Context, c *client) error { return errors.New("ping: connection reset") }
 
 	lease, _ := pool.Get(ctx, m, cfg, h)
@@ -81,7 +89,7 @@ func ExampleManager_Stats() {
 	m := pool.New(pool.Options{})
 	cfg := pool.NewPostgresPoolConfig()
 	cfg.Password = "s3cret"
-	quiet := hooks
+	quiet := clientHooks()
 	quiet.Create = func(ctx context.Context, cfg pool.Config) (*client, error) { return &client{}, nil }
 	quiet.Close = nil
 

@@ -1,5 +1,3 @@
-// Package repo holds the portable repository type, Collection, the driver interface
-// backends implement, and the typed errors every backend returns.
 package repo
 
 import (
@@ -164,24 +162,31 @@ func (c *Collection[T]) Create(ctx context.Context, rec T) (T, error) {
 	return rec, nil
 }
 
-// CreateBatch implements Repository. Invalid records get their error in their Result and
-// are not sent to the backend; the others are.
+// CreateBatch implements Repository. Invalid records, and records whose id an earlier valid
+// record of the batch has (ErrAlreadyExists: the first one wins), get their error in their
+// Result and are not sent to the backend; the others are, with distinct ids.
 func (c *Collection[T]) CreateBatch(ctx context.Context, recs []T) ([]Result, error) {
 	if err := c.checkOpen("CreateBatch"); err != nil {
 		return nil, err
 	}
 	res := make([]Result, len(recs))
 	// Each record is copied once, into valid, and prepared there (the caller's records are
-	// never written); an invalid one is dropped by reusing its slot. idx maps valid to recs
-	// and is only built once a record has been dropped.
+	// never written); an invalid or repeated one is dropped by reusing its slot. idx maps
+	// valid to recs and is only built once a record has been dropped.
 	valid := make([]T, len(recs))
 	var idx []int
+	var seen map[string]struct{}
 	n := 0
 	for i := range recs {
 		r := &valid[n]
 		*r = recs[i]
-		if err := c.prepare("CreateBatch", r, true); err != nil {
-			res[i] = Result{ID: c.desc.GetID(r), Err: err}
+		err := c.prepare("CreateBatch", r, true)
+		id := c.desc.GetID(r)
+		if err == nil && c.seenID(id, valid[:n], &seen) {
+			err = c.fail("CreateBatch", id, errEarlierID)
+		}
+		if err != nil {
+			res[i] = Result{ID: id, Err: err}
 			if idx == nil {
 				idx = make([]int, n, len(recs))
 				for j := range idx {
@@ -190,7 +195,7 @@ func (c *Collection[T]) CreateBatch(ctx context.Context, recs []T) ([]Result, er
 			}
 			continue
 		}
-		res[i].ID = c.desc.GetID(r)
+		res[i].ID = id
 		if idx != nil {
 			idx = append(idx, i)
 		}
@@ -223,6 +228,39 @@ func (c *Collection[T]) CreateBatch(ctx context.Context, recs []T) ([]Result, er
 		return res, c.fail("CreateBatch", "", err)
 	}
 	return res, nil
+}
+
+// errEarlierID is the error of a CreateBatch record whose id an earlier record of the batch
+// has.
+var errEarlierID = E(ErrAlreadyExists, errors.New("the id is taken by an earlier record of the same batch"))
+
+// linearIDs is the number of records up to which seenID compares ids one by one; beyond,
+// it builds a map.
+const linearIDs = 16
+
+// seenID reports whether one of the records in earlier (those of the batch kept so far) has
+// id. *seen, nil until earlier holds linearIDs records, then holds their ids; seenID adds id
+// to it when it reports false.
+func (c *Collection[T]) seenID(id string, earlier []T, seen *map[string]struct{}) bool {
+	if *seen == nil {
+		if len(earlier) < linearIDs {
+			for k := range earlier {
+				if c.desc.GetID(&earlier[k]) == id {
+					return true
+				}
+			}
+			return false
+		}
+		*seen = make(map[string]struct{}, cap(earlier))
+		for k := range earlier {
+			(*seen)[c.desc.GetID(&earlier[k])] = struct{}{}
+		}
+	}
+	if _, dup := (*seen)[id]; dup {
+		return true
+	}
+	(*seen)[id] = struct{}{}
+	return false
 }
 
 // Get implements Repository.

@@ -15,10 +15,13 @@ import (
 // Errors a driver returns should be *Error values with a Kind (use E); context errors are
 // returned as they are.
 type Driver[T any] interface {
-	// Insert stores new records. It fills res[i] for every record: Version on success, or
-	// Err (of kind ErrAlreadyExists for an id that is taken, also by an earlier record of
-	// the same batch). A non-nil return means the call as a whole failed; res then tells
-	// which records were stored (Version set) and which were not.
+	// Insert stores new records. Their ids are distinct: Collection.CreateBatch gives a
+	// record whose id an earlier record of the batch has ErrAlreadyExists itself and does
+	// not pass it on, so drivers need no check of their own (and may rely on it, e.g. to key
+	// results by id). It fills res[i] for every record: Version on success, or Err (of kind
+	// ErrAlreadyExists for an id that is taken, or a unique value taken by a stored record
+	// or by an earlier record of the batch). A non-nil return means the call as a whole
+	// failed; res then tells which records were stored (Version set) and which were not.
 	Insert(ctx context.Context, recs []T, res []Result) error
 	// Get returns the record with the id, with its version set, or ErrNotFound.
 	Get(ctx context.Context, id string) (T, error)

@@ -14,7 +14,8 @@ type Repository[T any] interface {
 	// says so and the id is empty) and version set. ErrAlreadyExists if the id is taken.
 	Create(ctx context.Context, rec T) (T, error)
 	// CreateBatch stores new records and returns one Result per record, in order. A record
-	// that fails (a taken id, an invalid value) does not stop the others. The error is
+	// that fails (a taken id, an invalid value) does not stop the others; a record whose id
+	// an earlier valid record of the batch has fails with ErrAlreadyExists. The error is
 	// non-nil only when the call as a whole failed.
 	CreateBatch(ctx context.Context, recs []T) ([]Result, error)
 	// Get returns the record with the id, or ErrNotFound.

@@ -47,42 +47,30 @@ type Client struct {
 	hosts     int
 }
 
-// Hooks are the pool-manager hooks for Elasticsearch clients: Create builds a client from an
-// pool.ElasticsearchPoolConfig, Validate calls the info API, Close closes idle connections.
-var Hooks = pool.Hooks[*Client]{
-	Create:   func(ctx context.Context, cfg pool.Config) (*Client, error) { return NewClient(ctx, cfg) },
-	Validate: func(ctx context.Context, c *Client) error { return c.Ping(ctx) },
-	Close: func(_ context.Context, c *Client) error {
-		c.transport.CloseIdleConnections()
-		return nil
-	},
+// Hooks returns the pool-manager hooks for Elasticsearch clients: Create builds a client
+// with NewClient from a pool.ElasticsearchPoolConfig, Validate calls the info API, Close
+// closes idle connections. Like the other backends' Hooks it is a function, so every caller
+// gets its own value.
+func Hooks() pool.Hooks[*Client] {
+	return pool.Hooks[*Client]{
+		Create:   func(ctx context.Context, cfg pool.Config) (*Client, error) { return NewClient(ctx, cfg) },
+		Validate: func(ctx context.Context, c *Client) error { return c.Ping(ctx) },
+		Close: func(_ context.Context, c *Client) error {
+			c.transport.CloseIdleConnections()
+			return nil
+		},
+	}
 }
 
-// configOf returns the Elasticsearch config in c: a pool.ElasticsearchPoolConfig, a pointer
-// to one, or a *pool.Prepared made from either.
-func configOf(c pool.Config) (pool.ElasticsearchPoolConfig, error) {
-	if p, ok := c.(*pool.Prepared); ok {
-		c = p.Config()
-	}
-	switch v := c.(type) {
-	case pool.ElasticsearchPoolConfig:
-		return v, nil
-	case *pool.ElasticsearchPoolConfig:
-		if v != nil {
-			return *v, nil
-		}
-	}
-	return pool.ElasticsearchPoolConfig{}, fmt.Errorf("elasticsearch: config of type %T, want pool.ElasticsearchPoolConfig", c)
-}
-
-// NewClient builds a client from cfg (a pool.ElasticsearchPoolConfig or a pointer to one):
+// NewClient builds a client from c (a pool.ElasticsearchPoolConfig, a pointer to one or a
+// *pool.Prepared of either; anything else is pool.ErrInvalidConfig, see pool.ConfigAs):
 // addresses, API key or basic auth, TLS (verify_certs, ca_certs, client_cert/client_key), an
 // HTTP transport keeping cfg.Connections idle connections per node and at most cfg.MaxSize
 // connections per node, and bounded retries. It does not contact the server; the pool
 // manager validates new clients with Ping before their first use only when asked to, so
 // repositories call Ping themselves when they open.
 func NewClient(ctx context.Context, c pool.Config) (*Client, error) {
-	cfg, err := configOf(c)
+	cfg, err := pool.ConfigAs[pool.ElasticsearchPoolConfig](c)
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func deleteIndex(t testing.TB, m *pool.Manager, cfg pool.ElasticsearchPoolConfig
 		return
 	}
 	res.Body.Close()
-	elasticsearch.Hooks.Close(ctx, c)
+	elasticsearch.Hooks().Close(ctx, c)
 }
 
 func (h harness) MakeThings(ctx context.Context, t *testing.T) (repo.Repository[things.Thing], error) {

@@ -172,7 +172,7 @@ func NewRepository[T any](ctx context.Context, m *pool.Manager, cfg pool.Config,
 // stored records (failing with ErrAlreadyExists when two of them share a value). A node that
 // cannot be reached fails it with repo.ErrUnavailable.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
-	if _, err := configOf(cfg); err != nil {
+	if _, err := pool.ConfigAs[pool.ElasticsearchPoolConfig](cfg); err != nil {
 		return nil, err
 	}
 	o := Options{Index: desc.Index, Refresh: RefreshWaitFor, BatchDocs: DefaultBatchDocs, BatchBytes: DefaultBatchBytes,
@@ -203,7 +203,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	} else if !sameJSON(o.Mapping, want) {
 		return nil, fmt.Errorf("elasticsearch: the mapping given for %s differs from the one its descriptor implies; regenerate the package", desc.Name)
 	}
-	lease, err := pool.Get(ctx, m, cfg, Hooks)
+	lease, err := pool.Get(ctx, m, cfg, Hooks())
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func newUniq[T any](desc *record.Desc[T], o *Options) (*uniq, error) {
 		if !f.Unique {
 			continue
 		}
-		if f.List || f.Kind == query.KindBytes || f.Kind == query.KindJSON {
+		if !f.UniqueSupported() {
 			return nil, fmt.Errorf("elasticsearch: record %s field %s: unique is not supported on list, bytes and json fields", desc.Name, f.Name)
 		}
 		if len(reservationID(f.JSON, "")) > maxIDBytes {
@@ -100,31 +100,6 @@ func (d *Driver[T]) UniqueIndex() string {
 		return ""
 	}
 	return d.uq.index
-}
-
-// uniqueValue returns the canonical text of f's value in r, with the equality of the memory
-// and PostgreSQL backends (-0 is 0; times are whole microseconds), and whether it is present.
-func uniqueValue[T any](f *record.Field[T], r *T) (string, bool) {
-	switch {
-	case f.Str != nil:
-		return f.Str(r)
-	case f.Int != nil:
-		v, ok := f.Int(r)
-		return strconv.FormatInt(v, 10), ok
-	case f.Float != nil:
-		v, ok := f.Float(r)
-		if v == 0 {
-			v = 0 // -0
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64), ok
-	case f.Bool != nil:
-		v, ok := f.Bool(r)
-		return strconv.FormatBool(v), ok
-	case f.Time != nil:
-		v, ok := f.Time(r)
-		return strconv.FormatInt(v.UnixMicro(), 10), ok
-	}
-	return "", false
 }
 
 // reservationID is the _id of the reservation of value (canonical text) of the field with
@@ -175,7 +150,7 @@ func (d *Driver[T]) claims(rec *T, at int, fields []int) []*claim {
 	var cs []*claim
 	for _, i := range fields {
 		f := &d.desc.Fields[i]
-		v, ok := uniqueValue(f, rec)
+		v, ok := f.UniqueValue(rec)
 		if !ok {
 			continue // missing values never conflict
 		}
@@ -491,7 +466,7 @@ func (d *Driver[T]) resolve(ctx context.Context, cs []*claim) ([]uop, error) {
 		c := f.c
 		c.other = f.r.Owner
 		if rec, ok := held[f.r.Owner]; ok {
-			if v, present := uniqueValue(&d.desc.Fields[c.field], rec); present && v == c.value {
+			if v, present := d.desc.Fields[c.field].UniqueValue(rec); present && v == c.value {
 				c.err = d.takenErr(c)
 				continue
 			}
@@ -915,7 +890,7 @@ func (d *Driver[T]) backfill(ctx context.Context, fields []int) error {
 			if !docs[k].Found || d.codec.decode(docs[k].Source, &rec) != nil {
 				continue
 			}
-			if v, ok := uniqueValue(&d.desc.Fields[c.field], &rec); ok && v == c.value && len(dups) < 10 {
+			if v, ok := d.desc.Fields[c.field].UniqueValue(&rec); ok && v == c.value && len(dups) < 10 {
 				dups = append(dups, fmt.Sprintf("%s of %q and %q", d.desc.Fields[c.field].Name, c.owner, c.other))
 			}
 		}

@@ -15,7 +15,6 @@ import (
 	"iter"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/repokit/repokit/runtime/eval"
 	"github.com/repokit/repokit/runtime/query"
@@ -36,37 +35,29 @@ type Driver[T any] struct {
 	closed bool
 
 	// unique maps, for every field declared unique (by index in desc.Fields), each present
-	// value to the id of the record holding it. Missing values never conflict.
-	unique map[int]map[any]string
+	// value (record.Field.UniqueValue) to the id of the record holding it. Missing values
+	// never conflict.
+	unique map[int]map[string]string
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
 
 // New returns an empty in-memory driver for records described by desc.
 func New[T any](desc *record.Desc[T]) *Driver[T] {
-	d := &Driver[T]{desc: desc, index: make(map[string]int), unique: make(map[int]map[any]string)}
+	d := &Driver[T]{desc: desc, index: make(map[string]int), unique: make(map[int]map[string]string)}
 	for i := 1; i < len(desc.Fields); i++ {
-		if f := &desc.Fields[i]; f.Unique && !f.List {
-			d.unique[i] = make(map[any]string)
+		if f := &desc.Fields[i]; f.Unique && f.UniqueSupported() {
+			d.unique[i] = make(map[string]string)
 		}
 	}
 	return d
-}
-
-// uniqueKey returns the map key of field i's value in r, and whether it is present.
-func (d *Driver[T]) uniqueKey(i int, r *T) (any, bool) {
-	v, ok := d.desc.Fields[i].Value(r)
-	if t, isTime := v.(time.Time); isTime {
-		return t.UnixMicro(), ok
-	}
-	return v, ok
 }
 
 // uniqueConflict reports ErrAlreadyExists when a unique field of rec holds a value that a
 // record other than self already holds. The caller holds d.mu.
 func (d *Driver[T]) uniqueConflict(rec *T, self string) error {
 	for i, owners := range d.unique {
-		k, ok := d.uniqueKey(i, rec)
+		k, ok := d.desc.Fields[i].UniqueValue(rec)
 		if !ok {
 			continue
 		}
@@ -82,7 +73,7 @@ func (d *Driver[T]) uniqueConflict(rec *T, self string) error {
 func (d *Driver[T]) indexUnique(r *T, add bool) {
 	id := d.desc.GetID(r)
 	for i, owners := range d.unique {
-		k, ok := d.uniqueKey(i, r)
+		k, ok := d.desc.Fields[i].UniqueValue(r)
 		if !ok {
 			continue
 		}

@@ -98,7 +98,7 @@ func WithCommandTimeout(d time.Duration) Option { return func(o *options) { o.cm
 // *DriftError when the live table does not match desc. A server that cannot be reached
 // fails it with repo.ErrUnavailable.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
-	pc, err := PoolConfigOf(cfg)
+	pc, err := pool.ConfigAs[pool.PostgresPoolConfig](cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -352,10 +352,11 @@ func fieldValue[T any](f *record.Field[T], r *T) any {
 }
 
 // Insert implements repo.Driver. One record is an INSERT ... ON CONFLICT DO NOTHING; a batch
-// is sent with COPY in chunks of CopyChunk records. COPY fails as a whole on the server when
-// some id (or unique value) is already taken, also by an earlier record of the same chunk,
-// or when the server rejects a value; the chunk is then inserted again with INSERT ... ON
-// CONFLICT DO NOTHING RETURNING (see insertValues), which gives every record its own result.
+// (of distinct ids, see repo.Driver) is sent with COPY in chunks of CopyChunk records. COPY
+// fails as a whole on the server when some id or unique value is already taken (a unique
+// value also by an earlier record of the same chunk), or when the server rejects a value;
+// the chunk is then inserted again with INSERT ... ON CONFLICT DO NOTHING RETURNING (see
+// insertValues), which gives every record its own result.
 // On a transaction every batch step runs in a savepoint, so that a failed step leaves the
 // caller's transaction usable.
 func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
@@ -537,20 +538,12 @@ func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result)
 const maxParams = 65535
 
 // insertValues inserts the chunk with multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING
-// id (see insertRows). A record whose id an earlier record of the chunk has is not sent and
-// gets ErrAlreadyExists.
+// id (see insertRows).
 func (d *Driver[T]) insertValues(ctx context.Context, recs []T, res []repo.Result) error {
-	seen := make(map[string]struct{}, len(recs))
-	todo := make([]int, 0, len(recs))
+	todo := make([]int, len(recs))
 	for i := range recs {
-		id := d.desc.GetID(&recs[i])
-		res[i].ID = id
-		if _, dup := seen[id]; dup {
-			res[i].Err = repo.E(repo.ErrAlreadyExists, errors.New("the id is taken by an earlier record of the same batch"))
-			continue
-		}
-		seen[id] = struct{}{}
-		todo = append(todo, i)
+		res[i].ID = d.desc.GetID(&recs[i])
+		todo[i] = i
 	}
 	per := maxParams / len(d.cols)
 	for start := 0; start < len(todo); start += per {

@@ -29,26 +29,6 @@ func Hooks() pool.Hooks[*pgxpool.Pool] {
 	}
 }
 
-// ErrConfig is wrapped by errors for a pool config that is not a PostgreSQL config.
-var ErrConfig = errors.New("postgres: not a PostgresPoolConfig")
-
-// PoolConfigOf returns the PostgreSQL config in cfg (a pool.PostgresPoolConfig, a pointer to
-// one, or a *pool.Prepared made from one).
-func PoolConfigOf(cfg pool.Config) (pool.PostgresPoolConfig, error) {
-	if p, ok := cfg.(*pool.Prepared); ok {
-		cfg = p.Config()
-	}
-	switch c := cfg.(type) {
-	case pool.PostgresPoolConfig:
-		return c, nil
-	case *pool.PostgresPoolConfig:
-		if c != nil {
-			return *c, nil
-		}
-	}
-	return pool.PostgresPoolConfig{}, fmt.Errorf("%w: got %T", ErrConfig, cfg)
-}
-
 // PgxConfig returns the pgxpool configuration for c. It holds the password: do not log it.
 func PgxConfig(c pool.PostgresPoolConfig) (*pgxpool.Config, error) {
 	if err := c.Validate(); err != nil {
@@ -66,7 +46,7 @@ func PgxConfig(c pool.PostgresPoolConfig) (*pgxpool.Config, error) {
 }
 
 func createPool(ctx context.Context, cfg pool.Config) (*pgxpool.Pool, error) {
-	c, err := PoolConfigOf(cfg)
+	c, err := pool.ConfigAs[pool.PostgresPoolConfig](cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -46,15 +46,17 @@ func (d *Driver[T]) GetBatch(ctx context.Context, ids []string) (recs []T, res [
 // UpsertBatch creates or replaces every record, checked, validated and normalized like
 // Collection.Upsert does (ids are generated when the schema allows it). A record repeating a
 // unique value of an earlier record of the batch (with another id) waits for it and gets
-// ErrAlreadyExists, without a request, when that record was stored.
+// ErrAlreadyExists, without a request, when that record was stored. Records with the same id
+// are written one after the other, in batch order: the last one is what is stored, as with a
+// sequence of Upserts.
 func (d *Driver[T]) UpsertBatch(ctx context.Context, recs []T) ([]repo.Result, error) {
 	const op = "UpsertBatch"
 	res := make([]repo.Result, len(recs))
 	var b *uniqueBatch[T]
 	var prepared []T
-	if len(d.uniq) > 0 {
+	if len(d.uniq) > 0 || d.repeatsID(recs) {
 		// Ids and values must be known before any record is sent, to order the records that
-		// share a value.
+		// share a value or an id.
 		prepared = make([]T, len(recs))
 		for i := range recs {
 			prepared[i] = recs[i]
@@ -93,6 +95,20 @@ func (d *Driver[T]) UpsertBatch(ctx context.Context, recs []T) ([]repo.Result, e
 		res[i] = repo.Result{ID: id, Err: repo.Annotate(d.desc, op, id, err)}
 	})
 	return res, repo.Annotate(d.desc, op, "", err)
+}
+
+// repeatsID reports whether two records of recs have the same id (records without one get a
+// new id each).
+func (d *Driver[T]) repeatsID(recs []T) bool {
+	seen := make(map[string]struct{}, len(recs))
+	for i := range recs {
+		id := d.desc.GetID(&recs[i])
+		if _, dup := seen[id]; dup && id != "" {
+			return true
+		}
+		seen[id] = struct{}{}
+	}
+	return false
 }
 
 // prepareUpsert checks and prepares r for UpsertBatch like Collection.Upsert does, and sets

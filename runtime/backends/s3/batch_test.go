@@ -47,10 +47,9 @@ func someThings(n int, prefix string) []things.Thing {
 	return out
 }
 
-func TestBatchExtensions(t *testing.T) {
-	ctx, d, r := newDriver(t, s3.WithConcurrency(4))
-	recs := someThings(30, "u")
-	recs[3].ID = "odd id/../ é"
+// upsertAll runs UpsertBatch and fails the test unless every record was stored.
+func upsertAll(ctx context.Context, t *testing.T, d *s3.Driver[things.Thing], recs []things.Thing) []repo.Result {
+	t.Helper()
 	res, err := d.UpsertBatch(ctx, recs)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +59,14 @@ func TestBatchExtensions(t *testing.T) {
 			t.Fatalf("UpsertBatch %d: %+v", i, x)
 		}
 	}
+	return res
+}
+
+func TestBatchExtensions(t *testing.T) {
+	ctx, d, r := newDriver(t, s3.WithConcurrency(4))
+	recs := someThings(30, "u")
+	recs[3].ID = "odd id/../ é"
+	res := upsertAll(ctx, t, d, recs)
 	// Upserting again replaces, with new versions.
 	res2, err := d.UpsertBatch(ctx, recs[:2])
 	if err != nil || res2[0].Version == res[0].Version {
@@ -210,5 +217,34 @@ func TestBatchInputChecks(t *testing.T) {
 	// ones (DeleteBatch and UpsertBatch must not have reached it under another key).
 	if got, err := or.Get(ctx, stored.ID); err != nil || got.Label != "kept" || got.RecordVersion != stored.RecordVersion {
 		t.Errorf("stored record after the batches: %+v, %v", got, err)
+	}
+}
+
+// UpsertBatch gives records with the same id the result of Upserts in batch order: each is
+// written after the one before, so the last one is what is stored. DeleteBatch and
+// GetBatch take a repeated id too.
+func TestBatchRepeatedIDs(t *testing.T) {
+	ctx, d, r := newDriver(t, s3.WithConcurrency(8))
+	recs := someThings(24, "")
+	for i := range recs {
+		recs[i].ID, recs[i].Name = fmt.Sprintf("r%d", i%3), fmt.Sprint(i)
+	}
+	res := upsertAll(ctx, t, d, recs)
+	for i := 21; i < 24; i++ { // the last record of each id
+		got, err := r.Get(ctx, recs[i].ID)
+		if err != nil || got.Name != recs[i].Name || got.RecordVersion != res[i].Version {
+			t.Errorf("%s: %+v, %v; want the last record of the batch, %q version %s", recs[i].ID, got, err, recs[i].Name, res[i].Version)
+		}
+	}
+	_, gres, err := d.GetBatch(ctx, []string{"r0", "r0"})
+	if err != nil || gres[0].Err != nil || gres[1].Err != nil || gres[0].Version != gres[1].Version {
+		t.Errorf("GetBatch of a repeated id: %+v, %v", gres, err)
+	}
+	dres, err := d.DeleteBatch(ctx, []string{"r0", "r1", "r0"})
+	if err != nil || dres[0].Err != nil || dres[1].Err != nil || dres[2].Err != nil {
+		t.Errorf("DeleteBatch of a repeated id: %+v, %v", dres, err)
+	}
+	if n, err := r.Count(ctx, things.ThingQuery()); err != nil || n != 1 {
+		t.Errorf("after DeleteBatch: %d records, %v; want 1", n, err)
 	}
 }

@@ -61,19 +61,6 @@ func Hooks() pool.Hooks[*Client] {
 	}
 }
 
-func configOf(cfg pool.Config) (pool.S3PoolConfig, error) {
-	if p, ok := cfg.(*pool.Prepared); ok {
-		cfg = p.Config()
-	}
-	switch c := cfg.(type) {
-	case pool.S3PoolConfig:
-		return c, nil
-	case *pool.S3PoolConfig:
-		return *c, nil
-	}
-	return pool.S3PoolConfig{}, fmt.Errorf("%w: s3: expected a pool.S3PoolConfig, got %T", pool.ErrInvalidConfig, cfg)
-}
-
 // transportRef remembers the transports the SDK's buildable HTTP client builds (it builds
 // one lazily, and again when the SDK adds options such as a CA bundle from AWS_CA_BUNDLE),
 // so that Close can close their idle connections.
@@ -107,7 +94,7 @@ func ConfigureTransport(cfg pool.S3PoolConfig, tr *http.Transport) {
 }
 
 func createClient(ctx context.Context, pc pool.Config) (*Client, error) {
-	cfg, err := configOf(pc)
+	cfg, err := pool.ConfigAs[pool.S3PoolConfig](pc)
 	if err != nil {
 		return nil, err
 	}

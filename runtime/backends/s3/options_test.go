@@ -316,3 +316,20 @@ func TestWithCache(t *testing.T) {
 		})
 	}
 }
+
+// New refuses a config that is not an S3 config — another backend's, a nil pointer — with
+// pool.ErrInvalidConfig before taking a pool (needs no server).
+func TestNewConfigType(t *testing.T) {
+	m := pool.New(pool.Options{})
+	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
+	var nilCfg *pool.S3PoolConfig
+	for _, cfg := range []pool.Config{nilCfg, pool.NewPostgresPoolConfig(), pool.Prepare(pool.NewPostgresPoolConfig())} {
+		_, err := s3.New(t.Context(), m, cfg, things.ThingSchema)
+		if !errors.Is(err, pool.ErrInvalidConfig) || !strings.Contains(err.Error(), "want pool.S3PoolConfig") {
+			t.Errorf("%T: got %v, want pool.ErrInvalidConfig naming pool.S3PoolConfig", cfg, err)
+		}
+	}
+	if n := m.Len(); n != 0 {
+		t.Errorf("the manager holds %d pools after refused configs, want 0", n)
+	}
+}

@@ -90,7 +90,7 @@ func WithPrefix(p string) Option { return func(o *options) { o.prefix = &p } }
 // pool.S3PoolConfig or a *pool.Prepared of one). Objects live under
 // <cfg.Prefix>/<desc.Prefix>/. The driver holds a lease on the client until Close.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
-	sc, err := configOf(cfg)
+	sc, err := pool.ConfigAs[pool.S3PoolConfig](cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -244,40 +244,28 @@ func (d *Driver[T]) create(ctx context.Context, rec *T) (string, error) {
 	return v, nil
 }
 
-// Insert implements repo.Driver. Records are written concurrently (at most Concurrency at
-// once), each with If-None-Match: *. A record whose id an earlier record of the batch has
-// gets ErrAlreadyExists without being sent. A record repeating a unique value of an earlier
-// record of the batch waits for that record: ErrAlreadyExists, without a request, when it
-// was stored, else it is written as usual. When ctx ends, records not yet written get the
-// context error and Insert returns it.
+// Insert implements repo.Driver. Records (of distinct ids, see repo.Driver) are written
+// concurrently (at most Concurrency at once), each with If-None-Match: *. A record repeating
+// a unique value of an earlier record of the batch waits for that record: ErrAlreadyExists,
+// without a request, when it was stored, else it is written as usual. When ctx ends, records
+// not yet written get the context error and Insert returns it.
 func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
-	seen := make(map[string]struct{}, len(recs))
-	todo := make([]int, 0, len(recs))
 	for i := range recs {
-		id := d.desc.GetID(&recs[i])
-		res[i].ID = id
-		if _, dup := seen[id]; dup {
-			res[i].Err = repo.E(repo.ErrAlreadyExists, errors.New("an earlier record of the batch has this id"))
-			continue
-		}
-		seen[id] = struct{}{}
-		todo = append(todo, i)
+		res[i].ID = d.desc.GetID(&recs[i])
 	}
 	if len(d.uniq) == 0 {
-		return d.each(ctx, len(todo), func(ctx context.Context, j int) {
-			i := todo[j]
+		return d.each(ctx, len(recs), func(ctx context.Context, i int) {
 			res[i].Version, res[i].Err = d.create(ctx, &recs[i])
-		}, func(j int, err error) { res[todo[j]].Err = err })
+		}, func(i int, err error) { res[i].Err = err })
 	}
-	b := d.newUniqueBatch(len(todo), func(j int) *T { return &recs[todo[j]] })
-	return d.each(ctx, len(todo), func(ctx context.Context, j int) {
-		i := todo[j]
-		defer b.finish(j)
-		if res[i].Err = b.wait(ctx, j, func(k int) bool { return res[todo[k]].Err == nil }); res[i].Err != nil {
+	b := d.newUniqueBatch(len(recs), func(i int) *T { return &recs[i] })
+	return d.each(ctx, len(recs), func(ctx context.Context, i int) {
+		defer b.finish(i)
+		if res[i].Err = b.wait(ctx, i, func(k int) bool { return res[k].Err == nil }); res[i].Err != nil {
 			return
 		}
-		res[i].Version, res[i].Err = d.createUnique(ctx, &recs[i], b.vals[j])
-	}, func(j int, err error) { res[todo[j]].Err = err })
+		res[i].Version, res[i].Err = d.createUnique(ctx, &recs[i], b.vals[i])
+	}, func(i int, err error) { res[i].Err = err })
 }
 
 // createUnique is create for a record with unique values vals.

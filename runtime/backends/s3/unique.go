@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -21,52 +19,16 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// Unique fields (docs/s3.md, "Unique fields"). S3 has no write that spans two objects, so
-// every present value of a unique field is claimed by a reservation object of its own,
-// written with If-None-Match: * before the record, at
-//
-//	<config prefix>/.repokit-unique/<record prefix>/<field>/<SHA-256 of the value, hex>
-//
-// A reservation names its owner (a record id) and is in one of two states:
-//
-//   - pending: a write of the owner that sets the value is in flight. Nobody else may take
-//     it while it is younger than StaleReservationAfter (and never while the owner's record
-//     holds the value: then the value is simply taken, ErrAlreadyExists).
-//   - held: no write of the owner is in flight. It is valid only while the owner's record
-//     holds the value; when the record changed the value or was deleted, anyone may take it
-//     over at once. Releasing a value is thus lazy: Update, Upsert, Delete and DeleteBatch
-//     do no reservation request for the values they drop.
-//
-// Every change of a reservation is a conditional PUT (If-None-Match: * to create, If-Match:
-// <ETag> to change), which S3 and MinIO both make atomic, and every body holds a fresh
-// "rev", so every change gives a new ETag. A write of record A that sets value v:
-//
-//  1. acquire: makes v's reservation pending(A) (creating it, or taking it over with
-//     If-Match on the ETag it read after checking that it may);
-//  2. writes the record, within half of StaleReservationAfter from the start of step 1;
-//  3. settles: turns its pending(A) back into held(A) with If-Match on the ETag of step 1,
-//     when step 2 succeeded or the server refused it (held is safe even when A does not
-//     hold v). When step 2's outcome is unknown (no answer, a timeout) the write may still
-//     land, so the reservation stays pending: nobody else takes it before
-//     StaleReservationAfter. When step 1 found it pending for A already and younger than
-//     StaleReservationAfter (another write of A may be in flight), it stays pending too:
-//     settling it would end the other write's protection.
-//
-// Why no two records can end up holding v: a record's write of v happens only while its
-// reservation is pending for it. Another record can take a pending reservation only when
-// it is older than StaleReservationAfter and the owner's record does not hold v; the
-// owner's write was bounded to half of that, so it has landed (and is seen) by then. A held
-// reservation is taken only when the owner's record does not hold v, and a write of the
-// owner that would put v back first makes it pending, which changes the ETag: of two such
-// conditional PUTs on one ETag exactly one succeeds. Concurrent writes of one record hand
-// the pending state to each other, and only a write that found no young pending state of
-// its record settles it, so held never hides a write of the owner still in flight. A reservation is never deleted (MinIO
-// ignores If-Match on DELETE), so no step depends on an unconditional delete.
+// Unique fields. S3 has no write spanning two objects, so every present value of a unique
+// field is claimed by a reservation object of its own, outside every record prefix
+// (uniqueSegment), before the record is written: a write acquires its values' reservations
+// (pending), writes the record, then settles them (held). The design — the two states, each
+// step, why no two records can end up holding one value, what a failure leaves — is in
+// docs/s3.md, "Unique fields"; this file implements it.
 
 // uniqueSegment is the key segment under which reservations live, next to the records'
 // prefixes; no key prefix may have a segment of that name.
@@ -94,7 +56,7 @@ const (
 // uniqueField is a field declared unique, with the canonical form of its values.
 type uniqueField[T any] struct {
 	name  string
-	canon func(*T) (string, bool) // canonical bytes of the value; false when missing
+	canon func(*T) (string, bool) // record.Field.UniqueValue: canonical text; false when missing
 }
 
 // uval is one present value of a unique field in one record.
@@ -115,53 +77,16 @@ type reservation struct {
 	At     time.Time `json:"at"`     // the writer's clock, for people: ages use the server's
 }
 
-// uniqueFields returns desc's unique fields (lists never are: the schema refuses them).
+// uniqueFields returns desc's unique fields (never lists, bytes or json: the schema refuses
+// unique on them).
 func uniqueFields[T any](desc *record.Desc[T]) []uniqueField[T] {
 	var out []uniqueField[T]
 	for i := 1; i < len(desc.Fields); i++ {
-		f := &desc.Fields[i]
-		if !f.Unique || f.List {
-			continue
-		}
-		if c := canonOf(f); c != nil {
-			out = append(out, uniqueField[T]{name: f.Name, canon: c})
+		if f := &desc.Fields[i]; f.Unique && f.UniqueSupported() {
+			out = append(out, uniqueField[T]{name: f.Name, canon: f.UniqueValue})
 		}
 	}
 	return out
-}
-
-// canonOf returns the function giving the canonical form of f's values: two values are
-// equal for uniqueness exactly when their canonical forms are, as in the memory backend
-// (times compare at microsecond precision, floats -0 and 0 are one value).
-func canonOf[T any](f *record.Field[T]) func(*T) (string, bool) {
-	switch {
-	case f.Kind.IsString():
-		return f.Str
-	case f.Kind == query.KindInt:
-		return func(r *T) (string, bool) {
-			v, ok := f.Int(r)
-			return strconv.FormatInt(v, 10), ok
-		}
-	case f.Kind == query.KindFloat:
-		return func(r *T) (string, bool) {
-			v, ok := f.Float(r)
-			if v == 0 {
-				v = 0 // -0
-			}
-			return strconv.FormatFloat(v, 'g', -1, 64), ok && !math.IsNaN(v)
-		}
-	case f.Kind == query.KindBool:
-		return func(r *T) (string, bool) {
-			v, ok := f.Bool(r)
-			return strconv.FormatBool(v), ok
-		}
-	case f.Kind == query.KindTime:
-		return func(r *T) (string, bool) {
-			v, ok := f.Time(r)
-			return strconv.FormatInt(v.UnixMicro(), 10), ok
-		}
-	}
-	return nil
 }
 
 // uniqueValues returns the present values of rec's unique fields.
@@ -442,8 +367,8 @@ func (e *errAcquire) Unwrap() error { return e.err }
 
 // writeUnique runs write, the record write of the record id, between acquiring and settling
 // the reservations of vals (each step for all values at once). write gets a context whose
-// deadline is half of StaleReservationAfter after the acquiring started (see the file
-// comment). An error of the acquire step is an *errAcquire. When a reservation was lost to
+// deadline is half of StaleReservationAfter after the acquiring started (docs/s3.md, "Unique
+// fields", step 2). An error of the acquire step is an *errAcquire. When a reservation was lost to
 // another record after write succeeded, writeUnique returns an error of kind ErrUnavailable
 // saying so; undo, when set, is called first (Create deletes the record it just wrote).
 func (d *Driver[T]) writeUnique(ctx context.Context, id string, vals []uval[T], readFirst bool, write func(context.Context) error, undo func(context.Context)) error {
@@ -495,36 +420,45 @@ func (d *Driver[T]) undoCreate(ctx context.Context, id, etag string) {
 	}
 }
 
-// uniqueBatch orders the records of a batch that share a unique value: a record waits for
-// every earlier record of the batch (with another id) that has one of its values, and gets
-// ErrAlreadyExists without a request when one of them was stored, like a batch applied in
-// order on the memory backend or PostgreSQL.
+// uniqueBatch orders the records of a batch that share a unique value or an id: a record
+// waits for every earlier record of the batch (with another id) that has one of its values,
+// and gets ErrAlreadyExists without a request when one of them was stored, like a batch
+// applied in order on the memory backend or PostgreSQL; and it waits for the previous record
+// of the batch with its id (UpsertBatch; CreateBatch's ids are distinct), so that the last
+// one is what is stored.
 type uniqueBatch[T any] struct {
 	vals [][]uval[T]     // unique values of each record
-	deps [][]batchDep    // earlier records sharing a value
+	deps [][]batchDep    // earlier records sharing a value or the id
 	done []chan struct{} // closed when the record is done; only for records others wait for
 }
 
 type batchDep struct {
 	k     int    // the earlier record
-	field string // a field whose value they share
+	field string // a field whose value they share; "" for the previous record with the id
 }
 
 func (d *Driver[T]) newUniqueBatch(n int, rec func(int) *T) *uniqueBatch[T] {
 	b := &uniqueBatch[T]{vals: make([][]uval[T], n), deps: make([][]batchDep, n), done: make([]chan struct{}, n)}
 	prev := make(map[string][]int)
+	last := make(map[string]int, n) // id → its last record so far
+	dep := func(j, k int, field string) {
+		b.deps[j] = append(b.deps[j], batchDep{k: k, field: field})
+		if b.done[k] == nil {
+			b.done[k] = make(chan struct{})
+		}
+	}
 	for j := range n {
 		r := rec(j)
 		id := d.desc.GetID(r)
+		if k, ok := last[id]; ok {
+			dep(j, k, "")
+		}
+		last[id] = j
 		b.vals[j] = d.uniqueValues(r)
 		for _, v := range b.vals[j] {
 			for _, k := range prev[v.key] {
-				if d.desc.GetID(rec(k)) == id {
-					continue
-				}
-				b.deps[j] = append(b.deps[j], batchDep{k: k, field: v.f.name})
-				if b.done[k] == nil {
-					b.done[k] = make(chan struct{})
+				if d.desc.GetID(rec(k)) != id {
+					dep(j, k, v.f.name)
 				}
 			}
 			prev[v.key] = append(prev[v.key], j)
@@ -534,7 +468,8 @@ func (d *Driver[T]) newUniqueBatch(n int, rec func(int) *T) *uniqueBatch[T] {
 }
 
 // wait waits for the earlier records record j depends on and returns ErrAlreadyExists when
-// one of them was stored (stored(k)), or the context's error when ctx ends first.
+// one of them with a value of j's was stored (stored(k)), or the context's error when ctx
+// ends first.
 func (b *uniqueBatch[T]) wait(ctx context.Context, j int, stored func(k int) bool) error {
 	for _, dep := range b.deps[j] {
 		select {
@@ -542,7 +477,7 @@ func (b *uniqueBatch[T]) wait(ctx context.Context, j int, stored func(k int) boo
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if stored(dep.k) {
+		if dep.field != "" && stored(dep.k) {
 			return repo.E(repo.ErrAlreadyExists, fmt.Errorf("unique field %s: an earlier record of the batch has this value", dep.field))
 		}
 	}
