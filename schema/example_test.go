@@ -42,7 +42,7 @@ records:
   - name: Product
     fields:
       - {name: status, type: enum}
-      - {name: price, type: float, required: true, default: 0}
+      - {name: price, type: float, required: true, default: x}
 `)
 	f, err := schema.Parse("catalog.yaml", src)
 	if err != nil {
@@ -58,7 +58,7 @@ records:
 	}
 	// Output:
 	// catalog.yaml:5:30: record Product, field status: an enum field needs values: a non-empty list of strings
-	// catalog.yaml:6:61: record Product, field price: a required field cannot have a default (defaults fill missing optional values)
+	// catalog.yaml:6:61: record Product, field price: default must be a number, got string "x"
 	// true
 	// 5 Product status
 }

@@ -54,7 +54,7 @@ records:
 `)), want: "s.yaml:6:9: YAML aliases (*f) are not supported; write the value out", kind: ErrSyntax},
 	{name: "root is a list", files: one("- version: 1\n"), want: "s.yaml:1:1: a schema file must be a mapping with the keys version and records, got a list", kind: ErrWrongKind},
 	{name: "unknown top-level key", files: one(head + "  - name: A\nrecrods: []\n"), want: "s.yaml:4:1: unknown key \"recrods\" (expected version or records)", kind: ErrUnknownKey},
-	{name: "unknown record key", files: one(head + "  - name: A\n    table: a\n"), want: "s.yaml:4:5: record A: unknown key \"table\" (expected name, doc, id, postgres, elasticsearch, s3 or fields)", kind: ErrUnknownKey},
+	{name: "unknown record key", files: one(head + "  - name: A\n    table: a\n"), want: "s.yaml:4:5: record A: unknown key \"table\" (expected name, doc, id, postgres, elasticsearch, s3, fields or renamed_from)", kind: ErrUnknownKey},
 	{name: "unknown field key", files: one(y(`
 version: 1
 records:
@@ -63,8 +63,8 @@ records:
       - name: color
         type: string
         colour: red
-`)), want: "s.yaml:7:9: record Product, field color: unknown key \"colour\" (expected name, type, doc, required, default, values, unique or indexed)", kind: ErrUnknownKey},
-	{name: "non-string key", files: one(head + "  - name: A\n    1: x\n"), want: "s.yaml:4:5: record A: unknown key integer 1 (expected name, doc, id, postgres, elasticsearch, s3 or fields)", kind: ErrUnknownKey},
+`)), want: "s.yaml:7:9: record Product, field color: unknown key \"colour\" (expected name, type, doc, required, default, values, unique, indexed or renamed_from)", kind: ErrUnknownKey},
+	{name: "non-string key", files: one(head + "  - name: A\n    1: x\n"), want: "s.yaml:4:5: record A: unknown key integer 1 (expected name, doc, id, postgres, elasticsearch, s3, fields or renamed_from)", kind: ErrUnknownKey},
 	{name: "duplicate key", files: one(y(`
 version: 1
 records:
@@ -128,7 +128,7 @@ records:
 		{"b.yaml", head + "  - name: B\n    colour: red\n"},
 		{"a.yaml", "version: x\nrecords: []\n"},
 	}, want: "a.yaml:1:10: version must be an integer, got string \"x\"\n" +
-		"b.yaml:4:5: record B: unknown key \"colour\" (expected name, doc, id, postgres, elasticsearch, s3 or fields)",
+		"b.yaml:4:5: record B: unknown key \"colour\" (expected name, doc, id, postgres, elasticsearch, s3, fields or renamed_from)",
 		kind: ErrWrongKind},
 
 	{name: "mapping value error on line 1", files: one("version: 1: x\nrecords: []\n"), want: "s.yaml:1:1: invalid YAML: mapping values are not allowed in this context", kind: ErrSyntax},
@@ -185,7 +185,17 @@ records:
 	{name: "unquoted number default on a string", files: one(head + "  - name: A\n    fields:\n      - {name: code, type: string, default: 42}\n"), want: "s.yaml:5:45: record A, field code: default must be a string, got integer 42 (quote it)", kind: ErrInvalidValue},
 	{name: "fractional default on an int", files: one(head + "  - name: A\n    fields:\n      - {name: stock, type: int, default: 1.5}\n"), want: "s.yaml:5:43: record A, field stock: default must be an integer, got number 1.5", kind: ErrInvalidValue},
 	{name: "default not among enum values", files: one(head + "  - name: A\n    fields:\n      - {name: status, type: enum, values: [draft, active], default: deleted}\n"), want: "s.yaml:5:70: record A, field status: default \"deleted\" is not one of the enum values (draft, active)", kind: ErrInvalidValue},
-	{name: "default on a required field", files: one(head + "  - name: A\n    fields:\n      - {name: active, type: bool, required: true, default: true}\n"), want: "s.yaml:5:61: record A, field active: a required field cannot have a default (defaults fill missing optional values)", kind: ErrInvalidValue},
+	{name: "bad default on a required field", files: one(head + "  - name: A\n    fields:\n      - {name: active, type: bool, required: true, default: yes}\n"), want: "s.yaml:5:61: record A, field active: default must be true or false, got string \"yes\"", kind: ErrInvalidValue},
+	{name: "renamed_from not a field name", files: one(head + "  - name: A\n    fields:\n      - {name: a, type: int, renamed_from: Old}\n"), want: "s.yaml:5:44: record A, field a: renamed_from \"Old\" is not a valid field name (must match ^[a-z][a-z0-9_]*$)", kind: ErrInvalidName},
+	{name: "renamed_from itself", files: one(head + "  - name: A\n    fields:\n      - {name: a, type: int, renamed_from: a}\n"), want: "s.yaml:5:44: record A, field a: renamed_from names the field itself", kind: ErrInvalidValue},
+	{name: "renamed_from a field still there", files: one(head + "  - name: A\n    fields:\n      - {name: a, type: int}\n      - {name: b, type: int, renamed_from: a}\n      - {name: c, type: int, renamed_from: id}\n"), want: "s.yaml:6:44: record A, field b: renamed_from \"a\" names a field or id the record still has\n" +
+		"s.yaml:7:44: record A, field c: renamed_from \"id\" names a field or id the record still has", kind: ErrDuplicate},
+	{name: "two fields renamed from one", files: one(head + "  - name: A\n    fields:\n      - {name: b, type: int, renamed_from: a}\n      - {name: c, type: int, renamed_from: a}\n"), want: "s.yaml:6:44: record A, field c: two fields are renamed from \"a\" (the other at s.yaml:5:44)", kind: ErrDuplicate},
+	{name: "record renamed_from", files: one(head + "  - name: A\n    renamed_from: A\n    fields: [{name: x, type: int}]\n  - name: B\n    renamed_from: A\n    fields: [{name: x, type: int}]\n  - name: C\n    renamed_from: 9x\n    fields: [{name: x, type: int}]\n  - name: D\n    renamed_from: Z\n    fields: [{name: x, type: int}]\n  - name: E\n    renamed_from: Z\n    fields: [{name: x, type: int}]\n"),
+		want: "s.yaml:4:19: record A: renamed_from names the record itself\n" +
+			"s.yaml:7:19: record B: renamed_from \"A\" names a record the set still has (s.yaml:3:11)\n" +
+			"s.yaml:10:19: record C: renamed_from \"9x\" is not a valid record name (must match ^[A-Za-z][A-Za-z0-9_]*$)\n" +
+			"s.yaml:16:19: record E: two records are renamed from \"Z\" (the other at s.yaml:13:19)", kind: ErrInvalidValue},
 	{name: "default on a list", files: one(head + "  - name: A\n    fields:\n      - {name: tags, type: list<string>, default: x}\n"), want: "s.yaml:5:51: record A, field tags: a list<string> field cannot have a default", kind: ErrInvalidValue},
 	{name: "default on bytes and json", files: one(head + "  - name: A\n    fields:\n      - {name: image, type: bytes, default: x}\n      - {name: attrs, type: json, default: \"{}\"}\n"), want: "s.yaml:5:45: record A, field image: a bytes field cannot have a default\n" +
 		"s.yaml:6:44: record A, field attrs: a json field cannot have a default",

@@ -122,6 +122,7 @@ func TestJSONSchemaRejects(t *testing.T) {
 		"float default infinite": true, "string default with NUL": true, "version out of range": false,
 		"duplicate table": true, "explicit table equals a derived one": true, "duplicate index": true,
 		"duplicate prefix": true, "nested prefix": true, "id default": true,
+		"renamed_from itself": true, "renamed_from a field still there": true, "two fields renamed from one": true,
 	}
 	for _, tc := range invalidCases {
 		if skip[tc.name] || len(tc.files) != 1 {

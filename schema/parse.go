@@ -20,9 +20,9 @@ import (
 // The keys each mapping of the format accepts, in the order error messages list them.
 var (
 	fileKeys   = []string{"version", "records"}
-	recordKeys = []string{"name", "doc", "id", "postgres", "elasticsearch", "s3", "fields"}
+	recordKeys = []string{"name", "doc", "id", "postgres", "elasticsearch", "s3", "fields", "renamed_from"}
 	idKeys     = []string{"name", "type", "generated", "required"}
-	fieldKeys  = []string{"name", "type", "doc", "required", "default", "values", "unique", "indexed"}
+	fieldKeys  = []string{"name", "type", "doc", "required", "default", "values", "unique", "indexed", "renamed_from"}
 	pgKeys     = []string{"table"}
 	esKeys     = []string{"index"}
 	s3Keys     = []string{"prefix"}
@@ -384,6 +384,10 @@ func (p *parser) record(i int, n *yaml.Node) *Record {
 			if s, ok := p.str(v, w, "doc"); ok {
 				r.Doc = s
 			}
+		case "renamed_from":
+			if s, ok := p.str(v, w, "renamed_from"); ok {
+				r.RenamedFrom, r.RenamedFromPos = s, p.pos(v)
+			}
 		case "id":
 			p.id(r, v, w)
 		case "postgres":
@@ -491,6 +495,10 @@ func (p *parser) field(i int, n *yaml.Node, record string) *Field {
 		case "doc":
 			if s, ok := p.str(v, w, "doc"); ok {
 				f.Doc = s
+			}
+		case "renamed_from":
+			if s, ok := p.str(v, w, "renamed_from"); ok {
+				f.RenamedFrom, f.RenamedFromPos = s, p.pos(v)
 			}
 		case "type":
 			s, ok := p.str(v, w, "type")

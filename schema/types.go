@@ -54,6 +54,11 @@ type Record struct {
 
 	// Positions of the per-backend names as written; zero when the name is the default.
 	TablePos, IndexPos, PrefixPos Pos
+
+	// RenamedFrom is the record's previous name (renamed_from), for migrations: the record
+	// called RenamedFrom in the last migration's state is this one, renamed. Empty if not set.
+	RenamedFrom    string
+	RenamedFromPos Pos // position of the renamed_from value; zero when not written
 }
 
 // GoName returns the record's Go type name, GoName(r.Name).
@@ -83,8 +88,9 @@ type Field struct {
 	Type     Type   // the value type; for lists, the element type
 	List     bool   // declared as list<Type>
 	Required bool   // a value must be present (lists, bytes and json: non-empty)
-	// Default is the default for a missing optional value: string, int64, float64 or bool; nil
-	// if none. After Validate it is a string for string, text, uuid, enum and time (RFC 3339)
+	// Default is the default for a missing optional value, and for a required field the value
+	// existing records get when a migration adds the field or makes it required: string,
+	// int64, float64 or bool; nil if none. After Validate it is a string for string, text, uuid, enum and time (RFC 3339)
 	// fields, int64 for int, float64 for float and bool for bool.
 	Default any
 	Values  []string // enum values (for enum and list<enum>)
@@ -97,6 +103,11 @@ type Field struct {
 	DefaultPos, ValuesPos, UniquePos, IndexedPos Pos
 	// ValuePos holds the position of each enum value, parallel to Values.
 	ValuePos []Pos
+
+	// RenamedFrom is the field's previous name (renamed_from), for migrations: the field
+	// called RenamedFrom in the last migration's state is this one, renamed. Empty if not set.
+	RenamedFrom    string
+	RenamedFromPos Pos // position of the renamed_from value; zero when not written
 }
 
 // GoName returns the field's Go field name, GoName(f.Name).

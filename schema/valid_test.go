@@ -187,7 +187,7 @@ func TestLoadErrors(t *testing.T) {
 	t.Run("parse errors of every file", func(t *testing.T) {
 		_, err := Load("testdata/invalid/typo.yaml", "testdata/invalid/semantic.yaml")
 		want := "testdata/invalid/typo.yaml:6:15: record Product, field price: unknown type \"flaot\" (expected string, text, uuid, int, float, bool, time, bytes, json, enum or list<T>)\n" +
-			"testdata/invalid/typo.yaml:9:9: record Product, field stock: unknown key \"requried\" (expected name, type, doc, required, default, values, unique or indexed)"
+			"testdata/invalid/typo.yaml:9:9: record Product, field stock: unknown key \"requried\" (expected name, type, doc, required, default, values, unique, indexed or renamed_from)"
 		if err == nil || err.Error() != want {
 			t.Errorf("err:\n%v\nwant:\n%s", err, want)
 		}
@@ -232,6 +232,7 @@ func TestDefaults(t *testing.T) {
     fields:
       - {name: score, type: float, default: -3}
       - {name: count, type: int, default: 0x10}
+      - {name: weight, type: float, required: true, default: 2, renamed_from: mass}
 `})
 	if err != nil {
 		t.Fatal(err)
@@ -256,6 +257,10 @@ func TestDefaults(t *testing.T) {
 	fields := set.Records()[3].Fields
 	if fields[0].Default != float64(-3) || fields[1].Default != int64(16) {
 		t.Errorf("defaults = %#v, %#v; want float64(-3), int64(16)", fields[0].Default, fields[1].Default)
+	}
+	// A required field may have a default (what a migration fills in for existing records).
+	if w := fields[2]; w.Default != float64(2) || !w.Required || w.RenamedFrom != "mass" {
+		t.Errorf("weight: default %#v, required %v, renamed_from %q; want float64(2), true, mass", w.Default, w.Required, w.RenamedFrom)
 	}
 }
 

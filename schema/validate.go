@@ -157,6 +157,16 @@ func (v *validator) record(f *File, i int, r *Record) {
 		v.field(f, fw, fpos, fd)
 	}
 
+	v.renames(f, w, r)
+	if r.RenamedFromPos != (Pos{}) {
+		switch rfp := at(f, r.RenamedFromPos, r.Pos); {
+		case !validRecordName(r.RenamedFrom):
+			v.errorf(rfp, ErrInvalidName, w, "renamed_from %q is not a valid record name (must match ^[A-Za-z][A-Za-z0-9_]*$)", clip(r.RenamedFrom))
+		case r.RenamedFrom == r.Name:
+			v.errorf(rfp, ErrInvalidValue, w, "renamed_from names the record itself")
+		}
+	}
+
 	// Per-backend names.
 	derived := func(pos Pos, set *string) (Pos, bool) {
 		if pos != (Pos{}) || *set != "" {
@@ -255,10 +265,41 @@ func (v *validator) field(f *File, w where, fpos Pos, fd *Field) {
 	switch {
 	case multi:
 		v.errorf(dpos, ErrInvalidValue, w, "a %s field cannot have a default", typ)
-	case fd.Required:
-		v.errorf(dpos, ErrInvalidValue, w, "a required field cannot have a default (defaults fill missing optional values)")
 	default:
 		v.defaultValue(dpos, w, fd)
+	}
+}
+
+// renames checks the renamed_from values of a record's fields: each a valid field name, not
+// the field's own name, not the name of another field or the id of the record, and no two
+// fields renamed from one name.
+func (v *validator) renames(f *File, w where, r *Record) {
+	names := map[string]bool{r.ID.Name: true}
+	for _, fd := range r.Fields {
+		if fd != nil {
+			names[fd.Name] = true
+		}
+	}
+	from := map[string]Pos{}
+	for _, fd := range r.Fields {
+		if fd == nil || fd.RenamedFromPos == (Pos{}) {
+			continue
+		}
+		fw := where{record: w.record, field: plain(fd.Name)}
+		pos := at(f, fd.RenamedFromPos, fd.Pos)
+		old := fd.RenamedFrom
+		switch prev, dup := from[old]; {
+		case !validFieldName(old) || len(old) > maxIdentLen:
+			v.errorf(pos, ErrInvalidName, fw, "renamed_from %q is not a valid field name (must match %s)", clip(old), fieldNamePattern)
+		case old == fd.Name:
+			v.errorf(pos, ErrInvalidValue, fw, "renamed_from names the field itself")
+		case names[old]:
+			v.errorf(pos, ErrDuplicate, fw, "renamed_from %q names a field or id the record still has", old)
+		case dup:
+			v.errorf(pos, ErrDuplicate, fw, "two fields are renamed from %q (the other at %s)", old, prev)
+		default:
+			from[old] = pos
+		}
 	}
 }
 
@@ -468,6 +509,22 @@ func (v *validator) unique(all []placed) {
 			} else {
 				prefixes[r.Prefix] = first{r, pos}
 			}
+		}
+	}
+	// Record renames: renamed_from names no record of the set, and no two records take one.
+	renamed := map[string]Pos{}
+	for _, p := range all {
+		r := p.r
+		if r.RenamedFromPos == (Pos{}) || !validRecordName(r.RenamedFrom) || r.RenamedFrom == r.Name {
+			continue
+		}
+		pos := at(p.file, r.RenamedFromPos, r.Pos)
+		if f, ok := records[GoName(r.RenamedFrom)]; ok && f.r.Name == r.RenamedFrom {
+			v.errorf(pos, ErrDuplicate, where{record: r.Name}, "renamed_from %q names a record the set still has (%s)", r.RenamedFrom, f.pos)
+		} else if prev, dup := renamed[r.RenamedFrom]; dup {
+			v.errorf(pos, ErrDuplicate, where{record: r.Name}, "two records are renamed from %q (the other at %s)", r.RenamedFrom, prev)
+		} else {
+			renamed[r.RenamedFrom] = pos
 		}
 	}
 	// Nested prefixes: a record's keys must not fall under another record's prefix.

@@ -16,6 +16,10 @@ var (
 	ErrInvalidInput    = errors.New("invalid input")
 	ErrUnavailable     = errors.New("unavailable")
 	ErrClosed          = errors.New("repository closed")
+	// ErrSchemaBehind is the kind of the error a constructor returns when the store has not
+	// applied every migration of the generated package; the cause (a *migrate.BehindError)
+	// names the applied and the pending versions.
+	ErrSchemaBehind = errors.New("schema behind")
 )
 
 // Error is a failed repository call: which record type, which operation, which id, of what
