@@ -9,7 +9,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/repokit/repokit/runtime/backends/elasticsearch"
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/templates"
 )
 
@@ -23,14 +23,14 @@ const (
 // elasticsearchMappingConst is the exported constant holding r's index mapping.
 func elasticsearchMappingConst(r *Record) string { return r.GoName() + "ElasticsearchMapping" }
 
-// elasticsearchMapping renders r's mapping with the runtime's elasticsearch.MappingFor, the
-// code that checks it at run time, so the two cannot disagree.
+// elasticsearchMapping renders r's mapping with esdialect.MappingFor, the code the
+// Elasticsearch backend checks it with at run time, so the two cannot disagree.
 func elasticsearchMapping(r *Record) []byte {
-	var fields []elasticsearch.FieldSpec
+	var fields []esdialect.FieldSpec
 	for _, f := range r.All() {
-		fields = append(fields, elasticsearch.FieldSpec{JSON: f.Name(), Kind: queryKind(f.Type())})
+		fields = append(fields, esdialect.FieldSpec{JSON: f.Name(), Kind: queryKind(f.Type())})
 	}
-	return elasticsearch.MappingFor(fields)
+	return esdialect.MappingFor(fields)
 }
 
 // emitElasticsearch builds elasticsearch.go (one constructor per record) and

@@ -10,7 +10,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/schema"
 	"github.com/repokit/repokit/templates"
@@ -29,12 +29,12 @@ const (
 var SQLHeader = "-- " + strings.TrimPrefix(Header, "// ")
 
 // postgresTable returns the table definition of r, with the schema's defaults as column
-// defaults; the runtime renders it with postgres.TableDef.SQL, the same code that creates
-// tables at run time, so the two cannot disagree.
-func postgresTable(r *Record) (postgres.TableDef, error) {
-	t := postgres.TableDef{Table: r.Schema().Table}
+// defaults; it is rendered with pgdialect.TableDef.SQL, the same code the PostgreSQL
+// backend creates tables with at run time, so the two cannot disagree.
+func postgresTable(r *Record) (pgdialect.TableDef, error) {
+	t := pgdialect.TableDef{Table: r.Schema().Table}
 	for _, f := range r.All() {
-		c := postgres.ColumnDef{Name: f.Name(), Kind: queryKind(f.Type()), List: f.IsList(),
+		c := pgdialect.ColumnDef{Name: f.Name(), Kind: queryKind(f.Type()), List: f.IsList(),
 			Optional: f.Optional(), Unique: f.Unique(), Indexed: f.Indexed()}
 		if f.Type() == schema.TypeEnum {
 			c.Enum = f.Values()
@@ -86,12 +86,12 @@ func sqlDefault(t schema.Type, v any) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			return postgres.Literal(query.NormalizeTime(tm).Format("2006-01-02T15:04:05.999999Z07:00")) + "::timestamptz", nil
+			return pgdialect.Literal(query.NormalizeTime(tm).Format("2006-01-02T15:04:05.999999Z07:00")) + "::timestamptz", nil
 		}
 		if t == schema.TypeUUID {
-			return postgres.Literal(x) + "::uuid", nil
+			return pgdialect.Literal(x) + "::uuid", nil
 		}
-		return postgres.Literal(x), nil
+		return pgdialect.Literal(x), nil
 	case int64:
 		if t == schema.TypeFloat {
 			return strconv.FormatFloat(float64(x), 'g', -1, 64), nil
@@ -109,7 +109,7 @@ func sqlDefault(t schema.Type, v any) (string, error) {
 }
 
 // postgresScript returns the statements creating r's table, each ending with ";\n".
-func postgresScript(t postgres.TableDef) string {
+func postgresScript(t pgdialect.TableDef) string {
 	var b strings.Builder
 	for _, s := range t.SQL() {
 		b.WriteString(s)
