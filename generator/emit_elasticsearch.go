@@ -10,7 +10,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/repokit/repokit/runtime/dialect/esdialect"
-	"github.com/repokit/repokit/templates"
+	"github.com/repokit/repokit/generator/templates"
 )
 
 // Names and import paths of the Elasticsearch outputs.

@@ -13,7 +13,7 @@ import (
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/schema"
-	"github.com/repokit/repokit/templates"
+	"github.com/repokit/repokit/generator/templates"
 )
 
 // Names and import paths of the PostgreSQL outputs.
