@@ -5,7 +5,8 @@
 //	load     (load.go)     schema.Load reads the YAML files, keeping positions
 //	validate (validate.go) schema.Validate checks them
 //	model    (model.go)    a generator model with Go names, types and collision checks
-//	emit     (emit*.go)    Go code built with jennifer
+//	emit     (emit*.go)    Go code built with jennifer: the package, each record, and the
+//	                       files of each selected backend (a row of backends.go's table)
 //	format   (format.go)   gofmt (go/format) on every Go file
 //	write    (write.go)    all files or none, stale generated files removed
 //
