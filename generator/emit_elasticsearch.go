@@ -9,8 +9,8 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/generator/templates"
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 )
 
 // Names and import paths of the Elasticsearch outputs.

@@ -10,10 +10,10 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/repokit/repokit/generator/templates"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/schema"
-	"github.com/repokit/repokit/generator/templates"
 )
 
 // Names and import paths of the PostgreSQL outputs.
