@@ -52,13 +52,29 @@ func (s *scope) declare(ident, what string, pos schema.Pos) {
 	s.names[ident] = decl{what, pos}
 }
 
-// checkCollisions reports every pair of schema names whose Go identifiers coincide: in the
-// package block (types, constants, variables, functions of every record), in each record
-// struct (field names, and the reserved RecordVersion) and among the generated file names.
+// checkCollisions reports every pair of names whose Go identifiers coincide: in the
+// package block (types, constants, variables, functions of every record and of every
+// selected backend), in each record struct (field names, and the reserved RecordVersion)
+// and among the generated file names.
 func (m *Model) checkCollisions() error {
 	var errs []error
-	pkg := newScope("Go identifier", &errs)
-	files := newScope("file name", &errs)
+	m.declare(newScope("Go identifier", &errs), newScope("file name", &errs))
+	return errors.Join(errs...)
+}
+
+// declare declares in pkg every package-level name the generator emits for m, in files
+// every file name, and checks each record struct's field names in a scope of its own.
+func (m *Model) declare(pkg, files *scope) {
+	files.declare(packageFile, "the package documentation", schema.Pos{})
+	backends := m.backendDefs()
+	for _, b := range backends {
+		for _, g := range b.globals {
+			pkg.declare(g.ident, g.what, schema.Pos{})
+		}
+		for _, f := range b.files {
+			files.declare(f, "a file of the "+string(b.name)+" backend", schema.Pos{})
+		}
+	}
 	for _, r := range m.Records {
 		rn := r.Name()
 		pos := r.s.Pos
@@ -71,12 +87,15 @@ func (m *Model) checkCollisions() error {
 		pkg.declare(r.CloneFunc(), "the clone function of "+what, pos)
 		pkg.declare(r.PrepareFunc(), "the prepare function of "+what, pos)
 		pkg.declare(r.ProjectFunc(), "the project function of "+what, pos)
-		if m.has(BackendMemory) {
-			pkg.declare(r.MemoryConstructor(), "the memory constructor of "+what, pos)
+		pkg.declare(r.AddrFunc(), "the address function of "+what, pos)
+		for _, b := range backends {
+			for _, n := range b.recordNames(r) {
+				pkg.declare(n.ident, "the "+string(b.name)+" "+n.what+" of "+what, pos)
+			}
 		}
 		files.declare(r.FileName(), what, pos)
 
-		st := newScope("Go identifier", &errs)
+		st := newScope("Go identifier", pkg.errs)
 		st.declare("RecordVersion", "the version field of every record", schema.Pos{})
 		for _, f := range r.All() {
 			fw := fmt.Sprintf("field %s.%s", rn, f.Name())
@@ -94,7 +113,6 @@ func (m *Model) checkCollisions() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
 }
 
 func (m *Model) has(b Backend) bool {

@@ -5,7 +5,8 @@
 //	load     (load.go)     schema.Load reads the YAML files, keeping positions
 //	validate (validate.go) schema.Validate checks them
 //	model    (model.go)    a generator model with Go names, types and collision checks
-//	emit     (emit*.go)    Go code built with jennifer
+//	emit     (emit*.go)    Go code built with jennifer: the package, each record, and the
+//	                       files of each selected backend (a row of backends.go's table)
 //	format   (format.go)   gofmt (go/format) on every Go file
 //	write    (write.go)    all files or none, stale generated files removed
 //
@@ -36,14 +37,15 @@ const (
 	BackendS3            Backend = "s3"
 )
 
-// KnownBackends lists every backend name the generator accepts, in the order of -help.
-var KnownBackends = []Backend{BackendMemory, BackendPostgres, BackendElasticsearch, BackendS3}
-
-// Emits reports whether the generator produces files for the backend. Every known backend
-// does.
-func (b Backend) Emits() bool {
-	return b == BackendMemory || b == BackendPostgres || b == BackendS3 || b == BackendElasticsearch
-}
+// KnownBackends lists every backend name the generator accepts, in the order of -help: the
+// rows of the backend table.
+var KnownBackends = func() []Backend {
+	out := make([]Backend, len(backendTable))
+	for i, b := range backendTable {
+		out[i] = b.name
+	}
+	return out
+}()
 
 // Sentinel errors; the errors the generator returns wrap one of them (schema errors are
 // returned as the schema package made them).

@@ -21,11 +21,8 @@ const (
 	pkgErrors = "errors"
 )
 
-// Names of the package-wide generated files.
-const (
-	packageFile = "repokit.go"
-	memoryFile  = "memory.go"
-)
+// packageFile is the generated file holding the package documentation.
+const packageFile = "repokit.go"
 
 // File is one generated file: a name inside the output directory and its content.
 type File struct {
@@ -33,57 +30,40 @@ type File struct {
 	Data []byte
 }
 
-// emit is the fourth stage: it builds every output file, sorted by name.
+// emit is the fourth stage: it builds every output file, sorted by name: the package file,
+// a file per record, and the files of every selected backend (its row's emit).
 func emit(m *Model) ([]File, error) {
-	var out []File
-	add := func(name string, jf *jen.File) error {
-		var buf bytes.Buffer
-		if err := jf.Render(&buf); err != nil {
-			return fmt.Errorf("generator: rendering %s: %w", name, err)
-		}
-		out = append(out, File{Name: name, Data: buf.Bytes()})
-		return nil
-	}
-	if err := add(packageFile, emitPackage(m)); err != nil {
+	pkg, err := renderGo(packageFile, emitPackage(m))
+	if err != nil {
 		return nil, err
 	}
+	out := []File{pkg}
 	for _, r := range m.Records {
-		if err := add(r.FileName(), emitRecord(m, r)); err != nil {
-			return nil, err
-		}
-	}
-	if m.has(BackendMemory) {
-		if err := add(memoryFile, emitMemory(m)); err != nil {
-			return nil, err
-		}
-	}
-	if m.has(BackendPostgres) {
-		jf, sql, err := emitPostgres(m)
+		f, err := renderGo(r.FileName(), emitRecord(m, r))
 		if err != nil {
 			return nil, err
 		}
-		if err := add(postgresFile, jf); err != nil {
-			return nil, err
-		}
-		out = append(out, sql, postgresQueries(m))
+		out = append(out, f)
 	}
-	if m.has(BackendS3) {
-		if err := add(s3File, emitS3(m)); err != nil {
-			return nil, err
-		}
-	}
-	if m.has(BackendElasticsearch) {
-		jf, mappings, err := emitElasticsearch(m)
+	for _, b := range m.backendDefs() {
+		files, err := b.emit(m, b)
 		if err != nil {
 			return nil, err
 		}
-		if err := add(elasticsearchFile, jf); err != nil {
-			return nil, err
-		}
-		out = append(out, mappings)
+		out = append(out, files...)
 	}
 	sortFiles(out)
 	return out, nil
+}
+
+// renderGo renders a jennifer file as the generated file name (unformatted: the gofmt
+// stage formats every Go file once).
+func renderGo(name string, jf *jen.File) (File, error) {
+	var buf bytes.Buffer
+	if err := jf.Render(&buf); err != nil {
+		return File{}, fmt.Errorf("generator: rendering %s: %w", name, err)
+	}
+	return File{Name: name, Data: buf.Bytes()}, nil
 }
 
 // newFile returns a jennifer file with the generated-code header and fixed import names

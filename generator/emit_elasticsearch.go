@@ -9,8 +9,8 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/repokit/repokit/runtime/backends/elasticsearch"
-	"github.com/repokit/repokit/templates"
+	"github.com/repokit/repokit/generator/templates"
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 )
 
 // Names and import paths of the Elasticsearch outputs.
@@ -23,21 +23,21 @@ const (
 // elasticsearchMappingConst is the exported constant holding r's index mapping.
 func elasticsearchMappingConst(r *Record) string { return r.GoName() + "ElasticsearchMapping" }
 
-// elasticsearchMapping renders r's mapping with the runtime's elasticsearch.MappingFor, the
-// code that checks it at run time, so the two cannot disagree.
+// elasticsearchMapping renders r's mapping with esdialect.MappingFor, the code the
+// Elasticsearch backend checks it with at run time, so the two cannot disagree.
 func elasticsearchMapping(r *Record) []byte {
-	var fields []elasticsearch.FieldSpec
+	var fields []esdialect.FieldSpec
 	for _, f := range r.All() {
-		fields = append(fields, elasticsearch.FieldSpec{JSON: f.Name(), Kind: queryKind(f.Type())})
+		fields = append(fields, esdialect.FieldSpec{JSON: f.Name(), Kind: queryKind(f.Type())})
 	}
-	return elasticsearch.MappingFor(fields)
+	return esdialect.MappingFor(fields)
 }
 
 // emitElasticsearch builds elasticsearch.go (one constructor per record) and
 // elasticsearch_mappings.go (the mapping constants, rendered from templates/elasticsearch:
 // JSON has no comments, so the mappings are Go raw-string constants in a file that carries
 // the generated-code header).
-func emitElasticsearch(m *Model) (*jen.File, File, error) {
+func emitElasticsearch(m *Model, b *backendDef) ([]File, error) {
 	type rec struct {
 		Record, Const, Index, Mapping string
 	}
@@ -49,10 +49,10 @@ func emitElasticsearch(m *Model) (*jen.File, File, error) {
 		mc := elasticsearchMappingConst(r)
 		mapping := string(elasticsearchMapping(r))
 		if strings.Contains(mapping, "`") {
-			return nil, File{}, fmt.Errorf("generator: the Elasticsearch mapping of %s contains a backquote", r.Name())
+			return nil, fmt.Errorf("generator: the Elasticsearch mapping of %s contains a backquote", r.Name())
 		}
 		recs = append(recs, rec{Record: r.GoName(), Const: mc, Index: r.Schema().Index, Mapping: mapping})
-		ctor := "New" + r.GoName() + "ElasticsearchRepository"
+		ctor := b.constructor(r)
 		f.Commentf("%s returns the %s records stored in Elasticsearch index %q", ctor, r.GoName(), r.Schema().Index)
 		f.Comment("(elasticsearch.WithIndex changes it), on the client m holds for cfg (a")
 		f.Comment("pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one")
@@ -75,18 +75,22 @@ func emitElasticsearch(m *Model) (*jen.File, File, error) {
 	}
 	tmpl, err := template.ParseFS(templates.FS, "elasticsearch/mappings.go.tmpl")
 	if err != nil {
-		return nil, File{}, fmt.Errorf("generator: elasticsearch template: %w", err)
+		return nil, fmt.Errorf("generator: elasticsearch template: %w", err)
 	}
 	var buf bytes.Buffer
 	err = tmpl.Execute(&buf, map[string]any{
 		"Header": Header, "Package": m.Package, "Sources": strings.Join(m.Sources, ", "), "Records": recs,
 	})
 	if err != nil {
-		return nil, File{}, fmt.Errorf("generator: rendering %s: %w", elasticsearchMappingsFile, err)
+		return nil, fmt.Errorf("generator: rendering %s: %w", elasticsearchMappingsFile, err)
 	}
 	src, err := format.Source(buf.Bytes())
 	if err != nil {
-		return nil, File{}, fmt.Errorf("generator: formatting %s: %w", elasticsearchMappingsFile, err)
+		return nil, fmt.Errorf("generator: formatting %s: %w", elasticsearchMappingsFile, err)
 	}
-	return f, File{Name: elasticsearchMappingsFile, Data: src}, nil
+	gf, err := renderGo(elasticsearchFile, f)
+	if err != nil {
+		return nil, err
+	}
+	return []File{gf, {Name: elasticsearchMappingsFile, Data: src}}, nil
 }

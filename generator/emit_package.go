@@ -29,9 +29,7 @@ func emitPackage(m *Model) *jen.File {
 	}
 	var backends []string
 	for _, bk := range m.Backends {
-		if bk.Emits() {
-			backends = append(backends, string(bk))
-		}
+		backends = append(backends, string(bk))
 	}
 	if len(backends) == 0 {
 		b.WriteString("\nNo backend was generated; build a repository with repo.New(<R>Schema, driver).\n")

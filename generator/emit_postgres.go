@@ -10,10 +10,10 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/generator/templates"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/schema"
-	"github.com/repokit/repokit/templates"
 )
 
 // Names and import paths of the PostgreSQL outputs.
@@ -23,18 +23,20 @@ const (
 	pkgPostgres        = "github.com/repokit/repokit/runtime/backends/postgres"
 	pkgPool            = "github.com/repokit/repokit/runtime/pool"
 	pkgContext         = "context"
+	// ensurePostgresSchema is the function of postgres.go that creates or checks every table.
+	ensurePostgresSchema = "EnsurePostgresSchema"
 )
 
 // SQLHeader is Header as an SQL comment: the first line of every generated SQL file.
 var SQLHeader = "-- " + strings.TrimPrefix(Header, "// ")
 
 // postgresTable returns the table definition of r, with the schema's defaults as column
-// defaults; the runtime renders it with postgres.TableDef.SQL, the same code that creates
-// tables at run time, so the two cannot disagree.
-func postgresTable(r *Record) (postgres.TableDef, error) {
-	t := postgres.TableDef{Table: r.Schema().Table}
+// defaults; it is rendered with pgdialect.TableDef.SQL, the same code the PostgreSQL
+// backend creates tables with at run time, so the two cannot disagree.
+func postgresTable(r *Record) (pgdialect.TableDef, error) {
+	t := pgdialect.TableDef{Table: r.Schema().Table}
 	for _, f := range r.All() {
-		c := postgres.ColumnDef{Name: f.Name(), Kind: queryKind(f.Type()), List: f.IsList(),
+		c := pgdialect.ColumnDef{Name: f.Name(), Kind: queryKind(f.Type()), List: f.IsList(),
 			Optional: f.Optional(), Unique: f.Unique(), Indexed: f.Indexed()}
 		if f.Type() == schema.TypeEnum {
 			c.Enum = f.Values()
@@ -86,12 +88,12 @@ func sqlDefault(t schema.Type, v any) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			return postgres.Literal(query.NormalizeTime(tm).Format("2006-01-02T15:04:05.999999Z07:00")) + "::timestamptz", nil
+			return pgdialect.Literal(query.NormalizeTime(tm).Format("2006-01-02T15:04:05.999999Z07:00")) + "::timestamptz", nil
 		}
 		if t == schema.TypeUUID {
-			return postgres.Literal(x) + "::uuid", nil
+			return pgdialect.Literal(x) + "::uuid", nil
 		}
-		return postgres.Literal(x), nil
+		return pgdialect.Literal(x), nil
 	case int64:
 		if t == schema.TypeFloat {
 			return strconv.FormatFloat(float64(x), 'g', -1, 64), nil
@@ -109,7 +111,7 @@ func sqlDefault(t schema.Type, v any) (string, error) {
 }
 
 // postgresScript returns the statements creating r's table, each ending with ";\n".
-func postgresScript(t postgres.TableDef) string {
+func postgresScript(t pgdialect.TableDef) string {
 	var b strings.Builder
 	for _, s := range t.SQL() {
 		b.WriteString(s)
@@ -123,9 +125,10 @@ func postgresSchemaVar(r *Record) string {
 	return strings.ToLower(r.GoName()[:1]) + r.GoName()[1:] + "PostgresSchema"
 }
 
-// emitPostgres builds postgres.go (constructors, table scripts, EnsurePostgresSchema) and
-// postgres_schema.sql (the migration file, rendered from templates/postgres).
-func emitPostgres(m *Model) (*jen.File, File, error) {
+// emitPostgres builds postgres.go (constructors, table scripts, statements types,
+// EnsurePostgresSchema), postgres_schema.sql (the migration file, rendered from
+// templates/postgres) and postgres_queries.sql.
+func emitPostgres(m *Model, b *backendDef) ([]File, error) {
 	type table struct {
 		Record     string
 		Statements []string
@@ -138,13 +141,13 @@ func emitPostgres(m *Model) (*jen.File, File, error) {
 	for _, r := range m.Records {
 		td, err := postgresTable(r)
 		if err != nil {
-			return nil, File{}, err
+			return nil, err
 		}
 		tables = append(tables, table{Record: r.Name(), Statements: td.SQL()})
 		sv := postgresSchemaVar(r)
 		f.Commentf("%s creates the table of %s (the statements of %s).", sv, r.GoName(), postgresSchemaFile)
 		f.Const().Id(sv).Op("=").Lit(postgresScript(td))
-		ctor := "New" + r.GoName() + "PostgresRepository"
+		ctor := b.constructor(r)
 		f.Commentf("%s returns the %s records stored in PostgreSQL table %q,", ctor, r.GoName(), r.Schema().Table)
 		f.Comment("on the pool m holds for cfg (a pool.PostgresPoolConfig or a *pool.Prepared made from one):")
 		f.Comment("repositories on one config share one pool. It creates the table when it is missing and fails")
@@ -171,24 +174,28 @@ func emitPostgres(m *Model) (*jen.File, File, error) {
 		ensure = append(ensure, jen.Qual(pkgPostgres, "EnsureSchemaSQL").Call(
 			jen.Id("ctx"), jen.Id("db"), jen.Id(r.SchemaVar()), jen.Id(r.SchemaVar()).Dot("Table"), jen.Id(sv)))
 	}
-	f.Comment("EnsurePostgresSchema creates the table of every record that is missing (with the statements")
+	f.Commentf("%s creates the table of every record that is missing (with the statements", ensurePostgresSchema)
 	f.Commentf("of %s) and checks the others against the schema: a table that differs is", postgresSchemaFile)
 	f.Comment("reported in a *postgres.DriftError (errors.Is(err, postgres.ErrSchemaDrift)) and never altered.")
 	f.Comment("db is a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx.")
-	f.Func().Id("EnsurePostgresSchema").Params(
+	f.Func().Id(ensurePostgresSchema).Params(
 		jen.Id("ctx").Qual(pkgContext, "Context"), jen.Id("db").Qual(pkgPostgres, "Execer"),
 	).Error().Block(jen.Return(jen.Qual(pkgErrors, "Join").Custom(jen.Options{Open: "(", Close: ")", Separator: ",", Multi: true}, ensure...)))
 
 	tmpl, err := template.ParseFS(templates.FS, "postgres/schema.sql.tmpl")
 	if err != nil {
-		return nil, File{}, fmt.Errorf("generator: postgres template: %w", err)
+		return nil, fmt.Errorf("generator: postgres template: %w", err)
 	}
 	var buf bytes.Buffer
 	err = tmpl.Execute(&buf, map[string]any{
 		"Header": SQLHeader, "Package": m.Package, "Sources": strings.Join(m.Sources, ", "), "Tables": tables,
 	})
 	if err != nil {
-		return nil, File{}, fmt.Errorf("generator: rendering %s: %w", postgresSchemaFile, err)
+		return nil, fmt.Errorf("generator: rendering %s: %w", postgresSchemaFile, err)
 	}
-	return f, File{Name: postgresSchemaFile, Data: buf.Bytes()}, nil
+	gf, err := renderGo(postgresFile, f)
+	if err != nil {
+		return nil, err
+	}
+	return []File{gf, {Name: postgresSchemaFile, Data: buf.Bytes()}, postgresQueries(m)}, nil
 }

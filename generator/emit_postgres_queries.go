@@ -8,9 +8,8 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
-	"github.com/jackc/pgx/v5"
 
-	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/schema"
 )
 
@@ -18,21 +17,21 @@ import (
 // turns them into the typed methods the generated postgres.Statements call.
 const postgresQueriesFile = "postgres_queries.sql"
 
-// staticQuery describes how one statement of postgres.StaticSQL becomes a sqlc query.
+// staticQuery describes how one statement of pgdialect.StaticSQL becomes a sqlc query.
 type staticQuery struct {
 	name func(rec string) string // the sqlc query (and Go method) name
 	cmd  string                  // the sqlc command
 }
 
 var staticQueries = map[string]staticQuery{
-	postgres.StmtGet:             {func(r string) string { return "Get" + r }, ":one"},
-	postgres.StmtInsert:          {func(r string) string { return "Insert" + r }, ":execrows"},
-	postgres.StmtUpsert:          {func(r string) string { return "Upsert" + r }, ":exec"},
-	postgres.StmtUpdate:          {func(r string) string { return "Update" + r }, ":execrows"},
-	postgres.StmtUpdateIfVersion: {func(r string) string { return "Update" + r + "IfVersion" }, ":execrows"},
-	postgres.StmtDelete:          {func(r string) string { return "Delete" + r }, ":execrows"},
-	postgres.StmtDeleteIfVersion: {func(r string) string { return "Delete" + r + "IfVersion" }, ":execrows"},
-	postgres.StmtExists:          {func(r string) string { return r + "Exists" }, ":one"},
+	pgdialect.StmtGet:             {func(r string) string { return "Get" + r }, ":one"},
+	pgdialect.StmtInsert:          {func(r string) string { return "Insert" + r }, ":execrows"},
+	pgdialect.StmtUpsert:          {func(r string) string { return "Upsert" + r }, ":exec"},
+	pgdialect.StmtUpdate:          {func(r string) string { return "Update" + r }, ":execrows"},
+	pgdialect.StmtUpdateIfVersion: {func(r string) string { return "Update" + r + "IfVersion" }, ":execrows"},
+	pgdialect.StmtDelete:          {func(r string) string { return "Delete" + r }, ":execrows"},
+	pgdialect.StmtDeleteIfVersion: {func(r string) string { return "Delete" + r + "IfVersion" }, ":execrows"},
+	pgdialect.StmtExists:          {func(r string) string { return r + "Exists" }, ":one"},
 }
 
 // queryName returns the sqlc query name of statement stmt of r.
@@ -49,7 +48,7 @@ func columnNames(r *Record) []string {
 // sqlcParam renders the parameters of the statements in postgres_queries.sql: positional,
 // except the expected version, which is named so that sqlc names its field.
 func sqlcParam(n int, name string) string {
-	if name == postgres.ExpectedVersionParam {
+	if name == pgdialect.ExpectedVersionParam {
 		return "sqlc.arg(" + name + ")"
 	}
 	return fmt.Sprintf("$%d", n)
@@ -63,7 +62,7 @@ func postgresQueries(m *Model) File {
 	fmt.Fprintf(&b, "-- PostgreSQL repositories run, annotated for sqlc, which generates their pgx/v5 code in\n")
 	fmt.Fprintf(&b, "-- package %s (usable on its own, e.g. in a transaction).\n", SQLCPackage(m.Package))
 	for _, r := range m.Records {
-		for _, st := range postgres.StaticSQL(pgx.Identifier{r.Schema().Table}, columnNames(r), sqlcParam) {
+		for _, st := range pgdialect.StaticSQL(r.Schema().Table, columnNames(r), sqlcParam) {
 			q := staticQueries[st.Name]
 			fmt.Fprintf(&b, "\n-- name: %s %s\n%s;\n", q.name(r.GoName()), q.cmd, st.SQL)
 		}
@@ -116,7 +115,7 @@ func sqlcGoSettings(m *Model) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "%s  %q: %q\n", ind, postgres.VersionColumn, schema.GoName(postgres.VersionColumn))
+	fmt.Fprintf(&b, "%s  %q: %q\n", ind, pgdialect.VersionColumn, schema.GoName(pgdialect.VersionColumn))
 	b.WriteString(ind + "overrides:\n")
 	for _, r := range m.Records {
 		for _, f := range r.All() {
@@ -180,8 +179,8 @@ func emitStatements(f *jen.File, m *Model, r *Record, sqlcPkg string) {
 	}
 	params := func(stmt string) *jen.Statement { return jen.Qual(sqlcPkg, queryName(r, stmt)+"Params") }
 	recv := jen.Id("s").Id(st)
-	version := jen.Id(schema.GoName(postgres.VersionColumn))
-	expected := jen.Id(schema.GoName(postgres.ExpectedVersionParam))
+	version := jen.Id(schema.GoName(pgdialect.VersionColumn))
+	expected := jen.Id(schema.GoName(pgdialect.ExpectedVersionParam))
 
 	f.Commentf("%s runs the static statements of %s (%s) with the code sqlc", st, rec, postgresQueriesFile)
 	f.Commentf("generated in package %s.", SQLCPackage(m.Package))
@@ -190,18 +189,18 @@ func emitStatements(f *jen.File, m *Model, r *Record, sqlcPkg string) {
 
 	f.Comment("Get implements postgres.Statements.")
 	f.Func().Params(recv.Clone()).Id("Get").Params(ctx, db, jen.Id("id").String()).Params(jen.Id(rec), jen.Int64(), jen.Error()).Block(
-		jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(q(postgres.StmtGet)).Call(jen.Id("ctx"), jen.Id("id")),
+		jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(q(pgdialect.StmtGet)).Call(jen.Id("ctx"), jen.Id("id")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id(rec).Values(), jen.Lit(0), jen.Err())),
 		jen.Return(jen.Id(rec).Values(jen.DictFunc(func(d jen.Dict) {
 			for _, fd := range r.All() {
 				d[jen.Id(fd.GoName())] = fromRow(fd, jen.Id("row"))
 			}
-		})), jen.Id("row").Dot(schema.GoName(postgres.VersionColumn)), jen.Nil()),
+		})), jen.Id("row").Dot(schema.GoName(pgdialect.VersionColumn)), jen.Nil()),
 	)
 
 	f.Comment("params returns the column values of r with the version, as sqlc's parameters.")
-	f.Func().Params(recv.Clone()).Id("params").Params(jen.Id("r").Op("*").Id(rec), jen.Id("version").Int64()).Add(params(postgres.StmtInsert)).Block(
-		jen.Return(params(postgres.StmtInsert).Values(jen.DictFunc(func(d jen.Dict) {
+	f.Func().Params(recv.Clone()).Id("params").Params(jen.Id("r").Op("*").Id(rec), jen.Id("version").Int64()).Add(params(pgdialect.StmtInsert)).Block(
+		jen.Return(params(pgdialect.StmtInsert).Values(jen.DictFunc(func(d jen.Dict) {
 			for _, fd := range r.All() {
 				d[jen.Id(fd.GoName())] = toParam(fd, jen.Id("r"))
 			}
@@ -212,41 +211,41 @@ func emitStatements(f *jen.File, m *Model, r *Record, sqlcPkg string) {
 	recVer := []jen.Code{ctx, db, jen.Id("r").Op("*").Id(rec), jen.Id("version").Int64()}
 	f.Comment("Insert implements postgres.Statements.")
 	f.Func().Params(recv.Clone()).Id("Insert").Params(recVer...).Params(jen.Int64(), jen.Error()).Block(
-		jen.Return(q(postgres.StmtInsert).Call(jen.Id("ctx"), jen.Id("s").Dot("params").Call(jen.Id("r"), jen.Id("version")))),
+		jen.Return(q(pgdialect.StmtInsert).Call(jen.Id("ctx"), jen.Id("s").Dot("params").Call(jen.Id("r"), jen.Id("version")))),
 	)
 	f.Comment("Upsert implements postgres.Statements.")
 	f.Func().Params(recv.Clone()).Id("Upsert").Params(recVer...).Error().Block(
-		jen.Return(q(postgres.StmtUpsert).Call(jen.Id("ctx"), params(postgres.StmtUpsert).Call(jen.Id("s").Dot("params").Call(jen.Id("r"), jen.Id("version"))))),
+		jen.Return(q(pgdialect.StmtUpsert).Call(jen.Id("ctx"), params(pgdialect.StmtUpsert).Call(jen.Id("s").Dot("params").Call(jen.Id("r"), jen.Id("version"))))),
 	)
 	f.Comment("Update implements postgres.Statements.")
 	f.Func().Params(recv.Clone()).Id("Update").Params(recVer...).Params(jen.Int64(), jen.Error()).Block(
-		jen.Return(q(postgres.StmtUpdate).Call(jen.Id("ctx"), params(postgres.StmtUpdate).Call(jen.Id("s").Dot("params").Call(jen.Id("r"), jen.Id("version"))))),
+		jen.Return(q(pgdialect.StmtUpdate).Call(jen.Id("ctx"), params(pgdialect.StmtUpdate).Call(jen.Id("s").Dot("params").Call(jen.Id("r"), jen.Id("version"))))),
 	)
 	f.Comment("UpdateIfVersion implements postgres.Statements.")
 	f.Func().Params(recv.Clone()).Id("UpdateIfVersion").Params(append(recVer, jen.Id("want").Int64())...).Params(jen.Int64(), jen.Error()).Block(
 		jen.Id("p").Op(":=").Id("s").Dot("params").Call(jen.Id("r"), jen.Id("version")),
-		jen.Return(q(postgres.StmtUpdateIfVersion).Call(jen.Id("ctx"), params(postgres.StmtUpdateIfVersion).Values(jen.DictFunc(func(d jen.Dict) {
+		jen.Return(q(pgdialect.StmtUpdateIfVersion).Call(jen.Id("ctx"), params(pgdialect.StmtUpdateIfVersion).Values(jen.DictFunc(func(d jen.Dict) {
 			for _, fd := range r.All() {
 				d[jen.Id(fd.GoName())] = jen.Id("p").Dot(fd.GoName())
 			}
-			d[version.Clone()] = jen.Id("p").Dot(schema.GoName(postgres.VersionColumn))
+			d[version.Clone()] = jen.Id("p").Dot(schema.GoName(pgdialect.VersionColumn))
 			d[expected.Clone()] = jen.Id("want")
 		})))),
 	)
 	f.Comment("Delete implements postgres.Statements.")
 	f.Func().Params(recv.Clone()).Id("Delete").Params(ctx, db, jen.Id("id").String()).Params(jen.Int64(), jen.Error()).Block(
-		jen.Return(q(postgres.StmtDelete).Call(jen.Id("ctx"), jen.Id("id"))),
+		jen.Return(q(pgdialect.StmtDelete).Call(jen.Id("ctx"), jen.Id("id"))),
 	)
 	f.Comment("DeleteIfVersion implements postgres.Statements.")
 	f.Func().Params(recv.Clone()).Id("DeleteIfVersion").Params(ctx, db, jen.Id("id").String(), jen.Id("want").Int64()).Params(jen.Int64(), jen.Error()).Block(
-		jen.Return(q(postgres.StmtDeleteIfVersion).Call(jen.Id("ctx"), params(postgres.StmtDeleteIfVersion).Values(jen.Dict{
+		jen.Return(q(pgdialect.StmtDeleteIfVersion).Call(jen.Id("ctx"), params(pgdialect.StmtDeleteIfVersion).Values(jen.Dict{
 			jen.Id(r.ID().GoName()): jen.Id("id"),
 			expected.Clone():        jen.Id("want"),
 		}))),
 	)
 	f.Comment("Exists implements postgres.Statements.")
 	f.Func().Params(recv.Clone()).Id("Exists").Params(ctx, db, jen.Id("id").String()).Params(jen.Bool(), jen.Error()).Block(
-		jen.Return(q(postgres.StmtExists).Call(jen.Id("ctx"), jen.Id("id"))),
+		jen.Return(q(pgdialect.StmtExists).Call(jen.Id("ctx"), jen.Id("id"))),
 	)
 }
 

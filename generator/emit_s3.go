@@ -8,17 +8,14 @@ const (
 	pkgS3  = "github.com/repokit/repokit/runtime/backends/s3"
 )
 
-// S3Constructor is the name of r's S3 repository constructor.
-func (r *Record) S3Constructor() string { return "New" + r.goName + "S3Repository" }
-
 // emitS3 builds s3.go: one S3 repository constructor per record. Records are stored as
 // JSON objects with the record type's struct tags, so no per-record codec is generated.
-func emitS3(m *Model) *jen.File {
+func emitS3(m *Model, b *backendDef) ([]File, error) {
 	f := newFile(m)
 	f.ImportName(pkgS3, "s3")
 	f.ImportName("github.com/repokit/repokit/runtime/pool", "pool")
 	for _, r := range m.Records {
-		ctor := r.S3Constructor()
+		ctor := b.constructor(r)
 		f.Commentf("%s returns the %s records stored in S3, one JSON object each,", ctor, r.GoName())
 		f.Commentf("under the key prefix %q (after cfg's prefix, if any), on the client m holds for cfg (a", r.Schema().Prefix+"/")
 		f.Comment("pool.S3PoolConfig or a *pool.Prepared made from one): repositories on one config share one")
@@ -36,5 +33,6 @@ func emitS3(m *Model) *jen.File {
 			jen.Return(jen.Qual(pkgRepo, "New").Call(jen.Id(r.SchemaVar()), jen.Id("d")), jen.Nil()),
 		)
 	}
-	return f
+	gf, err := renderGo(s3File, f)
+	return []File{gf}, err
 }

@@ -213,9 +213,6 @@ func (r *Record) ProjectFunc() string { return "project" + r.goName }
 // AddrFunc returns the name of the field-address function.
 func (r *Record) AddrFunc() string { return "addr" + r.goName }
 
-// MemoryConstructor returns the name of the in-memory repository constructor.
-func (r *Record) MemoryConstructor() string { return "New" + r.goName + "MemoryRepository" }
-
 // DocComment returns the struct's doc comment: the schema doc, made to start with the Go
 // name, or a default sentence.
 func (r *Record) DocComment(pkg string) string {
@@ -415,18 +412,12 @@ var goFileSuffixes = strings.Fields(`test
 	386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le mips64p32 mips64p32le
 	ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm`)
 
-// reservedFiles are the names of the generated files that are not per record.
-var reservedFiles = []string{packageFile, memoryFile, "postgres", "elasticsearch", "s3", "doc"}
-
 // recordFileName returns the Go file name for a record whose snake name is snake:
 // snake.go, or snake_record.go when snake.go would be a build-constrained or test file or
 // one of the package-wide files.
 func recordFileName(snake string) string {
 	base := snake
-	special := strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".")
-	for _, r := range reservedFiles {
-		special = special || base == strings.TrimSuffix(r, ".go")
-	}
+	special := strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".") || reservedFile(base)
 	parts := strings.Split(base, "_")
 	if len(parts) > 1 {
 		for _, s := range goFileSuffixes {

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 )
@@ -192,7 +193,7 @@ func (c *codec[T]) encode(b []byte, rec *T, nulls bool) []byte {
 			}
 		}
 	}
-	key(MetaField)
+	key(esdialect.MetaField)
 	b = append(b, '{')
 	if c.hasUS {
 		b = append(b, `"us":{`...)

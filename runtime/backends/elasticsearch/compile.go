@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 )
@@ -27,9 +28,9 @@ type compiler[T any] struct {
 func path[T any](f *record.Field[T]) string {
 	switch f.Kind {
 	case query.KindText:
-		return f.JSON + "." + KeywordSub
+		return f.JSON + "." + esdialect.KeywordSub
 	case query.KindTime:
-		return MetaField + ".us." + f.JSON
+		return esdialect.MetaField + ".us." + f.JSON
 	}
 	return f.JSON
 }
@@ -104,7 +105,7 @@ func (c *compiler[T]) compile(e query.Expr) (M, error) {
 	switch e.Op {
 	case query.OpExists:
 		if f.Kind == query.KindJSON {
-			return M{"term": M{MetaField + ".has": f.JSON}}, nil
+			return M{"term": M{esdialect.MetaField + ".has": f.JSON}}, nil
 		}
 		return M{"exists": M{"field": p}}, nil
 	case query.OpEQ:

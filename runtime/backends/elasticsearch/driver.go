@@ -21,6 +21,7 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
@@ -70,7 +71,7 @@ type Options struct {
 	MaxResultWindow int     // the index's index.max_result_window; default 10000
 	Shards          int     // number_of_shards of a created index; default 1
 	Replicas        int     // number_of_replicas of a created index; default 0
-	Mapping         []byte  // the mapping to apply (generated code passes its constant); default Mapping(desc)
+	Mapping         []byte  // the mapping to apply (generated code passes its constant); default esdialect.Mapping(desc)
 	SkipEnsureIndex bool    // do not create or check the index when opening
 	NoPIT           bool    // stream with search_after alone, without a point in time
 
@@ -112,7 +113,7 @@ func WithIndexSettings(shards, replicas int) Option {
 }
 
 // WithMapping sets the mapping (generated code passes the mapping it was generated with; it
-// must equal Mapping(desc)).
+// must equal esdialect.Mapping(desc)).
 func WithMapping(m []byte) Option { return func(o *Options) { o.Mapping = m } }
 
 // WithoutEnsureIndex skips creating and checking the index when the repository opens.
@@ -197,7 +198,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	if err != nil {
 		return nil, err
 	}
-	want := Mapping(desc)
+	want := esdialect.Mapping(desc)
 	if o.Mapping == nil {
 		o.Mapping = want
 	} else if !sameJSON(o.Mapping, want) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
@@ -263,7 +264,7 @@ func TestMappingDrift(t *testing.T) {
 		}
 		r.Close()
 	}
-	if !bytes.Contains(elasticsearch.Mapping(things.ThingSchema), []byte(`"dynamic": "strict"`)) {
+	if !bytes.Contains(esdialect.Mapping(things.ThingSchema), []byte(`"dynamic": "strict"`)) {
 		t.Errorf("mapping is not strict")
 	}
 }

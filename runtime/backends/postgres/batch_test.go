@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -125,7 +126,7 @@ func addNoCCheck(t *testing.T, h harness, table string) {
 		t.Fatal(err)
 	}
 	defer lease.Release()
-	if _, err := lease.Pool().Exec(t.Context(), "ALTER TABLE "+postgres.Quote(table)+" ADD CONSTRAINT no_c CHECK (kind <> 'c')"); err != nil {
+	if _, err := lease.Pool().Exec(t.Context(), "ALTER TABLE "+pgdialect.Quote(table)+" ADD CONSTRAINT no_c CHECK (kind <> 'c')"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -231,15 +232,15 @@ func TestBatchCallErrorInTx(t *testing.T) {
 	defer lease.Release()
 	ref := table + "_kinds"
 	for _, sql := range []string{
-		"CREATE TABLE " + postgres.Quote(ref) + " (k text COLLATE \"C\" PRIMARY KEY)",
-		"ALTER TABLE " + postgres.Quote(table) + " ADD CONSTRAINT kind_fk FOREIGN KEY (kind) REFERENCES " + postgres.Quote(ref) + " (k)",
+		"CREATE TABLE " + pgdialect.Quote(ref) + " (k text COLLATE \"C\" PRIMARY KEY)",
+		"ALTER TABLE " + pgdialect.Quote(table) + " ADD CONSTRAINT kind_fk FOREIGN KEY (kind) REFERENCES " + pgdialect.Quote(ref) + " (k)",
 	} {
 		if _, err := lease.Pool().Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
 	}
 	t.Cleanup(func() {
-		_, _ = lease.Pool().Exec(context.Background(), "DROP TABLE IF EXISTS "+postgres.Quote(table)+", "+postgres.Quote(ref))
+		_, _ = lease.Pool().Exec(context.Background(), "DROP TABLE IF EXISTS "+pgdialect.Quote(table)+", "+pgdialect.Quote(ref))
 	})
 	for _, n := range []int{1, 2, 20} {
 		recs, _ := badBatch(fmt.Sprintf("fk%d-", n), n, nil)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 )
@@ -86,7 +87,7 @@ func (c *compiler[T]) leaf(e query.Expr) error {
 	if err != nil {
 		return err
 	}
-	col := Quote(f.Column)
+	col := pgdialect.Quote(f.Column)
 	bad := func(msg string) error {
 		return fmt.Errorf("%w: field %s: %s %s", query.ErrBadQuery, e.Field, e.Op, msg)
 	}
@@ -263,7 +264,7 @@ func likePattern(parts []query.LikePart) string {
 // both directions).
 func orderBy[T any](desc *record.Desc[T], keys []query.SortKey) (string, error) {
 	if len(keys) == 0 {
-		return " ORDER BY " + Quote(desc.ID().Column), nil
+		return " ORDER BY " + pgdialect.Quote(desc.ID().Column), nil
 	}
 	var b strings.Builder
 	b.WriteString(" ORDER BY ")
@@ -278,7 +279,7 @@ func orderBy[T any](desc *record.Desc[T], keys []query.SortKey) (string, error) 
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(Quote(f.Column))
+		b.WriteString(pgdialect.Quote(f.Column))
 		if k.Desc {
 			b.WriteString(" DESC")
 		}

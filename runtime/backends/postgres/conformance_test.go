@@ -13,6 +13,7 @@ import (
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
@@ -55,7 +56,7 @@ func tableName(t testing.TB, m *pool.Manager, cfg pool.PostgresPoolConfig, base 
 			return
 		}
 		defer lease.Release()
-		if _, err := lease.Pool().Exec(ctx, "DROP TABLE IF EXISTS "+postgres.Quote(name)); err != nil {
+		if _, err := lease.Pool().Exec(ctx, "DROP TABLE IF EXISTS "+pgdialect.Quote(name)); err != nil {
 			t.Errorf("dropping %s: %v", name, err)
 		}
 	})
@@ -126,7 +127,7 @@ func newGenHarness(t *testing.T) genHarness {
 	}
 	t.Cleanup(admin.Release)
 	name := fmt.Sprintf("repokit_gen_%d", os.Getpid())
-	for _, sql := range []string{"DROP DATABASE IF EXISTS " + postgres.Quote(name) + " WITH (FORCE)", "CREATE DATABASE " + postgres.Quote(name)} {
+	for _, sql := range []string{"DROP DATABASE IF EXISTS " + pgdialect.Quote(name) + " WITH (FORCE)", "CREATE DATABASE " + pgdialect.Quote(name)} {
 		if _, err := admin.Pool().Exec(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
@@ -137,7 +138,7 @@ func newGenHarness(t *testing.T) genHarness {
 		if _, err := base.m.Remove(ctx, cfg); err != nil {
 			t.Errorf("closing the pool of %s: %v", name, err)
 		}
-		if _, err := admin.Pool().Exec(ctx, "DROP DATABASE IF EXISTS "+postgres.Quote(name)+" WITH (FORCE)"); err != nil {
+		if _, err := admin.Pool().Exec(ctx, "DROP DATABASE IF EXISTS "+pgdialect.Quote(name)+" WITH (FORCE)"); err != nil {
 			t.Errorf("dropping %s: %v", name, err)
 		}
 	})
@@ -155,7 +156,7 @@ func fresh[T any](ctx context.Context, h genHarness, table string, mk func(conte
 		return nil, err
 	}
 	defer lease.Release()
-	if _, err := lease.Pool().Exec(ctx, "TRUNCATE "+postgres.Quote(table)); err != nil {
+	if _, err := lease.Pool().Exec(ctx, "TRUNCATE "+pgdialect.Quote(table)); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -1,6 +1,6 @@
 // Package postgres is repokit's PostgreSQL backend on pgx/v5. A Driver stores the records of
-// one type in one table with a typed column per field (see ColumnType), the id as primary
-// key and a version column, and implements repo.Driver with the semantics of the
+// one type in one table with a typed column per field (see pgdialect.ColumnType), the id as
+// primary key and a version column, and implements repo.Driver with the semantics of the
 // conformance suite (package drivertest):
 //
 //   - filters are compiled to parameterized SQL with quoted identifiers (two-valued logic,
@@ -13,5 +13,7 @@
 //
 // Repositories get their *pgxpool.Pool from a pool.Manager (New, Hooks), so repositories on
 // one config share one pool. InTx and WithTx run repository calls in one transaction.
-// EnsureSchema creates a missing table and reports drift instead of altering a table.
+// EnsureSchema creates a missing table and reports drift instead of altering a table. The
+// SQL text itself (table DDL, static statements, quoting) is rendered by package
+// runtime/dialect/pgdialect, which the generator shares.
 package postgres

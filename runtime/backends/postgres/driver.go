@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
@@ -81,7 +82,7 @@ func WithoutSchemaCheck() Option { return func(o *options) { o.noEnsure = true }
 
 // WithSchemaScript makes the schema check create a missing table with this SQL script (a
 // generated postgres_schema.sql, which also carries the schema's defaults) instead of
-// SchemaSQL. Generated constructors pass it.
+// pgdialect.SchemaSQL. Generated constructors pass it.
 func WithSchemaScript(script string) Option { return func(o *options) { o.script = script } }
 
 // WithCommandTimeout bounds the server's work of every statement (NewWithDB; New takes it
@@ -191,31 +192,31 @@ func (d *Driver[T]) prepareSQL() {
 	quoted := make([]string, 0, n+1)
 	for i := range d.desc.Fields {
 		d.cols = append(d.cols, d.desc.Fields[i].Column)
-		quoted = append(quoted, Quote(d.desc.Fields[i].Column))
+		quoted = append(quoted, pgdialect.Quote(d.desc.Fields[i].Column))
 	}
-	quoted = append(quoted, Quote(VersionColumn))
+	quoted = append(quoted, pgdialect.Quote(pgdialect.VersionColumn))
 	d.allCols = strings.Join(quoted, ", ")
-	for _, st := range StaticSQL(d.ident, d.cols, nil) {
+	for _, st := range pgdialect.StaticSQL(d.table, d.cols, nil) {
 		switch st.Name {
-		case StmtGet:
+		case pgdialect.StmtGet:
 			d.getSQL = st.SQL
-		case StmtInsert:
+		case pgdialect.StmtInsert:
 			d.insertSQL = st.SQL
-		case StmtUpsert:
+		case pgdialect.StmtUpsert:
 			d.upsertSQL = st.SQL
-		case StmtUpdate:
+		case pgdialect.StmtUpdate:
 			d.updateSQL = st.SQL
-		case StmtUpdateIfVersion:
+		case pgdialect.StmtUpdateIfVersion:
 			d.updateIfSQL = st.SQL
-		case StmtDelete:
+		case pgdialect.StmtDelete:
 			d.deleteSQL = st.SQL
-		case StmtDeleteIfVersion:
+		case pgdialect.StmtDeleteIfVersion:
 			d.deleteIfSQL = st.SQL
-		case StmtExists:
+		case pgdialect.StmtExists:
 			d.existsSQL = st.SQL
 		}
 	}
-	d.cols = append(d.cols, VersionColumn)
+	d.cols = append(d.cols, pgdialect.VersionColumn)
 	d.countSQL = "SELECT count(*) FROM " + d.ident.Sanitize()
 }
 
@@ -578,7 +579,7 @@ func (d *Driver[T]) insertRows(ctx context.Context, recs []T, res []repo.Result,
 		versions[res[i].ID] = v
 		args = d.args(&recs[i], v, args)
 	}
-	fmt.Fprintf(&b, " ON CONFLICT DO NOTHING RETURNING %s", Quote(d.cols[0]))
+	fmt.Fprintf(&b, " ON CONFLICT DO NOTHING RETURNING %s", pgdialect.Quote(d.cols[0]))
 	var stored map[string]bool
 	err := d.inSavepoint(ctx, func() error {
 		var err error
@@ -844,7 +845,7 @@ func (d *Driver[T]) SelectSQL(spec *query.Spec) (string, []any, []int, error) {
 	if spec.Fields != nil {
 		fields = []int{0}
 		var b strings.Builder
-		b.WriteString(Quote(d.desc.ID().Column))
+		b.WriteString(pgdialect.Quote(d.desc.ID().Column))
 		for _, name := range spec.Fields {
 			i, ok := d.desc.Field(name)
 			if !ok {
@@ -855,10 +856,10 @@ func (d *Driver[T]) SelectSQL(spec *query.Spec) (string, []any, []int, error) {
 			}
 			fields = append(fields, i)
 			b.WriteString(", ")
-			b.WriteString(Quote(d.desc.Fields[i].Column))
+			b.WriteString(pgdialect.Quote(d.desc.Fields[i].Column))
 		}
 		b.WriteString(", ")
-		b.WriteString(Quote(VersionColumn))
+		b.WriteString(pgdialect.Quote(pgdialect.VersionColumn))
 		cols = b.String()
 	}
 	c := compiler[T]{desc: d.desc}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
 )
 
@@ -21,11 +22,11 @@ func TestEncodingNotUTF8(t *testing.T) {
 	ctx := t.Context()
 	admin := otherConn(t)
 	name := fmt.Sprintf("repokit_ascii_%d_%d", os.Getpid(), tableSeq.Add(1))
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+postgres.Quote(name)+" ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgdialect.Quote(name)+" ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"); err != nil {
 		t.Fatalf("creating a SQL_ASCII database (the test role needs CREATEDB): %v", err)
 	}
 	t.Cleanup(func() {
-		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+postgres.Quote(name)+" WITH (FORCE)"); err != nil {
+		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgdialect.Quote(name)+" WITH (FORCE)"); err != nil {
 			t.Errorf("dropping %s: %v", name, err)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/repokit/repokit/examples/shop/shopdb"
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
 )
 
@@ -31,13 +32,13 @@ func TestGeneratedSchema(t *testing.T) {
 	defer lease.Release()
 	db := lease.Pool()
 	ns := fmt.Sprintf("gen_%d_%d", os.Getpid(), tableSeq.Add(1))
-	if _, err := db.Exec(ctx, "CREATE SCHEMA "+postgres.Quote(ns)); err != nil {
+	if _, err := db.Exec(ctx, "CREATE SCHEMA "+pgdialect.Quote(ns)); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = db.Exec(context.Background(), "DROP SCHEMA "+postgres.Quote(ns)+" CASCADE") })
+	t.Cleanup(func() { _, _ = db.Exec(context.Background(), "DROP SCHEMA "+pgdialect.Quote(ns)+" CASCADE") })
 	inSchema := func(fn func(tx pgx.Tx) error) error {
 		return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, "SET LOCAL search_path TO "+postgres.Quote(ns)); err != nil {
+			if _, err := tx.Exec(ctx, "SET LOCAL search_path TO "+pgdialect.Quote(ns)); err != nil {
 				return err
 			}
 			return fn(tx)
@@ -67,7 +68,7 @@ func TestGeneratedSchema(t *testing.T) {
 	if err != nil || status != "draft" {
 		t.Errorf("default of products.status: %q, %v", status, err)
 	}
-	if _, err := db.Exec(ctx, "ALTER TABLE "+postgres.Quote(ns)+".products ALTER COLUMN stock TYPE integer, DROP COLUMN thumbnail"); err != nil {
+	if _, err := db.Exec(ctx, "ALTER TABLE "+pgdialect.Quote(ns)+".products ALTER COLUMN stock TYPE integer, DROP COLUMN thumbnail"); err != nil {
 		t.Fatal(err)
 	}
 	err = inSchema(func(tx pgx.Tx) error { return shopdb.EnsurePostgresSchema(ctx, tx) })

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -129,7 +130,7 @@ func TestWithoutSchemaCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lease.Release()
-	if _, err := lease.Pool().Exec(ctx, `CREATE TABLE `+postgres.Quote(partial)+` (id text COLLATE "C" PRIMARY KEY, email text COLLATE "C", kind text COLLATE "C" NOT NULL, refs uuid[], repokit_version bigint NOT NULL)`); err != nil {
+	if _, err := lease.Pool().Exec(ctx, `CREATE TABLE `+pgdialect.Quote(partial)+` (id text COLLATE "C" PRIMARY KEY, email text COLLATE "C", kind text COLLATE "C" NOT NULL, refs uuid[], repokit_version bigint NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
 	for _, table := range []string{missing, partial} {

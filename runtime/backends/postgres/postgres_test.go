@@ -11,6 +11,7 @@ import (
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
@@ -209,7 +210,7 @@ func TestSchemaDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lease.Release()
-	if _, err := lease.Pool().Exec(ctx, `CREATE TABLE `+postgres.Quote(name)+` (id text COLLATE "C" PRIMARY KEY, label integer, extra text, repokit_version bigint NOT NULL)`); err != nil {
+	if _, err := lease.Pool().Exec(ctx, `CREATE TABLE `+pgdialect.Quote(name)+` (id text COLLATE "C" PRIMARY KEY, label integer, extra text, repokit_version bigint NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
 	_, err = postgres.New(ctx, h.m, h.cfg, things.OtherSchema, postgres.WithTable(name))

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -153,7 +154,7 @@ func TestCommandTimeoutSlowStatement(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tx.Rollback(context.Background())
-			if _, err := tx.Exec(ctx, "LOCK TABLE "+postgres.Quote(table)+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+			if _, err := tx.Exec(ctx, "LOCK TABLE "+pgdialect.Quote(table)+" IN ACCESS EXCLUSIVE MODE"); err != nil {
 				t.Fatal(err)
 			}
 			batch := func(n int) []item {
@@ -216,11 +217,11 @@ func TestCommandTimeoutMidStream(t *testing.T) {
 	// driver asks for): rows before m02000 are sent, then the server waits for the lock.
 	for _, s := range []string{
 		fmt.Sprintf(`CREATE FUNCTION %s(id text) RETURNS boolean VOLATILE LANGUAGE plpgsql AS $$
-			BEGIN IF id = 'm02000' THEN PERFORM pg_advisory_xact_lock_shared(%d); END IF; RETURN true; END $$`, postgres.Quote(gate), key),
-		fmt.Sprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", postgres.Quote(table)),
-		fmt.Sprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", postgres.Quote(table)),
-		fmt.Sprintf("CREATE POLICY gate ON %s FOR SELECT USING (%s(id))", postgres.Quote(table), postgres.Quote(gate)),
-		fmt.Sprintf("ANALYZE %s", postgres.Quote(table)),
+			BEGIN IF id = 'm02000' THEN PERFORM pg_advisory_xact_lock_shared(%d); END IF; RETURN true; END $$`, pgdialect.Quote(gate), key),
+		fmt.Sprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", pgdialect.Quote(table)),
+		fmt.Sprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", pgdialect.Quote(table)),
+		fmt.Sprintf("CREATE POLICY gate ON %s FOR SELECT USING (%s(id))", pgdialect.Quote(table), pgdialect.Quote(gate)),
+		fmt.Sprintf("ANALYZE %s", pgdialect.Quote(table)),
 		fmt.Sprintf("SELECT pg_advisory_lock(%d)", key),
 	} {
 		if _, err := locker.Exec(ctx, s); err != nil {
@@ -231,7 +232,7 @@ func TestCommandTimeoutMidStream(t *testing.T) {
 		// Runs before the table is dropped: the stalled statement ends, then the gate goes.
 		ctx := context.Background()
 		_, _ = locker.Exec(ctx, fmt.Sprintf("SELECT pg_advisory_unlock(%d)", key))
-		_, _ = locker.Exec(ctx, "DROP FUNCTION IF EXISTS "+postgres.Quote(gate)+" CASCADE")
+		_, _ = locker.Exec(ctx, "DROP FUNCTION IF EXISTS "+pgdialect.Quote(gate)+" CASCADE")
 	})
 	got := 0
 	var err error
@@ -299,7 +300,7 @@ func TestCommandTimeoutInTx(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ltx.Rollback(context.Background())
-	if _, err := ltx.Exec(ctx, "LOCK TABLE "+postgres.Quote(table)+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+	if _, err := ltx.Exec(ctx, "LOCK TABLE "+pgdialect.Quote(table)+" IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []int{3, 20} {
@@ -335,7 +336,7 @@ func TestQueryCanceledNotBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ltx.Rollback(context.Background())
-	if _, err := ltx.Exec(ctx, "LOCK TABLE "+postgres.Quote(table)+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+	if _, err := ltx.Exec(ctx, "LOCK TABLE "+pgdialect.Quote(table)+" IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

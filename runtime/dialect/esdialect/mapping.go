@@ -1,0 +1,124 @@
+package esdialect
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+)
+
+// Reserved names in every document. Schema fields may not use them.
+const (
+	// MetaField is the object holding repokit's derived values: the microsecond form of time
+	// fields (MetaField.us.<field>) and the names of present json fields (MetaField.has).
+	MetaField = "_rk"
+	// KeywordSub is the keyword subfield of text fields, used for exact filters and sorting.
+	KeywordSub = "kw"
+)
+
+// FieldSpec is what the mapping needs to know of a field: its JSON name and its (element)
+// kind. Lists map like their elements.
+type FieldSpec struct {
+	JSON string
+	Kind query.Kind
+}
+
+// Mapping returns the index mapping for records described by desc, as indented JSON:
+//
+//   - string, uuid, enum (and the id): keyword, with no ignore_above, so a value is indexed
+//     whole or the write is rejected (Lucene's term limit is 32766 bytes);
+//   - text: text with a keyword subfield "kw" used for exact filters, patterns and sorting;
+//   - int: long; float: double; bool: boolean;
+//   - time: the readable RFC 3339 value (microseconds, UTC) as a date, plus its exact
+//     microseconds since the Unix epoch as a long in _rk.us.<field>, which filters and sorts
+//     use (date keeps only milliseconds);
+//   - bytes: binary with doc values (base64 in the document), so EXISTS works;
+//   - json: an object with enabled: false (stored, not indexed; any JSON value), plus the
+//     field's name in the keyword _rk.has when present, for EXISTS;
+//   - lists: arrays of the element's mapping.
+//
+// Unknown fields are rejected (dynamic: strict).
+func Mapping[T any](desc *record.Desc[T]) []byte {
+	fields := make([]FieldSpec, len(desc.Fields))
+	for i := range desc.Fields {
+		fields[i] = FieldSpec{JSON: desc.Fields[i].JSON, Kind: desc.Fields[i].Kind}
+	}
+	return MappingFor(fields)
+}
+
+// MappingFor returns the mapping of a record with the given fields (see Mapping); the
+// generator uses it to emit the mapping constants.
+func MappingFor(fields []FieldSpec) []byte {
+	b, _ := json.MarshalIndent(mappingObj(fields), "", "  ")
+	return b
+}
+
+func mappingObj(fields []FieldSpec) obj {
+	props := obj{}
+	var us obj
+	for _, f := range fields {
+		props = append(props, kv{f.JSON, fieldMapping(f.Kind)})
+		if f.Kind == query.KindTime {
+			us = append(us, kv{f.JSON, obj{{"type", "long"}}})
+		}
+	}
+	meta := obj{}
+	if len(us) > 0 {
+		meta = append(meta, kv{"us", obj{{"properties", us}}})
+	}
+	meta = append(meta, kv{"has", obj{{"type", "keyword"}}})
+	props = append(props, kv{MetaField, obj{{"properties", meta}}})
+	return obj{{"dynamic", "strict"}, {"properties", props}}
+}
+
+// fieldMapping returns the mapping of one field of kind k (see Mapping).
+func fieldMapping(k query.Kind) obj {
+	switch k {
+	case query.KindText:
+		return obj{{"type", "text"}, {"fields", obj{{KeywordSub, obj{{"type", "keyword"}}}}}}
+	case query.KindInt:
+		return obj{{"type", "long"}}
+	case query.KindFloat:
+		return obj{{"type", "double"}}
+	case query.KindBool:
+		return obj{{"type", "boolean"}}
+	case query.KindTime:
+		return obj{{"type", "date"}, {"format", "strict_date_optional_time"}}
+	case query.KindBytes:
+		return obj{{"type", "binary"}, {"doc_values", true}}
+	case query.KindJSON:
+		return obj{{"type", "object"}, {"enabled", false}}
+	}
+	return obj{{"type", "keyword"}}
+}
+
+// kv is one member of an ordered JSON object.
+type kv struct {
+	k string
+	v any
+}
+
+// obj is a JSON object that keeps its member order.
+type obj []kv
+
+// MarshalJSON implements json.Marshaler.
+func (o obj) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(m.k)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := json.Marshal(m.v)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}

@@ -1,0 +1,150 @@
+package pgdialect
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+)
+
+// TableDef describes a record's table independently of its Go type: what the PostgreSQL
+// backend creates at run time (TableDefOf) and what the generator renders into
+// postgres_schema.sql (built from the schema, with defaults).
+type TableDef struct {
+	Table   string // table name, optionally "schema.table"
+	Columns []ColumnDef
+}
+
+// ColumnDef is one field's column in a TableDef. Columns[0] is the id.
+type ColumnDef struct {
+	Name     string
+	Kind     query.Kind
+	List     bool
+	Optional bool
+	Unique   bool
+	Indexed  bool
+	Enum     []string // allowed values of an enum field, checked by a CHECK constraint
+	Default  string   // SQL expression of the column default, "" for none
+}
+
+// TableDefOf returns the table definition of desc under the given table name (no
+// defaults: the runtime descriptor does not carry them, and Prepare applies them on every
+// write).
+func TableDefOf[T any](desc *record.Desc[T], table string) TableDef {
+	t := TableDef{Table: table}
+	for i := range desc.Fields {
+		f := &desc.Fields[i]
+		t.Columns = append(t.Columns, ColumnDef{Name: f.Column, Kind: f.Kind, List: f.List,
+			Optional: f.Optional, Unique: f.Unique, Indexed: f.Indexed, Enum: f.Enum})
+	}
+	return t
+}
+
+// Columns returns the columns of desc's table, in field order, then the version column.
+func Columns[T any](desc *record.Desc[T]) []Column { return TableDefOf(desc, "").ColumnList() }
+
+// SchemaSQL returns the statements that create desc's table under the given name (see
+// TableDef.SQL).
+func SchemaSQL[T any](desc *record.Desc[T], table string) []string {
+	return TableDefOf(desc, table).SQL()
+}
+
+// column returns c as a drift check compares it.
+func (c ColumnDef) column() Column {
+	typ, coll := ColumnType(c.Kind, c.List)
+	return Column{Name: c.Name, Type: typ, Collate: coll, NotNull: !c.Optional && !c.List}
+}
+
+// ColumnList returns the table's columns as the drift check compares them: the fields in
+// order, then the version column.
+func (t TableDef) ColumnList() []Column {
+	out := make([]Column, 0, len(t.Columns)+1)
+	for _, c := range t.Columns {
+		out = append(out, c.column())
+	}
+	return append(out, Column{Name: VersionColumn, Type: "bigint", NotNull: true})
+}
+
+// SQL returns the statements that create the table: CreateTable, then CreateIndexes. Every
+// statement is idempotent (IF NOT EXISTS).
+func (t TableDef) SQL() []string { return append([]string{t.CreateTable()}, t.CreateIndexes()...) }
+
+// CreateTable returns the CREATE TABLE IF NOT EXISTS statement: every column (the fields,
+// then the version column) with its type, collation, default and NOT NULL, the primary key
+// on the id and a CHECK constraint per enum field.
+func (t TableDef) CreateTable() string {
+	var parts []string
+	for i, c := range t.ColumnList() {
+		def := ""
+		if i < len(t.Columns) {
+			def = t.Columns[i].Default
+		}
+		parts = append(parts, columnSQL(c, def))
+	}
+	parts = append(parts, fmt.Sprintf("CONSTRAINT %s PRIMARY KEY (%s)", Quote(PkeyName(t.Table)), Quote(t.Columns[0].Name)))
+	for _, c := range t.Columns {
+		if chk, ok := t.checkConstraint(c); ok {
+			parts = append(parts, chk)
+		}
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n\t%s\n)", QuoteTable(t.Table), strings.Join(parts, ",\n\t"))
+}
+
+// CreateIndexes returns the CREATE INDEX IF NOT EXISTS statements of the table, in field
+// order: a unique index per unique field and an index per indexed field (GIN for lists,
+// B-tree otherwise).
+func (t TableDef) CreateIndexes() []string {
+	var stmts []string
+	for _, c := range t.Columns[1:] {
+		if s, ok := t.createIndex(c); ok {
+			stmts = append(stmts, s)
+		}
+	}
+	return stmts
+}
+
+// columnSQL returns a column definition: name, type, collation, default (def, unless "")
+// and NOT NULL.
+func columnSQL(c Column, def string) string {
+	s := Quote(c.Name) + " " + c.TypeSQL()
+	if def != "" {
+		s += " DEFAULT " + def
+	}
+	if c.NotNull {
+		s += " NOT NULL"
+	}
+	return s
+}
+
+// checkConstraint returns the CHECK constraint of an enum column with values, and false for
+// other columns.
+func (t TableDef) checkConstraint(c ColumnDef) (string, bool) {
+	if c.Kind != query.KindEnum || len(c.Enum) == 0 {
+		return "", false
+	}
+	vals := make([]string, len(c.Enum))
+	for j, v := range c.Enum {
+		vals[j] = Literal(v)
+	}
+	name, col := Quote(IndexName(t.Table, c.Name, "check")), Quote(c.Name)
+	if c.List {
+		return fmt.Sprintf("CONSTRAINT %s CHECK (%s <@ ARRAY[%s]::text[])", name, col, strings.Join(vals, ", ")), true
+	}
+	return fmt.Sprintf("CONSTRAINT %s CHECK (%s IN (%s))", name, col, strings.Join(vals, ", ")), true
+}
+
+// createIndex returns the statement creating the index of a unique or indexed column, and
+// false for other columns.
+func (t TableDef) createIndex(c ColumnDef) (string, bool) {
+	qt, col := QuoteTable(t.Table), Quote(c.Name)
+	switch {
+	case c.Unique:
+		return fmt.Sprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)", Quote(IndexName(t.Table, c.Name, "key")), qt, col), true
+	case c.Indexed && c.List:
+		return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (%s)", Quote(IndexName(t.Table, c.Name, "idx")), qt, col), true
+	case c.Indexed:
+		return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", Quote(IndexName(t.Table, c.Name, "idx")), qt, col), true
+	}
+	return "", false
+}
