@@ -12,6 +12,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"go.uber.org/goleak"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
@@ -19,22 +20,12 @@ import (
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// esURL returns REPOKIT_ES_URL, skipping the test when it is not set (failing under CI).
-func esURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("REPOKIT_ES_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("REPOKIT_ES_URL is not set; start the engine with scripts/services/elasticsearch.sh start")
-		}
-		t.Skip("REPOKIT_ES_URL is not set; run eval \"$(scripts/services/elasticsearch.sh start)\" first")
-	}
-	return u
-}
-
+// testConfig returns the config of the test node, skipping the test when it is not running
+// (failing it under CI).
 func testConfig(t testing.TB) pool.ElasticsearchPoolConfig {
+	t.Helper()
 	cfg := pool.NewElasticsearchPoolConfig()
-	cfg.Hosts = []string{esURL(t)}
+	cfg.Hosts = []string{servicetest.ElasticsearchURL(t)}
 	return cfg
 }
 
@@ -109,6 +100,6 @@ func (harness) LeakOptions() []goleak.Option {
 }
 
 func TestConformance(t *testing.T) {
-	esURL(t)
+	servicetest.ElasticsearchURL(t)
 	drivertest.RunConformanceTests(t, newHarness(t))
 }

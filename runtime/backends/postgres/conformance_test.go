@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
@@ -18,23 +19,13 @@ import (
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// EnvURL names the environment variable with the test server's URL (see docs/services.md).
-const EnvURL = "REPOKIT_POSTGRES_URL"
-
 // testConfig returns the pool config of the test server, skipping the test when there is
 // none (failing under CI).
 func testConfig(t testing.TB) pool.PostgresPoolConfig {
 	t.Helper()
-	u := os.Getenv(EnvURL)
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set; CI must run PostgreSQL (eval \"$(scripts/services/postgres.sh start)\")", EnvURL)
-		}
-		t.Skipf("%s is not set; start a server with: eval \"$(scripts/services/postgres.sh start)\"", EnvURL)
-	}
-	cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": u})
+	cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": servicetest.PostgresURL(t)})
 	if err != nil {
-		t.Fatalf("%s: %v", EnvURL, err)
+		t.Fatalf("%s: %v", servicetest.EnvPostgresURL, err)
 	}
 	cfg.MaxSize = 8
 	cfg.MinSize = 0
