@@ -49,7 +49,8 @@ func newHarness(t *testing.T) harness {
 // constructor is the shape of a generated New<R>ElasticsearchRepository.
 type constructor[T any] func(context.Context, *pool.Manager, pool.Config, ...elasticsearch.Option) (*repo.Collection[T], error)
 
-// makeRepo opens a repository with a generated constructor on a fresh index.
+// makeRepo opens a repository with a generated constructor on a fresh index (and unique
+// index, for a record with unique fields).
 func makeRepo[T any](ctx context.Context, t *testing.T, h harness, name string, ctor constructor[T]) (repo.Repository[T], error) {
 	cfg := testConfig(t)
 	index := uniqueIndex(t, name)
@@ -58,6 +59,9 @@ func makeRepo[T any](ctx context.Context, t *testing.T, h harness, name string, 
 		return nil, err
 	}
 	t.Cleanup(func() { deleteIndex(t, h.m, cfg, index) })
+	if unique := r.Driver().(*elasticsearch.Driver[T]).UniqueIndex(); unique != "" {
+		t.Cleanup(func() { deleteIndex(t, h.m, cfg, unique) })
+	}
 	return r, nil
 }
 
@@ -88,6 +92,10 @@ func (h harness) MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[
 
 func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error) {
 	return makeRepo(ctx, t, h, "keyword", things.NewKeywordElasticsearchRepository)
+}
+
+func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error) {
+	return makeRepo(ctx, t, h, "member", things.NewMemberElasticsearchRepository)
 }
 
 // LeakOptions ignores the HTTP transport's keep-alive goroutines.
