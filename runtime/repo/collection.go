@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"sync/atomic"
 
 	"github.com/repokit/repokit/runtime/query"
@@ -378,8 +379,13 @@ func (c *Collection[T]) Page(ctx context.Context, q query.Query[T], cursor strin
 		}
 		spec.Filter = query.AndExpr(spec.Filter, after)
 	}
-	spec.Limit = size + 1
-	items := make([]T, 0, min(size+1, 1025))
+	// One record more than the page tells whether there is a next page; a page of
+	// math.MaxInt records has none (size+1 would overflow).
+	spec.Limit = size
+	if size < math.MaxInt {
+		spec.Limit = size + 1
+	}
+	items := make([]T, 0, min(size, 1024)+1)
 	for rec, err := range c.drv.Query(ctx, &spec) {
 		if err != nil {
 			return Page[T]{}, c.fail("Page", "", err)
