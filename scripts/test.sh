@@ -39,8 +39,12 @@ step "bench module: go vet (compiles the comparison benchmarks; they run with -b
 step "test services (real servers on loopback; see docs/services.md)"
 # Backend tests read REPOKIT_* variables. Locally a server that cannot start makes its
 # tests skip; under CI=true it fails the run, and so do the tests themselves.
-if services_env=$(scripts/services/all.sh start --with-elasticsearch); then
-	eval "$services_env"
+# The servers this run starts are stopped when it ends, whatever the outcome (Ctrl-C
+# included); servers that were up before stay up; KEEP_SERVICES=1 leaves them all up.
+# shellcheck source=services/session.sh
+. scripts/services/session.sh
+if services_up --with-elasticsearch; then
+	:
 elif [ -n "${CI:-}" ]; then
 	echo "test services failed to start (CI=true): failing"; exit 1
 else

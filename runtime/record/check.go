@@ -108,9 +108,11 @@ func clip(s string) string {
 	return s[:61] + "..."
 }
 
-// ValidJSON reports whether b is one valid JSON value, with exactly the rules of
-// encoding/json.Valid (surrounding white space allowed, string bytes not checked for UTF-8,
-// at most 10,000 nested arrays and objects), without its scanner's per-byte state-function
+// ValidJSON reports whether b is one valid JSON value of valid UTF-8: the rules of
+// encoding/json.Valid (surrounding white space allowed, at most 10,000 nested arrays and
+// objects) plus utf8.Valid, which encoding/json does not apply to the bytes of strings, so
+// that every backend accepts the same documents (PostgreSQL rejects invalid UTF-8 anywhere in
+// a value; docs/semantics.md). It checks without encoding/json's per-byte state-function
 // calls (about 3× faster on the small documents of JSON fields).
 func ValidJSON(b []byte) bool {
 	p := jsonChecker{b: b}
@@ -263,6 +265,12 @@ func (p *jsonChecker) str() bool {
 			}
 		case c < 0x20:
 			return false
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRune(p.b[p.i:])
+			if r == utf8.RuneError && n == 1 {
+				return false
+			}
+			p.i += n
 		default:
 			p.i++
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -91,7 +92,12 @@ func TestValidJSON(t *testing.T) {
 		{"zero", []byte(`0`), true},
 		{"negative fraction exponent", []byte(`-0.5E-7`), true},
 		{"escapes", []byte(`"\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00"`), true},
-		{"invalid UTF-8 inside a string (accepted like encoding/json)", []byte("\"\xff\""), true},
+		{"UTF-8 text in strings and keys", []byte(`{"é":"日本😀","k":["ａ"]}`), true},
+		{"escaped lone surrogate (valid UTF-8 text)", []byte(`"\ud800"`), true},
+		{"invalid UTF-8 inside a string", []byte("\"\xff\""), false},
+		{"truncated UTF-8 sequence in a string", []byte("[\"a\xc3\"]"), false},
+		{"UTF-8 encoded surrogate in a string", []byte("\"\xed\xa0\x80\""), false},
+		{"invalid UTF-8 in a key", []byte("{\"\xe9\":1}"), false},
 		{"max depth", deep(maxJSONDepth), true},
 		{"max depth objects", deepObj(maxJSONDepth), true},
 		{"too deep", deep(maxJSONDepth + 1), false},
@@ -123,8 +129,8 @@ func TestValidJSON(t *testing.T) {
 			if got := ValidJSON(tt.in); got != tt.ok {
 				t.Errorf("ValidJSON(%.40q) = %v, want %v", tt.in, got, tt.ok)
 			}
-			if want := json.Valid(tt.in); want != tt.ok {
-				t.Errorf("test case disagrees with encoding/json: json.Valid(%.40q) = %v", tt.in, want)
+			if want := json.Valid(tt.in) && utf8.Valid(tt.in); want != tt.ok {
+				t.Errorf("test case disagrees with encoding/json: json.Valid(%.40q) && utf8.Valid = %v", tt.in, want)
 			}
 		})
 	}
@@ -135,8 +141,8 @@ func FuzzValidJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := ValidJSON(b), json.Valid(b); got != want {
-			t.Errorf("ValidJSON(%q) = %v, json.Valid = %v", b, got, want)
+		if got, want := ValidJSON(b), json.Valid(b) && utf8.Valid(b); got != want {
+			t.Errorf("ValidJSON(%q) = %v, json.Valid && utf8.Valid = %v", b, got, want)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"sync/atomic"
 
 	"github.com/repokit/repokit/runtime/query"
@@ -91,7 +92,8 @@ func (c *Collection[T]) checkID(op, id string) error {
 
 // CheckID validates an id naming one record of type d, as every Collection method that
 // takes an id does before calling the driver: the id must not be empty, must be valid UTF-8
-// without NUL and, when d's id field is a uuid, must be a UUID in canonical lower-case form.
+// without NUL, at most MaxIDBytes long and, when d's id field is a uuid, must be a UUID in
+// canonical lower-case form.
 // The error is an *Error of kind ErrInvalidInput naming d's record and op. Backend-specific
 // methods that take ids (batch extensions) call it so that they accept exactly the ids the
 // Collection accepts.
@@ -101,6 +103,9 @@ func CheckID[T any](d *record.Desc[T], op, id string) error {
 	}
 	if err := record.CheckString(id); err != nil {
 		return Annotate(d, op, "", &record.FieldError{Record: d.Name, Field: d.ID().Name, Err: err})
+	}
+	if err := checkIDLimit(d, id); err != nil {
+		return Annotate(d, op, "", err)
 	}
 	if d.ID().Kind == query.KindUUID {
 		if err := record.CheckUUID(id); err != nil {
@@ -118,7 +123,8 @@ func (c *Collection[T]) prepare(op string, rec *T, assignID bool) error {
 // Prepare readies rec, the caller's own copy of a record, for a write by op, as the
 // Collection does before calling the driver: when rec has no id it assigns a new one if
 // assignID is set and d's ids are generated (ErrInvalidInput otherwise), then validates and
-// normalizes rec with d.Prepare. Errors are *Error values naming d's record and op.
+// normalizes rec with d.Prepare and checks it against the portable limits (MaxIDBytes,
+// MaxIndexedStringBytes). Errors are *Error values naming d's record and op.
 // Backend-specific write methods (batch extensions) call it so that they store exactly
 // what the Collection would.
 func Prepare[T any](d *record.Desc[T], op string, rec *T, assignID bool) error {
@@ -129,6 +135,9 @@ func Prepare[T any](d *record.Desc[T], op string, rec *T, assignID bool) error {
 		d.SetID(rec, record.NewID())
 	}
 	if err := d.Prepare(rec); err != nil {
+		return Annotate(d, op, d.GetID(rec), err)
+	}
+	if err := checkRecordLimits(d, rec); err != nil {
 		return Annotate(d, op, d.GetID(rec), err)
 	}
 	return nil
@@ -416,8 +425,13 @@ func (c *Collection[T]) Page(ctx context.Context, q query.Query[T], cursor strin
 		}
 		spec.Filter = query.AndExpr(spec.Filter, after)
 	}
-	spec.Limit = size + 1
-	items := make([]T, 0, min(size+1, 1025))
+	// One record more than the page tells whether there is a next page; a page of
+	// math.MaxInt records has none (size+1 would overflow).
+	spec.Limit = size
+	if size < math.MaxInt {
+		spec.Limit = size + 1
+	}
+	items := make([]T, 0, min(size, 1024)+1)
 	for rec, err := range c.drv.Query(ctx, &spec) {
 		if err != nil {
 			return Page[T]{}, c.fail("Page", "", err)

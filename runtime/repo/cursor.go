@@ -66,14 +66,24 @@ func encodeKey[T any](f *record.Field[T], rec *T) (string, bool) {
 	return "", false
 }
 
+// decodeKey parses a cursor value of field f. It accepts only values a record can hold
+// (finite floats, strings without NUL or invalid UTF-8), so that a forged cursor is rejected
+// on every backend alike instead of meaning something different on each.
 func decodeKey[T any](f *record.Field[T], s string) (any, error) {
 	switch {
 	case f.Kind.IsString():
+		if err := record.CheckString(s); err != nil {
+			return nil, err
+		}
 		return s, nil
 	case f.Kind == query.KindInt:
 		return strconv.ParseInt(s, 10, 64)
 	case f.Kind == query.KindFloat:
-		return strconv.ParseFloat(s, 64)
+		v, err := strconv.ParseFloat(s, 64)
+		if err == nil {
+			err = record.CheckFloat(v)
+		}
+		return v, err
 	case f.Kind == query.KindBool:
 		return strconv.ParseBool(s)
 	case f.Kind == query.KindTime:

@@ -61,9 +61,13 @@ func (c *Collection[T]) spec(op string, q query.Query[T]) (query.Spec, error) {
 }
 
 // CheckFilter reports the first problem in e for record type T: an unknown field, an
-// operator that does not apply to the field's kind, or an operand of the wrong type.
-// Backends that accept hand-built specs call it; Collection always does.
+// operator that does not apply to the field's kind, an operand of the wrong type, or more
+// than MaxFilterConditions conditions. Backends that accept hand-built specs call it;
+// Collection always does.
 func CheckFilter[T any](d *record.Desc[T], e query.Expr) error {
+	if err := checkFilterLimits(e); err != nil {
+		return err
+	}
 	return e.Walk(func(e query.Expr) error {
 		switch e.Op {
 		case query.OpAll:

@@ -64,7 +64,7 @@ func (c *compiler[T]) compile(e query.Expr) (M, error) {
 		if err != nil {
 			return nil, err
 		}
-		return M{"bool": M{"filter": subs}}, nil
+		return nest("filter", subs), nil
 	case query.OpOr:
 		if len(e.Sub) == 0 {
 			return matchNone, nil
@@ -76,7 +76,7 @@ func (c *compiler[T]) compile(e query.Expr) (M, error) {
 		if len(subs) == 1 {
 			return subs[0].(M), nil
 		}
-		return M{"bool": M{"should": subs, "minimum_should_match": 1}}, nil
+		return nest("should", subs), nil
 	case query.OpNot:
 		if len(e.Sub) != 1 {
 			return nil, fmt.Errorf("%w: NOT takes exactly one condition, got %d", query.ErrBadQuery, len(e.Sub))
@@ -118,7 +118,16 @@ func (c *compiler[T]) compile(e query.Expr) (M, error) {
 		for i := range e.Args {
 			vals[i] = arg(i)
 		}
-		return M{"terms": M{p: vals}}, nil
+		if len(vals) <= maxTerms {
+			return M{"terms": M{p: vals}}, nil
+		}
+		var chunks []any
+		for len(vals) > 0 {
+			n := min(len(vals), maxTerms)
+			chunks = append(chunks, M{"terms": M{p: vals[:n]}})
+			vals = vals[n:]
+		}
+		return nest("should", chunks), nil
 	case query.OpGT:
 		return M{"range": M{p: M{"gt": arg(0)}}}, nil
 	case query.OpGTE:
@@ -149,6 +158,38 @@ func (c *compiler[T]) compile(e query.Expr) (M, error) {
 		return M{"regexp": M{p: M{"value": re.LucenePattern(), "flags": "ALL", "max_determinized_states": 10000}}}, nil
 	}
 	return nil, fmt.Errorf("%w: operator %s on %s", query.ErrBadQuery, e.Op, f.Name)
+}
+
+// Elasticsearch's limits on one query that repokit lifts: maxClauses clauses in one bool
+// query (indices.query.bool.max_clause_count) and maxTerms values in one terms query
+// (index.max_terms_count), both defaults.
+const (
+	maxClauses = 1024
+	maxTerms   = 65536
+)
+
+// nest returns the bool query with subs as its occur ("filter": all match, "should": one
+// does) clauses, nested in bool queries of that occur of at most maxClauses clauses each when
+// there are more (the limit is per bool query), so that a filter of repo.MaxFilterConditions
+// conditions, or an IN of any number of values, is one query.
+func nest(occur string, subs []any) M {
+	for len(subs) > maxClauses {
+		var up []any
+		for len(subs) > 0 {
+			n := min(len(subs), maxClauses)
+			up = append(up, boolOf(occur, subs[:n]))
+			subs = subs[n:]
+		}
+		subs = up
+	}
+	return boolOf(occur, subs)
+}
+
+func boolOf(occur string, subs []any) M {
+	if occur == "should" {
+		return M{"bool": M{"should": subs, "minimum_should_match": 1}}
+	}
+	return M{"bool": M{occur: subs}}
 }
 
 func (c *compiler[T]) compileAll(es []query.Expr) ([]any, error) {

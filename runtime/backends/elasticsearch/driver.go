@@ -744,7 +744,7 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 		if remaining > 0 && remaining < size {
 			size = remaining
 		}
-		if spec.Offset > 0 && spec.Offset+size > d.o.MaxResultWindow {
+		if spec.Offset > 0 && spec.Offset > d.o.MaxResultWindow-size { // not Offset+size: it can overflow
 			fail(repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf(
 				"offset %d with a first page of %d records reaches past the index's result window of %d records (index.max_result_window); use Page with a cursor, Stream, or a narrower filter",
 				spec.Offset, size, d.o.MaxResultWindow)))

@@ -66,8 +66,10 @@ func (e *EncodingError) Is(target error) bool { return target == ErrNotUTF8 }
 //   - the caller's context ended: ctx.Err() itself;
 //   - unique violation (23505): repo.ErrAlreadyExists;
 //   - pgx.ErrNoRows: repo.ErrNotFound;
-//   - data exceptions (class 22), NOT NULL and CHECK violations (23502, 23514), values the
-//     server rejects: repo.ErrInvalidInput;
+//   - data exceptions (class 22), NOT NULL and CHECK violations (23502, 23514), a value too
+//     large for an index entry (54000 program_limit_exceeded, e.g. "index row size exceeds
+//     btree maximum"; the portable limits keep values below it, repo.MaxIndexedStringBytes),
+//     values the server rejects: repo.ErrInvalidInput, so that a batch reports it per record;
 //   - connection failures (class 08, refused/reset connections, EOF, timeouts, server
 //     shutdown 57P01-57P03, too many connections 53300, a closed pool), a statement cancelled
 //     on the server (57014) and a context that is not the caller's (the command timeout):
@@ -98,7 +100,7 @@ func mapErr(ctx context.Context, err error) error {
 			// pgx could not encode a row and aborted the COPY with CopyFail: a client-side
 			// error the server only echoes; retrying would fail the same way.
 			return repo.E(nil, err)
-		case strings.HasPrefix(pe.Code, "22"), pe.Code == "23502", pe.Code == "23514":
+		case strings.HasPrefix(pe.Code, "22"), pe.Code == "23502", pe.Code == "23514", pe.Code == "54000":
 			return repo.E(repo.ErrInvalidInput, err)
 		case strings.HasPrefix(pe.Code, "08"), pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03",
 			pe.Code == "53300", pe.Code == "57014":

@@ -39,7 +39,7 @@ const DefaultRegion = "us-east-1"
 // the same Key (region, endpoint, credentials, path style, connection limit).
 type Client struct {
 	API       *s3.Client        // the aws-sdk-go-v2 client
-	transport *transportRef     // its HTTP transport, whose idle pool has MaxConnections connections
+	transport *transportRef     // the connections of its HTTP transport (an idle pool of MaxConnections)
 	bucket    string            // bucket of the config that created the client, for Validate
 	cfg       pool.S3PoolConfig // the config that created the client
 }
@@ -49,38 +49,80 @@ func (c *Client) MaxConnections() int { return c.cfg.MaxConnections }
 
 // Hooks returns the pool-manager hooks for S3 clients: Create builds a client from a
 // pool.S3PoolConfig, Validate sends HeadBucket for the creating config's bucket, Close
-// closes the transport's idle connections.
+// closes every connection the client opened (its transport's goroutines end with them) and
+// makes it refuse to open new ones.
 func Hooks() pool.Hooks[*Client] {
 	return pool.Hooks[*Client]{
 		Create:   createClient,
 		Validate: func(ctx context.Context, c *Client) error { return c.validate(ctx) },
 		Close: func(_ context.Context, c *Client) error {
-			c.transport.closeIdle()
+			c.transport.closeAll()
 			return nil
 		},
 	}
 }
 
-// transportRef remembers the transports the SDK's buildable HTTP client builds (it builds
-// one lazily, and again when the SDK adds options such as a CA bundle from AWS_CA_BUNDLE),
-// so that Close can close their idle connections.
+// transportRef tracks the connections of a client's HTTP transport, so that Close can close
+// them. It cannot hold the transport itself: the SDK's buildable HTTP client clones its
+// transport on every With... call and again when it builds, so the transport that carries
+// the requests is none that an option function sees (closing the idle connections of those
+// closed nothing, and every closed client kept its connections and their two goroutines
+// until the idle timeout). Every clone keeps the transport's DialContext, so the connections
+// are tracked where they are dialled (see dial).
 type transportRef struct {
-	mu  sync.Mutex
-	trs []*http.Transport
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool
 }
 
-func (r *transportRef) add(tr *http.Transport) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.trs = append(r.trs, tr)
-}
-
-func (r *transportRef) closeIdle() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, tr := range r.trs {
-		tr.CloseIdleConnections()
+// dial wraps a transport's DialContext (nil: a plain net.Dialer's) so that every connection
+// it opens is tracked until it is closed, and none is opened after closeAll.
+func (r *transportRef) dial(next func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if next == nil {
+		next = (&net.Dialer{}).DialContext
 	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := &trackedConn{Conn: c, ref: r}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.closed {
+			c.Close()
+			return nil, fmt.Errorf("s3: the client is closed: %w", net.ErrClosed)
+		}
+		if r.conns == nil {
+			r.conns = map[*trackedConn]struct{}{}
+		}
+		r.conns[tc] = struct{}{}
+		return tc, nil
+	}
+}
+
+// closeAll closes every tracked connection, idle or not, and makes dial refuse new ones.
+func (r *transportRef) closeAll() {
+	r.mu.Lock()
+	conns := r.conns
+	r.conns, r.closed = nil, true
+	r.mu.Unlock()
+	for c := range conns {
+		c.Conn.Close()
+	}
+}
+
+// trackedConn is a connection that leaves its transportRef when it is closed.
+type trackedConn struct {
+	net.Conn
+	ref *transportRef
+}
+
+func (c *trackedConn) Close() error {
+	c.ref.mu.Lock()
+	delete(c.ref.conns, c)
+	c.ref.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // ConfigureTransport applies cfg's connection limit to an HTTP transport: an idle pool of
@@ -101,7 +143,6 @@ func createClient(ctx context.Context, pc pool.Config) (*Client, error) {
 	tr := &transportRef{}
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		ConfigureTransport(cfg, t)
-		tr.add(t)
 	})
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithHTTPClient(hc),
@@ -122,7 +163,6 @@ func createClient(ctx context.Context, pc pool.Config) (*Client, error) {
 	}
 	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		tr.closeIdle()
 		return nil, fmt.Errorf("s3: loading the AWS configuration: %w", err)
 	}
 	if ac.Region == "" && cfg.EndpointURL != "" {
@@ -137,6 +177,12 @@ func createClient(ctx context.Context, pc pool.Config) (*Client, error) {
 		// (trailing CRC32 on every upload); send and check them only where S3 requires them.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		// The options run after the SDK's last change to its HTTP client (dialer and TLS
+		// timeouts of the defaults mode): the transport it builds from this one dials
+		// through tr.
+		if b, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+			o.HTTPClient = b.WithTransportOptions(func(t *http.Transport) { t.DialContext = tr.dial(t.DialContext) })
+		}
 	})
 	return &Client{API: api, transport: tr, bucket: cfg.Bucket, cfg: cfg}, nil
 }

@@ -12,6 +12,13 @@ func TestEscapeRoundTripAndOrder(t *testing.T) {
 		"~", "\x7f", "é", "日本", "a-b", "a_b", "a=b", "a~b", "-2F", "@", "[", "`", "{",
 		"\x01", "ab", "a\x01", "aé", "a0", "id with spaces", "../../etc/passwd", "Ωmega",
 	}
+	// Long ids: their keys are cut into segments, at the same offsets in every key.
+	for _, unit := range []string{"a", "%", "é", "/"} {
+		for _, n := range []int{84, 85, 86, 127, 128, 253, 254, 255} {
+			s := strings.Repeat(unit, n)
+			ids = append(ids, s, s+"0", s+"~", s+"!", s[:len(s)-1]+"a")
+		}
+	}
 	for _, id := range ids {
 		e := EscapeID(id)
 		got, ok := UnescapeID(e)
@@ -19,7 +26,7 @@ func TestEscapeRoundTripAndOrder(t *testing.T) {
 			t.Errorf("UnescapeID(EscapeID(%q) = %q) = %q, %v", id, e, got, ok)
 		}
 		for _, seg := range strings.Split(e, "/") {
-			if seg == "" || seg == "." || seg == ".." {
+			if seg == "" || seg == "." || seg == ".." || len(seg) > MaxSegment {
 				t.Errorf("EscapeID(%q) = %q has segment %q", id, e, seg)
 			}
 		}
@@ -34,7 +41,9 @@ func TestEscapeRoundTripAndOrder(t *testing.T) {
 }
 
 func TestUnescapeRejects(t *testing.T) {
-	for _, s := range []string{"", "-", "-2", "-zz", "-61", "=2F", "~41", "a.json", "a/b"} {
+	a := strings.Repeat("a", 254)
+	for _, s := range []string{"", "-", "-2", "-zz", "-61", "=2F", "~41", "a.json", "a/b",
+		a + "a", a + "!/", a + "!", a + "!/" + a + "a", a + "/b", a[1:] + "!/b", a + "!!b", "-2!/5"} {
 		if id, ok := UnescapeID(s); ok {
 			t.Errorf("UnescapeID(%q) = %q, want rejection", s, id)
 		}

@@ -3,10 +3,12 @@ package s3
 import (
 	"context"
 	"iter"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/repokit/repokit/runtime/eval"
 	"github.com/repokit/repokit/runtime/query"
@@ -111,6 +113,10 @@ func (d *Driver[T]) scan(ctx context.Context) iter.Seq2[*T, error] {
 // list calls fn with every key under the prefix, in order, until fn returns false. A
 // listing error is passed to fn as the last call. Keys that are not escaped ids (an empty
 // "folder" object, anything in a sub-"directory") are not records and are skipped.
+//
+// The listing stops at "/" (it does not descend into other records' prefixes nested in this
+// one), so the keys of long ids, cut into segments (see EscapeID), come as common prefixes
+// of one full segment each: in their place in key order, each is listed in full.
 func (d *Driver[T]) list(ctx context.Context, fn func(key, etag string, err error) bool) {
 	p := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{
 		Bucket:    &d.bucket,
@@ -124,16 +130,46 @@ func (d *Driver[T]) list(ctx context.Context, fn func(key, etag string, err erro
 			fn("", "", d.mapErr(ctx, err))
 			return
 		}
-		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			if _, ok := UnescapeID(key[len(d.prefix):]); !ok {
+		objs, dirs := page.Contents, page.CommonPrefixes
+		for len(objs) > 0 || len(dirs) > 0 {
+			if len(dirs) == 0 || (len(objs) > 0 && aws.ToString(objs[0].Key) < aws.ToString(dirs[0].Prefix)) {
+				if !d.listed(objs[0], fn) {
+					return
+				}
+				objs = objs[1:]
 				continue
 			}
-			if !fn(key, aws.ToString(o.ETag), nil) {
-				return
+			dir := aws.ToString(dirs[0].Prefix)
+			dirs = dirs[1:]
+			if len(dir) != len(d.prefix)+segmentBytes+len(cut) || !strings.HasSuffix(dir, cut) {
+				continue // not the first segment of long ids
+			}
+			sub := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{
+				Bucket: &d.bucket, Prefix: aws.String(dir), MaxKeys: aws.Int32(listPageSize),
+			})
+			for sub.HasMorePages() {
+				page, err := sub.NextPage(ctx)
+				if err != nil {
+					fn("", "", d.mapErr(ctx, err))
+					return
+				}
+				for _, o := range page.Contents {
+					if !d.listed(o, fn) {
+						return
+					}
+				}
 			}
 		}
 	}
+}
+
+// listed passes o to fn if its key is a record's (see list) and reports whether to go on.
+func (d *Driver[T]) listed(o types.Object, fn func(key, etag string, err error) bool) bool {
+	key := aws.ToString(o.Key)
+	if _, ok := UnescapeID(key[len(d.prefix):]); !ok {
+		return true
+	}
+	return fn(key, aws.ToString(o.ETag), nil)
 }
 
 // idOrdered reports whether the spec's order is ascending id order (its first sort key is

@@ -1,0 +1,110 @@
+package repo
+
+import (
+	"fmt"
+
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+)
+
+// The portable limits: the same numbers on every backend, checked here, before any backend
+// is contacted (by Collection, and by CheckID, Prepare and CheckFilter, which backends' own
+// batch methods call). A value or a query over one is ErrInvalidInput with a *LimitError
+// naming the limit and the size. docs/semantics.md ("Limits") lists them, with the reason for
+// each number and the test that holds it; Limits returns the same table.
+const (
+	// MaxIDBytes is the longest id, in bytes of UTF-8: what a VARCHAR(255) key holds. Every
+	// backend stores any such id (Elasticsearch's _id allows 512 bytes; an S3 key escapes an
+	// id to at most 3×255 bytes, split into key segments of at most 255 bytes).
+	MaxIDBytes = 255
+	// MaxIndexedStringBytes is the longest value, in bytes of UTF-8, of a string field with
+	// an index (indexed or unique), and of each element of an indexed list: PostgreSQL's
+	// btree and GIN entries hold at most about 2,700 bytes, and 2048 leave room for the
+	// entry's own overhead.
+	MaxIndexedStringBytes = 2048
+	// MaxFilterConditions is the most conditions (comparisons on a field: EQ, IN, LIKE, ...;
+	// And, Or and Not do not count) in one query's filter. An IN of any number of values is
+	// one condition.
+	MaxFilterConditions = 10000
+)
+
+// Limit is one portable limit: a row of docs/semantics.md's "Limits" table.
+type Limit struct {
+	Name string // what is limited, e.g. "id"
+	Max  int    // the largest size allowed
+	Unit string // what Max counts: "bytes" or "conditions"
+}
+
+var (
+	idLimit         = Limit{Name: "id", Max: MaxIDBytes, Unit: "bytes"}
+	indexedLimit    = Limit{Name: "indexed or unique string value", Max: MaxIndexedStringBytes, Unit: "bytes"}
+	conditionsLimit = Limit{Name: "filter", Max: MaxFilterConditions, Unit: "conditions"}
+)
+
+// Limits returns the portable limits, in the order of the docs' table.
+func Limits() []Limit { return []Limit{idLimit, indexedLimit, conditionsLimit} }
+
+// LimitError is the cause of the ErrInvalidInput error of a value or a query over a
+// portable limit (errors.As finds it). For a record value it is wrapped in a
+// *record.FieldError naming the record and the field.
+type LimitError struct {
+	Limit
+	Size int // the size found, in Limit.Unit
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s of %d %s: the limit is %d %s", e.Name, e.Size, e.Unit, e.Max, e.Unit)
+}
+
+func fieldOver[T any](d *record.Desc[T], f *record.Field[T], l Limit, size int) error {
+	return &record.FieldError{Record: d.Name, Field: f.Name, Err: &LimitError{Limit: l, Size: size}}
+}
+
+// checkIDLimit reports an id over MaxIDBytes.
+func checkIDLimit[T any](d *record.Desc[T], id string) error {
+	if len(id) > MaxIDBytes {
+		return fieldOver(d, d.ID(), idLimit, len(id))
+	}
+	return nil
+}
+
+// checkRecordLimits reports the first value of rec over a portable limit: the id, then the
+// string values (list elements included) of the fields with an index.
+func checkRecordLimits[T any](d *record.Desc[T], rec *T) error {
+	if err := checkIDLimit(d, d.GetID(rec)); err != nil {
+		return err
+	}
+	for i := 1; i < len(d.Fields); i++ {
+		f := &d.Fields[i]
+		if !(f.Indexed || f.Unique) || !f.Kind.IsString() {
+			continue
+		}
+		if f.List {
+			for _, v := range f.Strs(rec) {
+				if len(v) > MaxIndexedStringBytes {
+					return fieldOver(d, f, indexedLimit, len(v))
+				}
+			}
+		} else if v, ok := f.Str(rec); ok && len(v) > MaxIndexedStringBytes {
+			return fieldOver(d, f, indexedLimit, len(v))
+		}
+	}
+	return nil
+}
+
+// checkFilterLimits reports a filter of more than MaxFilterConditions conditions.
+func checkFilterLimits(e query.Expr) error {
+	n := 0
+	_ = e.Walk(func(e query.Expr) error {
+		switch e.Op {
+		case query.OpAll, query.OpAnd, query.OpOr, query.OpNot:
+		default:
+			n++
+		}
+		return nil
+	})
+	if n > MaxFilterConditions {
+		return E(ErrInvalidInput, &LimitError{Limit: conditionsLimit, Size: n})
+	}
+	return nil
+}

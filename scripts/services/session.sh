@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The test servers of one run: start them, and stop the ones this run started when it ends,
+# whatever the outcome (success, failure, Ctrl-C, SIGTERM). A server that was already up
+# before the run is left up; KEEP_SERVICES=1 leaves every server up.
+#
+# Sourced (scripts/test.sh does this):
+#   . scripts/services/session.sh
+#   services_up [--with-elasticsearch] [--with-toxiproxy]
+#                   start what all.sh start starts, with the same options, and eval its
+#                   export lines into this shell; traps EXIT (and INT, TERM, HUP) to run
+#                   services_down; returns all.sh's status
+#   services_down   stop the servers services_up found down and started (unless
+#                   KEEP_SERVICES=1); the EXIT trap runs it, it is safe to call twice
+#
+# Run alone, around one command:
+#   scripts/services/session.sh [--with-elasticsearch] [--with-toxiproxy] -- CMD [ARGS...]
+#                   e.g. scripts/services/session.sh --with-elasticsearch -- go test ./runtime/...
+
+_svc_session_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+_svc_session_started=()
+
+_svc_session_log() { printf '[session %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+services_up() {
+	local want=(postgres minio) opt s env
+	for opt in "$@"; do
+		case $opt in
+		--with-toxiproxy) want+=(toxiproxy) ;;
+		--with-elasticsearch) want+=(elasticsearch) ;;
+		esac
+	done
+	_svc_session_started=()
+	for s in "${want[@]}"; do
+		if "$_svc_session_dir/$s.sh" status >/dev/null 2>&1; then
+			_svc_session_log "$s was already up: it stays up after this run"
+		else
+			_svc_session_started+=("$s")
+		fi
+	done
+	trap services_down EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	env=$("$_svc_session_dir/all.sh" start "$@") || return
+	eval "$env"
+}
+
+services_down() {
+	local s i
+	if ((${#_svc_session_started[@]} == 0)); then
+		return 0
+	fi
+	if [[ ${KEEP_SERVICES:-} == 1 ]]; then
+		_svc_session_log "KEEP_SERVICES=1: leaving ${_svc_session_started[*]} up (stop them with scripts/services/all.sh stop --with-elasticsearch)"
+		_svc_session_started=()
+		return 0
+	fi
+	# In the reverse order of the start: Toxiproxy before the MinIO behind it.
+	for ((i = ${#_svc_session_started[@]} - 1; i >= 0; i--)); do
+		s=${_svc_session_started[i]}
+		_svc_session_log "stopping $s (started by this run)"
+		"$_svc_session_dir/$s.sh" stop >&2 || _svc_session_log "stopping $s failed"
+	done
+	_svc_session_started=()
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -euo pipefail
+	opts=()
+	while (($#)) && [[ $1 != -- ]]; do
+		opts+=("$1")
+		shift
+	done
+	if (($# < 2)); then
+		sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2
+		exit 2
+	fi
+	shift
+	services_up "${opts[@]}"
+	"$@"
+fi
