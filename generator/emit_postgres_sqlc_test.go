@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/repokit/repokit/internal/servicetest"
 )
 
 func needSQLC(t *testing.T) {
@@ -16,11 +18,7 @@ func needSQLC(t *testing.T) {
 		return
 	}
 	if _, err := exec.LookPath("sqlc"); err != nil {
-		msg := "sqlc is not installed (go install github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1, or set " + EnvSQLC + ")"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + "; scripts/test.sh installs it under CI")
-		}
-		t.Skip(msg)
+		servicetest.Unavailable(t, "sqlc is not installed (go install github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1, or set %s; scripts/test.sh installs it)", EnvSQLC)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	es "github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
@@ -80,12 +81,8 @@ type env struct {
 
 func setup(b *testing.B, name string) *env {
 	b.Helper()
-	u := os.Getenv("REPOKIT_ES_URL")
-	if u == "" {
-		b.Skip("REPOKIT_ES_URL is not set; run eval \"$(scripts/services/elasticsearch.sh start)\"")
-	}
 	cfg := pool.NewElasticsearchPoolConfig()
-	cfg.Hosts = []string{u}
+	cfg.Hosts = []string{servicetest.ElasticsearchURL(b)}
 	m := pool.New(pool.Options{})
 	b.Cleanup(func() { _ = m.CloseAll(context.Background()) })
 	ctx := context.Background()

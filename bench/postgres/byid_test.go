@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/repokit/repokit/examples/shop/shopdb"
 	"github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
+	"github.com/repokit/repokit/internal/servicetest"
 	rkpg "github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
@@ -29,10 +29,7 @@ const byIDDatabase = "repokit_bench_byid"
 
 func setupByID(b *testing.B) *byIDEnv {
 	b.Helper()
-	u := os.Getenv("REPOKIT_POSTGRES_URL")
-	if u == "" {
-		b.Skip("REPOKIT_POSTGRES_URL is not set; start the server with: eval \"$(scripts/services/postgres.sh start)\"")
-	}
+	u := servicetest.PostgresURL(b)
 	ctx := context.Background()
 	admin, err := pgxpool.New(ctx, u)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -33,6 +32,7 @@ import (
 	"github.com/repokit/repokit/bench/postgres/ent"
 	"github.com/repokit/repokit/bench/postgres/ent/schema"
 	"github.com/repokit/repokit/examples/shop/shopdb"
+	"github.com/repokit/repokit/internal/servicetest"
 	rkpg "github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
@@ -53,10 +53,7 @@ type env struct {
 
 func setup(b *testing.B) *env {
 	b.Helper()
-	u := os.Getenv("REPOKIT_POSTGRES_URL")
-	if u == "" {
-		b.Skip("REPOKIT_POSTGRES_URL is not set; start the server with: eval \"$(scripts/services/postgres.sh start)\"")
-	}
+	u := servicetest.PostgresURL(b)
 	ctx := context.Background()
 	cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": u})
 	if err != nil {

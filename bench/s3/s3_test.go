@@ -32,6 +32,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
@@ -42,35 +43,31 @@ import (
 // clients' connection limit.
 const conc = 16
 
+// link is a way to the test server: its config without a prefix.
 type link struct {
-	name     string
-	endpoint string
+	name string
+	cfg  pool.S3PoolConfig
 }
 
+// links returns loopback and, when Toxiproxy runs, the slow link; without the S3 server the
+// benchmark skips (fails under CI).
 func links(b *testing.B) []link {
-	ep := os.Getenv("REPOKIT_S3_ENDPOINT")
-	if ep == "" {
-		b.Skip("REPOKIT_S3_ENDPOINT is not set; eval \"$(scripts/services/all.sh start --with-toxiproxy)\"")
+	cfg := servicetest.S3Config(b)
+	cfg.MaxConnections = conc
+	ls := []link{{"loopback", cfg}}
+	if os.Getenv(servicetest.EnvS3SlowEndpoint) == "" {
+		b.Logf("%s is not set: only loopback (the slow link needs scripts/services/all.sh start --with-toxiproxy)", servicetest.EnvS3SlowEndpoint)
+		return ls
 	}
-	ls := []link{{"loopback", ep}}
-	if slow := os.Getenv("REPOKIT_S3_SLOW_ENDPOINT"); slow != "" {
-		ls = append(ls, link{"slow20ms", slow})
-	} else {
-		b.Log("REPOKIT_S3_SLOW_ENDPOINT is not set: only loopback")
-	}
-	return ls
+	cfg.EndpointURL = servicetest.S3SlowEndpoint(b)
+	return append(ls, link{"slow20ms", cfg})
 }
 
 var mgr = pool.New(pool.Options{KeepIdle: true})
 
-func config(endpoint, prefix string) pool.S3PoolConfig {
-	cfg := pool.NewS3PoolConfig(os.Getenv("REPOKIT_S3_BUCKET"))
-	cfg.EndpointURL = endpoint
-	cfg.AWSAccessKeyID = os.Getenv("REPOKIT_S3_ACCESS_KEY")
-	cfg.AWSSecretAccessKey = os.Getenv("REPOKIT_S3_SECRET_KEY")
-	cfg.RegionName = os.Getenv("REPOKIT_S3_REGION")
-	cfg.PathStyle = true
-	cfg.MaxConnections = conc
+// config returns the link's config with the prefix.
+func config(l link, prefix string) pool.S3PoolConfig {
+	cfg := l.cfg
 	cfg.Prefix = prefix
 	return cfg
 }
@@ -89,7 +86,7 @@ var runID = time.Now().UnixNano()
 func newFixture(b *testing.B, l link, name string) *fixture {
 	b.Helper()
 	ctx := context.Background()
-	cfg := config(l.endpoint, fmt.Sprintf("repokit-bench/%d/%s/%s", runID, l.name, name))
+	cfg := config(l, fmt.Sprintf("repokit-bench/%d/%s/%s", runID, l.name, name))
 	d, err := s3.New(ctx, mgr, cfg, things.ThingSchema, s3.WithConcurrency(conc), s3.WithCache(0))
 	if err != nil {
 		b.Fatal(err)
@@ -497,7 +494,7 @@ func BenchmarkStreamMemoryByCount(b *testing.B) {
 // reports the peak live heap above the heap before the stream, sampled every millisecond.
 func streamPeak(b *testing.B, l link, f *fixture, c, n int) {
 	ctx := context.Background()
-	cfg := config(l.endpoint, strings.TrimSuffix(strings.TrimSuffix(f.drv.Prefix(), "/"), "/"+things.ThingSchema.Prefix))
+	cfg := config(l, strings.TrimSuffix(strings.TrimSuffix(f.drv.Prefix(), "/"), "/"+things.ThingSchema.Prefix))
 	cfg.MaxConnections = c
 	d, err := s3.New(ctx, mgr, cfg, things.ThingSchema, s3.WithConcurrency(c), s3.WithCache(0))
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/repokit/repokit/examples/shop/shopdb"
 	"github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
@@ -47,11 +48,12 @@ func TestDemoOutput(t *testing.T) {
 	}
 }
 
-// backendEnv names, per real backend, the variable whose absence means "not running here".
-var backendEnv = map[string]string{
-	"postgres":      "REPOKIT_POSTGRES_URL",
-	"s3":            "REPOKIT_S3_ENDPOINT",
-	"elasticsearch": "REPOKIT_ES_URL",
+// needServer skips the test when the backend's test server is not running (fails it under
+// CI); runOn reads the same variables itself.
+var needServer = map[string]func(testing.TB){
+	"postgres":      func(t testing.TB) { servicetest.PostgresURL(t) },
+	"s3":            func(t testing.TB) { servicetest.S3Config(t) },
+	"elasticsearch": func(t testing.TB) { servicetest.ElasticsearchURL(t) },
 }
 
 var (
@@ -76,13 +78,7 @@ func TestDemoOnBackends(t *testing.T) {
 	}
 	for _, backend := range []string{"postgres", "s3", "elasticsearch"} {
 		t.Run(backend, func(t *testing.T) {
-			if os.Getenv(backendEnv[backend]) == "" {
-				msg := backendEnv[backend] + " is not set (eval \"$(scripts/services/all.sh start --with-elasticsearch)\")"
-				if os.Getenv("CI") != "" {
-					t.Fatal(msg)
-				}
-				t.Skip(msg)
-			}
+			needServer[backend](t)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			var out bytes.Buffer
@@ -99,13 +95,7 @@ func TestDemoOnBackends(t *testing.T) {
 // TestHandWrittenSQL runs the demo on PostgreSQL and then the schema set's hand-written
 // queries (schema/shop.queries.sql), which sqlc turned into package shopdbsql.
 func TestHandWrittenSQL(t *testing.T) {
-	url := os.Getenv("REPOKIT_POSTGRES_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("REPOKIT_POSTGRES_URL is not set")
-		}
-		t.Skip("REPOKIT_POSTGRES_URL is not set (eval \"$(scripts/services/all.sh start)\")")
-	}
+	url := servicetest.PostgresURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := runOn(ctx, io.Discard, "postgres", os.LookupEnv); err != nil {
@@ -142,20 +132,6 @@ func TestHandWrittenSQL(t *testing.T) {
 	}
 }
 
-// needEnv returns the environment variable, skipping the test when it is not set (failing
-// under CI, which runs every service).
-func needEnv(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set", name)
-		}
-		t.Skipf("%s is not set", name)
-	}
-	return v
-}
-
 // TestUniqueEmail checks that a unique field (Customer.email) is enforced the same way on
 // every backend (memory, PostgreSQL, S3, Elasticsearch): a taken value fails Create, Update and Upsert with
 // ErrAlreadyExists and frees up when its record is deleted or changes it.
@@ -165,14 +141,7 @@ func TestUniqueEmail(t *testing.T) {
 	backends := map[string]func(t *testing.T) shopdb.CustomerRepository{
 		"memory": func(*testing.T) shopdb.CustomerRepository { return shopdb.NewCustomerMemoryRepository() },
 		"postgres": func(t *testing.T) shopdb.CustomerRepository {
-			url := os.Getenv("REPOKIT_POSTGRES_URL")
-			if url == "" {
-				if os.Getenv("CI") != "" {
-					t.Fatal("REPOKIT_POSTGRES_URL is not set")
-				}
-				t.Skip("REPOKIT_POSTGRES_URL is not set")
-			}
-			cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": url})
+			cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": servicetest.PostgresURL(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,15 +157,8 @@ func TestUniqueEmail(t *testing.T) {
 			return r
 		},
 		"s3": func(t *testing.T) shopdb.CustomerRepository {
-			vals := map[string]any{"path_style": true, "prefix": "repokit-unique-test"}
-			for key, name := range map[string]string{"endpoint_url": "REPOKIT_S3_ENDPOINT", "aws_access_key_id": "REPOKIT_S3_ACCESS_KEY",
-				"aws_secret_access_key": "REPOKIT_S3_SECRET_KEY", "bucket": "REPOKIT_S3_BUCKET", "region_name": "REPOKIT_S3_REGION"} {
-				vals[key] = needEnv(t, name)
-			}
-			cfg, err := pool.S3PoolConfigFromMap(vals)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := servicetest.S3Config(t)
+			cfg.Prefix = "repokit-unique-test"
 			m := pool.New(pool.Options{})
 			t.Cleanup(func() { m.CloseAll(context.Background()) })
 			r, err := shopdb.NewCustomerS3Repository(ctx, m, cfg)
@@ -209,7 +171,7 @@ func TestUniqueEmail(t *testing.T) {
 			return r
 		},
 		"elasticsearch": func(t *testing.T) shopdb.CustomerRepository {
-			cfg, err := pool.ElasticsearchPoolConfigFromMap(map[string]any{"hosts": []any{needEnv(t, "REPOKIT_ES_URL")}})
+			cfg, err := pool.ElasticsearchPoolConfigFromMap(map[string]any{"hosts": []any{servicetest.ElasticsearchURL(t)}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,7 @@
 #
 #   scripts/services/elasticsearch.sh start    build once, start a fresh node, wait for health
 #   scripts/services/elasticsearch.sh env      print: export REPOKIT_ES_URL=http://127.0.0.1:<port>
+#                                              and REPOKIT_ES_CTL=<this script> (for restart tests)
 #   scripts/services/elasticsearch.sh pause    stop the node cleanly (SIGTERM), keep its data and port
 #   scripts/services/elasticsearch.sh pause --kill   the same with SIGKILL (a crash)
 #   scripts/services/elasticsearch.sh resume   start it again on the same data and port
@@ -270,6 +271,7 @@ stop)
 	;;
 env)
 	echo "export REPOKIT_ES_URL=$(url)"
+	echo "export REPOKIT_ES_CTL='$script_dir/elasticsearch.sh'"
 	;;
 status)
 	pid=$(running_pid)

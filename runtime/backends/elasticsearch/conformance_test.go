@@ -12,6 +12,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"go.uber.org/goleak"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
@@ -19,22 +20,12 @@ import (
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// esURL returns REPOKIT_ES_URL, skipping the test when it is not set (failing under CI).
-func esURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("REPOKIT_ES_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("REPOKIT_ES_URL is not set; start the engine with scripts/services/elasticsearch.sh start")
-		}
-		t.Skip("REPOKIT_ES_URL is not set; run eval \"$(scripts/services/elasticsearch.sh start)\" first")
-	}
-	return u
-}
-
+// testConfig returns the config of the test node, skipping the test when it is not running
+// (failing it under CI).
 func testConfig(t testing.TB) pool.ElasticsearchPoolConfig {
+	t.Helper()
 	cfg := pool.NewElasticsearchPoolConfig()
-	cfg.Hosts = []string{esURL(t)}
+	cfg.Hosts = []string{servicetest.ElasticsearchURL(t)}
 	return cfg
 }
 
@@ -58,7 +49,8 @@ func newHarness(t *testing.T) harness {
 // constructor is the shape of a generated New<R>ElasticsearchRepository.
 type constructor[T any] func(context.Context, *pool.Manager, pool.Config, ...elasticsearch.Option) (*repo.Collection[T], error)
 
-// makeRepo opens a repository with a generated constructor on a fresh index.
+// makeRepo opens a repository with a generated constructor on a fresh index (and unique
+// index, for a record with unique fields).
 func makeRepo[T any](ctx context.Context, t *testing.T, h harness, name string, ctor constructor[T]) (repo.Repository[T], error) {
 	cfg := testConfig(t)
 	index := uniqueIndex(t, name)
@@ -67,6 +59,9 @@ func makeRepo[T any](ctx context.Context, t *testing.T, h harness, name string, 
 		return nil, err
 	}
 	t.Cleanup(func() { deleteIndex(t, h.m, cfg, index) })
+	if unique := r.Driver().(*elasticsearch.Driver[T]).UniqueIndex(); unique != "" {
+		t.Cleanup(func() { deleteIndex(t, h.m, cfg, unique) })
+	}
 	return r, nil
 }
 
@@ -99,6 +94,10 @@ func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repositor
 	return makeRepo(ctx, t, h, "keyword", things.NewKeywordElasticsearchRepository)
 }
 
+func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error) {
+	return makeRepo(ctx, t, h, "member", things.NewMemberElasticsearchRepository)
+}
+
 // LeakOptions ignores the HTTP transport's keep-alive goroutines.
 func (harness) LeakOptions() []goleak.Option {
 	return []goleak.Option{
@@ -109,6 +108,6 @@ func (harness) LeakOptions() []goleak.Option {
 }
 
 func TestConformance(t *testing.T) {
-	esURL(t)
+	servicetest.ElasticsearchURL(t)
 	drivertest.RunConformanceTests(t, newHarness(t))
 }

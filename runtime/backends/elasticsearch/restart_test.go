@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,29 +12,20 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// serviceScript returns the path of scripts/services/elasticsearch.sh, or skips the test
-// when the node is not one this checkout's script manages.
+// serviceScript returns the script that manages the test node (servicetest.ElasticsearchCtl),
+// skipping the test (failing it under CI) when there is none or it does not run the node.
 func serviceScript(t *testing.T) string {
 	t.Helper()
-	script, err := filepath.Abs("../../../scripts/services/elasticsearch.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(script); err != nil {
-		t.Skipf("no %s: %v", script, err)
-	}
+	script := servicetest.ElasticsearchCtl(t)
 	if out, err := exec.Command(script, "status").CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("the node at REPOKIT_ES_URL is not managed by %s (status: %v, %s)", script, err, out)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		servicetest.Unavailable(t, "the node at %s is not running under %s (status: %v, %s)", servicetest.EnvESURL, script, err, out)
 	}
 	return script
 }

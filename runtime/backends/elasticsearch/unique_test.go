@@ -17,6 +17,7 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
@@ -701,7 +702,7 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 // reservation: reused by a retry of the same record, and taken over by another record once
 // it is older than the stale age.
 func TestUniqueOutage(t *testing.T) {
-	proxy := newFaultProxy(t, esURL(t))
+	proxy := newFaultProxy(t, servicetest.ElasticsearchURL(t))
 	cfg := pool.NewElasticsearchPoolConfig()
 	cfg.Hosts = []string{proxy.srv.URL}
 	e, err := openUnique(t, ukeySchema, cfg, "", elasticsearch.WithStaleReservationAfter(time.Minute))

@@ -25,6 +25,10 @@ func (harness) MakeKeywords(context.Context, *testing.T) (repo.Repository[things
 	return repo.New(things.KeywordSchema, memory.New(things.KeywordSchema)), nil
 }
 
+func (harness) MakeMembers(context.Context, *testing.T) (repo.Repository[things.Member], error) {
+	return repo.New(things.MemberSchema, memory.New(things.MemberSchema)), nil
+}
+
 func TestConformance(t *testing.T) {
 	drivertest.RunConformanceTests(t, harness{})
 }

@@ -4,34 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// EnvCtl names the environment variable with the service script that pauses (stops) and
-// resumes the test server (scripts/services/postgres.sh).
-const EnvCtl = "REPOKIT_POSTGRES_CTL"
-
 // TestRestart stops PostgreSQL while a writer loop runs and starts it again: calls during
 // the outage must fail with repo.ErrUnavailable before their context ends, the pool must
 // recover once the server is back, and every write that returned success must be stored.
 func TestRestart(t *testing.T) {
 	cfg := testConfig(t)
-	ctl := os.Getenv(EnvCtl)
-	if ctl == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set; CI must provide the PostgreSQL service script", EnvCtl)
-		}
-		t.Skipf("%s is not set", EnvCtl)
-	}
+	ctl := servicetest.PostgresCtl(t)
 	cfg.ConnectTimeout = 2 * time.Second
 	cfg.HealthCheckPeriod = 500 * time.Millisecond
 	cfg.MaxSize = 4

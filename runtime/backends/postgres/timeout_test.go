@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
@@ -44,7 +45,7 @@ func brokenReports(h harness) []string {
 // otherConn opens a connection of its own to the test server (for locks held elsewhere).
 func otherConn(t *testing.T) *pgx.Conn {
 	t.Helper()
-	c, err := pgx.Connect(t.Context(), os.Getenv(EnvURL))
+	c, err := pgx.Connect(t.Context(), servicetest.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

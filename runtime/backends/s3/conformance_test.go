@@ -42,6 +42,10 @@ func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repositor
 	return makeRepo(ctx, t, h, things.KeywordSchema)
 }
 
+func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error) {
+	return makeRepo(ctx, t, h, things.MemberSchema)
+}
+
 // LeakOptions ignores the HTTP transport's connection goroutines: pooled keep-alive
 // connections outlive a stream by design.
 func (harness) LeakOptions() []goleak.Option {

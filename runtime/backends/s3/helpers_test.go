@@ -3,7 +3,6 @@ package s3_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,28 +11,16 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
 )
 
-// testConfig returns the config of the test server from REPOKIT_S3_* (see
-// docs/services.md), skipping the test when they are missing (failing it under CI).
+// testConfig returns the config of the test server (servicetest.S3Config), skipping the
+// test when it is not running (failing it under CI).
 func testConfig(t testing.TB) pool.S3PoolConfig {
 	t.Helper()
-	endpoint := os.Getenv("REPOKIT_S3_ENDPOINT")
-	if endpoint == "" {
-		msg := "REPOKIT_S3_ENDPOINT is not set; start MinIO with: eval \"$(scripts/services/minio.sh start)\""
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	cfg := pool.NewS3PoolConfig(os.Getenv("REPOKIT_S3_BUCKET"))
-	cfg.EndpointURL = endpoint
-	cfg.AWSAccessKeyID = os.Getenv("REPOKIT_S3_ACCESS_KEY")
-	cfg.AWSSecretAccessKey = os.Getenv("REPOKIT_S3_SECRET_KEY")
-	cfg.RegionName = os.Getenv("REPOKIT_S3_REGION")
-	cfg.PathStyle = true
+	cfg := servicetest.S3Config(t)
 	cfg.MaxConnections = 16
 	return cfg
 }

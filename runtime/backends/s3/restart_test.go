@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
@@ -22,13 +22,7 @@ import (
 // acknowledged is present afterwards with the acknowledged version.
 func TestRestart(t *testing.T) {
 	cfg := testConfig(t)
-	ctl := os.Getenv("REPOKIT_S3_CTL")
-	if ctl == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("REPOKIT_S3_CTL is not set")
-		}
-		t.Skip("REPOKIT_S3_CTL is not set (scripts/services/minio.sh env exports it)")
-	}
+	ctl := servicetest.S3Ctl(t)
 	m := pool.New(pool.Options{KeepIdle: true})
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
 	cfg.Prefix = freshPrefix(t, m, cfg)
@@ -79,9 +73,7 @@ func TestRestart(t *testing.T) {
 	}()
 	defer func() {
 		// Never leave the server down for the other tests.
-		if os.Getenv("REPOKIT_S3_ENDPOINT") != "" {
-			_ = exec.Command(ctl, "resume").Run()
-		}
+		_ = exec.Command(ctl, "resume").Run()
 	}()
 
 	begin := time.Now()

@@ -39,3 +39,13 @@ func NewOtherElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg p
 func NewKeywordElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Keyword], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, KeywordSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(KeywordElasticsearchMapping))}, opts...)...)
 }
+
+// NewMemberElasticsearchRepository returns the Member records stored in Elasticsearch index "member"
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
+// config share one client. It creates the index with MemberElasticsearchMapping when it is missing and fails
+// with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
+// skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
+func NewMemberElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Member], error) {
+	return elasticsearch.NewRepository(ctx, m, cfg, MemberSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(MemberElasticsearchMapping))}, opts...)...)
+}

@@ -155,3 +155,32 @@ const KeywordElasticsearchMapping = `{
     }
   }
 }`
+
+// MemberElasticsearchMapping is the index mapping of Member (index "member").
+const MemberElasticsearchMapping = `{
+  "dynamic": "strict",
+  "properties": {
+    "id": {
+      "type": "keyword"
+    },
+    "email": {
+      "type": "keyword"
+    },
+    "nick": {
+      "type": "keyword"
+    },
+    "seat": {
+      "type": "long"
+    },
+    "name": {
+      "type": "keyword"
+    },
+    "_rk": {
+      "properties": {
+        "has": {
+          "type": "keyword"
+        }
+      }
+    }
+  }
+}`

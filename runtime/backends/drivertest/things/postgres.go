@@ -336,6 +336,101 @@ func (s keywordPostgresStatements) Exists(ctx context.Context, db postgres.DB, i
 	return thingssql.New(db).KeywordExists(ctx, id)
 }
 
+// memberPostgresSchema creates the table of Member (the statements of postgres_schema.sql).
+const memberPostgresSchema = "CREATE TABLE IF NOT EXISTS \"member\" (\n\t\"id\" text COLLATE \"C\" NOT NULL,\n\t\"email\" text COLLATE \"C\" NOT NULL,\n\t\"nick\" text COLLATE \"C\",\n\t\"seat\" bigint,\n\t\"name\" text COLLATE \"C\",\n\t\"repokit_version\" bigint NOT NULL,\n\tCONSTRAINT \"member_pkey\" PRIMARY KEY (\"id\")\n);\nCREATE UNIQUE INDEX IF NOT EXISTS \"member_email_key\" ON \"member\" (\"email\");\nCREATE UNIQUE INDEX IF NOT EXISTS \"member_nick_key\" ON \"member\" (\"nick\");\nCREATE UNIQUE INDEX IF NOT EXISTS \"member_seat_key\" ON \"member\" (\"seat\");\n"
+
+// NewMemberPostgresRepository returns the Member records stored in PostgreSQL table "member",
+// on the pool m holds for cfg (a pool.PostgresPoolConfig or a *pool.Prepared made from one):
+// repositories on one config share one pool. It creates the table when it is missing and fails
+// with a *postgres.DriftError when the live table does not match the schema
+// (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package thingssql.
+func NewMemberPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Member], error) {
+	d, err := postgres.New(ctx, m, cfg, MemberSchema, append([]postgres.Option{postgres.WithSchemaScript(memberPostgresSchema), postgres.WithStatements[Member](memberPostgresStatements{})}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	return repo.New(MemberSchema, d), nil
+}
+
+// memberPostgresStatements runs the static statements of Member (postgres_queries.sql) with the code sqlc
+// generated in package thingssql.
+type memberPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s memberPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Member, int64, error) {
+	row, err := thingssql.New(db).GetMember(ctx, id)
+	if err != nil {
+		return Member{}, 0, err
+	}
+	return Member{
+		Email: row.Email,
+		ID:    row.ID,
+		Name:  row.Name,
+		Nick:  row.Nick,
+		Seat:  row.Seat,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s memberPostgresStatements) params(r *Member, version int64) thingssql.InsertMemberParams {
+	return thingssql.InsertMemberParams{
+		Email:          r.Email,
+		ID:             r.ID,
+		Name:           r.Name,
+		Nick:           r.Nick,
+		RepokitVersion: version,
+		Seat:           r.Seat,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s memberPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Member, version int64) (int64, error) {
+	return thingssql.New(db).InsertMember(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s memberPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Member, version int64) error {
+	return thingssql.New(db).UpsertMember(ctx, thingssql.UpsertMemberParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s memberPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Member, version int64) (int64, error) {
+	return thingssql.New(db).UpdateMember(ctx, thingssql.UpdateMemberParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s memberPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Member, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return thingssql.New(db).UpdateMemberIfVersion(ctx, thingssql.UpdateMemberIfVersionParams{
+		Email:                  p.Email,
+		ID:                     p.ID,
+		Name:                   p.Name,
+		Nick:                   p.Nick,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		Seat:                   p.Seat,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s memberPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return thingssql.New(db).DeleteMember(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s memberPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return thingssql.New(db).DeleteMemberIfVersion(ctx, thingssql.DeleteMemberIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s memberPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return thingssql.New(db).MemberExists(ctx, id)
+}
+
 // EnsurePostgresSchema creates the table of every record that is missing (with the statements
 // of postgres_schema.sql) and checks the others against the schema: a table that differs is
 // reported in a *postgres.DriftError (errors.Is(err, postgres.ErrSchemaDrift)) and never altered.
@@ -345,5 +440,6 @@ func EnsurePostgresSchema(ctx context.Context, db postgres.Execer) error {
 		postgres.EnsureSchemaSQL(ctx, db, ThingSchema, ThingSchema.Table, thingPostgresSchema),
 		postgres.EnsureSchemaSQL(ctx, db, OtherSchema, OtherSchema.Table, otherPostgresSchema),
 		postgres.EnsureSchemaSQL(ctx, db, KeywordSchema, KeywordSchema.Table, keywordPostgresSchema),
+		postgres.EnsureSchemaSQL(ctx, db, MemberSchema, MemberSchema.Table, memberPostgresSchema),
 	)
 }

@@ -75,3 +75,27 @@ DELETE FROM "keyword" WHERE "id" = $1 AND "repokit_version" = sqlc.arg(repokit_e
 
 -- name: KeywordExists :one
 SELECT EXISTS (SELECT 1 FROM "keyword" WHERE "id" = $1);
+
+-- name: GetMember :one
+SELECT "id", "email", "nick", "seat", "name", "repokit_version" FROM "member" WHERE "id" = $1;
+
+-- name: InsertMember :execrows
+INSERT INTO "member" ("id", "email", "nick", "seat", "name", "repokit_version") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING;
+
+-- name: UpsertMember :exec
+INSERT INTO "member" ("id", "email", "nick", "seat", "name", "repokit_version") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT ("id") DO UPDATE SET "email" = EXCLUDED."email", "nick" = EXCLUDED."nick", "seat" = EXCLUDED."seat", "name" = EXCLUDED."name", "repokit_version" = EXCLUDED."repokit_version";
+
+-- name: UpdateMember :execrows
+UPDATE "member" SET "email" = $2, "nick" = $3, "seat" = $4, "name" = $5, "repokit_version" = $6 WHERE "id" = $1;
+
+-- name: UpdateMemberIfVersion :execrows
+UPDATE "member" SET "email" = $2, "nick" = $3, "seat" = $4, "name" = $5, "repokit_version" = $6 WHERE "id" = $1 AND "repokit_version" = sqlc.arg(repokit_expected_version);
+
+-- name: DeleteMember :execrows
+DELETE FROM "member" WHERE "id" = $1;
+
+-- name: DeleteMemberIfVersion :execrows
+DELETE FROM "member" WHERE "id" = $1 AND "repokit_version" = sqlc.arg(repokit_expected_version);
+
+-- name: MemberExists :one
+SELECT EXISTS (SELECT 1 FROM "member" WHERE "id" = $1);

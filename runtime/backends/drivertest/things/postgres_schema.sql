@@ -55,3 +55,17 @@ CREATE TABLE IF NOT EXISTS "keyword" (
 	CONSTRAINT "keyword_group_check" CHECK ("group" IN ('x', 'y'))
 );
 
+-- Member
+CREATE TABLE IF NOT EXISTS "member" (
+	"id" text COLLATE "C" NOT NULL,
+	"email" text COLLATE "C" NOT NULL,
+	"nick" text COLLATE "C",
+	"seat" bigint,
+	"name" text COLLATE "C",
+	"repokit_version" bigint NOT NULL,
+	CONSTRAINT "member_pkey" PRIMARY KEY ("id")
+);
+CREATE UNIQUE INDEX IF NOT EXISTS "member_email_key" ON "member" ("email");
+CREATE UNIQUE INDEX IF NOT EXISTS "member_nick_key" ON "member" ("nick");
+CREATE UNIQUE INDEX IF NOT EXISTS "member_seat_key" ON "member" ("seat");
+

@@ -7,6 +7,7 @@
 //   - [Thing]: A record with one field of every type, optional and required where it matters.
 //   - [Other]: A record with a generated UUID id.
 //   - [Keyword]: A record whose field names are Go keywords or SQL reserved words.
+//   - [Member]: A record with unique fields, for the unique-value cases.
 //
 // Generated backends: postgres, elasticsearch.
 //

@@ -19,6 +19,15 @@ type Keyword struct {
 	RepokitVersion int64
 }
 
+type Member struct {
+	ID             string
+	Email          string
+	Nick           *string
+	Seat           *int64
+	Name           *string
+	RepokitVersion int64
+}
+
 type Other struct {
 	ID             string
 	Label          string

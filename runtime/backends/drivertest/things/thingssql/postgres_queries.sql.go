@@ -41,6 +41,35 @@ func (q *Queries) DeleteKeywordIfVersion(ctx context.Context, arg DeleteKeywordI
 	return result.RowsAffected(), nil
 }
 
+const deleteMember = `-- name: DeleteMember :execrows
+DELETE FROM "member" WHERE "id" = $1
+`
+
+func (q *Queries) DeleteMember(ctx context.Context, id string) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteMember, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteMemberIfVersion = `-- name: DeleteMemberIfVersion :execrows
+DELETE FROM "member" WHERE "id" = $1 AND "repokit_version" = $2
+`
+
+type DeleteMemberIfVersionParams struct {
+	ID                     string
+	RepokitExpectedVersion int64
+}
+
+func (q *Queries) DeleteMemberIfVersion(ctx context.Context, arg DeleteMemberIfVersionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteMemberIfVersion, arg.ID, arg.RepokitExpectedVersion)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteOther = `-- name: DeleteOther :execrows
 DELETE FROM "other" WHERE "id" = $1
 `
@@ -112,6 +141,24 @@ func (q *Queries) GetKeyword(ctx context.Context, id string) (Keyword, error) {
 		&i.Order,
 		&i.Select,
 		&i.Group,
+		&i.RepokitVersion,
+	)
+	return i, err
+}
+
+const getMember = `-- name: GetMember :one
+SELECT "id", "email", "nick", "seat", "name", "repokit_version" FROM "member" WHERE "id" = $1
+`
+
+func (q *Queries) GetMember(ctx context.Context, id string) (Member, error) {
+	row := q.db.QueryRow(ctx, getMember, id)
+	var i Member
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Nick,
+		&i.Seat,
+		&i.Name,
 		&i.RepokitVersion,
 	)
 	return i, err
@@ -192,6 +239,34 @@ func (q *Queries) InsertKeyword(ctx context.Context, arg InsertKeywordParams) (i
 		arg.Order,
 		arg.Select,
 		arg.Group,
+		arg.RepokitVersion,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const insertMember = `-- name: InsertMember :execrows
+INSERT INTO "member" ("id", "email", "nick", "seat", "name", "repokit_version") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
+`
+
+type InsertMemberParams struct {
+	ID             string
+	Email          string
+	Nick           *string
+	Seat           *int64
+	Name           *string
+	RepokitVersion int64
+}
+
+func (q *Queries) InsertMember(ctx context.Context, arg InsertMemberParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insertMember,
+		arg.ID,
+		arg.Email,
+		arg.Nick,
+		arg.Seat,
+		arg.Name,
 		arg.RepokitVersion,
 	)
 	if err != nil {
@@ -293,6 +368,17 @@ func (q *Queries) KeywordExists(ctx context.Context, id string) (bool, error) {
 	return exists, err
 }
 
+const memberExists = `-- name: MemberExists :one
+SELECT EXISTS (SELECT 1 FROM "member" WHERE "id" = $1)
+`
+
+func (q *Queries) MemberExists(ctx context.Context, id string) (bool, error) {
+	row := q.db.QueryRow(ctx, memberExists, id)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const otherExists = `-- name: OtherExists :one
 SELECT EXISTS (SELECT 1 FROM "other" WHERE "id" = $1)
 `
@@ -364,6 +450,64 @@ func (q *Queries) UpdateKeywordIfVersion(ctx context.Context, arg UpdateKeywordI
 		arg.Order,
 		arg.Select,
 		arg.Group,
+		arg.RepokitVersion,
+		arg.RepokitExpectedVersion,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const updateMember = `-- name: UpdateMember :execrows
+UPDATE "member" SET "email" = $2, "nick" = $3, "seat" = $4, "name" = $5, "repokit_version" = $6 WHERE "id" = $1
+`
+
+type UpdateMemberParams struct {
+	ID             string
+	Email          string
+	Nick           *string
+	Seat           *int64
+	Name           *string
+	RepokitVersion int64
+}
+
+func (q *Queries) UpdateMember(ctx context.Context, arg UpdateMemberParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateMember,
+		arg.ID,
+		arg.Email,
+		arg.Nick,
+		arg.Seat,
+		arg.Name,
+		arg.RepokitVersion,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const updateMemberIfVersion = `-- name: UpdateMemberIfVersion :execrows
+UPDATE "member" SET "email" = $2, "nick" = $3, "seat" = $4, "name" = $5, "repokit_version" = $6 WHERE "id" = $1 AND "repokit_version" = $7
+`
+
+type UpdateMemberIfVersionParams struct {
+	ID                     string
+	Email                  string
+	Nick                   *string
+	Seat                   *int64
+	Name                   *string
+	RepokitVersion         int64
+	RepokitExpectedVersion int64
+}
+
+func (q *Queries) UpdateMemberIfVersion(ctx context.Context, arg UpdateMemberIfVersionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateMemberIfVersion,
+		arg.ID,
+		arg.Email,
+		arg.Nick,
+		arg.Seat,
+		arg.Name,
 		arg.RepokitVersion,
 		arg.RepokitExpectedVersion,
 	)
@@ -561,6 +705,31 @@ func (q *Queries) UpsertKeyword(ctx context.Context, arg UpsertKeywordParams) er
 		arg.Order,
 		arg.Select,
 		arg.Group,
+		arg.RepokitVersion,
+	)
+	return err
+}
+
+const upsertMember = `-- name: UpsertMember :exec
+INSERT INTO "member" ("id", "email", "nick", "seat", "name", "repokit_version") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT ("id") DO UPDATE SET "email" = EXCLUDED."email", "nick" = EXCLUDED."nick", "seat" = EXCLUDED."seat", "name" = EXCLUDED."name", "repokit_version" = EXCLUDED."repokit_version"
+`
+
+type UpsertMemberParams struct {
+	ID             string
+	Email          string
+	Nick           *string
+	Seat           *int64
+	Name           *string
+	RepokitVersion int64
+}
+
+func (q *Queries) UpsertMember(ctx context.Context, arg UpsertMemberParams) error {
+	_, err := q.db.Exec(ctx, upsertMember,
+		arg.ID,
+		arg.Email,
+		arg.Nick,
+		arg.Seat,
+		arg.Name,
 		arg.RepokitVersion,
 	)
 	return err
