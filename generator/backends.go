@@ -19,6 +19,11 @@ type backendDef struct {
 	globals []emitted
 	// emit builds the backend's files.
 	emit func(m *Model, b *backendDef) ([]File, error)
+	// pkg is the import path of the backend's runtime package.
+	pkg string
+	// migrates is set for a backend that applies migrations: its runtime package has
+	// WithMigrations, NewMigrator and MigrateOption, and the package gets Migrate<title>.
+	migrates bool
 }
 
 // emitted is a package-level Go name a backend emits, and what it is.
@@ -32,6 +37,7 @@ var backendTable = []*backendDef{
 		name: BackendMemory, title: "Memory",
 		files: []string{memoryFile},
 		emit:  emitMemory,
+		pkg:   pkgMemory,
 	},
 	{
 		name: BackendPostgres, title: "Postgres",
@@ -39,19 +45,25 @@ var backendTable = []*backendDef{
 		names: func(r *Record) []emitted {
 			return []emitted{{postgresSchemaVar(r), "table script"}, {statementsType(r), "statements type"}}
 		},
-		globals: []emitted{{ensurePostgresSchema, "the schema check of the postgres backend"}},
-		emit:    emitPostgres,
+		globals:  []emitted{{ensurePostgresSchema, "the schema check of the postgres backend"}},
+		emit:     emitPostgres,
+		pkg:      pkgPostgres,
+		migrates: true,
 	},
 	{
 		name: BackendElasticsearch, title: "Elasticsearch",
 		files: []string{elasticsearchFile, elasticsearchMappingsFile},
-		names: func(r *Record) []emitted { return []emitted{{elasticsearchMappingConst(r), "mapping"}} },
-		emit:  emitElasticsearch,
+		names:    func(r *Record) []emitted { return []emitted{{elasticsearchMappingConst(r), "mapping"}} },
+		emit:     emitElasticsearch,
+		pkg:      pkgElasticsearch,
+		migrates: true,
 	},
 	{
 		name: BackendS3, title: "S3",
-		files: []string{s3File},
-		emit:  emitS3,
+		files:    []string{s3File},
+		emit:     emitS3,
+		pkg:      pkgS3,
+		migrates: true,
 	},
 }
 
@@ -85,7 +97,7 @@ func (m *Model) backendDefs() []*backendDef {
 // backend (selected or not, so that a record's file name does not depend on the backends)
 // or of the package: a record with that name gets snake_record.go.
 func reservedFile(snake string) bool {
-	if snake+".go" == packageFile || snake == "doc" {
+	if snake+".go" == packageFile || snake+".go" == migrationsFile || snake == "doc" {
 		return true
 	}
 	for _, b := range backendTable {

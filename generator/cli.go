@@ -15,7 +15,9 @@ const ModulePath = "github.com/repokit/repokit"
 const shortUsage = "usage: repokit generate -out DIR -package NAME [-backends LIST] SCHEMA_PATH... (repokit generate -help for more)"
 
 const usage = `usage:
-  repokit generate -out DIR -package NAME [-backends LIST] SCHEMA_PATH...
+  repokit generate -out DIR -package NAME [-backends LIST] [-import PATH] SCHEMA_PATH...
+  repokit migrate diff -out DIR -name NAME [-backends LIST] [-allow-destructive] SCHEMA_PATH...
+  repokit migrate plan|apply|status -backend NAME (-url URL | -config FILE) DIR
   repokit version
 
 repokit generate reads the schema files (YAML; paths relative to the current directory),
@@ -41,6 +43,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "generate":
 		return mainGenerate(args[1:], stdout, stderr)
+	case "migrate":
+		return mainMigrate(args[1:], stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			fmt.Fprintln(stderr, "repokit version takes no arguments")

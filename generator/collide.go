@@ -67,7 +67,15 @@ func (m *Model) checkCollisions() error {
 func (m *Model) declare(pkg, files *scope) {
 	files.declare(packageFile, "the package documentation", schema.Pos{})
 	backends := m.backendDefs()
+	if m.History != nil {
+		files.declare(migrationsFile, "the embedded migrations", schema.Pos{})
+		pkg.declare(migrationsFunc, "the migrations of the package", schema.Pos{})
+		pkg.declare(migrationsVar, "the embedded migration files", schema.Pos{})
+	}
 	for _, b := range backends {
+		if m.History != nil && b.migrates {
+			pkg.declare(b.migrateFunc(), "the migration function of the "+string(b.name)+" backend", schema.Pos{})
+		}
 		for _, g := range b.globals {
 			pkg.declare(g.ident, g.what, schema.Pos{})
 		}

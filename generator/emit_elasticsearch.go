@@ -67,9 +67,7 @@ func emitElasticsearch(m *Model, b *backendDef) ([]File, error) {
 		).Params(jen.Op("*").Qual(pkgRepo, "Collection").Types(jen.Id(r.GoName())), jen.Error()).Block(
 			jen.Return(jen.Qual(pkgElasticsearch, "NewRepository").Call(
 				jen.Id("ctx"), jen.Id("m"), jen.Id("cfg"), jen.Id(r.SchemaVar()),
-				jen.Append(jen.Index().Qual(pkgElasticsearch, "Option").Values(
-					jen.Qual(pkgElasticsearch, "WithMapping").Call(jen.Index().Byte().Parens(jen.Id(mc)))),
-					jen.Id("opts").Op("...")).Op("..."),
+				ctorOptions(m, b, jen.Qual(pkgElasticsearch, "WithMapping").Call(jen.Index().Byte().Parens(jen.Id(mc)))),
 			)),
 		)
 	}

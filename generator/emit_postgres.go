@@ -162,10 +162,10 @@ func emitPostgres(m *Model, b *backendDef) ([]File, error) {
 		).Params(jen.Op("*").Qual(pkgRepo, "Collection").Types(jen.Id(r.GoName())), jen.Error()).Block(
 			jen.List(jen.Id("d"), jen.Err()).Op(":=").Qual(pkgPostgres, "New").Call(
 				jen.Id("ctx"), jen.Id("m"), jen.Id("cfg"), jen.Id(r.SchemaVar()),
-				jen.Append(jen.Index().Qual(pkgPostgres, "Option").Values(
+				ctorOptions(m, b,
 					jen.Qual(pkgPostgres, "WithSchemaScript").Call(jen.Id(sv)),
 					jen.Qual(pkgPostgres, "WithStatements").Types(jen.Id(r.GoName())).Call(jen.Id(statementsType(r)).Values()),
-				), jen.Id("opts").Op("...")).Op("..."),
+				),
 			),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Return(jen.Qual(pkgRepo, "New").Call(jen.Id(r.SchemaVar()), jen.Id("d")), jen.Nil()),

@@ -27,7 +27,7 @@ func emitS3(m *Model, b *backendDef) ([]File, error) {
 			jen.Id("opts").Op("...").Qual(pkgS3, "Option"),
 		).Params(jen.Op("*").Qual(pkgRepo, "Collection").Types(jen.Id(r.GoName())), jen.Error()).Block(
 			jen.List(jen.Id("d"), jen.Err()).Op(":=").Qual(pkgS3, "New").Call(
-				jen.Id("ctx"), jen.Id("m"), jen.Id("cfg"), jen.Id(r.SchemaVar()), jen.Id("opts").Op("..."),
+				jen.Id("ctx"), jen.Id("m"), jen.Id("cfg"), jen.Id(r.SchemaVar()), ctorOptions(m, b),
 			),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Return(jen.Qual(pkgRepo, "New").Call(jen.Id(r.SchemaVar()), jen.Id("d")), jen.Nil()),

@@ -30,6 +30,9 @@ func render(cfg Config) (*Model, []File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if m.History, err = loadModelHistory(set, cfg.OutDir); err != nil {
+		return nil, nil, err
+	}
 	files, err := emit(m)
 	if err != nil {
 		return nil, nil, err

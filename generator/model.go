@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/schema"
 )
 
@@ -21,6 +22,8 @@ type Model struct {
 	Backends []Backend // selected backends
 	// SQLCImport is the import path of the package sqlc generates (with the postgres backend).
 	SQLCImport string
+	// History is the package's migrations (OutDir/migrations), nil when it has none.
+	History migrate.History
 }
 
 // Record is one schema record in the model.
