@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -68,4 +69,19 @@ func (h History) Behind(backend string, applied int64) error {
 		return &BehindError{Backend: backend, Applied: applied, Pending: p}
 	}
 	return nil
+}
+
+// Migrator applies a package's migrations to one store. Every backend that migrates has
+// one (its NewMigrator), and `repokit migrate plan|apply|status` drives them through this
+// interface.
+type Migrator interface {
+	// Plan returns what Apply would do, without changing the store.
+	Plan(ctx context.Context) ([]Step, error)
+	// Apply applies the pending migrations in order, each exactly once even when several
+	// processes apply at once, and returns the versions it applied.
+	Apply(ctx context.Context) ([]int64, error)
+	// Status reports the applied and pending versions and the live drift, read-only.
+	Status(ctx context.Context) (Status, error)
+	// Close releases the migrator's resources; safe to call more than once.
+	Close() error
 }
