@@ -106,8 +106,8 @@ func checkDefault(r *schema.Record, f *schema.Field) error {
 	bad := func(why string) error {
 		return fmt.Errorf("%s: default of %s.%s: %s", f.Pos, r.Name, f.Name, why)
 	}
-	if f.Required || f.List {
-		return bad("only optional scalar fields can have a default")
+	if f.List {
+		return bad("only scalar fields can have a default")
 	}
 	switch f.Type {
 	case schema.TypeString, schema.TypeText, schema.TypeUUID, schema.TypeEnum:
