@@ -1,8 +1,3 @@
-// Package elasticsearch is repokit's Elasticsearch backend: a generic repo.Driver over the
-// low-level esapi requests of github.com/elastic/go-elasticsearch/v8, with the client shared
-// through the pool manager (see Hooks). Generated packages call NewRepository from their
-// New<R>ElasticsearchRepository constructors; see docs/elasticsearch.md for the mapping,
-// refresh policy, error mapping and limits.
 package elasticsearch
 
 import (

@@ -21,17 +21,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// UniqueMapping is the mapping of the companion index of reservations. A reservation has
-// the owner record's id, the field's JSON name and the time it was last written; the state
-// document of a field ("s:<field>") says that the field's values have been reserved.
-const UniqueMapping = `{"dynamic":"strict","properties":{` +
-	`"owner":{"type":"keyword"},"field":{"type":"keyword"},` +
-	`"at":{"type":"date","format":"strict_date_optional_time"},"state":{"type":"keyword"}}}`
+// UniqueMapping is the mapping of the companion index of reservations: the text of
+// esdialect.UniqueMapping, with the other mapping text.
+const UniqueMapping = esdialect.UniqueMapping
 
 const (
 	// uniqueRounds bounds the write-read rounds of one reservation under contention.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -18,7 +19,7 @@ import (
 // writes the fields' state documents.
 func (d *Driver[T]) ensureUnique(ctx context.Context, created bool) error {
 	u := d.uq
-	if _, err := ensureIndex(ctx, d.c, u.index, []byte(UniqueMapping), d.o.Shards, d.o.Replicas); err != nil {
+	if _, err := ensureIndex(ctx, d.c, u.index, []byte(esdialect.UniqueMapping), d.o.Shards, d.o.Replicas); err != nil {
 		return err
 	}
 	ids := make([]string, len(u.fields))
