@@ -175,10 +175,6 @@ func definite(err error) bool {
 	return errors.As(err, &se) && se.Status >= 400 && se.Status < 500 && se.Status != http.StatusRequestTimeout
 }
 
-func (d *Driver[T]) takenErr(c *claim) error {
-	return repo.E(repo.ErrAlreadyExists, fmt.Errorf("unique field %s: the value is taken by another record", d.desc.Fields[c.field].Name))
-}
-
 // late reports whether reservations made at start are too old to write their record: a
 // writer elsewhere may take an orphan over once it is StaleAfter old, so a record is only
 // written while its reservations are younger than half of that.

@@ -264,15 +264,13 @@ func (d *Driver[T]) resolve(ctx context.Context, cs []*claim) ([]uop, error) {
 		c.other = f.r.Owner
 		if rec, ok := held[f.r.Owner]; ok {
 			if v, present := d.desc.Fields[c.field].UniqueValue(rec); present && v == c.value {
-				c.err = d.takenErr(c)
+				c.err = repo.UniqueTaken(d.desc.Fields[c.field].Name, nil)
 				continue
 			}
 		}
 		// An orphan: its owner does not hold the value (yet?).
 		if at, err := time.Parse(time.RFC3339Nano, f.r.At); err == nil && now.Sub(at) < d.uq.staleAfter {
-			c.err = repo.E(repo.ErrAlreadyExists, fmt.Errorf(
-				"unique field %s: the value is reserved by a write of another record that has not finished (or failed less than %v ago)",
-				d.desc.Fields[c.field].Name, d.uq.staleAfter))
+			c.err = repo.UniquePending(d.desc.Fields[c.field].Name, d.uq.staleAfter)
 			continue
 		}
 		next = append(next, uop{action: "index", c: c, cond: true, seq: f.doc.SeqNo, term: f.doc.Term, take: true})

@@ -114,8 +114,7 @@ func (d *Driver[T]) insertUnique(ctx context.Context, recs []T, res []repo.Resul
 				next = append(next, i)
 				continue
 			}
-			res[i].Err = repo.E(repo.ErrAlreadyExists, fmt.Errorf("unique field %s: the value is taken by record %q, earlier in the batch",
-				d.desc.Fields[by.field].Name, res[by.rec].ID))
+			res[i].Err = repo.UniqueTakenEarlier(d.desc.Fields[by.field].Name, res[by.rec].ID)
 		}
 		pending = next
 	}

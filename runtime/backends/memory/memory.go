@@ -54,15 +54,24 @@ func New[T any](desc *record.Desc[T]) *Driver[T] {
 }
 
 // uniqueConflict reports ErrAlreadyExists when a unique field of rec holds a value that a
-// record other than self already holds. The caller holds d.mu.
-func (d *Driver[T]) uniqueConflict(rec *T, self string) error {
-	for i, owners := range d.unique {
+// record other than self already holds, naming the first such field; when that record is
+// in batch (the ids an Insert call stored before rec), the error names it as an earlier
+// record of the same batch. The caller holds d.mu.
+func (d *Driver[T]) uniqueConflict(rec *T, self string, batch map[string]bool) error {
+	for i := 1; i < len(d.desc.Fields); i++ {
+		owners, unique := d.unique[i]
+		if !unique {
+			continue
+		}
 		k, ok := d.desc.Fields[i].UniqueValue(rec)
 		if !ok {
 			continue
 		}
 		if owner, taken := owners[k]; taken && owner != self {
-			return repo.E(repo.ErrAlreadyExists, errors.New("unique field "+d.desc.Fields[i].Name+": the value is taken by another record"))
+			if batch[owner] {
+				return repo.UniqueTakenEarlier(d.desc.Fields[i].Name, owner)
+			}
+			return repo.UniqueTaken(d.desc.Fields[i].Name, nil)
 		}
 	}
 	return nil
@@ -126,6 +135,10 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 	if d.closed {
 		return errClosed
 	}
+	var batch map[string]bool // ids stored by this call, when a later record may meet their values
+	if len(recs) > 1 && len(d.unique) > 0 {
+		batch = make(map[string]bool, len(recs))
+	}
 	for i := range recs {
 		id := d.desc.GetID(&recs[i])
 		res[i].ID = id
@@ -133,12 +146,15 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 			res[i].Err = repo.E(repo.ErrAlreadyExists, nil)
 			continue
 		}
-		if err := d.uniqueConflict(&recs[i], id); err != nil {
+		if err := d.uniqueConflict(&recs[i], id, batch); err != nil {
 			res[i].Err = err
 			continue
 		}
 		r := recs[i]
 		res[i].Version = d.store(&r, -1)
+		if batch != nil {
+			batch[id] = true
+		}
 	}
 	return nil
 }
@@ -178,7 +194,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 	if err := d.checkVersion(i, ifVersion); err != nil {
 		return err
 	}
-	if err := d.uniqueConflict(rec, d.desc.GetID(rec)); err != nil {
+	if err := d.uniqueConflict(rec, d.desc.GetID(rec), nil); err != nil {
 		return err
 	}
 	d.store(rec, i)
@@ -209,7 +225,7 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	if i, ok := d.index[d.desc.GetID(rec)]; ok {
 		at = i
 	}
-	if err := d.uniqueConflict(rec, d.desc.GetID(rec)); err != nil {
+	if err := d.uniqueConflict(rec, d.desc.GetID(rec), nil); err != nil {
 		return err
 	}
 	d.store(rec, at)

@@ -90,19 +90,6 @@ func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository
 	return make_(ctx, t, h, things.MemberSchema)
 }
 
-// KnownBugs lists the cases PostgreSQL fails. Create and CreateBatch insert with ON CONFLICT
-// DO NOTHING and turn "no row inserted" into ErrAlreadyExists without a cause, so their
-// message can name neither the unique field nor tell a taken value from a taken id (Update
-// and Upsert report the server's 23505 error, which names the constraint <table>_<field>_key).
-func (harness) KnownBugs() map[string]string {
-	const bug = "postgres: Create and CreateBatch report a taken unique value as a bare \"already exists\" " +
-		"(INSERT ... ON CONFLICT DO NOTHING inserted no row), naming neither the field nor whether the id or a value was taken"
-	return map[string]string{
-		"Unique/FieldInMessage/Create":      bug,
-		"Unique/FieldInMessage/CreateBatch": bug,
-	}
-}
-
 // LeakOptions ignores pgxpool's background goroutines (health checks, connection
 // creation), which belong to the shared pool, not to a stream.
 func (harness) LeakOptions() []goleak.Option {

@@ -9,6 +9,8 @@
 //   - CreateBatch sends COPY (pgx CopyFrom) in chunks and still reports a result per record;
 //   - Update and Delete with an expected version, Upsert with ON CONFLICT;
 //   - streams read rows as the loop asks for them and release the connection when it stops;
+//   - unique fields get a unique index each, and a write that meets a taken value fails with
+//     ErrAlreadyExists naming the field, like on every backend (see unique.go);
 //   - errors are mapped to repo's kinds (see mapErr).
 //
 // Repositories get their *pgxpool.Pool from a pool.Manager (New, Hooks), so repositories on

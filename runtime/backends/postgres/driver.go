@@ -39,6 +39,7 @@ type Driver[T any] struct {
 	bound      bool          // db is a transaction (WithTx, or NewWithDB on a pgx.Tx): batch steps run in savepoints
 	pooled     bool          // db is a *pgxpool.Pool: a connection may be discarded (a stream broken off is cancelled)
 	stmts      Statements[T] // generated static statements (WithStatements); nil: the SQL below
+	uq         *uniqueInfo   // nil when the record has no unique field
 
 	cols        []string // unquoted column names: fields in order, then the version column
 	allCols     string   // quoted, comma-separated, fields then version
@@ -181,6 +182,7 @@ func (d *Driver[T]) prepareSQL() {
 	}
 	d.cols = append(d.cols, pgdialect.VersionColumn)
 	d.countSQL = "SELECT count(*) FROM " + d.ident.Sanitize()
+	d.prepareUnique()
 }
 
 // Table returns the table name.
@@ -204,7 +206,8 @@ func (d *Driver[T]) callCtx(ctx context.Context) (context.Context, context.Cance
 	return ctx, func() {}
 }
 
-// fail maps err (see mapErr) and reports connection failures to the pool manager. ctx is
+// fail maps err (see mapErr), names the field of a unique violation (repo.UniqueTaken, see
+// takenField) and reports connection failures to the pool manager. ctx is
 // the caller's context: a context error while it is alive comes from the command timeout,
 // which fails with repo.ErrUnavailable (wrapping ErrCommandTimeout) without reporting the
 // pool broken — a slow statement is not a dead server. pgx discards the connection the
@@ -221,6 +224,10 @@ func (d *Driver[T]) fail(ctx context.Context, err error) error {
 			d.lease.ReportBroken(e.Err)
 		case e.Kind == nil && isMissingRelation(e.Err):
 			e.Err = fmt.Errorf("%w: table %s is missing or lacks a column (create or migrate it; see EnsureSchema): %w", ErrSchemaDrift, d.table, e.Err)
+		case e.Kind == repo.ErrAlreadyExists:
+			if field, ok := d.takenField(e.Err); ok {
+				return repo.UniqueTaken(field, e.Err)
+			}
 		}
 	}
 	return err

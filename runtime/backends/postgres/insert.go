@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,25 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 			return err
 		}
 	}
+	return d.explainBatch(ctx, recs, res)
+}
+
+// explainBatch runs explainTaken for the records of a batch that were not stored, in a
+// savepoint on a transaction. A failed read leaves their results as they are (taken, without
+// the reason); only a failure of the savepoint statements themselves, after which the
+// transaction's state is unknown, fails the call.
+func (d *Driver[T]) explainBatch(ctx context.Context, recs []T, res []repo.Result) error {
+	if d.uq == nil || !slices.ContainsFunc(res, func(r repo.Result) bool { return notStored(&r) }) {
+		return nil
+	}
+	var readErr error
+	err := d.inSavepoint(ctx, func() error {
+		readErr = d.explainTaken(ctx, recs, res)
+		return readErr
+	})
+	if err != nil && err != readErr {
+		return err
+	}
 	return nil
 }
 
@@ -96,6 +116,13 @@ func (d *Driver[T]) insertOne(ctx context.Context, db DB, rec *T, res *repo.Resu
 	}
 	if n == 0 {
 		res.Err = repo.E(repo.ErrAlreadyExists, nil)
+		if d.uq != nil {
+			// Which of the id and the unique values was taken (a failed read leaves the
+			// result as it is).
+			recs, rs := []T{*rec}, []repo.Result{*res}
+			_ = d.explainTaken(ctx, recs, rs)
+			*res = rs[0]
+		}
 		return nil
 	}
 	res.Version = strconv.FormatInt(v, 10)
