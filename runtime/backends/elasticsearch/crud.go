@@ -76,7 +76,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		}
 		seq, term, ok := parseVersion(v)
 		if !ok {
-			return d.conflictOrMissing(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q was not issued by this backend", v)))
+			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(v))
 		}
 		r, err := d.index(ctx, rec, seq, term, true)
 		if err != nil {
@@ -86,7 +86,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 			cerr := d.respErr(r, repo.ErrVersionConflict)
 			closeBody(r)
 			if ifVersion != "" || attempt >= 10 {
-				return d.conflictOrMissing(ctx, id, cerr)
+				return repo.NotFoundOr(ctx, d.Exists, id, cerr)
 			}
 			continue
 		}
@@ -101,19 +101,6 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		d.desc.SetVersion(rec, nv)
 		return nil
 	}
-}
-
-// conflictOrMissing turns a 409 of a conditional write into ErrNotFound when the document
-// does not exist.
-func (d *Driver[T]) conflictOrMissing(ctx context.Context, id string, conflict error) error {
-	ok, err := d.Exists(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return repo.E(repo.ErrNotFound, nil)
-	}
-	return conflict
 }
 
 // Upsert implements repo.Driver: an index request that creates or replaces. A record with
@@ -148,13 +135,7 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	if ifVersion != "" {
 		seq, term, ok := parseVersion(ifVersion)
 		if !ok {
-			if exists, err := d.Exists(ctx, id); err != nil || !exists {
-				if err == nil {
-					err = repo.E(repo.ErrNotFound, nil)
-				}
-				return err
-			}
-			return repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q was not issued by this backend", ifVersion))
+			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(ifVersion))
 		}
 		req.IfSeqNo, req.IfPrimaryTerm = &seq, &term
 	}
@@ -164,7 +145,7 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	}
 	defer closeBody(r)
 	if r.StatusCode == http.StatusConflict {
-		return d.conflictOrMissing(ctx, id, d.respErr(r, repo.ErrVersionConflict))
+		return repo.NotFoundOr(ctx, d.Exists, id, d.respErr(r, repo.ErrVersionConflict))
 	}
 	if r.IsError() {
 		return d.respErr(r, repo.ErrVersionConflict)

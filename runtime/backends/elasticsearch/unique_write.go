@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -130,7 +129,7 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 	id := d.desc.GetID(rec)
 	if ifVersion != "" {
 		if _, _, ok := parseVersion(ifVersion); !ok {
-			return d.conflictOrMissing(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q was not issued by this backend", ifVersion)))
+			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(ifVersion))
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -144,7 +143,7 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 			return err
 		}
 		if ifVersion != "" && d.desc.GetVersion(&cur) != ifVersion {
-			return repo.E(repo.ErrVersionConflict, errors.New("the stored record has another version"))
+			return repo.VersionConflict(ifVersion)
 		}
 		newCs := d.claims(rec, 0, nil)
 		var oldCs []*claim
@@ -203,7 +202,7 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 				if upsert {
 					return cerr
 				}
-				return d.conflictOrMissing(ctx, id, cerr)
+				return repo.NotFoundOr(ctx, d.Exists, id, cerr)
 			}
 			continue
 		}
@@ -242,7 +241,7 @@ func hasKey(cs []*claim, key string) bool {
 func (d *Driver[T]) deleteUnique(ctx context.Context, id, ifVersion string) error {
 	if ifVersion != "" {
 		if _, _, ok := parseVersion(ifVersion); !ok {
-			return d.conflictOrMissing(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q was not issued by this backend", ifVersion)))
+			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(ifVersion))
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -252,7 +251,7 @@ func (d *Driver[T]) deleteUnique(ctx context.Context, id, ifVersion string) erro
 		}
 		v := d.desc.GetVersion(&cur)
 		if ifVersion != "" && v != ifVersion {
-			return repo.E(repo.ErrVersionConflict, errors.New("the stored record has another version"))
+			return repo.VersionConflict(ifVersion)
 		}
 		owned, err := d.owned(ctx, d.claims(&cur, 0, nil), id)
 		if err != nil {
@@ -268,7 +267,7 @@ func (d *Driver[T]) deleteUnique(ctx context.Context, id, ifVersion string) erro
 			cerr := d.respErr(r, repo.ErrVersionConflict)
 			closeBody(r)
 			if ifVersion != "" || attempt >= 10 {
-				return d.conflictOrMissing(ctx, id, cerr)
+				return repo.NotFoundOr(ctx, d.Exists, id, cerr)
 			}
 			continue
 		}

@@ -206,7 +206,7 @@ func (d *Driver[T]) checkVersion(i int, ifVersion string) error {
 		return nil
 	}
 	if cur := d.desc.GetVersion(d.recs[i]); cur != ifVersion {
-		return repo.E(repo.ErrVersionConflict, errors.New("stored version "+strconv.Quote(cur)+", expected "+strconv.Quote(ifVersion)))
+		return repo.VersionConflict(ifVersion)
 	}
 	return nil
 }
@@ -281,26 +281,17 @@ func (d *Driver[T]) Exists(ctx context.Context, id string) (bool, error) {
 // without holding any lock, checking ctx before every record.
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
 	plan, err := eval.NewPlan(d.desc, spec)
+	if err != nil {
+		return repo.ErrorSeq[T](repo.E(repo.ErrInvalidInput, err))
+	}
 	return func(yield func(T, error) bool) {
-		var zero T
-		if err != nil {
-			yield(zero, repo.E(repo.ErrInvalidInput, err))
-			return
-		}
 		matches, err := d.scan(ctx, plan.Filter())
 		if err != nil {
+			var zero T
 			yield(zero, err)
 			return
 		}
-		for _, r := range plan.Window(matches) {
-			if err := ctx.Err(); err != nil {
-				yield(zero, err)
-				return
-			}
-			if !yield(plan.Output(r), nil) {
-				return
-			}
-		}
+		plan.Yield(ctx, plan.Window(matches), yield)
 	}
 }
 

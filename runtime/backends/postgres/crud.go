@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/repokit/repokit/runtime/repo"
@@ -41,7 +40,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 	if ifVersion != "" {
 		var err error
 		if want, err = strconv.ParseInt(ifVersion, 10, 64); err != nil {
-			return d.missingOr(ctx, d.desc.GetID(rec), repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q is not one this backend issued", ifVersion)))
+			return repo.NotFoundOr(ctx, d.Exists, d.desc.GetID(rec), repo.VersionNotIssued(ifVersion))
 		}
 	}
 	cctx, cancel := d.callCtx(ctx)
@@ -65,22 +64,10 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		if ifVersion == "" {
 			return repo.E(repo.ErrNotFound, nil)
 		}
-		return d.missingOr(ctx, d.desc.GetID(rec), repo.E(repo.ErrVersionConflict, fmt.Errorf("stored version differs from %q", ifVersion)))
+		return repo.NotFoundOr(ctx, d.Exists, d.desc.GetID(rec), repo.VersionConflict(ifVersion))
 	}
 	d.desc.SetVersion(rec, strconv.FormatInt(v, 10))
 	return nil
-}
-
-// missingOr returns ErrNotFound when there is no record with the id, else err.
-func (d *Driver[T]) missingOr(ctx context.Context, id string, err error) error {
-	ok, xerr := d.Exists(ctx, id)
-	if xerr != nil {
-		return xerr
-	}
-	if !ok {
-		return repo.E(repo.ErrNotFound, nil)
-	}
-	return err
 }
 
 // Upsert implements repo.Driver with INSERT ... ON CONFLICT (id) DO UPDATE.
@@ -107,7 +94,7 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	if ifVersion != "" {
 		var err error
 		if want, err = strconv.ParseInt(ifVersion, 10, 64); err != nil {
-			return d.missingOr(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("version %q is not one this backend issued", ifVersion)))
+			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(ifVersion))
 		}
 	}
 	cctx, cancel := d.callCtx(ctx)
@@ -131,7 +118,7 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 		if ifVersion == "" {
 			return repo.E(repo.ErrNotFound, nil)
 		}
-		return d.missingOr(ctx, id, repo.E(repo.ErrVersionConflict, fmt.Errorf("stored version differs from %q", ifVersion)))
+		return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionConflict(ifVersion))
 	}
 	return nil
 }

@@ -82,13 +82,12 @@ const drainLimit = 1000
 // inside rows.Next, not the loop body (see watchdog).
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
 	sql, args, fields, err := d.SelectSQL(spec)
+	if err != nil {
+		return repo.ErrorSeq[T](repo.E(repo.ErrInvalidInput, err))
+	}
 	limit := spec.Limit
 	return func(yield func(T, error) bool) {
 		var zero T
-		if err != nil {
-			yield(zero, repo.E(repo.ErrInvalidInput, err))
-			return
-		}
 		qctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		wd := newWatchdog(d.cmdTimeout, cancel)

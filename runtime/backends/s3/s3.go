@@ -389,7 +389,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 			case etag == "":
 				return repo.E(repo.ErrNotFound, nil)
 			case ifVersion != "" && etag != ifVersion:
-				return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+				return repo.VersionConflict(ifVersion)
 			}
 		}
 	}
@@ -412,14 +412,7 @@ func (d *Driver[T]) update(ctx context.Context, rec *T, ifVersion string) error 
 				return repo.E(repo.ErrNotFound, nil)
 			}
 			// Some servers answer 412 rather than 404 for a missing object.
-			ok, herr := d.Exists(ctx, d.desc.GetID(rec))
-			if herr != nil {
-				return herr
-			}
-			if !ok {
-				return repo.E(repo.ErrNotFound, nil)
-			}
-			return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+			return repo.NotFoundOr(ctx, d.Exists, d.desc.GetID(rec), repo.VersionConflict(ifVersion))
 		}
 		return d.mapErr(ctx, err)
 	}
@@ -487,7 +480,7 @@ func (d *Driver[T]) deleteAttempt(ctx context.Context, id, ifVersion string, att
 		return repo.E(repo.ErrNotFound, nil)
 	}
 	if ifVersion != "" && etag != ifVersion {
-		return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+		return repo.VersionConflict(ifVersion)
 	}
 	_, err = d.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key, IfMatch: &etag})
 	if err != nil {
@@ -501,7 +494,7 @@ func (d *Driver[T]) deleteAttempt(ctx context.Context, id, ifVersion string, att
 				}
 				return d.deleteAttempt(ctx, id, "", attempt+1) // changed since the check: delete what is there now
 			}
-			return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+			return repo.VersionConflict(ifVersion)
 		}
 		return d.mapErr(ctx, err)
 	}
