@@ -6,8 +6,8 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
 
 	"github.com/repokit/repokit/internal/servicetest"
@@ -38,18 +38,9 @@ var tableSeq atomic.Int64
 // tableName returns a table name no other test uses and drops the table when t ends.
 func tableName(t testing.TB, m *pool.Manager, cfg pool.PostgresPoolConfig, base string) string {
 	name := fmt.Sprintf("t_%s_%d_%d", base, os.Getpid(), tableSeq.Add(1))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		lease, err := pool.Get(ctx, m, cfg, postgres.Hooks())
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer lease.Release()
-		if _, err := lease.Pool().Exec(ctx, "DROP TABLE IF EXISTS "+pgdialect.Quote(name)); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
+	servicetest.Cleanup(t, m, cfg, postgres.Hooks(), "dropping "+name, func(ctx context.Context, p *pgxpool.Pool) error {
+		_, err := p.Exec(ctx, "DROP TABLE IF EXISTS "+pgdialect.Quote(name))
+		return err
 	})
 	return name
 }
