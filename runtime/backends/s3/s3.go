@@ -1,14 +1,3 @@
-// Package s3 is repokit's S3 backend (aws-sdk-go-v2), for AWS S3 and S3-compatible servers
-// such as MinIO. Every record is one JSON object under the repository's key prefix; the
-// object's ETag is the record's version. Writes are conditional where S3 allows it: Create
-// sends If-None-Match: *, Update sends If-Match. Batches and queries run a bounded number of
-// requests at once (WithConcurrency); queries list the prefix page by page and read the
-// objects concurrently, filtering and sorting them with package eval, the evaluator the
-// memory backend uses.
-//
-// Repositories get their client from a pool.Manager with the hooks of this package, so
-// repositories on configs with the same pool.S3PoolConfig Key share one client and its
-// connections. See docs/s3.md.
 package s3
 
 import (
