@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
@@ -55,6 +56,24 @@ func newHarness(t *testing.T) harness {
 	m := pool.New(pool.Options{KeepIdle: true})
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
 	return harness{m: m, cfg: cfg}
+}
+
+// exec runs statements on h's pool (what a test needs beyond the schema: a constraint, a
+// table of its own) and fails the test on an error. It may run in a cleanup.
+func (h harness) exec(t testing.TB, stmts ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	for _, sql := range stmts {
+		if _, err := lease.Pool().Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
 }
 
 func make_[T any](ctx context.Context, t *testing.T, h harness, desc *record.Desc[T]) (repo.Repository[T], error) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
-	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -77,19 +76,9 @@ func TestUniqueInTx(t *testing.T) {
 func TestUniqueIndexOtherName(t *testing.T) {
 	h := newHarness(t)
 	ctx, r, table := itemRepo(t, h)
-	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lease.Release()
-	for _, sql := range []string{
-		"DROP INDEX " + pgdialect.Quote(pgdialect.IndexName(table, "email", "key")),
-		"CREATE UNIQUE INDEX " + pgdialect.Quote(table+"_mail_unique") + " ON " + pgdialect.Quote(table) + " (email)",
-	} {
-		if _, err := lease.Pool().Exec(ctx, sql); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.exec(t,
+		"DROP INDEX "+pgdialect.Quote(pgdialect.IndexName(table, "email", "key")),
+		"CREATE UNIQUE INDEX "+pgdialect.Quote(table+"_mail_unique")+" ON "+pgdialect.Quote(table)+" (email)")
 	if _, err := r.Create(ctx, item{ID: "a", Kind: "a", Email: ptr("a@x")}); err != nil {
 		t.Fatal(err)
 	}
