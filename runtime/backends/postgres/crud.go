@@ -36,17 +36,13 @@ func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 // changes no row, an existence check tells ErrNotFound from ErrVersionConflict.
 func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
 	v := newVersion()
-	var want int64
-	if ifVersion != "" {
-		var err error
-		if want, err = strconv.ParseInt(ifVersion, 10, 64); err != nil {
-			return repo.NotFoundOr(ctx, d.Exists, d.desc.GetID(rec), repo.VersionNotIssued(ifVersion))
-		}
+	want, err := d.expected(ctx, d.desc.GetID(rec), ifVersion)
+	if err != nil {
+		return err
 	}
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
 	var n int64
-	var err error
 	switch {
 	case d.stmts != nil && ifVersion != "":
 		n, err = d.stmts.UpdateIfVersion(cctx, d.db, rec, v, want)
@@ -61,10 +57,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		return d.fail(ctx, err)
 	}
 	if n == 0 {
-		if ifVersion == "" {
-			return repo.E(repo.ErrNotFound, nil)
-		}
-		return repo.NotFoundOr(ctx, d.Exists, d.desc.GetID(rec), repo.VersionConflict(ifVersion))
+		return d.noRow(ctx, d.desc.GetID(rec), ifVersion)
 	}
 	d.desc.SetVersion(rec, strconv.FormatInt(v, 10))
 	return nil
@@ -90,17 +83,13 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 
 // Delete implements repo.Driver.
 func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
-	var want int64
-	if ifVersion != "" {
-		var err error
-		if want, err = strconv.ParseInt(ifVersion, 10, 64); err != nil {
-			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(ifVersion))
-		}
+	want, err := d.expected(ctx, id, ifVersion)
+	if err != nil {
+		return err
 	}
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
 	var n int64
-	var err error
 	switch {
 	case d.stmts != nil && ifVersion != "":
 		n, err = d.stmts.DeleteIfVersion(cctx, d.db, id, want)
@@ -115,12 +104,32 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 		return d.fail(ctx, err)
 	}
 	if n == 0 {
-		if ifVersion == "" {
-			return repo.E(repo.ErrNotFound, nil)
-		}
-		return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionConflict(ifVersion))
+		return d.noRow(ctx, id, ifVersion)
 	}
 	return nil
+}
+
+// expected returns the expected version of a conditional Update or Delete of the record id,
+// 0 without one (ifVersion ""). A version this backend cannot have issued (not a number) is
+// ErrVersionConflict, or ErrNotFound when there is no record with the id.
+func (d *Driver[T]) expected(ctx context.Context, id, ifVersion string) (int64, error) {
+	if ifVersion == "" {
+		return 0, nil
+	}
+	want, err := strconv.ParseInt(ifVersion, 10, 64)
+	if err != nil {
+		return 0, repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(ifVersion))
+	}
+	return want, nil
+}
+
+// noRow returns the error of an Update or Delete of the record id that changed no row:
+// ErrNotFound, or, with an expected version, ErrVersionConflict unless the record is gone.
+func (d *Driver[T]) noRow(ctx context.Context, id, ifVersion string) error {
+	if ifVersion == "" {
+		return repo.E(repo.ErrNotFound, nil)
+	}
+	return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionConflict(ifVersion))
 }
 
 // Exists implements repo.Driver.
