@@ -52,7 +52,7 @@ var backendTable = []*backendDef{
 	},
 	{
 		name: BackendElasticsearch, title: "Elasticsearch",
-		files: []string{elasticsearchFile, elasticsearchMappingsFile},
+		files:    []string{elasticsearchFile, elasticsearchMappingsFile},
 		names:    func(r *Record) []emitted { return []emitted{{elasticsearchMappingConst(r), "mapping"}} },
 		emit:     emitElasticsearch,
 		pkg:      pkgElasticsearch,
