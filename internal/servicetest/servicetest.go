@@ -13,6 +13,9 @@
 //		url := servicetest.PostgresURL(t) // skips here, fails under CI
 //		...
 //	}
+//
+// Cleanup removes what a test left on a server (a table, the objects under a prefix) when the
+// test ends, through the pool manager the test uses.
 package servicetest
 
 import (

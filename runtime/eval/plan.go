@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -114,6 +115,22 @@ func (p *Plan[T]) selectSmallest(recs []*T, k int) {
 	for i := k; i < len(recs); i++ {
 		if p.cmp(recs[i], h[0]) < 0 {
 			recs[i] = replaceMax(h, recs[i], p.cmp)
+		}
+	}
+}
+
+// Yield yields the output (see Output) of every record of window, a Window of matches, in
+// order, until yield returns false. It checks ctx before every record and yields its error
+// (then stops) once it has ended, so a long window stops soon after its caller's context.
+func (p *Plan[T]) Yield(ctx context.Context, window []*T, yield func(T, error) bool) {
+	for _, r := range window {
+		if err := ctx.Err(); err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		if !yield(p.Output(r), nil) {
+			return
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package eval_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -234,5 +235,44 @@ func BenchmarkWindowTop100(b *testing.B) {
 		if got := p.Window(work); len(got) != 100 {
 			b.Fatalf("%d records", len(got))
 		}
+	}
+}
+
+// TestYield: Yield yields the window's outputs in order, stops when the loop breaks, and
+// yields the context's error (once, then stops) when the context ends between records.
+func TestYield(t *testing.T) {
+	recs := randomRecs(5, 2)
+	plan, err := eval.NewPlan(recDesc, &query.Spec{Filter: query.All(), Fields: []string{"i"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	window := plan.Window(ptrs(recs))
+	var got []string
+	plan.Yield(t.Context(), window, func(r rec, err error) bool {
+		if err != nil || r.S != nil {
+			t.Errorf("record %q: %v, s %v; want the projection without error", r.ID, err, r.S)
+		}
+		got = append(got, r.ID)
+		return len(got) < 3
+	})
+	if want := idsOf(window)[:3]; !slices.Equal(got, want) {
+		t.Errorf("yielded %v, want %v (stopped after the third)", got, want)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var errs []error
+	n := 0
+	plan.Yield(ctx, window, func(r rec, err error) bool {
+		if err != nil {
+			errs = append(errs, err)
+			return true
+		}
+		if n++; n == 2 {
+			cancel()
+		}
+		return true
+	})
+	if n != 2 || len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
+		t.Errorf("after a cancel at record 2: %d records, errors %v; want 2 and one context.Canceled", n, errs)
 	}
 }

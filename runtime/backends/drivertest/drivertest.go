@@ -45,28 +45,6 @@ type LeakIgnorer interface {
 	LeakOptions() []goleak.Option
 }
 
-// KnownBugs is implemented by a Harness whose backend fails cases of the suite through a
-// known backend bug. KnownBugs maps the path of such a case below the suite's test (as
-// t.Run names it, e.g. "Unique/FieldInMessage/Create") to the bug, and the case skips saying
-// so. Every entry is a bug to fix, not a difference the suite accepts; only cases that call
-// skipKnownBug consult it.
-type KnownBugs interface {
-	KnownBugs() map[string]string
-}
-
-// skipKnownBug skips the running case when the harness lists it among its KnownBugs.
-func skipKnownBug(t *testing.T, h Harness) {
-	t.Helper()
-	kb, ok := h.(KnownBugs)
-	if !ok {
-		return
-	}
-	_, path, _ := strings.Cut(t.Name(), "/")
-	if bug, ok := kb.KnownBugs()[path]; ok {
-		t.Skipf("known backend bug: %s", bug)
-	}
-}
-
 // RunConformanceTests runs the whole suite against the harness's backend.
 func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("CRUD", func(t *testing.T) { testCRUD(t, h) })

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/record"
@@ -14,14 +15,7 @@ import (
 )
 
 // ukeyPlain is ukeySchema without unique fields: the same documents, no reservations.
-var ukeyPlain = func() *record.Desc[ukey] {
-	d := *ukeySchema
-	d.Fields = append([]record.Field[ukey](nil), d.Fields...)
-	for i := range d.Fields {
-		d.Fields[i].Unique = false
-	}
-	return &d
-}()
+var ukeyPlain = drivertest.WithoutUnique(ukeySchema)
 
 var benchSeq atomic.Int64
 

@@ -18,6 +18,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
@@ -549,13 +550,9 @@ func TestUniqueLateWrite(t *testing.T) {
 // fails with ErrAlreadyExists naming the records when two of them share a value.
 func TestUniqueBackfill(t *testing.T) {
 	// The descriptor the records were written with: email not (yet) unique.
-	plain := *ukeySchema
-	plain.Fields = append([]record.Field[ukey](nil), plain.Fields...)
-	for i := range plain.Fields {
-		plain.Fields[i].Unique = false
-	}
+	plain := drivertest.WithoutUnique(ukeySchema)
 	cfg := testConfig(t)
-	before, err := openUnique(t, &plain, cfg, "")
+	before, err := openUnique(t, plain, cfg, "")
 	if err != nil {
 		t.Fatal(err)
 	}

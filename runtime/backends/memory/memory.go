@@ -54,15 +54,24 @@ func New[T any](desc *record.Desc[T]) *Driver[T] {
 }
 
 // uniqueConflict reports ErrAlreadyExists when a unique field of rec holds a value that a
-// record other than self already holds. The caller holds d.mu.
-func (d *Driver[T]) uniqueConflict(rec *T, self string) error {
-	for i, owners := range d.unique {
+// record other than self already holds, naming the first such field; when that record is
+// in batch (the ids an Insert call stored before rec), the error names it as an earlier
+// record of the same batch. The caller holds d.mu.
+func (d *Driver[T]) uniqueConflict(rec *T, self string, batch map[string]bool) error {
+	for i := 1; i < len(d.desc.Fields); i++ {
+		owners, unique := d.unique[i]
+		if !unique {
+			continue
+		}
 		k, ok := d.desc.Fields[i].UniqueValue(rec)
 		if !ok {
 			continue
 		}
 		if owner, taken := owners[k]; taken && owner != self {
-			return repo.E(repo.ErrAlreadyExists, errors.New("unique field "+d.desc.Fields[i].Name+": the value is taken by another record"))
+			if batch[owner] {
+				return repo.UniqueTakenEarlier(d.desc.Fields[i].Name, owner)
+			}
+			return repo.UniqueTaken(d.desc.Fields[i].Name, nil)
 		}
 	}
 	return nil
@@ -126,6 +135,10 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 	if d.closed {
 		return errClosed
 	}
+	var batch map[string]bool // ids stored by this call, when a later record may meet their values
+	if len(recs) > 1 && len(d.unique) > 0 {
+		batch = make(map[string]bool, len(recs))
+	}
 	for i := range recs {
 		id := d.desc.GetID(&recs[i])
 		res[i].ID = id
@@ -133,12 +146,15 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 			res[i].Err = repo.E(repo.ErrAlreadyExists, nil)
 			continue
 		}
-		if err := d.uniqueConflict(&recs[i], id); err != nil {
+		if err := d.uniqueConflict(&recs[i], id, batch); err != nil {
 			res[i].Err = err
 			continue
 		}
 		r := recs[i]
 		res[i].Version = d.store(&r, -1)
+		if batch != nil {
+			batch[id] = true
+		}
 	}
 	return nil
 }
@@ -178,7 +194,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 	if err := d.checkVersion(i, ifVersion); err != nil {
 		return err
 	}
-	if err := d.uniqueConflict(rec, d.desc.GetID(rec)); err != nil {
+	if err := d.uniqueConflict(rec, d.desc.GetID(rec), nil); err != nil {
 		return err
 	}
 	d.store(rec, i)
@@ -190,7 +206,7 @@ func (d *Driver[T]) checkVersion(i int, ifVersion string) error {
 		return nil
 	}
 	if cur := d.desc.GetVersion(d.recs[i]); cur != ifVersion {
-		return repo.E(repo.ErrVersionConflict, errors.New("stored version "+strconv.Quote(cur)+", expected "+strconv.Quote(ifVersion)))
+		return repo.VersionConflict(ifVersion)
 	}
 	return nil
 }
@@ -209,7 +225,7 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	if i, ok := d.index[d.desc.GetID(rec)]; ok {
 		at = i
 	}
-	if err := d.uniqueConflict(rec, d.desc.GetID(rec)); err != nil {
+	if err := d.uniqueConflict(rec, d.desc.GetID(rec), nil); err != nil {
 		return err
 	}
 	d.store(rec, at)
@@ -265,26 +281,17 @@ func (d *Driver[T]) Exists(ctx context.Context, id string) (bool, error) {
 // without holding any lock, checking ctx before every record.
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
 	plan, err := eval.NewPlan(d.desc, spec)
+	if err != nil {
+		return repo.ErrorSeq[T](repo.E(repo.ErrInvalidInput, err))
+	}
 	return func(yield func(T, error) bool) {
-		var zero T
-		if err != nil {
-			yield(zero, repo.E(repo.ErrInvalidInput, err))
-			return
-		}
 		matches, err := d.scan(ctx, plan.Filter())
 		if err != nil {
+			var zero T
 			yield(zero, err)
 			return
 		}
-		for _, r := range plan.Window(matches) {
-			if err := ctx.Err(); err != nil {
-				yield(zero, err)
-				return
-			}
-			if !yield(plan.Output(r), nil) {
-				return
-			}
-		}
+		plan.Yield(ctx, plan.Window(matches), yield)
 	}
 }
 

@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
-	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -121,14 +119,7 @@ func TestBatchRejectedValues(t *testing.T) {
 // ahead of (or behind) the schema may have: the server rejects such records with 23514.
 func addNoCCheck(t *testing.T, h harness, table string) {
 	t.Helper()
-	lease, err := pool.Get(t.Context(), h.m, h.cfg, postgres.Hooks())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lease.Release()
-	if _, err := lease.Pool().Exec(t.Context(), "ALTER TABLE "+pgdialect.Quote(table)+" ADD CONSTRAINT no_c CHECK (kind <> 'c')"); err != nil {
-		t.Fatal(err)
-	}
+	h.exec(t, "ALTER TABLE "+pgdialect.Quote(table)+" ADD CONSTRAINT no_c CHECK (kind <> 'c')")
 }
 
 // TestBatchInTxRejectedValues: inside InTx, batches with records the server rejects get a
@@ -225,23 +216,11 @@ func TestCreateInTxNoSavepoint(t *testing.T) {
 func TestBatchCallErrorInTx(t *testing.T) {
 	h := newHarness(t)
 	ctx, r, table := itemRepo(t, h)
-	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lease.Release()
 	ref := table + "_kinds"
-	for _, sql := range []string{
-		"CREATE TABLE " + pgdialect.Quote(ref) + " (k text COLLATE \"C\" PRIMARY KEY)",
-		"ALTER TABLE " + pgdialect.Quote(table) + " ADD CONSTRAINT kind_fk FOREIGN KEY (kind) REFERENCES " + pgdialect.Quote(ref) + " (k)",
-	} {
-		if _, err := lease.Pool().Exec(ctx, sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		_, _ = lease.Pool().Exec(context.Background(), "DROP TABLE IF EXISTS "+pgdialect.Quote(table)+", "+pgdialect.Quote(ref))
-	})
+	h.exec(t,
+		"CREATE TABLE "+pgdialect.Quote(ref)+" (k text COLLATE \"C\" PRIMARY KEY)",
+		"ALTER TABLE "+pgdialect.Quote(table)+" ADD CONSTRAINT kind_fk FOREIGN KEY (kind) REFERENCES "+pgdialect.Quote(ref)+" (k)")
+	t.Cleanup(func() { h.exec(t, "DROP TABLE IF EXISTS "+pgdialect.Quote(table)+", "+pgdialect.Quote(ref)) })
 	for _, n := range []int{1, 2, 20} {
 		recs, _ := badBatch(fmt.Sprintf("fk%d-", n), n, nil)
 		if _, err := r.CreateBatch(ctx, recs); err == nil || !strings.Contains(err.Error(), "23503") {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
 
 	"github.com/repokit/repokit/internal/servicetest"
@@ -38,18 +39,9 @@ var tableSeq atomic.Int64
 // tableName returns a table name no other test uses and drops the table when t ends.
 func tableName(t testing.TB, m *pool.Manager, cfg pool.PostgresPoolConfig, base string) string {
 	name := fmt.Sprintf("t_%s_%d_%d", base, os.Getpid(), tableSeq.Add(1))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		lease, err := pool.Get(ctx, m, cfg, postgres.Hooks())
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer lease.Release()
-		if _, err := lease.Pool().Exec(ctx, "DROP TABLE IF EXISTS "+pgdialect.Quote(name)); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
+	servicetest.Cleanup(t, m, cfg, postgres.Hooks(), "dropping "+name, func(ctx context.Context, p *pgxpool.Pool) error {
+		_, err := p.Exec(ctx, "DROP TABLE IF EXISTS "+pgdialect.Quote(name))
+		return err
 	})
 	return name
 }
@@ -64,6 +56,24 @@ func newHarness(t *testing.T) harness {
 	m := pool.New(pool.Options{KeepIdle: true})
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
 	return harness{m: m, cfg: cfg}
+}
+
+// exec runs statements on h's pool (what a test needs beyond the schema: a constraint, a
+// table of its own) and fails the test on an error. It may run in a cleanup.
+func (h harness) exec(t testing.TB, stmts ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	for _, sql := range stmts {
+		if _, err := lease.Pool().Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
 }
 
 func make_[T any](ctx context.Context, t *testing.T, h harness, desc *record.Desc[T]) (repo.Repository[T], error) {
@@ -88,19 +98,6 @@ func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repositor
 
 func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error) {
 	return make_(ctx, t, h, things.MemberSchema)
-}
-
-// KnownBugs lists the cases PostgreSQL fails. Create and CreateBatch insert with ON CONFLICT
-// DO NOTHING and turn "no row inserted" into ErrAlreadyExists without a cause, so their
-// message can name neither the unique field nor tell a taken value from a taken id (Update
-// and Upsert report the server's 23505 error, which names the constraint <table>_<field>_key).
-func (harness) KnownBugs() map[string]string {
-	const bug = "postgres: Create and CreateBatch report a taken unique value as a bare \"already exists\" " +
-		"(INSERT ... ON CONFLICT DO NOTHING inserted no row), naming neither the field nor whether the id or a value was taken"
-	return map[string]string{
-		"Unique/FieldInMessage/Create":      bug,
-		"Unique/FieldInMessage/CreateBatch": bug,
-	}
 }
 
 // LeakOptions ignores pgxpool's background goroutines (health checks, connection

@@ -9,11 +9,23 @@
 //   - CreateBatch sends COPY (pgx CopyFrom) in chunks and still reports a result per record;
 //   - Update and Delete with an expected version, Upsert with ON CONFLICT;
 //   - streams read rows as the loop asks for them and release the connection when it stops;
+//   - a command timeout (WithCommandTimeout, PostgresPoolConfig.CommandTimeout) bounds every
+//     statement, and for streams every wait for the server, not the caller's loop body
+//     (watchdog.go);
+//   - unique fields get a unique index each, and a write that meets a taken value fails with
+//     ErrAlreadyExists naming the field, like on every backend (see unique.go);
 //   - errors are mapped to repo's kinds (see mapErr).
 //
 // Repositories get their *pgxpool.Pool from a pool.Manager (New, Hooks), so repositories on
 // one config share one pool. InTx and WithTx run repository calls in one transaction.
 // EnsureSchema creates a missing table and reports drift instead of altering a table. The
 // SQL text itself (table DDL, static statements, quoting) is rendered by package
-// runtime/dialect/pgdialect, which the generator shares.
+// runtime/dialect/pgdialect, which the generator shares; generated constructors also pass
+// the statements sqlc generated for the calls by id (WithStatements).
+//
+// The files follow the calls: driver.go (construction, failure mapping), options.go,
+// codec.go (records to column values and back), insert.go (the three insert paths: one
+// INSERT, COPY, multi-row INSERT) with savepoint.go, crud.go, query.go (SelectSQL, Query,
+// Count) with compile.go (filters to SQL), unique.go, errors.go, schema.go, tx.go, pool.go.
+// docs/postgres.md has the details.
 package postgres

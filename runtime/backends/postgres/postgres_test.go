@@ -205,15 +205,8 @@ func TestSchemaDrift(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	name := tableName(t, h.m, h.cfg, "drift")
-	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lease.Release()
-	if _, err := lease.Pool().Exec(ctx, `CREATE TABLE `+pgdialect.Quote(name)+` (id text COLLATE "C" PRIMARY KEY, label integer, extra text, repokit_version bigint NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	_, err = postgres.New(ctx, h.m, h.cfg, things.OtherSchema, postgres.WithTable(name))
+	h.exec(t, `CREATE TABLE `+pgdialect.Quote(name)+` (id text COLLATE "C" PRIMARY KEY, label integer, extra text, repokit_version bigint NOT NULL)`)
+	_, err := postgres.New(ctx, h.m, h.cfg, things.OtherSchema, postgres.WithTable(name))
 	if !errors.Is(err, postgres.ErrSchemaDrift) {
 		t.Fatalf("New on a drifted table: %v, want ErrSchemaDrift", err)
 	}

@@ -32,26 +32,19 @@ var prefixSeq atomic.Int64
 func freshPrefix(t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig) string {
 	t.Helper()
 	p := fmt.Sprintf("repokit-test/%s/%d-%d", t.Name(), time.Now().UnixNano(), prefixSeq.Add(1))
-	t.Cleanup(func() { removePrefix(t, m, cfg, p+"/") })
+	servicetest.Cleanup(t, m, cfg, s3.Hooks(), "cleanup of "+p+"/", func(ctx context.Context, c *s3.Client) error {
+		return removeObjects(ctx, c.API, cfg.Bucket, p+"/")
+	})
 	return p
 }
 
-func removePrefix(t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig, prefix string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	l, err := pool.Get(ctx, m, cfg, s3.Hooks())
-	if err != nil {
-		t.Errorf("cleanup of %s: %v", prefix, err)
-		return
-	}
-	defer l.Release()
-	api := l.Pool().API
-	p := awss3.NewListObjectsV2Paginator(api, &awss3.ListObjectsV2Input{Bucket: &cfg.Bucket, Prefix: &prefix})
+// removeObjects deletes every object under prefix in the bucket.
+func removeObjects(ctx context.Context, api *awss3.Client, bucket, prefix string) error {
+	p := awss3.NewListObjectsV2Paginator(api, &awss3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			t.Errorf("cleanup of %s: %v", prefix, err)
-			return
+			return err
 		}
 		if len(page.Contents) == 0 {
 			continue
@@ -60,13 +53,13 @@ func removePrefix(t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig, prefix s
 		for i, o := range page.Contents {
 			ids[i] = types.ObjectIdentifier{Key: o.Key}
 		}
-		out, err := api.DeleteObjects(ctx, &awss3.DeleteObjectsInput{Bucket: &cfg.Bucket, Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
+		out, err := api.DeleteObjects(ctx, &awss3.DeleteObjectsInput{Bucket: &bucket, Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
 		if err != nil {
-			t.Errorf("cleanup of %s: %v", prefix, err)
-			return
+			return err
 		}
 		if len(out.Errors) > 0 {
-			t.Errorf("cleanup of %s: %d objects not deleted: %s", prefix, len(out.Errors), aws.ToString(out.Errors[0].Message))
+			return fmt.Errorf("%d objects not deleted: %s", len(out.Errors), aws.ToString(out.Errors[0].Message))
 		}
 	}
+	return nil
 }

@@ -184,13 +184,12 @@ func (d *Driver[T]) idOrdered(spec *query.Spec) bool {
 // limit they keep only the offset+limit smallest matches (eval.TopK, a bounded heap),
 // without one they hold every match.
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
-	plan, perr := eval.NewPlan(d.desc, spec)
+	plan, err := eval.NewPlan(d.desc, spec)
+	if err != nil {
+		return repo.ErrorSeq[T](repo.E(repo.ErrInvalidInput, err))
+	}
 	return func(yield func(T, error) bool) {
 		var zero T
-		if perr != nil {
-			yield(zero, repo.E(repo.ErrInvalidInput, perr))
-			return
-		}
 		if d.idOrdered(spec) {
 			skip, left := spec.Offset, spec.Limit
 			for rec, err := range d.scan(ctx) {
@@ -224,15 +223,7 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 				top.Add(rec)
 			}
 		}
-		for _, r := range top.Window() {
-			if err := ctx.Err(); err != nil {
-				yield(zero, err)
-				return
-			}
-			if !yield(plan.Output(r), nil) {
-				return
-			}
-		}
+		plan.Yield(ctx, top.Window(), yield)
 	}
 }
 

@@ -1,14 +1,3 @@
-// Package s3 is repokit's S3 backend (aws-sdk-go-v2), for AWS S3 and S3-compatible servers
-// such as MinIO. Every record is one JSON object under the repository's key prefix; the
-// object's ETag is the record's version. Writes are conditional where S3 allows it: Create
-// sends If-None-Match: *, Update sends If-Match. Batches and queries run a bounded number of
-// requests at once (WithConcurrency); queries list the prefix page by page and read the
-// objects concurrently, filtering and sorting them with package eval, the evaluator the
-// memory backend uses.
-//
-// Repositories get their client from a pool.Manager with the hooks of this package, so
-// repositories on configs with the same pool.S3PoolConfig Key share one client and its
-// connections. See docs/s3.md.
 package s3
 
 import (
@@ -389,7 +378,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 			case etag == "":
 				return repo.E(repo.ErrNotFound, nil)
 			case ifVersion != "" && etag != ifVersion:
-				return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+				return repo.VersionConflict(ifVersion)
 			}
 		}
 	}
@@ -412,14 +401,7 @@ func (d *Driver[T]) update(ctx context.Context, rec *T, ifVersion string) error 
 				return repo.E(repo.ErrNotFound, nil)
 			}
 			// Some servers answer 412 rather than 404 for a missing object.
-			ok, herr := d.Exists(ctx, d.desc.GetID(rec))
-			if herr != nil {
-				return herr
-			}
-			if !ok {
-				return repo.E(repo.ErrNotFound, nil)
-			}
-			return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+			return repo.NotFoundOr(ctx, d.Exists, d.desc.GetID(rec), repo.VersionConflict(ifVersion))
 		}
 		return d.mapErr(ctx, err)
 	}
@@ -487,7 +469,7 @@ func (d *Driver[T]) deleteAttempt(ctx context.Context, id, ifVersion string, att
 		return repo.E(repo.ErrNotFound, nil)
 	}
 	if ifVersion != "" && etag != ifVersion {
-		return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+		return repo.VersionConflict(ifVersion)
 	}
 	_, err = d.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key, IfMatch: &etag})
 	if err != nil {
@@ -501,7 +483,7 @@ func (d *Driver[T]) deleteAttempt(ctx context.Context, id, ifVersion string, att
 				}
 				return d.deleteAttempt(ctx, id, "", attempt+1) // changed since the check: delete what is there now
 			}
-			return repo.E(repo.ErrVersionConflict, fmt.Errorf("the stored version is not %s", ifVersion))
+			return repo.VersionConflict(ifVersion)
 		}
 		return d.mapErr(ctx, err)
 	}

@@ -118,10 +118,6 @@ func (d *Driver[T]) ReservationKey(field string, rec *T) string {
 	return ""
 }
 
-func errTaken(field string) error {
-	return repo.E(repo.ErrAlreadyExists, fmt.Errorf("unique field %s: the value is taken by another record", field))
-}
-
 // errLost is returned by settle when a reservation of this write was taken over by another
 // record before the write settled it (the write outlived its time limit on the server).
 type errLost struct{ field, owner string }
@@ -252,13 +248,11 @@ func (d *Driver[T]) acquire(ctx context.Context, id string, v *uval[T], readFirs
 				return acquired{}, err
 			}
 			if held {
-				return acquired{}, errTaken(v.f.name)
+				return acquired{}, repo.UniqueTaken(v.f.name, nil)
 			}
 			if young {
 				// A write of the owner may be in flight; it has staleAfter/2 to land.
-				return acquired{}, repo.E(repo.ErrAlreadyExists, fmt.Errorf(
-					"unique field %s: the value is reserved by a write of another record that is in flight or failed less than %s ago",
-					v.f.name, d.staleAfter))
+				return acquired{}, repo.UniquePending(v.f.name, d.staleAfter)
 			}
 		}
 		etag, err = d.putRes(ctx, v, id, statePending, &etag, nil)
@@ -427,6 +421,7 @@ func (d *Driver[T]) undoCreate(ctx context.Context, id, etag string) {
 // of the batch with its id (UpsertBatch; CreateBatch's ids are distinct), so that the last
 // one is what is stored.
 type uniqueBatch[T any] struct {
+	ids  []string        // id of each record
 	vals [][]uval[T]     // unique values of each record
 	deps [][]batchDep    // earlier records sharing a value or the id
 	done []chan struct{} // closed when the record is done; only for records others wait for
@@ -438,7 +433,7 @@ type batchDep struct {
 }
 
 func (d *Driver[T]) newUniqueBatch(n int, rec func(int) *T) *uniqueBatch[T] {
-	b := &uniqueBatch[T]{vals: make([][]uval[T], n), deps: make([][]batchDep, n), done: make([]chan struct{}, n)}
+	b := &uniqueBatch[T]{ids: make([]string, n), vals: make([][]uval[T], n), deps: make([][]batchDep, n), done: make([]chan struct{}, n)}
 	prev := make(map[string][]int)
 	last := make(map[string]int, n) // id → its last record so far
 	dep := func(j, k int, field string) {
@@ -450,6 +445,7 @@ func (d *Driver[T]) newUniqueBatch(n int, rec func(int) *T) *uniqueBatch[T] {
 	for j := range n {
 		r := rec(j)
 		id := d.desc.GetID(r)
+		b.ids[j] = id
 		if k, ok := last[id]; ok {
 			dep(j, k, "")
 		}
@@ -478,7 +474,7 @@ func (b *uniqueBatch[T]) wait(ctx context.Context, j int, stored func(k int) boo
 			return ctx.Err()
 		}
 		if dep.field != "" && stored(dep.k) {
-			return repo.E(repo.ErrAlreadyExists, fmt.Errorf("unique field %s: an earlier record of the batch has this value", dep.field))
+			return repo.UniqueTakenEarlier(dep.field, b.ids[dep.k])
 		}
 	}
 	return nil

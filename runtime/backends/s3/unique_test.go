@@ -17,7 +17,7 @@ import (
 
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/repokit/repokit/runtime/backends/memory"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
@@ -115,125 +115,6 @@ func wantKind(t *testing.T, what string, err, kind error) {
 	if !errors.Is(err, kind) {
 		t.Errorf("%s: %v, want %v", what, err, kind)
 	}
-}
-
-// uniqueScenario checks the unique fields of members on r the way the memory backend and
-// PostgreSQL enforce them (examples/shop TestUniqueEmail): a taken value fails Create,
-// CreateBatch items, Update and Upsert with ErrAlreadyExists and frees up when its record
-// changes it or is deleted; missing values never conflict.
-func uniqueScenario(ctx context.Context, t *testing.T, r repo.Repository[member]) {
-	a, err := r.Create(ctx, member{ID: "a", Email: "a@x", Name: "A"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := r.Create(ctx, member{ID: "b", Email: "b@x", Name: "B"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = r.Create(ctx, member{ID: "c", Email: "a@x"})
-	wantKind(t, "Create with a taken email", err, repo.ErrAlreadyExists)
-	_, err = r.Create(ctx, member{ID: "a", Email: "a@x"})
-	wantKind(t, "Create of a taken id with its own email", err, repo.ErrAlreadyExists)
-
-	// In a batch: against stored records and against earlier records of the batch; a
-	// record whose id is taken does not take its value.
-	res, err := r.CreateBatch(ctx, []member{
-		{ID: "c", Email: "c@x"},
-		{ID: "d", Email: "c@x"},
-		{ID: "e", Email: "a@x"},
-		{ID: "a", Email: "z@x"},
-		{ID: "f", Email: "z@x"},
-		{ID: "g", Email: "g@x", Nick: nick("g")},
-		{ID: "h", Email: "h@x", Nick: nick("g")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, want := range []error{nil, repo.ErrAlreadyExists, repo.ErrAlreadyExists, repo.ErrAlreadyExists, nil, nil, repo.ErrAlreadyExists} {
-		wantKind(t, fmt.Sprintf("CreateBatch[%d] (%s)", i, res[i].ID), res[i].Err, want)
-	}
-	if ok, err := r.Exists(ctx, "d"); ok || err != nil {
-		t.Errorf("d was stored (%v, %v)", ok, err)
-	}
-
-	// Update and Upsert to a taken value fail and change nothing.
-	b2 := b
-	b2.Email = "a@x"
-	_, err = r.Update(ctx, b2)
-	wantKind(t, "Update to a taken email", err, repo.ErrAlreadyExists)
-	_, err = r.Update(ctx, b2, repo.IfVersion(b.RecordVersion))
-	wantKind(t, "Update with IfVersion to a taken email", err, repo.ErrAlreadyExists)
-	_, err = r.Update(ctx, b2, repo.IfVersion(a.RecordVersion))
-	wantKind(t, "Update with another version to a taken email", err, repo.ErrVersionConflict)
-	_, err = r.Update(ctx, member{ID: "nobody", Email: "a@x"})
-	wantKind(t, "Update of a missing record to a taken email", err, repo.ErrNotFound)
-	_, err = r.Upsert(ctx, b2)
-	wantKind(t, "Upsert to a taken email", err, repo.ErrAlreadyExists)
-	_, err = r.Upsert(ctx, member{ID: "new", Email: "a@x"})
-	wantKind(t, "Upsert of a new record with a taken email", err, repo.ErrAlreadyExists)
-	if got, err := r.Get(ctx, "b"); err != nil || got.Email != "b@x" {
-		t.Errorf("after the failed writes, b = %q, %v; want b@x", got.Email, err)
-	}
-
-	// A record keeps its own value; a value freed by a change or a delete is free at once.
-	a.Name = "A renamed"
-	if a, err = r.Update(ctx, a, repo.IfVersion(a.RecordVersion)); err != nil {
-		t.Fatalf("Update keeping its own email: %v", err)
-	}
-	a.Email = "a2@x"
-	if _, err = r.Update(ctx, a, repo.IfVersion(a.RecordVersion)); err != nil {
-		t.Fatalf("Update to a free email: %v", err)
-	}
-	if b, err = r.Update(ctx, b2); err != nil {
-		t.Errorf("Update to an email freed by a change: %v", err)
-	}
-	if _, err = r.Upsert(ctx, member{ID: "i", Email: "b@x"}); err != nil {
-		t.Errorf("Upsert with an email freed by a change: %v", err)
-	}
-	if err := r.Delete(ctx, "b"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Create(ctx, member{ID: "j", Email: "a@x"}); err != nil {
-		t.Errorf("Create with an email freed by a delete: %v", err)
-	}
-	// Back to a value it had: free again for its own record.
-	a.Email = "a@x"
-	_, err = r.Upsert(ctx, a)
-	wantKind(t, "Upsert back to an email taken since", err, repo.ErrAlreadyExists)
-
-	// Missing values never conflict; present ones do, in every unique field.
-	for _, id := range []string{"k1", "k2"} {
-		if _, err := r.Create(ctx, member{ID: id, Email: id + "@x"}); err != nil {
-			t.Errorf("Create %s without a nick: %v", id, err)
-		}
-	}
-	_, err = r.Create(ctx, member{ID: "k3", Email: "k3@x", Nick: nick("g")})
-	wantKind(t, "Create with a taken nick", err, repo.ErrAlreadyExists)
-	k1, _ := r.Get(ctx, "k1")
-	k1.Nick = nick("k")
-	if _, err := r.Update(ctx, k1); err != nil {
-		t.Errorf("Update setting a free nick: %v", err)
-	}
-	n, err := r.Count(ctx, query.New[member]())
-	if err != nil || n != 8 {
-		t.Errorf("Count = %d, %v; want 8 records (a c f g i j k1 k2 and no reservation)", n, err)
-	}
-}
-
-// TestUnique runs uniqueScenario on S3 and, to show it is the behaviour to match, on the
-// memory backend.
-func TestUnique(t *testing.T) {
-	t.Run("memory", func(t *testing.T) {
-		uniqueScenario(context.Background(), t, repo.New(memberSchema, memory.New(memberSchema)))
-	})
-	t.Run("s3", func(t *testing.T) {
-		ctx, _, r := newDriverFor(t, memberSchema)
-		uniqueScenario(ctx, t, r)
-	})
-	t.Run("s3 cache off", func(t *testing.T) {
-		ctx, _, r := newDriverFor(t, memberSchema, s3.WithCache(0))
-		uniqueScenario(ctx, t, r)
-	})
 }
 
 // TestUniqueBatchExtensions checks UpsertBatch (per-record results, in the batch and against
@@ -793,12 +674,7 @@ func TestUniqueSameRecordInFlight(t *testing.T) {
 //
 //	go test ./runtime/backends/s3 -run '^$' -bench Unique -benchtime=20x
 func BenchmarkUnique(b *testing.B) {
-	plain := *memberSchema
-	plain.Fields = append([]record.Field[member](nil), memberSchema.Fields...)
-	for i := range plain.Fields {
-		plain.Fields[i].Unique = false
-	}
-	plainSchema := record.MustNew(&plain)
+	plainSchema := drivertest.WithoutUnique(memberSchema)
 	cfg := testConfig(b)
 	m := pool.New(pool.Options{KeepIdle: true})
 	b.Cleanup(func() { _ = m.CloseAll(context.Background()) })

@@ -1,5 +1,6 @@
 // Package esdialect renders repokit's Elasticsearch text: the index mapping of a record
-// (Mapping from a descriptor, MappingFor from field specs) and the comparison of a live
+// (Mapping from a descriptor, MappingFor from field specs), the mapping of the backend's
+// companion index of unique-value reservations (UniqueMapping) and the comparison of a live
 // mapping with the wanted one (Diff). It imports no client (only the standard library,
 // runtime/query and runtime/record), so that the Elasticsearch backend, which creates and
 // checks indices with this mapping, and the generator, which writes it into

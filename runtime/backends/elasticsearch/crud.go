@@ -1,0 +1,170 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+type getResponse struct {
+	Found  bool            `json:"found"`
+	SeqNo  int64           `json:"_seq_no"`
+	Term   int64           `json:"_primary_term"`
+	Source json.RawMessage `json:"_source"`
+}
+
+// Get implements repo.Driver.
+func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
+	var rec T
+	r, err := d.do(ctx, esapi.GetRequest{Index: d.o.Index, DocumentID: url.PathEscape(id)})
+	if err != nil {
+		return rec, err
+	}
+	defer closeBody(r)
+	if r.IsError() {
+		return rec, d.respErr(r, nil)
+	}
+	var g getResponse
+	if err := json.NewDecoder(r.Body).Decode(&g); err != nil {
+		return rec, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the get response: %w", err))
+	}
+	if !g.Found {
+		return rec, repo.E(repo.ErrNotFound, nil)
+	}
+	if err := d.codec.decode(g.Source, &rec); err != nil {
+		return rec, err
+	}
+	d.desc.SetVersion(&rec, version(g.SeqNo, g.Term))
+	return rec, nil
+}
+
+// index writes rec in full; with a version, only over that version of the document.
+func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool) (*esapi.Response, error) {
+	req := esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(d.desc.GetID(rec)),
+		Body: bytes.NewReader(d.codec.encode(nil, rec, false)), Refresh: string(d.o.Refresh)}
+	if conditional {
+		req.IfSeqNo, req.IfPrimaryTerm = &seq, &term
+	}
+	return d.do(ctx, req)
+}
+
+// Update implements repo.Driver. The document is replaced in full with if_seq_no and
+// if_primary_term: the given version, or, without one, the version just read (retrying when
+// another writer got in between), so an update never creates a missing document. A record
+// with unique fields is always read first, to reserve the values it adds and release the
+// ones it drops (see writeUnique).
+func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
+	if d.uq != nil {
+		return d.writeUnique(ctx, rec, ifVersion, false)
+	}
+	id := d.desc.GetID(rec)
+	for attempt := 0; ; attempt++ {
+		v := ifVersion
+		if v == "" {
+			cur, err := d.Get(ctx, id)
+			if err != nil {
+				return err
+			}
+			v = d.desc.GetVersion(&cur)
+		}
+		seq, term, ok := parseVersion(v)
+		if !ok {
+			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(v))
+		}
+		r, err := d.index(ctx, rec, seq, term, true)
+		if err != nil {
+			return err
+		}
+		if r.StatusCode == http.StatusConflict {
+			cerr := d.respErr(r, repo.ErrVersionConflict)
+			closeBody(r)
+			if ifVersion != "" || attempt >= 10 {
+				return repo.NotFoundOr(ctx, d.Exists, id, cerr)
+			}
+			continue
+		}
+		defer closeBody(r)
+		if r.IsError() {
+			return d.respErr(r, repo.ErrVersionConflict)
+		}
+		nv, err := decodeWrite(r)
+		if err != nil {
+			return err
+		}
+		d.desc.SetVersion(rec, nv)
+		return nil
+	}
+}
+
+// Upsert implements repo.Driver: an index request that creates or replaces. A record with
+// unique fields is read first and written conditionally (see writeUnique).
+func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
+	if d.uq != nil {
+		return d.writeUnique(ctx, rec, "", true)
+	}
+	r, err := d.index(ctx, rec, 0, 0, false)
+	if err != nil {
+		return err
+	}
+	defer closeBody(r)
+	if r.IsError() {
+		return d.respErr(r, repo.ErrVersionConflict)
+	}
+	v, err := decodeWrite(r)
+	if err != nil {
+		return err
+	}
+	d.desc.SetVersion(rec, v)
+	return nil
+}
+
+// Delete implements repo.Driver. A record with unique fields is read first, deleted
+// conditionally and its reservations released (see deleteUnique).
+func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
+	if d.uq != nil {
+		return d.deleteUnique(ctx, id, ifVersion)
+	}
+	req := esapi.DeleteRequest{Index: d.o.Index, DocumentID: url.PathEscape(id), Refresh: string(d.o.Refresh)}
+	if ifVersion != "" {
+		seq, term, ok := parseVersion(ifVersion)
+		if !ok {
+			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(ifVersion))
+		}
+		req.IfSeqNo, req.IfPrimaryTerm = &seq, &term
+	}
+	r, err := d.do(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer closeBody(r)
+	if r.StatusCode == http.StatusConflict {
+		return repo.NotFoundOr(ctx, d.Exists, id, d.respErr(r, repo.ErrVersionConflict))
+	}
+	if r.IsError() {
+		return d.respErr(r, repo.ErrVersionConflict)
+	}
+	return nil
+}
+
+// Exists implements repo.Driver.
+func (d *Driver[T]) Exists(ctx context.Context, id string) (bool, error) {
+	r, err := d.do(ctx, esapi.ExistsRequest{Index: d.o.Index, DocumentID: url.PathEscape(id)})
+	if err != nil {
+		return false, err
+	}
+	defer closeBody(r)
+	switch r.StatusCode {
+	case http.StatusOK:
+		return true, nil
+	case http.StatusNotFound:
+		return false, nil
+	}
+	return false, d.respErr(r, nil)
+}

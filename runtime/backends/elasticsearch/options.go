@@ -1,0 +1,117 @@
+package elasticsearch
+
+import "time"
+
+// Refresh is the refresh policy of writes (the refresh parameter of index, update, delete
+// and bulk requests).
+type Refresh string
+
+// Refresh policies.
+const (
+	// RefreshWaitFor, the default, returns once the write is visible to searches: a caller
+	// reads its own writes with Find, Count, Page and Stream as well as with Get.
+	RefreshWaitFor Refresh = "wait_for"
+	// RefreshTrue forces a refresh of the affected shards on every write (costly).
+	RefreshTrue Refresh = "true"
+	// RefreshFalse returns at once; searches see the write after the next periodic refresh
+	// (index.refresh_interval, 1 s by default). Get and Exists always see it.
+	RefreshFalse Refresh = "false"
+)
+
+// Defaults of Options.
+const (
+	DefaultBatchDocs        = 1000
+	DefaultBatchBytes       = 5 << 20
+	DefaultPageSize         = 1000
+	DefaultMaxResultWindow  = 10000
+	DefaultPITKeepAlive     = time.Minute
+	DefaultBulkItemAttempts = 3
+	// DefaultStaleReservationAfter is the age after which a unique value's reservation
+	// whose owner record does not hold the value may be taken over (see
+	// WithStaleReservationAfter).
+	DefaultStaleReservationAfter = 30 * time.Second
+	// UniqueIndexSuffix is appended to the index name to name the companion index holding
+	// the reservations of unique values (see WithUniqueIndex).
+	UniqueIndexSuffix = "-unique"
+)
+
+// Options configure a Driver. Set them with the Option functions.
+type Options struct {
+	Index           string  // index name; default the record's Desc.Index
+	Refresh         Refresh // refresh policy of writes; default RefreshWaitFor
+	BatchDocs       int     // documents per _bulk request; default DefaultBatchDocs
+	BatchBytes      int     // bytes per _bulk request (a larger document goes alone); default DefaultBatchBytes
+	PageSize        int     // hits per search request of Find and Stream; default DefaultPageSize
+	MaxResultWindow int     // the index's index.max_result_window; default 10000
+	Shards          int     // number_of_shards of a created index; default 1
+	Replicas        int     // number_of_replicas of a created index; default 0
+	Mapping         []byte  // the mapping to apply (generated code passes its constant); default esdialect.Mapping(desc)
+	SkipEnsureIndex bool    // do not create or check the index when opening
+	NoPIT           bool    // stream with search_after alone, without a point in time
+
+	// UniqueIndex is the companion index holding one reservation per value of a unique
+	// field; default Index + UniqueIndexSuffix. Unused by records without unique fields.
+	UniqueIndex string
+	// StaleAfter is how old a reservation must be before a writer may take it over from a
+	// record that does not hold the value (a write that crashed or failed between its
+	// steps); default DefaultStaleReservationAfter. See docs/elasticsearch.md.
+	StaleAfter time.Duration
+	// RebuildUnique makes opening rebuild the reservations of every unique field from the
+	// stored records, as it does when a field has none yet.
+	RebuildUnique bool
+}
+
+// Option sets one of the Options.
+type Option func(*Options)
+
+// WithIndex sets the index name.
+func WithIndex(name string) Option { return func(o *Options) { o.Index = name } }
+
+// WithRefresh sets the refresh policy of writes.
+func WithRefresh(r Refresh) Option { return func(o *Options) { o.Refresh = r } }
+
+// WithBatchSize sets the documents and bytes per _bulk request of CreateBatch.
+func WithBatchSize(docs, bytes int) Option {
+	return func(o *Options) { o.BatchDocs, o.BatchBytes = docs, bytes }
+}
+
+// WithPageSize sets the hits fetched per search request by Find and Stream.
+func WithPageSize(n int) Option { return func(o *Options) { o.PageSize = n } }
+
+// WithMaxResultWindow tells the driver the index's index.max_result_window.
+func WithMaxResultWindow(n int) Option { return func(o *Options) { o.MaxResultWindow = n } }
+
+// WithIndexSettings sets the shards and replicas of an index the driver creates.
+func WithIndexSettings(shards, replicas int) Option {
+	return func(o *Options) { o.Shards, o.Replicas = shards, replicas }
+}
+
+// WithMapping sets the mapping (generated code passes the mapping it was generated with; it
+// must equal esdialect.Mapping(desc)).
+func WithMapping(m []byte) Option { return func(o *Options) { o.Mapping = m } }
+
+// WithoutEnsureIndex skips creating and checking the index when the repository opens.
+func WithoutEnsureIndex() Option { return func(o *Options) { o.SkipEnsureIndex = true } }
+
+// WithoutPIT makes Stream page with search_after alone, without opening a point in time.
+func WithoutPIT() Option { return func(o *Options) { o.NoPIT = true } }
+
+// WithUniqueIndex names the companion index that holds the reservations of unique values
+// (default: the index name followed by UniqueIndexSuffix).
+func WithUniqueIndex(name string) Option { return func(o *Options) { o.UniqueIndex = name } }
+
+// WithStaleReservationAfter sets how old a reservation of a unique value whose owner record
+// does not hold the value must be before another write may take it over (default
+// DefaultStaleReservationAfter). A younger one may belong to a write still in flight, so
+// the value counts as taken. Every write gives up, without writing the record, when its
+// reservations are older than half of d by the time it would write it. Choose d well above
+// the longest write call and the clock skew between the writing processes.
+func WithStaleReservationAfter(d time.Duration) Option {
+	return func(o *Options) { o.StaleAfter = d }
+}
+
+// WithUniqueRebuild makes opening rebuild the reservations of every unique field from the
+// stored records (normally done only for a field that has none yet). Use it after records
+// were written without reservations, e.g. by a process whose schema did not yet declare the
+// field unique.
+func WithUniqueRebuild() Option { return func(o *Options) { o.RebuildUnique = true } }

@@ -1,0 +1,182 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"strings"
+
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// SelectSQL returns the statement and arguments Query runs for spec, and the descriptor
+// indexes of the fields it selects (the id first); the version column comes last.
+func (d *Driver[T]) SelectSQL(spec *query.Spec) (string, []any, []int, error) {
+	fields := d.allFields()
+	cols := d.allCols
+	if spec.Fields != nil {
+		fields = []int{0}
+		var b strings.Builder
+		b.WriteString(pgdialect.Quote(d.desc.ID().Column))
+		for _, name := range spec.Fields {
+			i, ok := d.desc.Field(name)
+			if !ok {
+				return "", nil, nil, fmt.Errorf("%w: record %s has no field %q", query.ErrBadQuery, d.desc.Name, name)
+			}
+			if i == 0 || containsInt(fields, i) {
+				continue
+			}
+			fields = append(fields, i)
+			b.WriteString(", ")
+			b.WriteString(pgdialect.Quote(d.desc.Fields[i].Column))
+		}
+		b.WriteString(", ")
+		b.WriteString(pgdialect.Quote(pgdialect.VersionColumn))
+		cols = b.String()
+	}
+	c := compiler[T]{desc: d.desc}
+	c.b.WriteString("SELECT ")
+	c.b.WriteString(cols)
+	c.b.WriteString(" FROM ")
+	c.b.WriteString(d.ident.Sanitize())
+	if !spec.Filter.IsAll() {
+		c.b.WriteString(" WHERE ")
+		if err := c.expr(spec.Filter); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	ob, err := orderBy(d.desc, spec.Sort)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	c.b.WriteString(ob)
+	if spec.Limit > 0 {
+		fmt.Fprintf(&c.b, " LIMIT %d", spec.Limit)
+	}
+	if spec.Offset > 0 {
+		fmt.Fprintf(&c.b, " OFFSET %d", spec.Offset)
+	}
+	return c.b.String(), c.args, fields, nil
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// drainLimit is the largest LIMIT for which breaking off a stream reads the rest of the
+// result to keep the connection; above it (and without a limit) the statement is cancelled
+// and the connection discarded, so that breaking off never reads a large result. Only on a
+// pool: on a connection or transaction the caller owns, the rest is always read.
+const drainLimit = 1000
+
+// Query implements repo.Driver. The rows are read one at a time from the server as the
+// loop asks for them (nothing is loaded in advance beyond pgx's read buffer), and breaking
+// the loop releases the connection. The command timeout bounds the Query call and each wait
+// inside rows.Next, not the loop body (see watchdog).
+func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
+	sql, args, fields, err := d.SelectSQL(spec)
+	if err != nil {
+		return repo.ErrorSeq[T](repo.E(repo.ErrInvalidInput, err))
+	}
+	limit := spec.Limit
+	return func(yield func(T, error) bool) {
+		var zero T
+		qctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		wd := newWatchdog(d.cmdTimeout, cancel)
+		defer wd.stop()
+		fail := func(err error) error {
+			if wd.fired() && ctx.Err() == nil {
+				return commandTimeout(d.cmdTimeout)
+			}
+			return d.fail(ctx, err)
+		}
+		wd.begin()
+		rows, err := d.db.Query(qctx, sql, args...)
+		wd.end()
+		if err != nil {
+			yield(zero, fail(err))
+			return
+		}
+		// stopEarly closes rows that are not read to the end (the loop was broken off, or the
+		// loop body panicked): on a pool the statement is cancelled first unless the rest is
+		// small, so that closing does not drain a large result; the connection goes back to
+		// the pool either way.
+		stopEarly := func() {
+			if (limit == 0 || limit > drainLimit) && d.pooled {
+				cancel(context.Canceled)
+			}
+			wd.begin()
+			rows.Close()
+			wd.end()
+		}
+		closed := false
+		defer func() {
+			if !closed { // the loop body panicked
+				stopEarly()
+			}
+		}()
+		s := newScanner(d.desc, fields)
+		for {
+			wd.begin()
+			more := rows.Next()
+			wd.end()
+			if !more {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				// pgx may have the rows buffered already: stop at the caller's context.
+				closed = true
+				cancel(err)
+				rows.Close()
+				yield(zero, err)
+				return
+			}
+			rec, err := s.scan(rows)
+			if err != nil {
+				closed = true
+				rows.Close()
+				yield(zero, fail(err))
+				return
+			}
+			if !yield(rec, nil) {
+				closed = true
+				stopEarly()
+				return
+			}
+		}
+		closed = true
+		wd.begin()
+		rows.Close()
+		wd.end()
+		if err := rows.Err(); err != nil {
+			yield(zero, fail(err))
+		}
+	}
+}
+
+// Count implements repo.Driver.
+func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error) {
+	c := compiler[T]{desc: d.desc}
+	c.b.WriteString(d.countSQL)
+	if !filter.IsAll() {
+		c.b.WriteString(" WHERE ")
+		if err := c.expr(filter); err != nil {
+			return 0, repo.E(repo.ErrInvalidInput, err)
+		}
+	}
+	cctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	var n int64
+	if err := d.db.QueryRow(cctx, c.b.String(), c.args...).Scan(&n); err != nil {
+		return 0, d.fail(ctx, err)
+	}
+	return n, nil
+}
