@@ -216,7 +216,7 @@ func demo(ctx context.Context, w io.Writer, db *shopdb.Repositories) error {
 		orders = append(orders, shopdb.Order{
 			CustomerID: ada.ID,
 			Status:     []shopdb.OrderStatus{shopdb.OrderStatusPending, shopdb.OrderStatusPaid, shopdb.OrderStatusShipped}[i%3],
-			Skus:       []string{"GM-001"},
+			SKUs:       []string{"GM-001"},
 			Total:      29.99 * float64(1+i%2),
 			Items:      int64(1 + i%2),
 			PlacedAt:   day.Add(time.Duration(i) * time.Hour),

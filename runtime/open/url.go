@@ -120,7 +120,7 @@ func secretKey(k string) bool {
 func parsePostgres(raw string) (pool.Config, error) {
 	cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": raw})
 	if err != nil {
-		return nil, &Error{Target: redactURL(raw), Msg: "invalid PostgreSQL URL (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE with the parameters sslmode, connect_timeout and pgxpool's pool_*)", Err: err}
+		return nil, &Error{Target: redactURL(raw), Msg: "invalid PostgreSQL URL (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE?PARAMS)", Err: err}
 	}
 	return cfg, nil
 }
