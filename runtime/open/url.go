@@ -132,56 +132,65 @@ type param struct {
 	kind byte // 's' string, 'b' boolean, 'i' integer
 }
 
-// configMap turns the query of raw into a config map for the backend's ...FromMap function,
-// the keys and aliases of accepted; refused maps parameters that are not accepted in a URL
-// (credentials) to the reason. base holds what the rest of the URL gave.
-func configMap(raw, form string, query string, accepted map[string]param, refused map[string]string, base map[string]any) (map[string]any, error) {
-	fail := func(format string, args ...any) error {
-		return &Error{Target: redactURL(raw), Msg: fmt.Sprintf(format, args...) + " (expected " + form + ")"}
-	}
+// urlKind is what a scheme with parameters accepts: its name in messages, its form, its
+// query parameters and aliases, and the parameters refused in a URL (credentials) with why.
+type urlKind struct {
+	what, form string
+	accepted   map[string]param
+	refused    map[string]string
+}
+
+// fail returns the error for raw, saying msg and the accepted form.
+func (k *urlKind) fail(raw, msg string) error {
+	return &Error{Target: redactURL(raw), Msg: msg + " (expected " + k.form + ")"}
+}
+
+// fromQuery adds the parameters of query to base, the config map the rest of the URL gave,
+// and makes the config with the backend's ...FromMap function.
+func fromQuery[C pool.Config](k *urlKind, raw, query string, base map[string]any, fromMap func(map[string]any) (C, error)) (pool.Config, error) {
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return nil, fail("invalid query: %v", err)
+		return nil, k.fail(raw, "invalid query: "+err.Error())
 	}
-	names := make([]string, 0, len(accepted))
-	for n := range accepted {
+	names := make([]string, 0, len(k.accepted))
+	for n := range k.accepted {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
+	for key := range q {
+		keys = append(keys, key)
 	}
 	slices.Sort(keys)
 	set := map[string]string{}
-	for _, k := range keys {
-		if why, ok := refused[k]; ok {
-			return nil, fail("parameter %s is not accepted in a URL: %s", k, why)
+	for _, key := range keys {
+		if why, ok := k.refused[key]; ok {
+			return nil, k.fail(raw, fmt.Sprintf("parameter %s is not accepted in a URL: %s", key, why))
 		}
-		p, ok := accepted[k]
+		p, ok := k.accepted[key]
 		if !ok {
-			return nil, fail("unknown parameter %q (accepted: %s)", k, strings.Join(names, ", "))
+			return nil, k.fail(raw, fmt.Sprintf("unknown parameter %q (accepted: %s)", key, strings.Join(names, ", ")))
 		}
-		if prev, ok := set[p.key]; ok || len(q[k]) > 1 {
+		if prev, ok := set[p.key]; ok || len(q[key]) > 1 {
 			if !ok {
-				prev = k
+				prev = key
 			}
-			return nil, fail("parameter %s given twice (as %s and %s)", strings.TrimPrefix(p.key, "pool."), prev, k)
+			return nil, k.fail(raw, fmt.Sprintf("parameter %s given twice (as %s and %s)", strings.TrimPrefix(p.key, "pool."), prev, key))
 		}
-		set[p.key] = k
-		v := q[k][0]
+		set[p.key] = key
+		v := q[key][0]
 		var val any = v
 		switch p.kind {
 		case 'b':
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, fail("parameter %s: expected true or false, got %q", k, v)
+				return nil, k.fail(raw, fmt.Sprintf("parameter %s: expected true or false, got %q", key, v))
 			}
 			val = b
 		case 'i':
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return nil, fail("parameter %s: expected an integer, got %q", k, v)
+				return nil, k.fail(raw, fmt.Sprintf("parameter %s: expected an integer, got %q", key, v))
 			}
 			val = n
 		}
@@ -196,123 +205,115 @@ func configMap(raw, form string, query string, accepted map[string]param, refuse
 			base[p.key] = val
 		}
 	}
-	return base, nil
+	cfg, err := fromMap(base)
+	if err != nil {
+		return nil, &Error{Target: redactURL(raw), Msg: "invalid " + k.what + " URL (expected " + k.form + ")", Err: err}
+	}
+	return cfg, nil
+}
+
+// splitQuery splits the part of raw after its scheme into the rest and the query, refusing a
+// fragment.
+func (k *urlKind) splitQuery(raw string) (rest, query string, err error) {
+	_, rest, _ = strings.Cut(raw, "://")
+	rest, query, _ = strings.Cut(rest, "?")
+	if strings.Contains(query, "#") || strings.Contains(rest, "#") {
+		return "", "", k.fail(raw, "a fragment (#...) is not accepted")
+	}
+	return rest, query, nil
 }
 
 // s3Form is the accepted form of an s3:// URL.
 const s3Form = "s3://BUCKET[/PREFIX][?endpoint=URL&region=NAME&path_style=true&max_connections=N]"
 
-var s3Params = map[string]param{
-	"endpoint": {"endpoint_url", 's'}, "endpoint_url": {"endpoint_url", 's'},
-	"region": {"region_name", 's'}, "region_name": {"region_name", 's'},
-	"path_style": {"path_style", 'b'}, "max_connections": {"pool.max_connections", 'i'},
-}
-
 // s3Credentials is why an s3:// URL carries no credentials.
 const s3Credentials = "S3 credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role) or from aws_access_key_id and aws_secret_access_key in a config file or map, never from a URL, which ends up in logs"
 
-var s3Refused = map[string]string{
-	"aws_access_key_id": s3Credentials, "aws_secret_access_key": s3Credentials, "aws_session_token": s3Credentials,
-	"access_key": s3Credentials, "secret_key": s3Credentials, "session_token": s3Credentials,
+var s3URL = &urlKind{what: "S3", form: s3Form,
+	accepted: map[string]param{
+		"endpoint": {"endpoint_url", 's'}, "endpoint_url": {"endpoint_url", 's'},
+		"region": {"region_name", 's'}, "region_name": {"region_name", 's'},
+		"path_style": {"path_style", 'b'}, "max_connections": {"pool.max_connections", 'i'},
+	},
+	refused: map[string]string{
+		"aws_access_key_id": s3Credentials, "aws_secret_access_key": s3Credentials, "aws_session_token": s3Credentials,
+		"access_key": s3Credentials, "secret_key": s3Credentials, "session_token": s3Credentials,
+	},
 }
 
 func parseS3(raw string) (pool.Config, error) {
-	fail := func(msg string) error {
-		return &Error{Target: redactURL(raw), Msg: msg + " (expected " + s3Form + ")"}
-	}
-	rest := strings.TrimPrefix(raw, "s3://")
-	rest, query, _ := strings.Cut(rest, "?")
-	if strings.Contains(query, "#") || strings.Contains(rest, "#") {
-		return nil, fail("a fragment (#...) is not accepted")
+	rest, query, err := s3URL.splitQuery(raw)
+	if err != nil {
+		return nil, err
 	}
 	bucket, prefix, _ := strings.Cut(rest, "/")
 	switch {
 	case strings.Contains(bucket, "@"):
-		return nil, fail("user information is not accepted: " + s3Credentials)
+		return nil, s3URL.fail(raw, "user information is not accepted: "+s3Credentials)
 	case bucket == "":
-		return nil, fail("no bucket")
+		return nil, s3URL.fail(raw, "no bucket")
 	case strings.Contains(bucket, ":"):
-		return nil, fail("a bucket name has no port; the endpoint goes in ?endpoint=")
+		return nil, s3URL.fail(raw, "a bucket name has no port; the endpoint goes in ?endpoint=")
 	}
-	prefix, err := url.PathUnescape(prefix)
+	prefix, err = url.PathUnescape(prefix)
 	if err != nil {
-		return nil, fail("invalid prefix: " + err.Error())
+		return nil, s3URL.fail(raw, "invalid prefix: "+err.Error())
 	}
-	m, err := configMap(raw, s3Form, query, s3Params, s3Refused, map[string]any{"bucket": bucket, "prefix": strings.Trim(prefix, "/")})
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pool.S3PoolConfigFromMap(m)
-	if err != nil {
-		return nil, &Error{Target: redactURL(raw), Msg: "invalid S3 URL (expected " + s3Form + ")", Err: err}
-	}
-	return cfg, nil
+	return fromQuery(s3URL, raw, query, map[string]any{"bucket": bucket, "prefix": strings.Trim(prefix, "/")}, pool.S3PoolConfigFromMap)
 }
 
 // esForm is the accepted form of an elasticsearch:// URL.
 const esForm = "elasticsearch://[USER:PASSWORD@]HOST[:PORT][,HOST[:PORT]...][?verify_certs=false&ca_certs=PATH&client_cert=PATH&client_key=PATH&connections=N&maxsize=N], or elasticsearch+https://... for https"
 
-var esParams = map[string]param{
-	"verify_certs": {"verify_certs", 'b'}, "ca_certs": {"ca_certs", 's'}, "client_cert": {"client_cert", 's'},
-	"client_key": {"client_key", 's'}, "connections": {"pool.connections", 'i'}, "maxsize": {"pool.maxsize", 'i'},
-}
-
-var esRefused = map[string]string{
-	"api_key":  "an API key is a secret: put api_key in a config file or map",
-	"password": "give basic-auth credentials as USER:PASSWORD@ before the host",
+var esURL = &urlKind{what: "Elasticsearch", form: esForm,
+	accepted: map[string]param{
+		"verify_certs": {"verify_certs", 'b'}, "ca_certs": {"ca_certs", 's'}, "client_cert": {"client_cert", 's'},
+		"client_key": {"client_key", 's'}, "connections": {"pool.connections", 'i'}, "maxsize": {"pool.maxsize", 'i'},
+	},
+	refused: map[string]string{
+		"api_key":  "an API key is a secret: put api_key in a config file or map",
+		"password": "give basic-auth credentials as USER:PASSWORD@ before the host",
+	},
 }
 
 func parseElasticsearch(raw string) (pool.Config, error) {
-	fail := func(msg string) error {
-		return &Error{Target: redactURL(raw), Msg: msg + " (expected " + esForm + ")"}
-	}
-	name, rest, _ := strings.Cut(raw, "://")
 	httpScheme := "http"
-	if name == "elasticsearch+https" {
+	if strings.HasPrefix(raw, "elasticsearch+https://") {
 		httpScheme = "https"
 	}
-	rest, query, _ := strings.Cut(rest, "?")
-	if strings.Contains(query, "#") || strings.Contains(rest, "#") {
-		return nil, fail("a fragment (#...) is not accepted")
+	rest, query, err := esURL.splitQuery(raw)
+	if err != nil {
+		return nil, err
 	}
 	m := map[string]any{}
 	if at := strings.LastIndex(rest, "@"); at >= 0 {
 		user, pass, _ := strings.Cut(rest[:at], ":")
 		rest = rest[at+1:]
-		var err error
 		if user, err = url.PathUnescape(user); err != nil || user == "" {
-			return nil, fail("invalid or empty user name before @")
+			return nil, esURL.fail(raw, "invalid or empty user name before @")
 		}
 		if pass, err = url.PathUnescape(pass); err != nil {
-			return nil, fail("invalid password before @")
+			return nil, esURL.fail(raw, "invalid password before @")
 		}
 		m["basic_auth"] = []any{user, pass}
 	}
 	hosts, path, _ := strings.Cut(rest, "/")
 	if path != "" {
-		return nil, fail("a path is not accepted (the index is the record's; elasticsearch.WithIndex changes it)")
+		return nil, esURL.fail(raw, "a path is not accepted (the index is the record's; elasticsearch.WithIndex changes it)")
 	}
 	if hosts == "" {
-		return nil, fail("no host")
+		return nil, esURL.fail(raw, "no host")
 	}
 	var urls []any
 	for h := range strings.SplitSeq(hosts, ",") {
 		switch {
 		case h == "":
-			return nil, fail("empty host in a list")
+			return nil, esURL.fail(raw, "empty host in a list")
 		case strings.HasPrefix(h, "[") && !strings.Contains(h, "]:"), !strings.HasPrefix(h, "[") && !strings.Contains(h, ":"):
 			h += ":" + strconv.Itoa(pool.DefaultElasticsearchPort)
 		}
 		urls = append(urls, httpScheme+"://"+h)
 	}
 	m["hosts"] = urls
-	m, err := configMap(raw, esForm, query, esParams, esRefused, m)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pool.ElasticsearchPoolConfigFromMap(m)
-	if err != nil {
-		return nil, &Error{Target: redactURL(raw), Msg: "invalid Elasticsearch URL (expected " + esForm + ")", Err: err}
-	}
-	return cfg, nil
+	return fromQuery(esURL, raw, query, m, pool.ElasticsearchPoolConfigFromMap)
 }
