@@ -122,10 +122,15 @@ func emitOpen(m *Model) (File, error) {
 				jen.Qual(pkgOpen, "OptionsFor").Types(jen.Qual(b.pkg, "Option")).Call(jen.Id("opts")).Op("..."),
 			))))
 		}
-		f.Func().Id(fn).Params(ctxParams(jen.Id("t").Qual(pkgOpen, "Target"))...).Params(ret...).Block(
+		var check []jen.Code
+		if pooled {
+			check = []jen.Code{jen.If(jen.Err().Op(":=").Id("t").Dot("CheckManager").Call(jen.Id("m")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Err()))}
+		}
+		f.Func().Id(fn).Params(ctxParams(jen.Id("t").Qual(pkgOpen, "Target"))...).Params(ret...).Block(append(check,
 			jen.Switch(jen.Id("t").Dot("Backend")).Block(cases...),
 			jen.Return(jen.Nil(), jen.Qual(pkgOpen, "NotGenerated").Call(append([]jen.Code{jen.Id("t"), jen.Lit(m.Package)}, lits...)...)),
-		)
+		)...)
 	}
 
 	var fields, opens, closes []jen.Code

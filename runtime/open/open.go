@@ -40,6 +40,15 @@ func FromPoolConfig(cfg pool.Config) Target {
 	return Target{Backend: cfg.Backend(), Config: cfg}
 }
 
+// CheckManager returns an error when m is nil and t's backend needs a manager to get its
+// connections from (every backend but memory); generated openers call it first.
+func (t Target) CheckManager(m *pool.Manager) error {
+	if m != nil || t.Backend == Memory || t.Backend == "" {
+		return nil
+	}
+	return &Error{Target: t.String(), Msg: "no *pool.Manager (nil): the " + t.Backend + " backend gets its connections from one; make it with pool.New(pool.Options{}) and CloseAll it at the end"}
+}
+
 // String describes the target without secrets: "mem://", or the config's Redacted form.
 func (t Target) String() string {
 	switch {

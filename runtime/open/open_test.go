@@ -251,3 +251,20 @@ func TestFromPoolConfig(t *testing.T) {
 		t.Errorf("FromPoolConfig = %v", got)
 	}
 }
+
+func TestCheckManager(t *testing.T) {
+	tg, err := open.Parse("elasticsearch://u:hunter2@h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tg.CheckManager(nil)
+	if err == nil || !strings.Contains(err.Error(), "no *pool.Manager (nil): the elasticsearch backend") || strings.Contains(err.Error(), "hunter2") || !errors.Is(err, pool.ErrInvalidConfig) {
+		t.Errorf("CheckManager(nil) = %v", err)
+	}
+	if err := tg.CheckManager(pool.New(pool.Options{})); err != nil {
+		t.Errorf("CheckManager(m) = %v", err)
+	}
+	if err := (open.Target{Backend: "memory"}).CheckManager(nil); err != nil {
+		t.Errorf("memory: CheckManager(nil) = %v", err)
+	}
+}

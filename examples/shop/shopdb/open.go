@@ -49,6 +49,9 @@ func NewCustomerRepositoryFromConfig(ctx context.Context, m *pool.Manager, path,
 // NewCustomerRepositoryFromTarget opens the Customer repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewCustomerRepository.
 func NewCustomerRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Customer], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewCustomerMemoryRepository(), nil
@@ -96,6 +99,9 @@ func NewProductRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, 
 // NewProductRepositoryFromTarget opens the Product repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewProductRepository.
 func NewProductRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Product], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewProductMemoryRepository(), nil
@@ -143,6 +149,9 @@ func NewOrderRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, ba
 // NewOrderRepositoryFromTarget opens the Order repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewOrderRepository.
 func NewOrderRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Order], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewOrderMemoryRepository(), nil

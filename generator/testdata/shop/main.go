@@ -99,6 +99,8 @@ func main() {
 	check(errors.Is(err, repo.ErrClosed), "closed by Repositories.Close: %v", err)
 	_, err = shop.NewProductRepository(ctx, nil, "ftp://host")
 	check(err != nil && strings.Contains(err.Error(), `unknown scheme "ftp"`), "unknown scheme: %v", err)
+	_, err = shop.NewProductRepository(ctx, nil, "postgres://app:hunter2@db/shop")
+	check(err != nil && strings.Contains(err.Error(), "no *pool.Manager") && !strings.Contains(err.Error(), "hunter2"), "nil manager: %v", err)
 	t, err := open.FromMap("memory", nil)
 	check(err == nil, "FromMap: %v", err)
 	p2, err := shop.NewProductRepositoryFromTarget(ctx, nil, t, postgres.WithoutSchemaCheck())

@@ -45,6 +45,9 @@ func NewSettingRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, 
 // NewSettingRepositoryFromTarget opens the Setting repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewSettingRepository.
 func NewSettingRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Setting], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewSettingMemoryRepository(), nil

@@ -45,6 +45,9 @@ func NewOrderRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, ba
 // NewOrderRepositoryFromTarget opens the Order repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewOrderRepository.
 func NewOrderRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Order], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewOrderMemoryRepository(), nil
@@ -86,6 +89,9 @@ func NewSelectRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, b
 // NewSelectRepositoryFromTarget opens the Select repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewSelectRepository.
 func NewSelectRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Select], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewSelectMemoryRepository(), nil
@@ -127,6 +133,9 @@ func NewMemoryRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, b
 // NewMemoryRepositoryFromTarget opens the Memory repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewMemoryRepository.
 func NewMemoryRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Memory], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewMemoryMemoryRepository(), nil
@@ -168,6 +177,9 @@ func NewThingWindowsRepositoryFromConfig(ctx context.Context, m *pool.Manager, p
 // NewThingWindowsRepositoryFromTarget opens the ThingWindows repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewThingWindowsRepository.
 func NewThingWindowsRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[ThingWindows], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewThingWindowsMemoryRepository(), nil
@@ -209,6 +221,9 @@ func NewRunTestRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, 
 // NewRunTestRepositoryFromTarget opens the RunTest repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewRunTestRepository.
 func NewRunTestRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[RunTest], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewRunTestMemoryRepository(), nil

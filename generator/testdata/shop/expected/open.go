@@ -49,6 +49,9 @@ func NewProductRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, 
 // NewProductRepositoryFromTarget opens the Product repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewProductRepository.
 func NewProductRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Product], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewProductMemoryRepository(), nil
@@ -96,6 +99,9 @@ func NewCategoryRepositoryFromConfig(ctx context.Context, m *pool.Manager, path,
 // NewCategoryRepositoryFromTarget opens the Category repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewCategoryRepository.
 func NewCategoryRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Category], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewCategoryMemoryRepository(), nil
@@ -143,6 +149,9 @@ func NewOrderLineRepositoryFromConfig(ctx context.Context, m *pool.Manager, path
 // NewOrderLineRepositoryFromTarget opens the OrderLine repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewOrderLineRepository.
 func NewOrderLineRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[OrderLine], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Memory:
 		return NewOrderLineMemoryRepository(), nil

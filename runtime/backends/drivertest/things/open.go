@@ -46,6 +46,9 @@ func NewThingRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, ba
 // NewThingRepositoryFromTarget opens the Thing repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewThingRepository.
 func NewThingRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Thing], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Postgres:
 		return NewThingPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
@@ -87,6 +90,9 @@ func NewOtherRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, ba
 // NewOtherRepositoryFromTarget opens the Other repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewOtherRepository.
 func NewOtherRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Other], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Postgres:
 		return NewOtherPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
@@ -128,6 +134,9 @@ func NewKeywordRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, 
 // NewKeywordRepositoryFromTarget opens the Keyword repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewKeywordRepository.
 func NewKeywordRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Keyword], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Postgres:
 		return NewKeywordPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
@@ -169,6 +178,9 @@ func NewMemberRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, b
 // NewMemberRepositoryFromTarget opens the Member repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewMemberRepository.
 func NewMemberRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Member], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
 	switch t.Backend {
 	case open.Postgres:
 		return NewMemberPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
