@@ -24,6 +24,13 @@ type backendDef struct {
 	// migrates is set for a backend that applies migrations: its runtime package has
 	// WithMigrations, NewMigrator and MigrateOption, and the package gets Migrate<title>.
 	migrates bool
+	// pooled is set for a backend whose constructor takes (ctx, m *pool.Manager, cfg
+	// pool.Config, opts ...<pkg>.Option) and returns an error; the openers of open.go call it
+	// with the target's config and the options of type <pkg>.Option (runtime/open.OptionsFor).
+	// A backend without it has a constructor without arguments.
+	pooled bool
+	// urlForm is the form of the backend's URLs (runtime/open), for the openers' documentation.
+	urlForm string
 }
 
 // emitted is a package-level Go name a backend emits, and what it is.
@@ -35,9 +42,10 @@ type emitted struct {
 var backendTable = []*backendDef{
 	{
 		name: BackendMemory, title: "Memory",
-		files: []string{memoryFile},
-		emit:  emitMemory,
-		pkg:   pkgMemory,
+		files:   []string{memoryFile},
+		emit:    emitMemory,
+		pkg:     pkgMemory,
+		urlForm: "mem://",
 	},
 	{
 		name: BackendPostgres, title: "Postgres",
@@ -49,6 +57,8 @@ var backendTable = []*backendDef{
 		emit:     emitPostgres,
 		pkg:      pkgPostgres,
 		migrates: true,
+		pooled:   true,
+		urlForm:  "postgres://USER:PASSWORD@HOST:PORT/DB",
 	},
 	{
 		name: BackendElasticsearch, title: "Elasticsearch",
@@ -57,6 +67,8 @@ var backendTable = []*backendDef{
 		emit:     emitElasticsearch,
 		pkg:      pkgElasticsearch,
 		migrates: true,
+		pooled:   true,
+		urlForm:  "elasticsearch://HOST:PORT",
 	},
 	{
 		name: BackendS3, title: "S3",
@@ -64,6 +76,8 @@ var backendTable = []*backendDef{
 		emit:     emitS3,
 		pkg:      pkgS3,
 		migrates: true,
+		pooled:   true,
+		urlForm:  "s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true",
 	},
 }
 
@@ -97,7 +111,7 @@ func (m *Model) backendDefs() []*backendDef {
 // backend (selected or not, so that a record's file name does not depend on the backends)
 // or of the package: a record with that name gets snake_record.go.
 func reservedFile(snake string) bool {
-	if snake+".go" == packageFile || snake+".go" == migrationsFile || snake == "doc" {
+	if snake+".go" == packageFile || snake+".go" == migrationsFile || snake+".go" == openFile || snake == "doc" {
 		return true
 	}
 	for _, b := range backendTable {

@@ -72,6 +72,7 @@ func (m *Model) declare(pkg, files *scope) {
 		pkg.declare(migrationsFunc, "the migrations of the package", schema.Pos{})
 		pkg.declare(migrationsVar, "the embedded migration files", schema.Pos{})
 	}
+	m.declareOpeners(pkg, files)
 	for _, b := range backends {
 		if m.History != nil && b.migrates {
 			pkg.declare(b.migrateFunc(), "the migration function of the "+string(b.name)+" backend", schema.Pos{})

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
+	"io"
 	"slices"
 	"strings"
 )
@@ -70,6 +71,9 @@ type Config struct {
 	// repositories import the package sqlc generates in OutDir/SQLCPackage(Package). Empty:
 	// derived from the go.mod file in OutDir or above it.
 	ImportPath string
+	// Stderr receives the one line the generator writes when it builds sqlc (the postgres
+	// backend, no sqlc installed; see EnvSQLC). Nil: os.Stderr.
+	Stderr io.Writer
 }
 
 // sqlcImport returns the import path of the package sqlc generates for the run.

@@ -52,6 +52,13 @@ func emit(m *Model) ([]File, error) {
 		}
 		out = append(out, files...)
 	}
+	if len(m.backendDefs()) > 0 {
+		f, err := emitOpen(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
 	if m.History != nil {
 		f, err := renderGo(migrationsFile, emitMigrations(m))
 		if err != nil {

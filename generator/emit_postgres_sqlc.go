@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +13,8 @@ import (
 )
 
 // EnvSQLC names the environment variable with the sqlc command to run (default: sqlc on
-// PATH). sqlc is a tool the generator runs, never a dependency of repokit's modules:
-// install it with `go install github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1`.
+// PATH, else the one the generator builds in SQLCCacheDir). sqlc is a tool the generator
+// runs, never a dependency of repokit's modules.
 const EnvSQLC = "REPOKIT_SQLC"
 
 // sqlcHeader is the first line of the files sqlc writes.
@@ -65,7 +66,7 @@ func queryFiles(paths []string) ([]string, error) {
 // sqlcOutput runs sqlc on the generated postgres_schema.sql, postgres_queries.sql and the
 // user's annotated query files, in a temporary directory, and returns the files it generated
 // (package SQLCPackage(m.Package)). Nothing is written to the output directory.
-func sqlcOutput(m *Model, queryPaths []string, files []File) ([]File, error) {
+func sqlcOutput(m *Model, queryPaths []string, files []File, log io.Writer) ([]File, error) {
 	inputs := map[string][]byte{}
 	for _, f := range files {
 		if f.Name == postgresSchemaFile || f.Name == postgresQueriesFile {
@@ -75,13 +76,9 @@ func sqlcOutput(m *Model, queryPaths []string, files []File) ([]File, error) {
 	if inputs[postgresSchemaFile] == nil || inputs[postgresQueriesFile] == nil {
 		return nil, fmt.Errorf("%w: SQL query files (%s) need the postgres backend", ErrConfig, strings.Join(queryPaths, ", "))
 	}
-	bin := os.Getenv(EnvSQLC)
-	if bin == "" {
-		p, err := exec.LookPath("sqlc")
-		if err != nil {
-			return nil, fmt.Errorf("%w: the postgres backend runs sqlc, which is not installed (go install github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1, or set %s)", ErrSQLC, EnvSQLC)
-		}
-		bin = p
+	bin, err := sqlcCommand(log)
+	if err != nil {
+		return nil, err
 	}
 	tmp, err := os.MkdirTemp("", "repokit-sqlc-*")
 	if err != nil {

@@ -45,7 +45,7 @@ func render(cfg Config) (*Model, []File, error) {
 
 // Generate runs the whole pipeline: it renders every file and writes them all to
 // cfg.OutDir, or none of them, removing generated files that are no longer produced. With
-// the postgres backend it runs sqlc (see EnvSQLC) on postgres_schema.sql,
+// the postgres backend it runs sqlc (see EnvSQLC; built once when missing) on postgres_schema.sql,
 // postgres_queries.sql and the schema set's *.queries.sql files, and writes its package to
 // cfg.OutDir/SQLCPackage(cfg.Package).
 func Generate(cfg Config) error {
@@ -76,7 +76,11 @@ func Generate(cfg Config) error {
 		return nil
 	}
 	// sqlc runs before anything is written: when it fails, nothing is.
-	gen, err := sqlcOutput(m, queries, files)
+	log := cfg.Stderr
+	if log == nil {
+		log = os.Stderr
+	}
+	gen, err := sqlcOutput(m, queries, files, log)
 	if err != nil {
 		return err
 	}

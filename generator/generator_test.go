@@ -99,7 +99,7 @@ func TestWriteStaleAndIdempotent(t *testing.T) {
 	if err := Generate(idsConfig(dir)); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"bare.go", "book.go", "helpers.go", "memory.go", "notes.txt", "repokit.go", "string_generated.go",
+	want := []string{"bare.go", "book.go", "helpers.go", "memory.go", "notes.txt", "open.go", "repokit.go", "string_generated.go",
 		"string_provided.go", "uuid_generated.go", "uuid_provided.go"}
 	if diff := cmp.Diff(want, names(t, dir)); diff != "" {
 		t.Fatalf("files (-want +got):\n%s", diff)

@@ -6,24 +6,41 @@ import (
 	"unicode/utf8"
 )
 
-// initialisms are the words GoName writes in upper case.
+// initialisms are the words GoName writes in upper case: golint's and staticcheck's (ST1003)
+// lists, as gopls reports them, and SKU.
 var initialisms = map[string]bool{
-	"id": true, "url": true, "uuid": true, "api": true, "http": true,
-	"json": true, "sku": true, "ip": true, "html": true, "sql": true,
+	"acl": true, "amqp": true, "api": true, "ascii": true, "cpu": true, "css": true, "db": true,
+	"dns": true, "eof": true, "gid": true, "guid": true, "html": true, "http": true, "https": true,
+	"id": true, "ip": true, "json": true, "lhs": true, "qps": true, "ram": true, "rhs": true,
+	"rpc": true, "rtp": true, "sip": true, "sku": true, "sla": true, "smtp": true, "sql": true,
+	"ssh": true, "tcp": true, "tls": true, "ts": true, "ttl": true, "udp": true, "ui": true,
+	"uid": true, "uri": true, "url": true, "utf8": true, "uuid": true, "vm": true, "xml": true,
+	"xmpp": true, "xsrf": true, "xss": true,
 }
 
+// wordsNotPlurals are words that end like a plural initialism (RAMs, SIPs, TSs) but are
+// English words: GoName("rams") is "Rams".
+var wordsNotPlurals = map[string]bool{"rams": true, "sips": true, "tss": true}
+
 // GoName returns the exported Go name of a schema name: the name is split into words at every
-// character that is not a letter or digit, each word gets an upper-case first letter, and the
-// initialisms ID, URL, UUID, API, HTTP, JSON, SKU, IP, HTML and SQL are written in upper case
-// (when a whole word, in any case). The rest of each word is kept as written, so
-// GoName("order_line") == GoName("OrderLine") == "OrderLine" and GoName("product_id") == "ProductID".
+// character that is not a letter or digit, each word gets an upper-case first letter, and a
+// word that is a common initialism (in any case) is written in upper case, its plural with a
+// lower-case s: ID, URL, UUID, API, HTTP, JSON, SKU, IP, HTML, SQL, DB, TLS, ... (golint's and
+// staticcheck's list), IDs, URLs, APIs. The rest of each word is kept as written, so
+// GoName("order_line") == GoName("OrderLine") == "OrderLine", GoName("product_id") ==
+// "ProductID", GoName("post_ids") == "PostIDs" and GoName("api_key") == "APIKey".
 // For a name without letters or digits it returns "".
 func GoName(name string) string {
 	words := strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	var b strings.Builder
 	for _, w := range words {
-		if initialisms[strings.ToLower(w)] {
+		lw := strings.ToLower(w)
+		if initialisms[lw] {
 			b.WriteString(strings.ToUpper(w))
+			continue
+		}
+		if one, ok := strings.CutSuffix(lw, "s"); ok && initialisms[one] && !wordsNotPlurals[lw] {
+			b.WriteString(strings.ToUpper(one) + "s")
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(w)

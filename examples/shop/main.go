@@ -4,15 +4,21 @@
 //
 //	go run ./examples/shop
 //
-// The same walkthrough runs unchanged on a real backend, given its endpoint in the variables
-// the test services export (see docs/services.md):
+// The same walkthrough runs unchanged on any backend a URL names (see docs/opening.md):
+//
+//	go run ./examples/shop -url 'postgres://app:secret@localhost:5432/shop'
+//	go run ./examples/shop -url 's3://my-bucket/demo?region=eu-west-1'   # credentials: the AWS SDK's default chain
+//	go run ./examples/shop -url 'elasticsearch://localhost:9200'
+//
+// or on the test services' server of a backend, found through the variables they export
+// (see docs/services.md):
 //
 //	eval "$(scripts/services/all.sh start --with-elasticsearch)"
 //	go run ./examples/shop -backend postgres       # REPOKIT_POSTGRES_URL
 //	go run ./examples/shop -backend s3             # REPOKIT_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, _BUCKET, _REGION
 //	go run ./examples/shop -backend elasticsearch  # REPOKIT_ES_URL
 //
-// On a real backend the demo first deletes the records an earlier run left behind.
+// The demo first deletes the records an earlier run left behind.
 //
 // The records are declared in schema/shop.yaml; the package shopdb is generated from it
 // by `go generate ./...` at the repository root (see gen.go).
@@ -29,20 +35,20 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/examples/shop/shopdb"
+	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
 func main() {
-	backend := flag.String("backend", "memory", "memory, postgres, s3 or elasticsearch")
+	backend := flag.String("backend", "memory", "memory, postgres, s3 or elasticsearch: the test services' server of that backend")
+	url := flag.String("url", "", "the `URL` to run on: mem://, postgres://..., s3://BUCKET/PREFIX?..., elasticsearch://HOST:PORT (instead of -backend)")
 	flag.Parse()
 	ctx := context.Background()
-	var err error
-	if *backend == "memory" {
-		err = run(ctx, os.Stdout)
-	} else {
-		err = runOn(ctx, os.Stdout, *backend, os.LookupEnv)
+	t, err := target(*backend, *url, os.LookupEnv)
+	if err == nil {
+		err = run(ctx, os.Stdout, t)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shop:", err)
@@ -50,143 +56,72 @@ func main() {
 	}
 }
 
-// repos are the three repositories the demo uses; any backend's would do.
-type repos struct {
-	customers shopdb.CustomerRepository
-	products  shopdb.ProductRepository
-	orders    shopdb.OrderRepository
-}
-
-func run(ctx context.Context, w io.Writer) error {
-	r := repos{
-		customers: shopdb.NewCustomerMemoryRepository(),
-		products:  shopdb.NewProductMemoryRepository(),
-		orders:    shopdb.NewOrderMemoryRepository(),
+// target returns where the demo runs: the target url names when it is given, else the test
+// services' server of backend, whose endpoint lookup finds in the environment.
+func target(backend, url string, lookup func(string) (string, bool)) (open.Target, error) {
+	if url != "" {
+		return open.Parse(url)
 	}
-	defer r.customers.Close()
-	defer r.products.Close()
-	defer r.orders.Close()
-	return demo(ctx, w, r)
-}
-
-// runOn runs the demo on a real backend whose endpoint lookup finds in the environment.
-// Every repository gets its client from one pool manager: the three repositories of a
-// backend share one connection pool.
-func runOn(ctx context.Context, w io.Writer, backend string, lookup func(string) (string, bool)) error {
-	env := func(name string) (string, error) {
-		v, ok := lookup(name)
-		if !ok || v == "" {
-			return "", fmt.Errorf("-backend %s needs %s (start the test services: eval \"$(scripts/services/all.sh start --with-elasticsearch)\")", backend, name)
+	env := func(names ...string) ([]string, error) {
+		vals := make([]string, len(names))
+		for i, name := range names {
+			v, ok := lookup(name)
+			if !ok || v == "" {
+				return nil, fmt.Errorf("-backend %s needs %s (start the test services: eval \"$(scripts/services/all.sh start --with-elasticsearch)\"), or give -url", backend, name)
+			}
+			vals[i] = v
 		}
-		return v, nil
+		return vals, nil
 	}
+	switch backend {
+	case "memory":
+		return open.Parse("mem://")
+	case "postgres":
+		v, err := env("REPOKIT_POSTGRES_URL")
+		if err != nil {
+			return open.Target{}, err
+		}
+		return open.Parse(v[0])
+	case "s3":
+		// A map rather than a URL: it may carry the test server's keys, which a URL never does.
+		v, err := env("REPOKIT_S3_ENDPOINT", "REPOKIT_S3_ACCESS_KEY", "REPOKIT_S3_SECRET_KEY", "REPOKIT_S3_BUCKET", "REPOKIT_S3_REGION")
+		if err != nil {
+			return open.Target{}, err
+		}
+		return open.FromMap("s3", map[string]any{"endpoint_url": v[0], "aws_access_key_id": v[1], "aws_secret_access_key": v[2],
+			"bucket": v[3], "region_name": v[4], "path_style": true, "prefix": "repokit-demo"})
+	case "elasticsearch":
+		v, err := env("REPOKIT_ES_URL")
+		if err != nil {
+			return open.Target{}, err
+		}
+		return open.FromMap("elasticsearch", map[string]any{"hosts": []any{v[0]}})
+	}
+	return open.Target{}, fmt.Errorf("unknown -backend %q (memory, postgres, s3 or elasticsearch)", backend)
+}
+
+// run opens the demo's repositories on t with one call, whatever the backend, and runs the
+// demo. Every repository gets its client from one pool manager: the three repositories of a
+// backend share one connection pool.
+func run(ctx context.Context, w io.Writer, t open.Target) error {
 	m := pool.New(pool.Options{})
 	defer m.CloseAll(context.Background())
-	var r repos
-	var err error
-	switch backend {
-	case "postgres":
-		url, err := env("REPOKIT_POSTGRES_URL")
-		if err != nil {
-			return err
-		}
-		cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": url})
-		if err != nil {
-			return err
-		}
-		r, err = open(
-			func() (*repo.Collection[shopdb.Customer], error) {
-				return shopdb.NewCustomerPostgresRepository(ctx, m, cfg)
-			},
-			func() (*repo.Collection[shopdb.Product], error) {
-				return shopdb.NewProductPostgresRepository(ctx, m, cfg)
-			},
-			func() (*repo.Collection[shopdb.Order], error) { return shopdb.NewOrderPostgresRepository(ctx, m, cfg) })
-		if err != nil {
-			return err
-		}
-	case "s3":
-		vals := map[string]any{"path_style": true, "prefix": "repokit-demo"}
-		for key, name := range map[string]string{"endpoint_url": "REPOKIT_S3_ENDPOINT", "aws_access_key_id": "REPOKIT_S3_ACCESS_KEY",
-			"aws_secret_access_key": "REPOKIT_S3_SECRET_KEY", "bucket": "REPOKIT_S3_BUCKET", "region_name": "REPOKIT_S3_REGION"} {
-			if vals[key], err = env(name); err != nil {
-				return err
-			}
-		}
-		cfg, err := pool.S3PoolConfigFromMap(vals)
-		if err != nil {
-			return err
-		}
-		r, err = open(
-			func() (*repo.Collection[shopdb.Customer], error) { return shopdb.NewCustomerS3Repository(ctx, m, cfg) },
-			func() (*repo.Collection[shopdb.Product], error) { return shopdb.NewProductS3Repository(ctx, m, cfg) },
-			func() (*repo.Collection[shopdb.Order], error) { return shopdb.NewOrderS3Repository(ctx, m, cfg) })
-		if err != nil {
-			return err
-		}
-	case "elasticsearch":
-		url, err := env("REPOKIT_ES_URL")
-		if err != nil {
-			return err
-		}
-		cfg, err := pool.ElasticsearchPoolConfigFromMap(map[string]any{"hosts": []any{url}})
-		if err != nil {
-			return err
-		}
-		r, err = open(
-			func() (*repo.Collection[shopdb.Customer], error) {
-				return shopdb.NewCustomerElasticsearchRepository(ctx, m, cfg)
-			},
-			func() (*repo.Collection[shopdb.Product], error) {
-				return shopdb.NewProductElasticsearchRepository(ctx, m, cfg)
-			},
-			func() (*repo.Collection[shopdb.Order], error) {
-				return shopdb.NewOrderElasticsearchRepository(ctx, m, cfg)
-			})
-		if err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("unknown -backend %q (memory, postgres, s3 or elasticsearch)", backend)
-	}
-	defer r.customers.Close()
-	defer r.products.Close()
-	defer r.orders.Close()
-	if err := reset(ctx, r); err != nil {
+	db, err := shopdb.OpenFromTarget(ctx, m, t)
+	if err != nil {
 		return err
 	}
-	return demo(ctx, w, r)
-}
-
-// open makes the three repositories of one backend with the generated constructors.
-func open(
-	customers func() (*repo.Collection[shopdb.Customer], error),
-	products func() (*repo.Collection[shopdb.Product], error),
-	orders func() (*repo.Collection[shopdb.Order], error),
-) (repos, error) {
-	c, err := customers()
-	if err != nil {
-		return repos{}, err
+	defer db.Close()
+	if err := reset(ctx, db); err != nil {
+		return err
 	}
-	p, err := products()
-	if err != nil {
-		c.Close()
-		return repos{}, err
-	}
-	o, err := orders()
-	if err != nil {
-		c.Close()
-		p.Close()
-		return repos{}, err
-	}
-	return repos{customers: c, products: p, orders: o}, nil
+	return demo(ctx, w, db)
 }
 
 // reset deletes every record, so that the demo starts from empty repositories.
-func reset(ctx context.Context, r repos) error {
-	return errors.Join(clear(ctx, r.customers, shopdb.CustomerSchema.GetID, shopdb.CustomerQuery()),
-		clear(ctx, r.products, shopdb.ProductSchema.GetID, shopdb.ProductQuery()),
-		clear(ctx, r.orders, shopdb.OrderSchema.GetID, shopdb.OrderQuery()))
+func reset(ctx context.Context, db *shopdb.Repositories) error {
+	return errors.Join(clear(ctx, db.Customer, shopdb.CustomerSchema.GetID, shopdb.CustomerQuery()),
+		clear(ctx, db.Product, shopdb.ProductSchema.GetID, shopdb.ProductQuery()),
+		clear(ctx, db.Order, shopdb.OrderSchema.GetID, shopdb.OrderQuery()))
 }
 
 func clear[T any](ctx context.Context, rp repo.Repository[T], id func(*T) string, q query.Query[T]) error {
@@ -204,11 +139,11 @@ func clear[T any](ctx context.Context, rp repo.Repository[T], id func(*T) string
 
 func ptr[T any](v T) *T { return &v }
 
-func demo(ctx context.Context, w io.Writer, r repos) error {
+func demo(ctx context.Context, w io.Writer, db *shopdb.Repositories) error {
 	day := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
 
 	fmt.Fprintln(w, "== Create (the uuid id is generated, the tier default applied)")
-	ada, err := r.customers.Create(ctx, shopdb.Customer{
+	ada, err := db.Customer.Create(ctx, shopdb.Customer{
 		Email: "ada@example.com", Name: "Ada Lovelace", SignedUp: day, Active: true,
 		Tags: []string{"vip"},
 	})
@@ -233,7 +168,7 @@ func demo(ctx context.Context, w io.Writer, r repos) error {
 		{SKU: "TY-001", Name: "Stardust Kite", Price: 24, Stock: 7,
 			Status: ptr(shopdb.ProductStatus("sold-out"))},
 	}
-	results, err := r.products.CreateBatch(ctx, catalog)
+	results, err := db.Product.CreateBatch(ctx, catalog)
 	if err != nil {
 		return err
 	}
@@ -252,7 +187,7 @@ func demo(ctx context.Context, w io.Writer, r repos) error {
 
 	fmt.Fprintln(w, "\n== Find with typed filters and a multi-field sort")
 	p := shopdb.ProductFields
-	games, err := r.products.Find(ctx, shopdb.ProductQuery().
+	games, err := db.Product.Find(ctx, shopdb.ProductQuery().
 		Where(
 			p.Categories.Contains(shopdb.ProductCategoryGames),
 			p.Name.Like("Star%"),
@@ -265,14 +200,14 @@ func demo(ctx context.Context, w io.Writer, r repos) error {
 	for _, g := range games {
 		fmt.Fprintf(w, "  %s %-18s %6.2f EUR  status=%s\n", g.SKU, g.Name, g.Price, *g.Status)
 	}
-	n, err := r.products.Count(ctx, shopdb.ProductQuery().Where(
+	n, err := db.Product.Count(ctx, shopdb.ProductQuery().Where(
 		query.Or(p.Stock.EQ(0), p.Status.NEQ(shopdb.ProductStatusActive))))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "  products out of stock or not active: %d\n", n)
 
-	_, err = r.products.Find(ctx, shopdb.ProductQuery().Where(p.Name.Regex(`^Star.*`)))
+	_, err = db.Product.Find(ctx, shopdb.ProductQuery().Where(p.Name.Regex(`^Star.*`)))
 	fmt.Fprintf(w, "  a non-portable regex is rejected: %v (invalid input: %v)\n", err, errors.Is(err, repo.ErrInvalidInput))
 
 	fmt.Fprintln(w, "\n== Orders, then keyset pages of 4 (newest first)")
@@ -281,21 +216,21 @@ func demo(ctx context.Context, w io.Writer, r repos) error {
 		orders = append(orders, shopdb.Order{
 			CustomerID: ada.ID,
 			Status:     []shopdb.OrderStatus{shopdb.OrderStatusPending, shopdb.OrderStatusPaid, shopdb.OrderStatusShipped}[i%3],
-			Skus:       []string{"GM-001"},
+			SKUs:       []string{"GM-001"},
 			Total:      29.99 * float64(1+i%2),
 			Items:      int64(1 + i%2),
 			PlacedAt:   day.Add(time.Duration(i) * time.Hour),
 			Gift:       ptr(i%4 == 0),
 		})
 	}
-	if _, err := r.orders.CreateBatch(ctx, orders); err != nil {
+	if _, err := db.Order.CreateBatch(ctx, orders); err != nil {
 		return err
 	}
 	o := shopdb.OrderFields
 	pageQuery := shopdb.OrderQuery().Where(o.CustomerID.EQ(ada.ID)).OrderBy(o.PlacedAt.Desc()).Limit(4)
 	cursor := ""
 	for page := 1; ; page++ {
-		pg, err := r.orders.Page(ctx, pageQuery, cursor)
+		pg, err := db.Order.Page(ctx, pageQuery, cursor)
 		if err != nil {
 			return err
 		}
@@ -313,7 +248,7 @@ func demo(ctx context.Context, w io.Writer, r repos) error {
 	fmt.Fprintln(w, "\n== Stream (an iterator: records arrive one at a time, never all loaded)")
 	var revenue float64
 	seen := 0
-	for ord, err := range r.orders.Stream(ctx, shopdb.OrderQuery().Where(o.Status.IN(shopdb.OrderStatusPaid, shopdb.OrderStatusShipped))) {
+	for ord, err := range db.Order.Stream(ctx, shopdb.OrderQuery().Where(o.Status.IN(shopdb.OrderStatusPaid, shopdb.OrderStatusShipped))) {
 		if err != nil {
 			return err
 		}
@@ -323,27 +258,27 @@ func demo(ctx context.Context, w io.Writer, r repos) error {
 	fmt.Fprintf(w, "  %d paid or shipped orders, revenue %.2f EUR\n", seen, revenue)
 
 	fmt.Fprintln(w, "\n== Optimistic update")
-	game, err := r.products.Get(ctx, "GM-002")
+	game, err := db.Product.Get(ctx, "GM-002")
 	if err != nil {
 		return err
 	}
 	game.Stock = 25
-	updated, err := r.products.Update(ctx, game, repo.IfVersion(game.RecordVersion))
+	updated, err := db.Product.Update(ctx, game, repo.IfVersion(game.RecordVersion))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "  restocked %s: version %s -> %s\n", game.SKU, game.RecordVersion, updated.RecordVersion)
 	game.Stock = 99 // a second writer still holding the old version
-	_, err = r.products.Update(ctx, game, repo.IfVersion(game.RecordVersion))
+	_, err = db.Product.Update(ctx, game, repo.IfVersion(game.RecordVersion))
 	fmt.Fprintf(w, "  stale update: %v (version conflict: %v)\n", err, errors.Is(err, repo.ErrVersionConflict))
 
 	fmt.Fprintln(w, "\n== Delete")
-	if err := r.products.Delete(ctx, "MU-001"); err != nil {
+	if err := db.Product.Delete(ctx, "MU-001"); err != nil {
 		return err
 	}
-	_, err = r.products.Get(ctx, "MU-001")
+	_, err = db.Product.Get(ctx, "MU-001")
 	fmt.Fprintf(w, "  after delete: %v (not found: %v)\n", err, errors.Is(err, repo.ErrNotFound))
-	left, err := r.products.Count(ctx, shopdb.ProductQuery())
+	left, err := db.Product.Count(ctx, shopdb.ProductQuery())
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
+	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -30,7 +32,7 @@ var update = flag.Bool("update", false, "rewrite testdata/output.txt")
 // testdata/output.txt (rewrite it with -update).
 func TestDemoOutput(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &out); err != nil {
+	if err := run(context.Background(), &out, memTarget(t)); err != nil {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "output.txt")
@@ -48,12 +50,21 @@ func TestDemoOutput(t *testing.T) {
 	}
 }
 
-// needServer skips the test when the backend's test server is not running (fails it under
-// CI); runOn reads the same variables itself.
-var needServer = map[string]func(testing.TB){
-	"postgres":      func(t testing.TB) { servicetest.PostgresURL(t) },
-	"s3":            func(t testing.TB) { servicetest.S3Config(t) },
-	"elasticsearch": func(t testing.TB) { servicetest.ElasticsearchURL(t) },
+// memTarget is the target of -backend memory.
+func memTarget(t *testing.T) open.Target {
+	tg, err := target("memory", "", os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// openURL returns the URL of a backend's test server, as -url takes it; it skips the test when
+// the server is not running (fails it under CI).
+var openURL = map[string]func(testing.TB) string{
+	"postgres":      servicetest.PostgresOpenURL,
+	"s3":            func(t testing.TB) string { return servicetest.S3OpenURL(t, "repokit-demo-url") },
+	"elasticsearch": servicetest.ElasticsearchOpenURL,
 }
 
 var (
@@ -70,25 +81,58 @@ func normalize(s string) string {
 
 // TestDemoOnBackends runs the same walkthrough on every real backend and requires the same
 // output as on the memory backend, up to version tokens and error causes: the same queries
-// return the same records in the same order, the same writes fail with the same kinds.
+// return the same records in the same order, the same writes fail with the same kinds. Each
+// backend runs twice: selected with -backend (the test services' variables) and with -url.
 func TestDemoOnBackends(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("testdata", "output.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, backend := range []string{"postgres", "s3", "elasticsearch"} {
-		t.Run(backend, func(t *testing.T) {
-			needServer[backend](t)
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			var out bytes.Buffer
-			if err := runOn(ctx, &out, backend, os.LookupEnv); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(normalize(string(want)), normalize(out.String())); diff != "" {
-				t.Errorf("demo on %s differs from the memory backend's (-memory +%s):\n%s", backend, backend, diff)
-			}
-		})
+		for _, how := range []string{"backend", "url"} {
+			t.Run(backend+"/"+how, func(t *testing.T) {
+				url := openURL[backend](t) // skips (fails under CI) without the server
+				if how == "backend" {
+					url = ""
+				}
+				tg, err := target(backend, url, os.LookupEnv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+				defer cancel()
+				var out bytes.Buffer
+				if err := run(ctx, &out, tg); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(normalize(string(want)), normalize(out.String())); diff != "" {
+					t.Errorf("demo on %s differs from the memory backend's (-memory +%s):\n%s", backend, backend, diff)
+				}
+			})
+		}
+	}
+}
+
+// TestTarget checks the -backend and -url selection without a server: a URL wins, a missing
+// variable and an unknown backend name what to do.
+func TestTarget(t *testing.T) {
+	env := map[string]string{"REPOKIT_ES_URL": "http://127.0.0.1:9200"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	if tg, err := target("elasticsearch", "", lookup); err != nil || tg.String() != "http://127.0.0.1:9200 index=records connections=10 maxsize=10" {
+		t.Errorf("-backend elasticsearch = %v, %v", tg, err)
+	}
+	if tg, err := target("elasticsearch", "mem://", lookup); err != nil || tg.Backend != "memory" {
+		t.Errorf("-url mem:// = %v, %v; want the URL to win", tg, err)
+	}
+	for _, tc := range []struct{ backend, url, want string }{
+		{"postgres", "", "-backend postgres needs REPOKIT_POSTGRES_URL"},
+		{"s3", "", "-backend s3 needs REPOKIT_S3_ENDPOINT"},
+		{"mongo", "", `unknown -backend "mongo"`},
+		{"memory", "mongodb://h", `unknown scheme "mongodb"`},
+	} {
+		if _, err := target(tc.backend, tc.url, lookup); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("target(%q, %q) = %v, want an error containing %q", tc.backend, tc.url, err, tc.want)
+		}
 	}
 }
 
@@ -98,7 +142,11 @@ func TestHandWrittenSQL(t *testing.T) {
 	url := servicetest.PostgresURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := runOn(ctx, io.Discard, "postgres", os.LookupEnv); err != nil {
+	tg, err := target("", url, os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, io.Discard, tg); err != nil {
 		t.Fatal(err)
 	}
 	db, err := pgxpool.New(ctx, url)

@@ -340,6 +340,13 @@ func (d *decoder) postgresURL(c *PostgresPoolConfig, s *seen, f field) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		// The error may quote part of the password (an unescaped / or ? cuts it short):
+		// report the error of the URL with its password masked instead.
+		if pw := urlPassword(raw); pw != "" {
+			if _, err = url.Parse(strings.Replace(raw, ":"+pw+"@", ":"+Mask+"@", 1)); err == nil {
+				err = errors.New("the password holds characters that must be escaped (e.g. / as %2F, ? as %3F, @ as %40)")
+			}
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
@@ -386,7 +393,7 @@ func (d *decoder) postgresURL(c *PostgresPoolConfig, s *seen, f field) {
 	for _, k := range sortedKeys(q) {
 		name, ok := params[k]
 		if !ok {
-			d.fail(f, "unsupported URL parameter %q", k)
+			d.fail(f, "unsupported URL parameter %q (accepted: %s)", k, strings.Join(sortedKeys(params), ", "))
 			continue
 		}
 		vals := q[k]

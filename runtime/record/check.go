@@ -15,8 +15,9 @@ import (
 // The functions below are what generated Prepare functions call; each returns an error
 // that describes the value without repeating it in full.
 
-// CheckString reports invalid UTF-8 and NUL characters (query.CheckString). Strings of
-// ASCII without NUL, the usual case, pass in one scan, eight bytes at a time.
+// CheckString reports invalid UTF-8 and NUL characters (query.CheckString, as a value error:
+// "string contains a NUL character at byte 3", not a query's). Strings of ASCII without NUL,
+// the usual case, pass in one scan, eight bytes at a time.
 func CheckString(s string) error {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
@@ -24,19 +25,34 @@ func CheckString(s string) error {
 		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 		if (w|(w-0x0101010101010101)&^w)&0x8080808080808080 != 0 {
-			return query.CheckString(s)
+			return valueErr(query.CheckString(s))
 		}
 	}
 	for ; i < len(s); i++ {
 		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
-			return query.CheckString(s)
+			return valueErr(query.CheckString(s))
 		}
 	}
 	return nil
 }
 
-// CheckFloat reports NaN and infinities.
-func CheckFloat(v float64) error { return query.CheckFloat(v) }
+// CheckFloat reports NaN and infinities (query.CheckFloat, as a value error).
+func CheckFloat(v float64) error { return valueErr(query.CheckFloat(v)) }
+
+// valueError is an error of the query package's value checks about a value being written:
+// the same text without the "query: " prefix, which would call the write a query, and the same
+// kind (errors.Is(err, query.ErrBadValue)).
+type valueError struct{ err error }
+
+func (e *valueError) Error() string { return strings.TrimPrefix(e.err.Error(), "query: ") }
+func (e *valueError) Unwrap() error { return e.err }
+
+func valueErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &valueError{err}
+}
 
 // CheckUUID reports a string that is not a UUID in canonical form
 // (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, lower case).

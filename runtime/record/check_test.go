@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -187,11 +188,22 @@ func TestCheckString(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Errorf("CheckString(%q) = %v, want ok=%v", tt.in, err, tt.ok)
 			}
-			if want := query.CheckString(tt.in); fmt.Sprint(err) != fmt.Sprint(want) {
+			if want := query.CheckString(tt.in); asQuery(err) != fmt.Sprint(want) {
 				t.Errorf("CheckString(%q) = %v, query.CheckString = %v", tt.in, err, want)
+			}
+			if err != nil && (strings.HasPrefix(err.Error(), "query") || !errors.Is(err, query.ErrBadValue)) {
+				t.Errorf("CheckString(%q) = %v, want a value error (not a query's) of kind query.ErrBadValue", tt.in, err)
 			}
 		})
 	}
+}
+
+// asQuery returns the text query.CheckString has for the value error err.
+func asQuery(err error) string {
+	if err == nil {
+		return fmt.Sprint(err)
+	}
+	return "query: " + err.Error()
 }
 
 func FuzzCheckString(f *testing.F) {
@@ -199,7 +211,7 @@ func FuzzCheckString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := CheckString(s), query.CheckString(s); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got, want := CheckString(s), query.CheckString(s); asQuery(got) != fmt.Sprint(want) {
 			t.Errorf("CheckString(%q) = %v, query.CheckString = %v", s, got, want)
 		}
 	})

@@ -31,7 +31,7 @@ type Order struct {
 	ID         string      `json:"id"`
 	CustomerID string      `json:"customer_id"`
 	Status     OrderStatus `json:"status"`
-	Skus       []string    `json:"skus,omitempty"`
+	SKUs       []string    `json:"skus,omitempty"`
 	Total      float64     `json:"total"`
 	Items      int64       `json:"items"`
 	PlacedAt   time.Time   `json:"placed_at"`
@@ -48,7 +48,7 @@ var OrderFields = struct {
 	ID         query.StringField[Order]
 	CustomerID query.StringField[Order]
 	Status     query.EnumField[Order, OrderStatus]
-	Skus       query.ListField[Order, string]
+	SKUs       query.ListField[Order, string]
 	Total      query.FloatField[Order]
 	Items      query.IntField[Order]
 	PlacedAt   query.TimeField[Order]
@@ -58,7 +58,7 @@ var OrderFields = struct {
 	ID:         query.NewStringField[Order]("id"),
 	CustomerID: query.NewStringField[Order]("customer_id"),
 	Status:     query.NewEnumField[Order, OrderStatus]("status"),
-	Skus:       query.NewStringListField[Order]("skus"),
+	SKUs:       query.NewStringListField[Order]("skus"),
 	Total:      query.NewFloatField[Order]("total"),
 	Items:      query.NewIntField[Order]("items"),
 	PlacedAt:   query.NewTimeField[Order]("placed_at"),
@@ -91,8 +91,8 @@ var OrderSchema = record.MustNew(&record.Desc[Order]{
 		{Name: "status", GoName: "Status", Kind: query.KindEnum, Column: "status", JSON: "status", Enum: []string{"pending", "paid", "shipped", "cancelled"}, Str: func(r *Order) (string, bool) {
 			return string(r.Status), true
 		}},
-		{Name: "skus", GoName: "Skus", Kind: query.KindString, List: true, Optional: true, Column: "skus", JSON: "skus", Strs: func(r *Order) []string {
-			return r.Skus
+		{Name: "skus", GoName: "SKUs", Kind: query.KindString, List: true, Optional: true, Column: "skus", JSON: "skus", Strs: func(r *Order) []string {
+			return r.SKUs
 		}},
 		{Name: "total", GoName: "Total", Kind: query.KindFloat, Column: "total", JSON: "total", Float: func(r *Order) (float64, bool) {
 			return r.Total, true
@@ -137,7 +137,7 @@ var OrderSchema = record.MustNew(&record.Desc[Order]{
 // cloneOrder returns a deep copy of r: it shares no pointer or slice with it.
 func cloneOrder(r *Order) Order {
 	c := *r
-	c.Skus = slices.Clone(r.Skus)
+	c.SKUs = slices.Clone(r.SKUs)
 	if r.Notes != nil {
 		v := *r.Notes
 		c.Notes = &v
@@ -162,10 +162,10 @@ func prepareOrder(r *Order) error {
 	if err := record.CheckEnum(string(r.Status), valuesOrderStatus); err != nil {
 		return &record.FieldError{Record: "Order", Field: "status", Err: err}
 	}
-	if len(r.Skus) == 0 {
+	if len(r.SKUs) == 0 {
 		return &record.FieldError{Record: "Order", Field: "skus", Err: errors.New("required value is empty")}
 	}
-	for _, v := range r.Skus {
+	for _, v := range r.SKUs {
 		if err := record.CheckString(v); err != nil {
 			return &record.FieldError{Record: "Order", Field: "skus", Err: err}
 		}
@@ -193,7 +193,7 @@ func projectOrder(dst, src *Order, fields []int) {
 		case 2:
 			dst.Status = src.Status
 		case 3:
-			dst.Skus = slices.Clone(src.Skus)
+			dst.SKUs = slices.Clone(src.SKUs)
 		case 4:
 			dst.Total = src.Total
 		case 5:
@@ -226,7 +226,7 @@ func addrOrder(r *Order, field int) any {
 	case 2:
 		return &r.Status
 	case 3:
-		return &r.Skus
+		return &r.SKUs
 	case 4:
 		return &r.Total
 	case 5:

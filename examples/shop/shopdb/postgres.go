@@ -263,7 +263,7 @@ func (s orderPostgresStatements) Get(ctx context.Context, db postgres.DB, id str
 		Items:      row.Items,
 		Notes:      row.Notes,
 		PlacedAt:   row.PlacedAt.UTC(),
-		Skus:       row.Skus,
+		SKUs:       row.SKUs,
 		Status:     OrderStatus(row.Status),
 		Total:      row.Total,
 	}, row.RepokitVersion, nil
@@ -279,7 +279,7 @@ func (s orderPostgresStatements) params(r *Order, version int64) shopdbsql.Inser
 		Notes:          r.Notes,
 		PlacedAt:       r.PlacedAt,
 		RepokitVersion: version,
-		Skus:           postgres.NilIfEmpty(r.Skus),
+		SKUs:           postgres.NilIfEmpty(r.SKUs),
 		Status:         string(r.Status),
 		Total:          r.Total,
 	}
@@ -312,7 +312,7 @@ func (s orderPostgresStatements) UpdateIfVersion(ctx context.Context, db postgre
 		PlacedAt:               p.PlacedAt,
 		RepokitExpectedVersion: want,
 		RepokitVersion:         p.RepokitVersion,
-		Skus:                   p.Skus,
+		SKUs:                   p.SKUs,
 		Status:                 p.Status,
 		Total:                  p.Total,
 	})

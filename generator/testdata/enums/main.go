@@ -23,7 +23,7 @@ func main() {
 	ctx := context.Background()
 	r := enums.NewTicketMemoryRepository()
 	t, err := r.Create(ctx, enums.Ticket{ID: "t1", State: enums.TicketStateInProgress,
-		Labels: []enums.TicketLabel{enums.TicketLabelBug, enums.TicketLabelUi}, Categories: []enums.TicketCategory{enums.TicketCategoryA}})
+		Labels: []enums.TicketLabel{enums.TicketLabelBug, enums.TicketLabelUI}, Categories: []enums.TicketCategory{enums.TicketCategoryA}})
 	check(err == nil && *t.Priority == enums.TicketPriorityLow, "create: %+v, %v", t, err)
 	_, err = r.Create(ctx, enums.Ticket{ID: "t2", State: enums.TicketState2fa, Categories: []enums.TicketCategory{"zzz"}})
 	check(errors.Is(err, repo.ErrInvalidInput), "bad list<enum> value: %v", err)
@@ -35,7 +35,7 @@ func main() {
 		Boxes: []enums.TicketBox{enums.TicketBoxLarge}, Status: []enums.TicketStatus{enums.TicketStatusX}})
 	check(err == nil, "create t2: %v", err)
 
-	found, err := r.Find(ctx, enums.TicketQuery().Where(enums.TicketFields.Labels.Contains(enums.TicketLabelUi)))
+	found, err := r.Find(ctx, enums.TicketQuery().Where(enums.TicketFields.Labels.Contains(enums.TicketLabelUI)))
 	check(err == nil && len(found) == 1 && found[0].ID == "t1", "contains: %+v, %v", found, err)
 	found, err = r.Find(ctx, enums.TicketQuery().Where(enums.TicketFields.Labels.NotExists()).OrderBy(enums.TicketFields.State.Desc()))
 	check(err == nil && len(found) == 1 && found[0].ID == "t2", "labels missing: %+v, %v", found, err)

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"gentest/ids"
 
+	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -65,5 +67,10 @@ func main() {
 	check(err == nil, "bare: %v", err)
 	ok, err := bare.Exists(ctx, "b")
 	check(err == nil && ok, "bare exists: %v, %v", ok, err)
+
+	// A package generated with the memory backend alone names the flag that adds another.
+	_, err = ids.NewBookRepository(ctx, nil, "postgres://app:hunter2@db/shop")
+	check(errors.Is(err, open.ErrNotGenerated) && strings.Contains(err.Error(), "regenerate it with -backends=memory,postgres") &&
+		!strings.Contains(err.Error(), "hunter2"), "not generated: %v", err)
 	fmt.Println("ok")
 }

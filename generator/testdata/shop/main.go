@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"gentest/shop"
 
+	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -85,6 +88,23 @@ func main() {
 	check(err == nil, "create category: %v", err)
 	_, err = cats.Create(ctx, shop.Category{Slug: "lamps", Title: "Again", Position: 2})
 	check(errors.Is(err, repo.ErrAlreadyExists), "duplicate slug: %v", err)
+
+	// The openers: one repository per record on the target a URL names; mem:// needs no manager.
+	db, err := shop.Open(ctx, nil, "mem://")
+	check(err == nil && db.Product != nil && db.Category != nil && db.OrderLine != nil, "open mem://: %+v, %v", db, err)
+	_, err = db.Category.Create(ctx, shop.Category{Slug: "lamps", Title: "Lamps", Position: 1})
+	check(err == nil, "a new in-memory store per Open: %v", err)
+	check(db.Close() == nil, "close")
+	_, err = db.Category.Get(ctx, "lamps")
+	check(errors.Is(err, repo.ErrClosed), "closed by Repositories.Close: %v", err)
+	_, err = shop.NewProductRepository(ctx, nil, "ftp://host")
+	check(err != nil && strings.Contains(err.Error(), `unknown scheme "ftp"`), "unknown scheme: %v", err)
+	_, err = shop.NewProductRepository(ctx, nil, "postgres://app:hunter2@db/shop")
+	check(err != nil && strings.Contains(err.Error(), "no *pool.Manager") && !strings.Contains(err.Error(), "hunter2"), "nil manager: %v", err)
+	t, err := open.FromMap("memory", nil)
+	check(err == nil, "FromMap: %v", err)
+	p2, err := shop.NewProductRepositoryFromTarget(ctx, nil, t, postgres.WithoutSchemaCheck())
+	check(err == nil && p2 != nil, "memory target, another backend's option ignored: %v", err)
 
 	fmt.Println("ok")
 }

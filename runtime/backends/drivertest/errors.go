@@ -54,6 +54,9 @@ func testInvalidInput(t *testing.T, h Harness) {
 		if err != nil && !strings.Contains(err.Error(), c.field) {
 			t.Errorf("%s: error %q does not name the field", what, err)
 		}
+		if err != nil && strings.Contains(err.Error(), "query") {
+			t.Errorf("%s: error %q calls the write a query", what, err)
+		}
 		var re *repo.Error
 		if err != nil && (!errors.As(err, &re) || re.Record != "Thing") {
 			t.Errorf("%s: error %#v is not a *repo.Error for Thing", what, err)

@@ -26,7 +26,7 @@ type Order struct {
 	ID             string
 	CustomerID     string
 	Status         string
-	Skus           []string
+	SKUs           []string
 	Total          float64
 	Items          int64
 	PlacedAt       time.Time

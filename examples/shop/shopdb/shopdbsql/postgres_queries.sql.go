@@ -148,7 +148,7 @@ func (q *Queries) GetOrder(ctx context.Context, id string) (Order, error) {
 		&i.ID,
 		&i.CustomerID,
 		&i.Status,
-		&i.Skus,
+		&i.SKUs,
 		&i.Total,
 		&i.Items,
 		&i.PlacedAt,
@@ -225,7 +225,7 @@ type InsertOrderParams struct {
 	ID             string
 	CustomerID     string
 	Status         string
-	Skus           []string
+	SKUs           []string
 	Total          float64
 	Items          int64
 	PlacedAt       time.Time
@@ -239,7 +239,7 @@ func (q *Queries) InsertOrder(ctx context.Context, arg InsertOrderParams) (int64
 		arg.ID,
 		arg.CustomerID,
 		arg.Status,
-		arg.Skus,
+		arg.SKUs,
 		arg.Total,
 		arg.Items,
 		arg.PlacedAt,
@@ -393,7 +393,7 @@ type UpdateOrderParams struct {
 	ID             string
 	CustomerID     string
 	Status         string
-	Skus           []string
+	SKUs           []string
 	Total          float64
 	Items          int64
 	PlacedAt       time.Time
@@ -407,7 +407,7 @@ func (q *Queries) UpdateOrder(ctx context.Context, arg UpdateOrderParams) (int64
 		arg.ID,
 		arg.CustomerID,
 		arg.Status,
-		arg.Skus,
+		arg.SKUs,
 		arg.Total,
 		arg.Items,
 		arg.PlacedAt,
@@ -429,7 +429,7 @@ type UpdateOrderIfVersionParams struct {
 	ID                     string
 	CustomerID             string
 	Status                 string
-	Skus                   []string
+	SKUs                   []string
 	Total                  float64
 	Items                  int64
 	PlacedAt               time.Time
@@ -444,7 +444,7 @@ func (q *Queries) UpdateOrderIfVersion(ctx context.Context, arg UpdateOrderIfVer
 		arg.ID,
 		arg.CustomerID,
 		arg.Status,
-		arg.Skus,
+		arg.SKUs,
 		arg.Total,
 		arg.Items,
 		arg.PlacedAt,
@@ -580,7 +580,7 @@ type UpsertOrderParams struct {
 	ID             string
 	CustomerID     string
 	Status         string
-	Skus           []string
+	SKUs           []string
 	Total          float64
 	Items          int64
 	PlacedAt       time.Time
@@ -594,7 +594,7 @@ func (q *Queries) UpsertOrder(ctx context.Context, arg UpsertOrderParams) error 
 		arg.ID,
 		arg.CustomerID,
 		arg.Status,
-		arg.Skus,
+		arg.SKUs,
 		arg.Total,
 		arg.Items,
 		arg.PlacedAt,

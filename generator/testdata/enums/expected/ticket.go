@@ -45,7 +45,7 @@ type TicketLabel string
 const (
 	TicketLabelBug     TicketLabel = "bug"
 	TicketLabelFeature TicketLabel = "feature"
-	TicketLabelUi      TicketLabel = "ui"
+	TicketLabelUI      TicketLabel = "ui"
 )
 
 // valuesTicketLabel lists the values of TicketLabel, in schema order.

@@ -25,7 +25,7 @@ type OrderLine struct {
 	ShippedAt []time.Time     `json:"shipped_at,omitempty"`
 	Gift      *bool           `json:"gift,omitempty"`
 	Notes     []string        `json:"notes,omitempty"`
-	RefIds    []string        `json:"ref_ids,omitempty"`
+	RefIDs    []string        `json:"ref_ids,omitempty"`
 	Flags     []bool          `json:"flags,omitempty"`
 	Receipt   json.RawMessage `json:"receipt,omitempty"`
 	Signature []byte          `json:"signature,omitempty"`
@@ -47,7 +47,7 @@ var OrderLineFields = struct {
 	ShippedAt query.ListField[OrderLine, time.Time]
 	Gift      query.BoolField[OrderLine]
 	Notes     query.ListField[OrderLine, string]
-	RefIds    query.ListField[OrderLine, string]
+	RefIDs    query.ListField[OrderLine, string]
 	Flags     query.ListField[OrderLine, bool]
 	Receipt   query.PresenceField[OrderLine]
 	Signature query.PresenceField[OrderLine]
@@ -62,7 +62,7 @@ var OrderLineFields = struct {
 	ShippedAt: query.NewTimeListField[OrderLine]("shipped_at"),
 	Gift:      query.NewBoolField[OrderLine]("gift"),
 	Notes:     query.NewStringListField[OrderLine]("notes"),
-	RefIds:    query.NewStringListField[OrderLine]("ref_ids"),
+	RefIDs:    query.NewStringListField[OrderLine]("ref_ids"),
 	Flags:     query.NewBoolListField[OrderLine]("flags"),
 	Receipt:   query.NewPresenceField[OrderLine]("receipt"),
 	Signature: query.NewPresenceField[OrderLine]("signature"),
@@ -114,8 +114,8 @@ var OrderLineSchema = record.MustNew(&record.Desc[OrderLine]{
 		{Name: "notes", GoName: "Notes", Kind: query.KindText, List: true, Optional: true, Column: "notes", JSON: "notes", Strs: func(r *OrderLine) []string {
 			return r.Notes
 		}},
-		{Name: "ref_ids", GoName: "RefIds", Kind: query.KindUUID, List: true, Optional: true, Column: "ref_ids", JSON: "ref_ids", Strs: func(r *OrderLine) []string {
-			return r.RefIds
+		{Name: "ref_ids", GoName: "RefIDs", Kind: query.KindUUID, List: true, Optional: true, Column: "ref_ids", JSON: "ref_ids", Strs: func(r *OrderLine) []string {
+			return r.RefIDs
 		}},
 		{Name: "flags", GoName: "Flags", Kind: query.KindBool, List: true, Optional: true, Column: "flags", JSON: "flags", Bools: func(r *OrderLine) []bool {
 			return r.Flags
@@ -158,7 +158,7 @@ func cloneOrderLine(r *OrderLine) OrderLine {
 		c.Gift = &v
 	}
 	c.Notes = slices.Clone(r.Notes)
-	c.RefIds = slices.Clone(r.RefIds)
+	c.RefIDs = slices.Clone(r.RefIDs)
 	c.Flags = slices.Clone(r.Flags)
 	c.Receipt = bytes.Clone(r.Receipt)
 	c.Signature = bytes.Clone(r.Signature)
@@ -193,7 +193,7 @@ func prepareOrderLine(r *OrderLine) error {
 			return &record.FieldError{Record: "order_line", Field: "notes", Err: err}
 		}
 	}
-	for _, v := range r.RefIds {
+	for _, v := range r.RefIDs {
 		if err := record.CheckUUID(v); err != nil {
 			return &record.FieldError{Record: "order_line", Field: "ref_ids", Err: err}
 		}
@@ -240,7 +240,7 @@ func projectOrderLine(dst, src *OrderLine, fields []int) {
 		case 8:
 			dst.Notes = slices.Clone(src.Notes)
 		case 9:
-			dst.RefIds = slices.Clone(src.RefIds)
+			dst.RefIDs = slices.Clone(src.RefIDs)
 		case 10:
 			dst.Flags = slices.Clone(src.Flags)
 		case 11:
@@ -275,7 +275,7 @@ func addrOrderLine(r *OrderLine, field int) any {
 	case 8:
 		return &r.Notes
 	case 9:
-		return &r.RefIds
+		return &r.RefIDs
 	case 10:
 		return &r.Flags
 	case 11:

@@ -28,7 +28,7 @@ type OrderLine struct {
 	ShippedAt      []time.Time
 	Gift           *bool
 	Notes          []string
-	RefIds         []string
+	RefIDs         []string
 	Flags          []bool
 	Receipt        json.RawMessage
 	Signature      []byte

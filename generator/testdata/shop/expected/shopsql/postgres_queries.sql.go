@@ -144,7 +144,7 @@ func (q *Queries) GetOrderLine(ctx context.Context, id string) (OrderLine, error
 		&i.ShippedAt,
 		&i.Gift,
 		&i.Notes,
-		&i.RefIds,
+		&i.RefIDs,
 		&i.Flags,
 		&i.Receipt,
 		&i.Signature,
@@ -226,7 +226,7 @@ type InsertOrderLineParams struct {
 	ShippedAt      []time.Time
 	Gift           *bool
 	Notes          []string
-	RefIds         []string
+	RefIDs         []string
 	Flags          []bool
 	Receipt        json.RawMessage
 	Signature      []byte
@@ -245,7 +245,7 @@ func (q *Queries) InsertOrderLine(ctx context.Context, arg InsertOrderLineParams
 		arg.ShippedAt,
 		arg.Gift,
 		arg.Notes,
-		arg.RefIds,
+		arg.RefIDs,
 		arg.Flags,
 		arg.Receipt,
 		arg.Signature,
@@ -392,7 +392,7 @@ type UpdateOrderLineParams struct {
 	ShippedAt      []time.Time
 	Gift           *bool
 	Notes          []string
-	RefIds         []string
+	RefIDs         []string
 	Flags          []bool
 	Receipt        json.RawMessage
 	Signature      []byte
@@ -411,7 +411,7 @@ func (q *Queries) UpdateOrderLine(ctx context.Context, arg UpdateOrderLineParams
 		arg.ShippedAt,
 		arg.Gift,
 		arg.Notes,
-		arg.RefIds,
+		arg.RefIDs,
 		arg.Flags,
 		arg.Receipt,
 		arg.Signature,
@@ -438,7 +438,7 @@ type UpdateOrderLineIfVersionParams struct {
 	ShippedAt              []time.Time
 	Gift                   *bool
 	Notes                  []string
-	RefIds                 []string
+	RefIDs                 []string
 	Flags                  []bool
 	Receipt                json.RawMessage
 	Signature              []byte
@@ -458,7 +458,7 @@ func (q *Queries) UpdateOrderLineIfVersion(ctx context.Context, arg UpdateOrderL
 		arg.ShippedAt,
 		arg.Gift,
 		arg.Notes,
-		arg.RefIds,
+		arg.RefIDs,
 		arg.Flags,
 		arg.Receipt,
 		arg.Signature,
@@ -599,7 +599,7 @@ type UpsertOrderLineParams struct {
 	ShippedAt      []time.Time
 	Gift           *bool
 	Notes          []string
-	RefIds         []string
+	RefIDs         []string
 	Flags          []bool
 	Receipt        json.RawMessage
 	Signature      []byte
@@ -618,7 +618,7 @@ func (q *Queries) UpsertOrderLine(ctx context.Context, arg UpsertOrderLineParams
 		arg.ShippedAt,
 		arg.Gift,
 		arg.Notes,
-		arg.RefIds,
+		arg.RefIDs,
 		arg.Flags,
 		arg.Receipt,
 		arg.Signature,

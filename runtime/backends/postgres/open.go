@@ -1,0 +1,7 @@
+package postgres
+
+import "github.com/repokit/repokit/runtime/pool"
+
+// ForBackend returns "postgres": an Option is an open.Option, which the openers a package
+// generates (New<R>Repository(ctx, m, url, opts...)) pass to this backend only.
+func (Option) ForBackend() string { return pool.BackendPostgres }
