@@ -2,7 +2,7 @@
 # Run the PostgreSQL comparison benchmarks (bench/postgres) against a separate
 # DURABLE PostgreSQL 15 instance, configured like production: fsync=on,
 # full_page_writes=on, synchronous_commit=on. The shared test server
-# (fsync=off, port 54329) is never touched.
+# (fsync=off, port 15432) is never touched.
 #
 #   bench/postgres/durable.sh [go test flags...]   start, benchmark, stop
 #   bench/postgres/durable.sh stop                  remove a left-over instance
@@ -12,15 +12,15 @@
 # directory and port, checked (SHOW fsync, full_page_writes,
 # synchronous_commit), and stopped and deleted when the script exits, also on
 # failure or Ctrl-C. The load average (uptime) is printed before and after the
-# run. Settings: REPOKIT_DURABLE_PORT (54351), REPOKIT_DURABLE_DIR
+# run. Settings: REPOKIT_DURABLE_PORT (15451), REPOKIT_DURABLE_DIR
 # (<repo>/.services-durable).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-PORT=${REPOKIT_DURABLE_PORT:-54351}
+PORT=${REPOKIT_DURABLE_PORT:-15451}
 DIR=${REPOKIT_DURABLE_DIR:-$REPO/.services-durable}
 PGCTL=$REPO/scripts/services/postgres.sh
-SHARED_PORT=54329
+SHARED_PORT=15432
 
 die() { printf 'durable.sh: %s\n' "$*" >&2; exit 1; }
 

@@ -15,7 +15,7 @@
 #   minio.sh install   only build the binary when missing
 #   minio.sh logs      print the server log tail
 #
-# Settings (environment): REPOKIT_MINIO_PORT (59000), REPOKIT_SERVICES_DIR,
+# Settings (environment): REPOKIT_MINIO_PORT (19000), REPOKIT_SERVICES_DIR,
 # REPOKIT_SERVICES_BIN (where built binaries are kept, default
 # ~/.cache/repokit-services/bin, outside the checkout so CI's fresh clone on
 # the same machine reuses them).
@@ -30,7 +30,7 @@ SVC_NAME=minio
 MINIO_MODULE=github.com/minio/minio
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 
-S3_PORT=${REPOKIT_MINIO_PORT:-59000}
+S3_PORT=${REPOKIT_MINIO_PORT:-19000}
 S3_CONSOLE_PORT=$((S3_PORT + 1))
 S3_DIR=$SVC_STATE/minio
 S3_DATA=$S3_DIR/data

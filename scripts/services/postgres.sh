@@ -14,7 +14,7 @@
 #   postgres.sh install  only install the Debian packages when missing
 #   postgres.sh logs     print the server log tail
 #
-# Settings (environment): REPOKIT_POSTGRES_PORT (54329),
+# Settings (environment): REPOKIT_POSTGRES_PORT (15432),
 # REPOKIT_POSTGRES_FSYNC (off: fsync and full_page_writes off; on: both on,
 # as in production; synchronous_commit is on either way),
 # REPOKIT_SERVICES_DIR (<repo>/.services).
@@ -25,7 +25,7 @@ SVC_NAME=postgres
 
 PG_MAJOR=15
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
-PG_PORT=${REPOKIT_POSTGRES_PORT:-54329}
+PG_PORT=${REPOKIT_POSTGRES_PORT:-15432}
 PG_FSYNC=${REPOKIT_POSTGRES_FSYNC:-off}
 PG_DIR=$SVC_STATE/postgres
 PG_DATA=$PG_DIR/data

@@ -13,9 +13,9 @@
 #   toxiproxy.sh install only build the binaries when missing
 #   toxiproxy.sh logs    print the server log tail
 #
-# Settings (environment): REPOKIT_TOXIPROXY_PORT (API, 58474),
-# REPOKIT_S3_SLOW_PORT (proxied S3, 59010), REPOKIT_S3_SLOW_LATENCY_MS (10,
-# per direction), REPOKIT_MINIO_PORT (upstream, 59000).
+# Settings (environment): REPOKIT_TOXIPROXY_PORT (API, 18474),
+# REPOKIT_S3_SLOW_PORT (proxied S3, 19010), REPOKIT_S3_SLOW_LATENCY_MS (10,
+# per direction), REPOKIT_MINIO_PORT (upstream, 19000).
 set -euo pipefail
 SVC_NAME=toxiproxy
 # shellcheck source=lib.sh
@@ -24,11 +24,11 @@ SVC_NAME=toxiproxy
 TOXI_MODULE=github.com/Shopify/toxiproxy/v2
 TOXI_VERSION=v2.12.0
 
-TOXI_PORT=${REPOKIT_TOXIPROXY_PORT:-58474}
+TOXI_PORT=${REPOKIT_TOXIPROXY_PORT:-18474}
 TOXI_API=http://$SVC_HOST:$TOXI_PORT
-SLOW_PORT=${REPOKIT_S3_SLOW_PORT:-59010}
+SLOW_PORT=${REPOKIT_S3_SLOW_PORT:-19010}
 LATENCY_MS=${REPOKIT_S3_SLOW_LATENCY_MS:-10}
-UPSTREAM_PORT=${REPOKIT_MINIO_PORT:-59000}
+UPSTREAM_PORT=${REPOKIT_MINIO_PORT:-19000}
 PROXY=s3
 TOXI_DIR=$SVC_STATE/toxiproxy
 TOXI_LOG=$TOXI_DIR/toxiproxy.log
