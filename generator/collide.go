@@ -71,6 +71,10 @@ func (m *Model) declare(pkg, files *scope) {
 		files.declare(migrationsFile, "the embedded migrations", schema.Pos{})
 		pkg.declare(migrationsFunc, "the migrations of the package", schema.Pos{})
 		pkg.declare(migrationsVar, "the embedded migration files", schema.Pos{})
+		if len(backends) > 0 {
+			pkg.declare(migrateURLFunc, "the URL migration function of the package", schema.Pos{})
+			pkg.declare(migrateTargetFunc, "the target migration function of the package", schema.Pos{})
+		}
 	}
 	m.declareOpeners(pkg, files)
 	for _, b := range backends {

@@ -15,8 +15,10 @@ const migrationsFile = "migrations.go"
 
 // Names of the package-level identifiers migrations.go declares.
 const (
-	migrationsFunc = "Migrations"
-	migrationsVar  = "migrationFiles"
+	migrationsFunc    = "Migrations"
+	migrationsVar     = "migrationFiles"
+	migrateURLFunc    = "Migrate"
+	migrateTargetFunc = "MigrateTarget"
 )
 
 // migrateFunc is the name of the generated function that applies the package's pending
@@ -106,5 +108,51 @@ func emitMigrations(m *Model) *jen.File {
 			jen.Return(jen.Id("mg").Dot("Apply").Call(jen.Id("ctx"))),
 		)
 	}
+	emitMigrateTarget(f, m)
 	return f
+}
+
+// emitMigrateTarget adds Migrate (a URL) and MigrateTarget, which apply the package's
+// migrations on whichever generated backend a target names, the way Open opens on it: a
+// program that chooses its store at run time migrates it with one call.
+func emitMigrateTarget(f *jen.File, m *Model) {
+	backends := m.backendDefs()
+	if len(backends) == 0 {
+		return
+	}
+	var cases, lits []jen.Code
+	pooled := false
+	for _, b := range backends {
+		lits = append(lits, jen.Lit(string(b.name)))
+		switch {
+		case b.migrates:
+			pooled = true
+			cases = append(cases, jen.Case(jen.Qual(pkgOpen, b.title)).Block(
+				jen.Return(jen.Id(b.migrateFunc()).Call(jen.Id("ctx"), jen.Id("m"), jen.Id("t").Dot("Config")))))
+		case !b.pooled:
+			cases = append(cases, jen.Case(jen.Qual(pkgOpen, b.title)).Block(jen.Return(jen.Nil(), jen.Nil())))
+		}
+	}
+	var check []jen.Code
+	if pooled {
+		check = []jen.Code{jen.If(jen.Err().Op(":=").Id("t").Dot("CheckManager").Call(jen.Id("m")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Err()))}
+	}
+	params := func(last jen.Code) []jen.Code {
+		return []jen.Code{jen.Id("ctx").Qual(pkgContext, "Context"), jen.Id("m").Op("*").Qual(pkgPool, "Manager"), last}
+	}
+	f.Commentf("%s applies the package's pending migrations to the store a URL names (the forms of", migrateURLFunc)
+	f.Commentf("%s) and returns the versions it applied. The memory backend keeps nothing between", openFunc)
+	f.Comment("runs: there is nothing to apply.")
+	f.Func().Id(migrateURLFunc).Params(params(jen.Id("target").String())...).Params(jen.Index().Int64(), jen.Error()).Block(
+		jen.List(jen.Id("t"), jen.Err()).Op(":=").Qual(pkgOpen, "Parse").Call(jen.Id("target")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Id(migrateTargetFunc).Call(jen.Id("ctx"), jen.Id("m"), jen.Id("t"))),
+	)
+	f.Commentf("%s applies the package's pending migrations to the store of t with the", migrateTargetFunc)
+	f.Comment("Migrate<Backend> function of t's backend; see Migrate.")
+	f.Func().Id(migrateTargetFunc).Params(params(jen.Id("t").Qual(pkgOpen, "Target"))...).Params(jen.Index().Int64(), jen.Error()).Block(append(check,
+		jen.Switch(jen.Id("t").Dot("Backend")).Block(cases...),
+		jen.Return(jen.Nil(), jen.Qual(pkgOpen, "NotGenerated").Call(append([]jen.Code{jen.Id("t"), jen.Lit(m.Package)}, lits...)...)),
+	)...)
 }
