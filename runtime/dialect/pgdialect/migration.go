@@ -25,11 +25,14 @@ func MigrationFileName(m *migrate.Migration) string {
 // half-way finishes the job. A file that builds an index on an existing table uses CREATE
 // INDEX CONCURRENTLY and is therefore marked `-- +goose NO TRANSACTION` (goose then runs
 // its statements one by one); any other file runs in one transaction. The statements run in
-// this order: table and column renames (with the names of their indexes and constraints),
-// drops, new tables and columns (constant defaults: no table rewrite), default and
-// nullability changes, type changes (ALTER COLUMN ... TYPE ... USING), enum CHECK
-// constraints replaced (NOT VALID, then VALIDATE), NOT NULL set through a validated CHECK,
-// and last the indexes (a unique index is preceded by a scan that names stored duplicates).
+// this order: table renames (with the names of their indexes and constraints), drops, new
+// tables and columns (constant defaults: no table rewrite), default and nullability
+// changes, enum CHECK constraints replaced (NOT VALID, then VALIDATE), NOT NULL set through
+// a validated CHECK, the indexes (a unique index is preceded by a scan that names stored
+// duplicates); then the same for the fields that are renamed or change type, after their
+// renames (with the names of their indexes and constraints) and type changes (ALTER COLUMN
+// ... TYPE ... USING), so that the code of the previous version keeps writing as long as
+// possible.
 func MigrationFile(before migrate.Schema, m *migrate.Migration) (string, []byte, error) {
 	stmts, concurrent, err := MigrationStatements(before, m)
 	if err != nil {
@@ -144,15 +147,6 @@ func (r *renderer) render(changes []migrate.Change) error {
 			return err
 		}
 	}
-	for _, c := range byKind(migrate.RenameField) {
-		t, old := r.after.Record(c.Record), r.oldRecord(changes, c.Record)
-		if t == nil || old == nil || old.Field(c.From) == nil {
-			return fmt.Errorf("change %s: no such record or field", c)
-		}
-		if err := r.renameColumn(t.Table, old.Field(c.From), c.Field); err != nil {
-			return err
-		}
-	}
 	for _, c := range byKind(migrate.DropField) {
 		rec := r.oldRecord(changes, c.Record)
 		if t := r.after.Record(c.Record); t != nil && rec != nil {
@@ -164,22 +158,49 @@ func (r *renderer) render(changes []migrate.Change) error {
 			r.add("DROP TABLE IF EXISTS " + QuoteTable(rec.Table))
 		}
 	}
-	for _, c := range changes {
-		if err := r.change(c); err != nil {
-			return fmt.Errorf("change %s: %w", c, err)
-		}
+	// Fields renamed or changing type come last: code of the previous version keeps
+	// writing until then (it fails once a column it names is renamed).
+	late := func(c migrate.Change) bool {
+		return c.Field != "" && (has(changes, migrate.RenameField, c.Record, c.Field) || has(changes, migrate.ChangeType, c.Record, c.Field))
 	}
-	for _, pass := range []func(rec *migrate.Record, td TableDef, pairs []columnPair){r.checks, r.required, r.indexes} {
-		for i := range r.after.Records {
-			rec := &r.after.Records[i]
-			if r.oldRecord(changes, rec.Name) == nil {
-				continue // a new table: CREATE TABLE made everything
+	for _, lateHalf := range []bool{false, true} {
+		if lateHalf {
+			for _, c := range byKind(migrate.RenameField) {
+				t, old := r.after.Record(c.Record), r.oldRecord(changes, c.Record)
+				if t == nil || old == nil || old.Field(c.From) == nil {
+					return fmt.Errorf("change %s: no such record or field", c)
+				}
+				if err := r.renameColumn(t.Table, old.Field(c.From), c.Field); err != nil {
+					return err
+				}
 			}
-			td, pairs, err := r.pairs(changes, rec)
-			if err != nil {
-				return err
+		}
+		for _, c := range changes {
+			if late(c) != lateHalf {
+				continue
 			}
-			pass(rec, td, pairs)
+			if err := r.change(c); err != nil {
+				return fmt.Errorf("change %s: %w", c, err)
+			}
+		}
+		for _, pass := range []func(rec *migrate.Record, td TableDef, pairs []columnPair){r.checks, r.required, r.indexes} {
+			for i := range r.after.Records {
+				rec := &r.after.Records[i]
+				if r.oldRecord(changes, rec.Name) == nil {
+					continue // a new table: CREATE TABLE made everything
+				}
+				td, pairs, err := r.pairs(changes, rec)
+				if err != nil {
+					return err
+				}
+				var half []columnPair
+				for _, p := range pairs {
+					if late(migrate.Change{Record: rec.Name, Field: p.want.Name}) == lateHalf {
+						half = append(half, p)
+					}
+				}
+				pass(rec, td, half)
+			}
 		}
 	}
 	return nil

@@ -11,24 +11,6 @@
 -- +goose NO TRANSACTION
 
 -- +goose Up
--- +goose StatementBegin
-DO $repokit$
-BEGIN
-	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'label' AND NOT attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'title' AND NOT attisdropped) THEN
-		ALTER TABLE "item" RENAME COLUMN "label" TO "title";
-	END IF;
-END
-$repokit$;
--- +goose StatementEnd
--- +goose StatementBegin
-DO $repokit$
-BEGIN
-	IF (SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'stock' AND NOT attisdropped) <> 'double precision' THEN
-		ALTER TABLE "item" ALTER COLUMN "stock" TYPE double precision USING "stock"::double precision;
-	END IF;
-END
-$repokit$;
--- +goose StatementEnd
 ALTER TABLE "item" ADD COLUMN IF NOT EXISTS "color" text COLLATE "C";
 ALTER TABLE "item" ADD COLUMN IF NOT EXISTS "weight" double precision DEFAULT 1 NOT NULL;
 CREATE TABLE IF NOT EXISTS "review" (
@@ -73,3 +55,21 @@ END
 $repokit$;
 -- +goose StatementEnd
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "item_category_idx" ON "item" ("category");
+-- +goose StatementBegin
+DO $repokit$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'label' AND NOT attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'title' AND NOT attisdropped) THEN
+		ALTER TABLE "item" RENAME COLUMN "label" TO "title";
+	END IF;
+END
+$repokit$;
+-- +goose StatementEnd
+-- +goose StatementBegin
+DO $repokit$
+BEGIN
+	IF (SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'stock' AND NOT attisdropped) <> 'double precision' THEN
+		ALTER TABLE "item" ALTER COLUMN "stock" TYPE double precision USING "stock"::double precision;
+	END IF;
+END
+$repokit$;
+-- +goose StatementEnd

@@ -16,15 +16,6 @@
 -- +goose Up
 ALTER TABLE IF EXISTS "select" RENAME TO "from_where";
 ALTER INDEX IF EXISTS "select_pkey" RENAME TO "from_where_pkey";
--- +goose StatementBegin
-DO $repokit$
-BEGIN
-	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Order"') AND attname = 'user' AND NOT attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Order"') AND attname = 'table' AND NOT attisdropped) THEN
-		ALTER TABLE "Order" RENAME COLUMN "user" TO "table";
-	END IF;
-END
-$repokit$;
--- +goose StatementEnd
 ALTER TABLE "Order" ALTER COLUMN "group" SET DEFAULT 'it''s';
 ALTER TABLE "Order" ADD COLUMN IF NOT EXISTS "limit" bigint DEFAULT -1;
 ALTER TABLE "Order" DROP CONSTRAINT IF EXISTS "Order_group_check", ADD CONSTRAINT "Order_group_check" CHECK ("group" IN ('a b', 'it''s', 'a_c', 'o''clock')) NOT VALID;
@@ -57,3 +48,12 @@ $repokit$;
 -- +goose StatementEnd
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Order_select_key" ON "Order" ("select");
 DROP INDEX CONCURRENTLY IF EXISTS "Order_select_idx";
+-- +goose StatementBegin
+DO $repokit$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Order"') AND attname = 'user' AND NOT attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Order"') AND attname = 'table' AND NOT attisdropped) THEN
+		ALTER TABLE "Order" RENAME COLUMN "user" TO "table";
+	END IF;
+END
+$repokit$;
+-- +goose StatementEnd
