@@ -155,8 +155,8 @@ func (w *dayTwoWriter) run(ctx context.Context, v1 *repo.Collection[prod], v2 fu
 	for i := 0; ; i++ {
 		select {
 		case <-stop:
-			if w.usesV2 && w.v2Writes >= 20 {
-				return
+			if v2() == nil || (w.usesV2 && w.v2Writes >= 20) {
+				return // the apply failed, or the writer did its v2 writes
 			}
 		default:
 		}
@@ -191,7 +191,11 @@ func (w *dayTwoWriter) run(ctx context.Context, v1 *repo.Collection[prod], v2 fu
 			if create {
 				p.Color = ptr("red")
 			}
-			err = write(v2(), p)
+			r := v2()
+			if r == nil {
+				return
+			}
+			err = write(r, p)
 			if err == nil {
 				w.v2Writes++
 			}
@@ -290,7 +294,9 @@ func TestMigrateDayTwo(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // let the writers start (not a pass/fail timing)
 	applied, applyErr := mg.Apply(ctx)
 	if applyErr == nil {
-		v2, err = prodRepo(ctx, h, table, true, postgres.WithMigrations(pkg, dirs[1]))
+		if v2, err = prodRepo(ctx, h, table, true, postgres.WithMigrations(pkg, dirs[1])); err != nil {
+			v2 = nil
+		}
 	}
 	close(v2ready)
 	close(stop)
@@ -377,4 +383,132 @@ func poolOf(t *testing.T, ctx context.Context, h harness) *pgxpool.Pool {
 	}
 	t.Cleanup(lease.Release)
 	return lease.Pool()
+}
+
+// Two migrators applying at once: each version is applied exactly once.
+func TestMigrateConcurrentApply(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	table := tableName(t, h.m, h.cfg, "prod")
+	pkg := migPackage(t, h, table+"_review")
+	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	var wg sync.WaitGroup
+	results := make([][]int64, 2)
+	errs := make([]error, 2)
+	start := make(chan struct{})
+	for i := range results {
+		mg := newMigrator(t, ctx, h, pkg, dirs[1])
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i], errs[i] = mg.Apply(ctx)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("Apply: %v; %v", errs[0], errs[1])
+	}
+	all := slices.Sorted(slices.Values(append(slices.Clone(results[0]), results[1]...)))
+	if !slices.Equal(all, []int64{1, 2}) {
+		t.Errorf("versions applied by the two migrators: %v and %v, want 1 and 2 once in all", results[0], results[1])
+	}
+	var rows int64
+	if err := poolOf(t, ctx, h).QueryRow(ctx, "SELECT count(*) FROM "+pgdialect.Quote(postgres.VersionTable(pkg))+" WHERE version_id > 0").Scan(&rows); err != nil || rows != 2 {
+		t.Errorf("version table rows: %d, %v; want 2", rows, err)
+	}
+	checkStatus(t, ctx, newMigrator(t, ctx, h, pkg, dirs[1]), []int64{1, 2}, 0)
+}
+
+// A unique field over stored duplicates fails naming them; once the data is fixed, apply
+// again finishes the job.
+func TestMigrateUniqueOverDuplicates(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	table := tableName(t, h.m, h.cfg, "prod")
+	pkg := migPackage(t, h, table+"_review")
+	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	if _, err := newMigrator(t, ctx, h, pkg, dirs[0]).Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := prodRepo(ctx, h, table, false, postgres.WithMigrations(pkg, dirs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v1.Close()
+	for i, sku := range []string{"dup-a", "dup-a", "dup-b", "it's", "it's", "ok"} {
+		if _, err := v1.Create(ctx, prod{ID: prodName(i), Name: "x", SKU: ptr(sku)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mg := newMigrator(t, ctx, h, pkg, dirs[1])
+	_, err = mg.Apply(ctx)
+	if err == nil || !strings.Contains(err.Error(), `'dup-a', 'it''s'`) || !strings.Contains(err.Error(), "cannot make Prod.sku unique") {
+		t.Fatalf("Apply over duplicates: %v, want an error naming 'dup-a' and 'it''s'", err)
+	}
+	if _, err := poolOf(t, ctx, h).Exec(ctx, "DELETE FROM "+pgdialect.Quote(table)+" WHERE id IN ($1, $2)", prodName(1), prodName(4)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mg.Apply(ctx); err != nil || !slices.Equal(got, []int64{2}) {
+		t.Fatalf("Apply after fixing the data: %v, %v", got, err)
+	}
+	checkStatus(t, ctx, mg, []int64{1, 2}, 0)
+}
+
+// Status reports live differences from the applied state: a dropped index, a CHECK with
+// other values, a missing default, an extra column, an INVALID index.
+func TestMigrateStatusDrift(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	table := tableName(t, h.m, h.cfg, "prod")
+	pkg := migPackage(t, h, table+"_review")
+	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	mg := newMigrator(t, ctx, h, pkg, dirs[1])
+	if _, err := mg.Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkStatus(t, ctx, mg, []int64{1, 2}, 0)
+	qt := pgdialect.Quote(table)
+	p := poolOf(t, ctx, h)
+	for _, s := range []string{
+		"DROP INDEX " + pgdialect.Quote(table+"_category_idx"),
+		"ALTER TABLE " + qt + " DROP CONSTRAINT " + pgdialect.Quote(table+"_status_check") + ", ADD CONSTRAINT " + pgdialect.Quote(table+"_status_check") + " CHECK (status IN ('draft'))",
+		"ALTER TABLE " + qt + " ALTER COLUMN weight DROP DEFAULT",
+		"ALTER TABLE " + qt + " ADD COLUMN extra bigint",
+		"DROP INDEX " + pgdialect.Quote(table+"_sku_key"),
+		"INSERT INTO " + qt + " (id, name, sku, weight, repokit_version) VALUES ('a', 'a', 'same', 1, 1), ('b', 'b', 'same', 1, 1)",
+		// fails over the duplicates and leaves an INVALID index, as a failed apply can
+		"CREATE UNIQUE INDEX CONCURRENTLY " + pgdialect.Quote(table+"_sku_key") + " ON " + qt + " (sku)",
+	} {
+		if _, err := p.Exec(ctx, s); err != nil && !strings.HasPrefix(s, "CREATE UNIQUE") {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	st, err := mg.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drift := strings.Join(st.Drift, "\n")
+	for _, want := range []string{
+		fmt.Sprintf(`index "%s_category_idx" on "category" is missing`, table),
+		fmt.Sprintf(`CHECK constraint "%s_status_check" allows draft, want draft, active, archived`, table),
+		`column "weight" has default none, want 1`,
+		`column "extra" (bigint) is not in the schema`,
+		fmt.Sprintf(`index "%s_sku_key" is INVALID`, table),
+	} {
+		if !strings.Contains(drift, want) {
+			t.Errorf("drift lacks %q:\n%s", want, drift)
+		}
+	}
+	if st.OK() {
+		t.Error("Status.OK with drift")
+	}
+	// The constructor checks the same against the applied state.
+	if _, err := prodRepo(ctx, h, table, true, postgres.WithMigrations(pkg, dirs[1])); !errors.Is(err, postgres.ErrSchemaDrift) {
+		t.Errorf("constructor on a drifted table: %v, want ErrSchemaDrift", err)
+	}
 }
