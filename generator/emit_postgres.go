@@ -3,10 +3,8 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/template"
-	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -80,35 +78,7 @@ func queryKind(t schema.Type) query.Kind {
 }
 
 // sqlDefault renders a schema default as an SQL constant of the column's type.
-func sqlDefault(t schema.Type, v any) (string, error) {
-	switch x := v.(type) {
-	case string:
-		if t == schema.TypeTime {
-			tm, err := time.Parse(time.RFC3339Nano, x)
-			if err != nil {
-				return "", err
-			}
-			return pgdialect.Literal(query.NormalizeTime(tm).Format("2006-01-02T15:04:05.999999Z07:00")) + "::timestamptz", nil
-		}
-		if t == schema.TypeUUID {
-			return pgdialect.Literal(x) + "::uuid", nil
-		}
-		return pgdialect.Literal(x), nil
-	case int64:
-		if t == schema.TypeFloat {
-			return strconv.FormatFloat(float64(x), 'g', -1, 64), nil
-		}
-		return strconv.FormatInt(x, 10), nil
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
-	case bool:
-		if x {
-			return "TRUE", nil
-		}
-		return "FALSE", nil
-	}
-	return "", fmt.Errorf("value of Go type %T has no SQL form", v)
-}
+func sqlDefault(t schema.Type, v any) (string, error) { return pgdialect.DefaultSQL(string(t), v) }
 
 // postgresScript returns the statements creating r's table, each ending with ";\n".
 func postgresScript(t pgdialect.TableDef) string {

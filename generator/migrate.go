@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/schema"
 )
@@ -71,7 +72,9 @@ func LoadHistory(outDir string) (migrate.History, error) {
 // (PostgreSQL's goose SQL); the other backends plan their steps from the JSON at apply time.
 // The function gets the state before the migration and the migration, and returns the file
 // name relative to the migration directory and its content.
-var migrationRenderers = map[Backend]func(before migrate.Schema, m *migrate.Migration) (string, []byte, error){}
+var migrationRenderers = map[Backend]func(before migrate.Schema, m *migrate.Migration) (string, []byte, error){
+	BackendPostgres: pgdialect.MigrationFile,
+}
 
 // PlanMigration loads the schema files and the package's history and returns the next
 // migration and its files (paths relative to cfg.OutDir), without writing anything; nil

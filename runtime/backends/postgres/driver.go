@@ -136,7 +136,11 @@ func newDriver[T any](ctx context.Context, db DB, desc *record.Desc[T], o option
 		}
 		d.stmts = s
 	}
-	if !o.noEnsure {
+	if o.mig != nil {
+		if err := checkApplied(ctx, db, o.mig, desc.Name, table); err != nil {
+			return nil, err
+		}
+	} else if !o.noEnsure {
 		var err error
 		if o.script != "" && table == desc.Table {
 			err = EnsureSchemaSQL(ctx, db, desc, table, o.script)

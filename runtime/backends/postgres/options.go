@@ -1,6 +1,9 @@
 package postgres
 
-import "time"
+import (
+	"io/fs"
+	"time"
+)
 
 // Option configures New and NewWithDB.
 type Option func(*options)
@@ -11,6 +14,7 @@ type options struct {
 	script     string
 	cmdTimeout time.Duration
 	stmts      any // a Statements[T] (WithStatements)
+	mig        *migSpec
 }
 
 // WithTable stores the records in the named table (optionally "schema.table") instead of
@@ -32,3 +36,20 @@ func WithSchemaScript(script string) Option { return func(o *options) { o.script
 // next row, never the time the caller's loop body takes. A statement ended by it fails with
 // repo.ErrUnavailable wrapping ErrCommandTimeout; the pool is not reported broken.
 func WithCommandTimeout(d time.Duration) Option { return func(o *options) { o.cmdTimeout = d } }
+
+// migSpec is the package migrations WithMigrations hands to a constructor.
+type migSpec struct {
+	pkg  string
+	fsys fs.FS
+}
+
+// WithMigrations makes the constructor check the store against package pkg's migrations
+// (fsys: its migration directory) instead of creating the table: the store must have
+// applied all of them (else an error with errors.Is(err, repo.ErrSchemaBehind) whose
+// *migrate.BehindError names the pending versions; a store without a version table is at
+// version 0), and the live table must match the newest state (else a *DriftError). The
+// migrations own the table; the constructor never creates or alters it. Generated
+// constructors of a package with migrations pass it.
+func WithMigrations(pkg string, fsys fs.FS) Option {
+	return func(o *options) { o.mig = &migSpec{pkg: pkg, fsys: fsys} }
+}

@@ -96,7 +96,12 @@ func ensureSQL(ctx context.Context, db Execer, table string, stmts []string, wan
 	return mapErr(ctx, tx.Commit(ctx))
 }
 
-func liveColumns(ctx context.Context, q pgx.Tx, table string) ([]pgdialect.Column, error) {
+// querier runs a query: a pool, a connection or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func liveColumns(ctx context.Context, q querier, table string) ([]pgdialect.Column, error) {
 	rows, err := q.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), coalesce(c.collname, ''), a.attnotnull
 		FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation AND a.attcollation <> 0
 		WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, pgdialect.QuoteTable(table))

@@ -117,34 +117,88 @@ func columnSQL(c Column, def string) string {
 	return s
 }
 
+// Check is the CHECK constraint of an enum column: its values are the allowed ones.
+type Check struct {
+	Name   string // constraint name, IndexName(table, column, "check")
+	Column string
+	List   bool
+	Values []string
+}
+
+// SQL returns the constraint as a table definition or ADD writes it:
+// CONSTRAINT name CHECK (...).
+func (c Check) SQL() string {
+	vals := make([]string, len(c.Values))
+	for j, v := range c.Values {
+		vals[j] = Literal(v)
+	}
+	name, col := Quote(c.Name), Quote(c.Column)
+	if c.List {
+		return fmt.Sprintf("CONSTRAINT %s CHECK (%s <@ ARRAY[%s]::text[])", name, col, strings.Join(vals, ", "))
+	}
+	return fmt.Sprintf("CONSTRAINT %s CHECK (%s IN (%s))", name, col, strings.Join(vals, ", "))
+}
+
+// CheckOf returns the CHECK constraint of column c of the table, and false when c is not an
+// enum with values.
+func (t TableDef) CheckOf(c ColumnDef) (Check, bool) {
+	if c.Kind != query.KindEnum || len(c.Enum) == 0 {
+		return Check{}, false
+	}
+	return Check{Name: IndexName(t.Table, c.Name, "check"), Column: c.Name, List: c.List, Values: c.Enum}, true
+}
+
 // checkConstraint returns the CHECK constraint of an enum column with values, and false for
 // other columns.
 func (t TableDef) checkConstraint(c ColumnDef) (string, bool) {
-	if c.Kind != query.KindEnum || len(c.Enum) == 0 {
-		return "", false
+	if chk, ok := t.CheckOf(c); ok {
+		return chk.SQL(), true
 	}
-	vals := make([]string, len(c.Enum))
-	for j, v := range c.Enum {
-		vals[j] = Literal(v)
+	return "", false
+}
+
+// Index is the secondary index of a unique or indexed column.
+type Index struct {
+	Name   string // IndexName(table, column, "key") for a unique column, "idx" otherwise
+	Column string
+	Unique bool
+	GIN    bool // an indexed list column
+}
+
+// IndexOf returns the index of column c of the table, and false when c is neither unique nor
+// indexed. A unique column has only its unique index.
+func (t TableDef) IndexOf(c ColumnDef) (Index, bool) {
+	switch {
+	case c.Unique:
+		return Index{Name: IndexName(t.Table, c.Name, "key"), Column: c.Name, Unique: true}, true
+	case c.Indexed:
+		return Index{Name: IndexName(t.Table, c.Name, "idx"), Column: c.Name, GIN: c.List}, true
 	}
-	name, col := Quote(IndexName(t.Table, c.Name, "check")), Quote(c.Name)
-	if c.List {
-		return fmt.Sprintf("CONSTRAINT %s CHECK (%s <@ ARRAY[%s]::text[])", name, col, strings.Join(vals, ", ")), true
+	return Index{}, false
+}
+
+// CreateSQL returns the CREATE [UNIQUE] INDEX [CONCURRENTLY] IF NOT EXISTS statement of the
+// index on table.
+func (ix Index) CreateSQL(table string, concurrently bool) string {
+	s := "CREATE INDEX "
+	if ix.Unique {
+		s = "CREATE UNIQUE INDEX "
 	}
-	return fmt.Sprintf("CONSTRAINT %s CHECK (%s IN (%s))", name, col, strings.Join(vals, ", ")), true
+	if concurrently {
+		s += "CONCURRENTLY "
+	}
+	using := ""
+	if ix.GIN {
+		using = "USING gin "
+	}
+	return fmt.Sprintf("%sIF NOT EXISTS %s ON %s %s(%s)", s, Quote(ix.Name), QuoteTable(table), using, Quote(ix.Column))
 }
 
 // createIndex returns the statement creating the index of a unique or indexed column, and
 // false for other columns.
 func (t TableDef) createIndex(c ColumnDef) (string, bool) {
-	qt, col := QuoteTable(t.Table), Quote(c.Name)
-	switch {
-	case c.Unique:
-		return fmt.Sprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)", Quote(IndexName(t.Table, c.Name, "key")), qt, col), true
-	case c.Indexed && c.List:
-		return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (%s)", Quote(IndexName(t.Table, c.Name, "idx")), qt, col), true
-	case c.Indexed:
-		return fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", Quote(IndexName(t.Table, c.Name, "idx")), qt, col), true
+	if ix, ok := t.IndexOf(c); ok {
+		return ix.CreateSQL(t.Table, false), true
 	}
 	return "", false
 }

@@ -1,0 +1,514 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
+	"github.com/repokit/repokit/runtime/migrate"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// step is one migration of a test history: the desired state and the migration's name.
+type step struct {
+	name        string
+	state       migrate.Schema
+	destructive bool
+}
+
+// migrationDirs plans each step's migration from the previous state with History.Next and
+// renders its goose file with pgdialect.MigrationFile, as `repokit migrate diff` does, and
+// returns the migration directory after each step.
+func migrationDirs(t *testing.T, steps ...step) []fs.FS {
+	t.Helper()
+	var h migrate.History
+	files := fstest.MapFS{}
+	var out []fs.FS
+	for _, s := range steps {
+		before := h.State(h.Version())
+		m, err := h.Next(s.state, s.name, s.destructive)
+		if err != nil || m == nil {
+			t.Fatalf("planning %s: %v (migration %v)", s.name, err, m)
+		}
+		data, err := m.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[m.FileName()] = &fstest.MapFile{Data: data}
+		name, sql, err := pgdialect.MigrationFile(before, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = &fstest.MapFile{Data: sql}
+		h = append(h, m)
+		snap := fstest.MapFS{}
+		for k, v := range files {
+			snap[k] = v
+		}
+		out = append(out, snap)
+	}
+	return out
+}
+
+var pkgSeq atomic.Int64
+
+// migPackage returns a package name no other test uses, and drops its version table and
+// the extra tables when t ends.
+func migPackage(t *testing.T, h harness, tables ...string) string {
+	pkg := fmt.Sprintf("mig_%d_%d", os.Getpid(), pkgSeq.Add(1))
+	servicetest.Cleanup(t, h.m, h.cfg, postgres.Hooks(), "dropping the tables of "+pkg, func(ctx context.Context, p *pgxpool.Pool) error {
+		for _, tb := range append(tables, postgres.VersionTable(pkg)) {
+			if _, err := p.Exec(ctx, "DROP TABLE IF EXISTS "+pgdialect.Quote(tb)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return pkg
+}
+
+func newMigrator(t *testing.T, ctx context.Context, h harness, pkg string, dir fs.FS) *postgres.Migrator {
+	t.Helper()
+	mg, err := postgres.NewMigrator(ctx, h.m, h.cfg, pkg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mg.Close() })
+	return mg
+}
+
+func prodRepo(ctx context.Context, h harness, table string, v2 bool, opts ...postgres.Option) (*repo.Collection[prod], error) {
+	desc := prodDesc(table, v2)
+	d, err := postgres.New(ctx, h.m, h.cfg, desc, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return repo.New(desc, d), nil
+}
+
+// checkBehind checks that err is ErrSchemaBehind naming applied version and the pending ones.
+func checkBehind(t *testing.T, err error, applied int64, pending ...int64) {
+	t.Helper()
+	var be *migrate.BehindError
+	if !errors.Is(err, repo.ErrSchemaBehind) || !errors.As(err, &be) {
+		t.Fatalf("constructor on a store behind: %v, want ErrSchemaBehind with a *migrate.BehindError", err)
+	}
+	var got []int64
+	for _, m := range be.Pending {
+		got = append(got, m.Version)
+	}
+	if be.Applied != applied || !slices.Equal(got, pending) {
+		t.Errorf("BehindError applied %d pending %v, want %d %v (%v)", be.Applied, got, applied, pending, err)
+	}
+}
+
+func checkStatus(t *testing.T, ctx context.Context, mg *postgres.Migrator, applied []int64, pending int) {
+	t.Helper()
+	st, err := mg.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(st.Applied, applied) || len(st.Pending) != pending || len(st.Drift) > 0 {
+		t.Errorf("Status: applied %v, %d pending, drift %q; want applied %v, %d pending, no drift", st.Applied, len(st.Pending), st.Drift, applied, pending)
+	}
+}
+
+// oldCodeError reports an error of code of the previous schema version on a table that a
+// migration changed under it: a column renamed away (42703) or a cached plan whose result
+// type changed (0A000).
+func oldCodeError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "42703" || pe.Code == "0A000")
+}
+
+// dayTwoWriter creates records and updates its own ones while the migration runs: with v1
+// code until a v1 call fails because a column was renamed under it (then it waits for v2
+// code and redoes the call with it, as a deploy does), with v2 code after.
+type dayTwoWriter struct {
+	n        int
+	want     map[string]prod // the v2 view of every record it wrote, as acknowledged
+	ids      []string
+	cutover  int // v1 calls redone with v2 code
+	failures []error
+	v2Writes int
+	usesV2   bool
+}
+
+func (w *dayTwoWriter) run(ctx context.Context, v1 *repo.Collection[prod], v2 func() *repo.Collection[prod], stop <-chan struct{}) {
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			if v2() == nil || (w.usesV2 && w.v2Writes >= 20) {
+				return // the apply failed, or the writer did its v2 writes
+			}
+		default:
+		}
+		var p prod
+		if i%2 == 0 || len(w.ids) == 0 {
+			id := fmt.Sprintf("w%d-%06d", w.n, i)
+			p = prod{ID: id, Name: "n-" + id, SKU: ptr("sku-" + id), Category: ptr(fmt.Sprintf("c%d", i%7)), Status: ptr("active"), Label: ptr("L-" + id), Stock: ptr(int64(i))}
+		} else {
+			p = w.want[w.ids[i%len(w.ids)]]
+			p.Category, p.Label, p.Stock = ptr(fmt.Sprintf("u%d", i)), ptr(fmt.Sprintf("L%d", i)), ptr(int64(i))
+		}
+		create := w.want[p.ID].ID == ""
+		write := func(r *repo.Collection[prod], rec prod) error {
+			var err error
+			if create {
+				_, err = r.Create(ctx, rec)
+			} else {
+				_, err = r.Update(ctx, rec)
+			}
+			return err
+		}
+		var err error
+		if !w.usesV2 {
+			if err = write(v1, p); err != nil && oldCodeError(err) {
+				w.cutover++
+				w.usesV2 = true
+			}
+		}
+		if w.usesV2 {
+			p.StockF = ptr(float64(*p.Stock))
+			p.Weight = 2.5
+			if create {
+				p.Color = ptr("red")
+			}
+			r := v2()
+			if r == nil {
+				return
+			}
+			err = write(r, p)
+			if err == nil {
+				w.v2Writes++
+			}
+		}
+		if err != nil {
+			w.failures = append(w.failures, fmt.Errorf("%s (create %v, v2 %v): %w", p.ID, create, w.usesV2, err))
+			continue
+		}
+		if !w.usesV2 { // v1 wrote: v2 reads the widened stock and the default weight
+			p.StockF, p.Stock = ptr(float64(*p.Stock)), nil
+			if create || w.want[p.ID].Weight == 0 {
+				p.Weight = 1
+			} else {
+				p.Weight = w.want[p.ID].Weight
+			}
+		}
+		p.Stock, p.RecordVersion = nil, ""
+		if create {
+			w.ids = append(w.ids, p.ID)
+		}
+		w.want[p.ID] = p
+	}
+}
+
+// The day-2 migration on a store a constructor made and filled with 20,000 records, while
+// writers keep creating and updating: add an optional field, add a required field with a
+// default, index a field, make a field unique, add an enum value, rename a field, widen int
+// to float, add a record; then drop a field.
+func TestMigrateDayTwo(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	table := tableName(t, h.m, h.cfg, "prod")
+	pkg := migPackage(t, h, table+"_review")
+	v3 := prodState(table, true)
+	v3.Records[0].Fields = slices.DeleteFunc(v3.Records[0].Fields, func(f migrate.Field) bool { return f.Name == "color" })
+	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)},
+		step{name: "drop_color", state: v3, destructive: true})
+
+	// Today's constructor makes the table; 20,000 records in batches.
+	v1, err := prodRepo(ctx, h, table, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const preload = 20000
+	for start := 0; start < preload; start += 1000 {
+		batch := make([]prod, 1000)
+		for i := range batch {
+			id := prodName(start + i)
+			batch[i] = prod{ID: id, Name: "n-" + id, SKU: ptr("sku-" + id), Status: ptr("draft"), Label: ptr("L-" + id), Stock: ptr(int64(start + i))}
+		}
+		res, err := v1.CreateBatch(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	_ = v1.Close()
+
+	// A store made before migrations is at version 0; the baseline adopts it unchanged.
+	_, err = prodRepo(ctx, h, table, false, postgres.WithMigrations(pkg, dirs[0]))
+	checkBehind(t, err, 0, 1)
+	if got, err := newMigrator(t, ctx, h, pkg, dirs[0]).Apply(ctx); err != nil || !slices.Equal(got, []int64{1}) {
+		t.Fatalf("applying the baseline: %v, %v", got, err)
+	}
+	v1, err = prodRepo(ctx, h, table, false, postgres.WithMigrations(pkg, dirs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v1.Close()
+	mg := newMigrator(t, ctx, h, pkg, dirs[1])
+	checkStatus(t, ctx, mg, []int64{1}, 1)
+	_, err = prodRepo(ctx, h, table, true, postgres.WithMigrations(pkg, dirs[1]))
+	checkBehind(t, err, 1, 2)
+	plan, err := mg.Plan(ctx)
+	if err != nil || len(plan) == 0 || !strings.Contains(plan[len(plan)-1].Text, "TYPE double precision") {
+		t.Fatalf("Plan: %v, %v", plan, err)
+	}
+
+	// Writers run during the apply.
+	var v2 *repo.Collection[prod]
+	v2ready := make(chan struct{})
+	getV2 := func() *repo.Collection[prod] { <-v2ready; return v2 }
+	stop := make(chan struct{})
+	writers := make([]*dayTwoWriter, 4)
+	var wg sync.WaitGroup
+	for i := range writers {
+		writers[i] = &dayTwoWriter{n: i, want: map[string]prod{}}
+		wg.Add(1)
+		go func() { defer wg.Done(); writers[i].run(ctx, v1, getV2, stop) }()
+	}
+	time.Sleep(200 * time.Millisecond) // let the writers start (not a pass/fail timing)
+	applied, applyErr := mg.Apply(ctx)
+	if applyErr == nil {
+		if v2, err = prodRepo(ctx, h, table, true, postgres.WithMigrations(pkg, dirs[1])); err != nil {
+			v2 = nil
+		}
+	}
+	close(v2ready)
+	close(stop)
+	wg.Wait()
+	if applyErr != nil || !slices.Equal(applied, []int64{2}) {
+		t.Fatalf("Apply: %v, %v", applied, applyErr)
+	}
+	if err != nil {
+		t.Fatalf("v2 constructor after the apply: %v", err)
+	}
+	defer v2.Close()
+	checkStatus(t, ctx, mg, []int64{1, 2}, 0)
+
+	// Every acknowledged write is there, as v2 code reads it.
+	total := 0
+	for _, w := range writers {
+		for _, f := range w.failures {
+			t.Errorf("writer %d: %v", w.n, f)
+		}
+		t.Logf("writer %d: %d records, %d v1 calls redone with v2 code after the rename, %d v2 writes", w.n, len(w.ids), w.cutover, w.v2Writes)
+		total += len(w.ids)
+		for id, want := range w.want {
+			got, err := v2.Get(ctx, id)
+			if err != nil {
+				t.Errorf("Get %s: %v", id, err)
+				continue
+			}
+			got.RecordVersion = ""
+			if show(got) != show(want) {
+				t.Errorf("record %s: got %+v, want %+v", id, show(got), show(want))
+			}
+		}
+	}
+	lease := poolOf(t, ctx, h)
+	var n int64
+	if err := lease.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE id LIKE 'p%%' AND title = 'L-' || id AND weight = 1
+		AND stock = substr(id, 2)::float8 AND color IS NULL AND sku = 'sku-' || id AND status = 'draft'`, pgdialect.Quote(table))).Scan(&n); err != nil || n != preload {
+		t.Errorf("preloaded records as migrated: %d, %v; want %d", n, err, preload)
+	}
+	if c, err := v2.Count(ctx, prodQuery()); err != nil || c != int64(preload+total) {
+		t.Errorf("Count = %d, %v; want %d", c, err, preload+total)
+	}
+	// v2 code writes the new enum value; the unique field refuses a duplicate.
+	if _, err := v2.Create(ctx, prod{ID: "new", Name: "x", SKU: ptr("new-sku"), Status: ptr("archived"), Weight: 3}); err != nil {
+		t.Errorf("v2 Create with the new enum value: %v", err)
+	}
+	if _, err := v2.Create(ctx, prod{ID: "dup", Name: "x", SKU: ptr("sku-" + prodName(7)), Weight: 3}); !errors.Is(err, repo.ErrAlreadyExists) {
+		t.Errorf("v2 Create with a stored sku: %v, want ErrAlreadyExists", err)
+	}
+
+	// The destructive step: drop a field.
+	mg3 := newMigrator(t, ctx, h, pkg, dirs[2])
+	if got, err := mg3.Apply(ctx); err != nil || !slices.Equal(got, []int64{3}) {
+		t.Fatalf("applying drop_color: %v, %v", got, err)
+	}
+	checkStatus(t, ctx, mg3, []int64{1, 2, 3}, 0)
+	if err := lease.QueryRow(ctx, "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'color' AND NOT attisdropped", pgdialect.Quote(table)).Scan(&n); err != nil || n != 0 {
+		t.Errorf("column color after drop_color: %d, %v", n, err)
+	}
+}
+
+func show(p prod) string {
+	s := func(v *string) string {
+		if v == nil {
+			return "<nil>"
+		}
+		return *v
+	}
+	f := func(v *float64) string {
+		if v == nil {
+			return "<nil>"
+		}
+		return fmt.Sprint(*v)
+	}
+	return fmt.Sprintf("{%s name=%s sku=%s cat=%s status=%s title=%s stock=%s color=%s weight=%v}", p.ID, p.Name, s(p.SKU), s(p.Category), s(p.Status), s(p.Label), f(p.StockF), s(p.Color), p.Weight)
+}
+
+func prodQuery() query.Query[prod] { return query.New[prod]() }
+
+func poolOf(t *testing.T, ctx context.Context, h harness) *pgxpool.Pool {
+	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lease.Release)
+	return lease.Pool()
+}
+
+// Two migrators applying at once: each version is applied exactly once.
+func TestMigrateConcurrentApply(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	table := tableName(t, h.m, h.cfg, "prod")
+	pkg := migPackage(t, h, table+"_review")
+	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	var wg sync.WaitGroup
+	results := make([][]int64, 2)
+	errs := make([]error, 2)
+	start := make(chan struct{})
+	for i := range results {
+		mg := newMigrator(t, ctx, h, pkg, dirs[1])
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i], errs[i] = mg.Apply(ctx)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("Apply: %v; %v", errs[0], errs[1])
+	}
+	all := slices.Sorted(slices.Values(append(slices.Clone(results[0]), results[1]...)))
+	if !slices.Equal(all, []int64{1, 2}) {
+		t.Errorf("versions applied by the two migrators: %v and %v, want 1 and 2 once in all", results[0], results[1])
+	}
+	var rows int64
+	if err := poolOf(t, ctx, h).QueryRow(ctx, "SELECT count(*) FROM "+pgdialect.Quote(postgres.VersionTable(pkg))+" WHERE version_id > 0").Scan(&rows); err != nil || rows != 2 {
+		t.Errorf("version table rows: %d, %v; want 2", rows, err)
+	}
+	checkStatus(t, ctx, newMigrator(t, ctx, h, pkg, dirs[1]), []int64{1, 2}, 0)
+}
+
+// A unique field over stored duplicates fails naming them; once the data is fixed, apply
+// again finishes the job.
+func TestMigrateUniqueOverDuplicates(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	table := tableName(t, h.m, h.cfg, "prod")
+	pkg := migPackage(t, h, table+"_review")
+	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	if _, err := newMigrator(t, ctx, h, pkg, dirs[0]).Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := prodRepo(ctx, h, table, false, postgres.WithMigrations(pkg, dirs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v1.Close()
+	for i, sku := range []string{"dup-a", "dup-a", "dup-b", "it's", "it's", "ok"} {
+		if _, err := v1.Create(ctx, prod{ID: prodName(i), Name: "x", SKU: ptr(sku)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mg := newMigrator(t, ctx, h, pkg, dirs[1])
+	_, err = mg.Apply(ctx)
+	if err == nil || !strings.Contains(err.Error(), `'dup-a', 'it''s'`) || !strings.Contains(err.Error(), "cannot make Prod.sku unique") {
+		t.Fatalf("Apply over duplicates: %v, want an error naming 'dup-a' and 'it''s'", err)
+	}
+	if _, err := poolOf(t, ctx, h).Exec(ctx, "DELETE FROM "+pgdialect.Quote(table)+" WHERE id IN ($1, $2)", prodName(1), prodName(4)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mg.Apply(ctx); err != nil || !slices.Equal(got, []int64{2}) {
+		t.Fatalf("Apply after fixing the data: %v, %v", got, err)
+	}
+	checkStatus(t, ctx, mg, []int64{1, 2}, 0)
+}
+
+// Status reports live differences from the applied state: a dropped index, a CHECK with
+// other values, a missing default, an extra column, an INVALID index.
+func TestMigrateStatusDrift(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	table := tableName(t, h.m, h.cfg, "prod")
+	pkg := migPackage(t, h, table+"_review")
+	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	mg := newMigrator(t, ctx, h, pkg, dirs[1])
+	if _, err := mg.Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkStatus(t, ctx, mg, []int64{1, 2}, 0)
+	qt := pgdialect.Quote(table)
+	p := poolOf(t, ctx, h)
+	for _, s := range []string{
+		"DROP INDEX " + pgdialect.Quote(table+"_category_idx"),
+		"ALTER TABLE " + qt + " DROP CONSTRAINT " + pgdialect.Quote(table+"_status_check") + ", ADD CONSTRAINT " + pgdialect.Quote(table+"_status_check") + " CHECK (status IN ('draft'))",
+		"ALTER TABLE " + qt + " ALTER COLUMN weight DROP DEFAULT",
+		"ALTER TABLE " + qt + " ADD COLUMN extra bigint",
+		"DROP INDEX " + pgdialect.Quote(table+"_sku_key"),
+		"INSERT INTO " + qt + " (id, name, sku, weight, repokit_version) VALUES ('a', 'a', 'same', 1, 1), ('b', 'b', 'same', 1, 1)",
+		// fails over the duplicates and leaves an INVALID index, as a failed apply can
+		"CREATE UNIQUE INDEX CONCURRENTLY " + pgdialect.Quote(table+"_sku_key") + " ON " + qt + " (sku)",
+	} {
+		if _, err := p.Exec(ctx, s); err != nil && !strings.HasPrefix(s, "CREATE UNIQUE") {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	st, err := mg.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drift := strings.Join(st.Drift, "\n")
+	for _, want := range []string{
+		fmt.Sprintf(`index "%s_category_idx" on "category" is missing`, table),
+		fmt.Sprintf(`CHECK constraint "%s_status_check" allows draft, want draft, active, archived`, table),
+		`column "weight" has default none, want 1`,
+		`column "extra" (bigint) is not in the schema`,
+		fmt.Sprintf(`index "%s_sku_key" is INVALID`, table),
+	} {
+		if !strings.Contains(drift, want) {
+			t.Errorf("drift lacks %q:\n%s", want, drift)
+		}
+	}
+	if st.OK() {
+		t.Error("Status.OK with drift")
+	}
+	// The constructor checks the same against the applied state.
+	if _, err := prodRepo(ctx, h, table, true, postgres.WithMigrations(pkg, dirs[1])); !errors.Is(err, postgres.ErrSchemaDrift) {
+		t.Errorf("constructor on a drifted table: %v, want ErrSchemaDrift", err)
+	}
+}
