@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -124,15 +126,30 @@ func (d *Driver[T]) broken(err error) {
 	}
 }
 
-// do runs a request and returns the response or a classified transport error.
+// do runs a request and returns the response or a classified transport error. A write
+// refused because its index is write-blocked (a migration copying the index into a new one
+// blocks it for the final catch-up and the alias swap) is sent again until the block ends
+// or MaxWriteBlockWait has passed: the refusal says that nothing was written, and once the
+// alias has moved the same request reaches the new index (see writeblock.go).
 func (d *Driver[T]) do(ctx context.Context, req esapi.Request) (*esapi.Response, error) {
-	res, err := req.Do(ctx, d.c.ES)
-	if err != nil {
-		err = transportError(ctx, err)
-		d.broken(err)
-		return nil, err
+	var w blockWait
+	for {
+		res, err := req.Do(ctx, d.c.ES)
+		if err != nil {
+			err = transportError(ctx, err)
+			d.broken(err)
+			return nil, err
+		}
+		if res.StatusCode != http.StatusForbidden || !rewind(req) {
+			return res, nil
+		}
+		raw, _ := io.ReadAll(res.Body)
+		closeBody(res)
+		res.Body = io.NopCloser(bytes.NewReader(raw))
+		if !writeBlocked(raw) || !w.wait(ctx) {
+			return res, nil
+		}
 	}
-	return res, nil
 }
 
 func (d *Driver[T]) respErr(res *esapi.Response, conflict error) error {
