@@ -14,6 +14,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/repokit/repokit/runtime/dialect/esdialect"
+	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
@@ -86,9 +87,14 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		return nil, err
 	}
 	d := &Driver[T]{desc: desc, codec: newCodec(desc), comp: &compiler[T]{desc: desc}, lease: lease, c: lease.Pool(), o: o, uq: uq}
-	if o.SkipEnsureIndex {
+	if o.Migrations != nil {
+		err = d.checkMigrations(ctx)
+	}
+	switch {
+	case err != nil:
+	case o.SkipEnsureIndex:
 		err = d.c.Ping(ctx)
-	} else {
+	default:
 		var created bool
 		created, err = ensureIndex(ctx, d.c, o.Index, o.Mapping, o.Shards, o.Replicas)
 		if err == nil && uq != nil {
@@ -192,5 +198,26 @@ func decodeWrite(res *esapi.Response) (string, error) {
 // Close implements repo.Driver: it releases the client lease.
 func (d *Driver[T]) Close() error {
 	d.lease.Release()
+	return nil
+}
+
+// checkMigrations fails with repo.ErrSchemaBehind when the cluster has not applied every
+// migration given with WithMigrations.
+func (d *Driver[T]) checkMigrations(ctx context.Context) error {
+	h, err := migrate.Load(d.o.Migrations)
+	if err != nil {
+		return fmt.Errorf("elasticsearch: migrations of %s: %w", d.o.MigratePkg, err)
+	}
+	state := d.o.StateIndex
+	if state == "" {
+		state = DefaultStateIndex
+	}
+	applied, err := appliedVersion(ctx, d.c, state, d.o.MigratePkg, h)
+	if err != nil {
+		return err
+	}
+	if err := h.Behind("elasticsearch", applied); err != nil {
+		return repo.E(repo.ErrSchemaBehind, err)
+	}
 	return nil
 }

@@ -76,7 +76,7 @@ func ensureIndex(ctx context.Context, c *Client, index string, mapping []byte, s
 	raw, _ := io.ReadAll(res.Body)
 	closeBody(res)
 	se := parseError(res.StatusCode, raw)
-	if se.Type != "resource_already_exists_exception" {
+	if se.Type != "resource_already_exists_exception" && (se.Type != "invalid_index_name_exception" || !strings.Contains(se.Reason, "exists as alias")) {
 		return false, repo.E(kindOf(res.StatusCode, nil), se)
 	}
 	live, err := liveMapping(ctx, c, index)
