@@ -219,5 +219,6 @@ func (d *Driver[T]) checkMigrations(ctx context.Context) error {
 	if err := h.Behind("elasticsearch", applied); err != nil {
 		return repo.E(repo.ErrSchemaBehind, err)
 	}
+	d.codec.up = newReadUpgrade(h, d.desc.Name)
 	return nil
 }

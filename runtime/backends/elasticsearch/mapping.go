@@ -109,7 +109,7 @@ func liveMapping(ctx context.Context, c *Client, index string) (any, error) {
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the mapping of %s: %w", index, err))
 	}
 	for _, v := range out { // the index, or the concrete index behind an alias
-		return v.Mappings, nil
+		return esdialect.StripCompat(v.Mappings), nil
 	}
 	return nil, fmt.Errorf("elasticsearch: no mapping returned for %s", index)
 }

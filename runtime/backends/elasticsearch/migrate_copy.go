@@ -34,6 +34,7 @@ import (
 type cpHit struct {
 	ID     string          `json:"_id"`
 	SeqNo  int64           `json:"_seq_no"`
+	Term   int64           `json:"_primary_term"`
 	Source json.RawMessage `json:"_source"`
 	Sort   []any           `json:"sort"`
 }
@@ -319,48 +320,103 @@ func (cp *copier) dropDeleted(ctx context.Context, from string) error {
 
 // write transforms hits and indexes them into the new index.
 func (cp *copier) write(ctx context.Context, hs []cpHit) error {
+	_, err := cp.writeN(ctx, hs, false)
+	return err
+}
+
+// writeN is write that, with conditional, writes each document only over the version it
+// was read at (_seq_no and _primary_term of the hit), skipping those changed since.
+func (cp *copier) writeN(ctx context.Context, hs []cpHit, conditional bool) (int, error) {
 	var b []byte
 	for _, h := range hs {
 		dec := json.NewDecoder(bytes.NewReader(h.Source))
 		dec.UseNumber()
 		var doc map[string]any
 		if err := dec.Decode(&doc); err != nil {
-			return fmt.Errorf("elasticsearch: document %q: %w", h.ID, err)
+			return 0, fmt.Errorf("elasticsearch: document %q: %w", h.ID, err)
 		}
 		if cp.tr != nil {
 			if err := cp.tr(doc); err != nil {
-				return fmt.Errorf("elasticsearch: document %q: %w", h.ID, err)
+				return 0, fmt.Errorf("elasticsearch: document %q: %w", h.ID, err)
 			}
 		}
 		src, err := json.Marshal(doc)
 		if err != nil {
-			return fmt.Errorf("elasticsearch: document %q: %w", h.ID, err)
+			return 0, fmt.Errorf("elasticsearch: document %q: %w", h.ID, err)
 		}
 		b = append(b, `{"index":{"_id":`...)
 		b = appendString(b, h.ID)
+		if conditional {
+			b = append(b, `,"if_seq_no":`...)
+			b = strconv.AppendInt(b, h.SeqNo, 10)
+			b = append(b, `,"if_primary_term":`...)
+			b = strconv.AppendInt(b, h.Term, 10)
+		}
 		b = append(b, "}}\n"...)
 		b = append(b, src...)
 		b = append(b, '\n')
 	}
-	return cp.bulk(ctx, b, hs)
+	return cp.bulkN(ctx, b, hs, conditional)
+}
+
+// sweep rewrites, with tr, the documents of index matching query, each only over the
+// version it was read at, page by page until none matches: a document a writer changed
+// meanwhile keeps the writer's values and is read again if it still matches.
+func (m *Migrator) sweep(ctx context.Context, index string, query map[string]any, tr func(map[string]any) error, report func(int64)) error {
+	cp := &copier{m: m, to: index, tr: tr, seen: map[string]struct{}{}, report: report}
+	idle := 0
+	for {
+		if err := m.refresh(ctx, index); err != nil {
+			return err
+		}
+		body, _ := json.Marshal(map[string]any{"size": m.o.batch, "query": query, "seq_no_primary_term": true})
+		var ans searchAnswer
+		if err := call(ctx, m.c, esapi.SearchRequest{Index: []string{index}, Body: bytes.NewReader(body)}, &ans); err != nil {
+			return err
+		}
+		if len(ans.Hits.Hits) == 0 {
+			return nil
+		}
+		n, err := cp.writeN(ctx, ans.Hits.Hits, true)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			idle = 0
+		} else if idle++; idle > 50 {
+			return fmt.Errorf("elasticsearch: %s: documents keep changing while they are rewritten; apply again", index)
+		}
+	}
 }
 
 // bulk sends b to the new index without its default pipeline (the documents are already in
 // the new form) and notes the ids of hs as copied.
 func (cp *copier) bulk(ctx context.Context, b []byte, hs []cpHit) error {
+	_, err := cp.bulkN(ctx, b, hs, false)
+	return err
+}
+
+// bulkN is bulk that, with conditional, takes a 409 (a writer changed the document since it
+// was read) as a skipped document, and returns how many were written.
+func (cp *copier) bulkN(ctx context.Context, b []byte, hs []cpHit, conditional bool) (int, error) {
 	var br struct {
 		Errors bool                       `json:"errors"`
 		Items  []map[string]bulkItemState `json:"items"`
 	}
-	if err := call(ctx, cp.m.c, esapi.BulkRequest{Index: cp.to, Body: bytes.NewReader(b), Pipeline: "_none", FilterPath: []string{"errors", "items.*.error", "items.*._id", "items.*.status"}}, &br); err != nil {
-		return err
+	if err := call(ctx, cp.m.c, esapi.BulkRequest{Index: cp.to, Body: bytes.NewReader(b), FilterPath: []string{"errors", "items.*.error", "items.*._id", "items.*.status"}}, &br); err != nil {
+		return 0, err
 	}
+	written := len(hs)
 	if br.Errors {
 		for _, it := range br.Items {
 			for _, st := range it {
-				if st.Status >= 300 && st.Status != 404 {
+				switch {
+				case st.Status < 300 || st.Status == 404:
+				case st.Status == 409 && conditional:
+					written--
+				default:
 					se := parseError(st.Status, []byte(`{"error":`+string(st.Error)+`}`))
-					return repo.E(kindOf(st.Status, nil), fmt.Errorf("elasticsearch: copying document %q into %s: %w", st.ID, url.PathEscape(cp.to), se))
+					return 0, repo.E(kindOf(st.Status, nil), fmt.Errorf("elasticsearch: writing document %q into %s: %w", st.ID, url.PathEscape(cp.to), se))
 				}
 			}
 		}
@@ -375,5 +431,5 @@ func (cp *copier) bulk(ctx context.Context, b []byte, hs []cpHit) error {
 	if cp.report != nil && len(hs) > 0 {
 		cp.report(d)
 	}
-	return nil
+	return written, nil
 }

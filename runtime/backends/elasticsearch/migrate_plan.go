@@ -122,7 +122,7 @@ func (p *recordPlan) plan() ([]action, error) {
 		mid = append(mid, p.putMapping())
 	}
 	if len(p.defaults) > 0 && !p.copy {
-		mid = append(mid, p.pipelineAction(), p.backfillAction())
+		mid = append(mid, p.backfillAction())
 	}
 	// Mapping and copy first, then unique checks and the rest, in change order.
 	return append(mid, out...), nil
@@ -156,17 +156,6 @@ func (p *recordPlan) addDefault(field string, def any) error {
 // physical returns the name of the record's index at this migration: <alias>_v<version>.
 func (p *recordPlan) physical() string {
 	return fmt.Sprintf("%s_v%d", p.after.Index, p.mig.Version)
-}
-
-// pipelineID names the ingest pipeline of the record at this migration.
-func (p *recordPlan) pipelineID() string {
-	return fmt.Sprintf("repokit-%s-v%d", p.after.Index, p.mig.Version)
-}
-
-// needsPipeline reports whether documents written by code of the previous version need
-// the pipeline (renamed or dropped fields to move, defaults to fill).
-func (p *recordPlan) needsPipeline() bool {
-	return len(p.renames) > 0 || len(p.drops) > 0 || len(p.defaults) > 0
 }
 
 func (p *recordPlan) describeTransform() string {

@@ -30,21 +30,23 @@ func (p *recordPlan) progress(step string, total int64) func(int64) {
 	}
 }
 
-// createIndex creates index with the record's mapping of this version and, when set, a
-// default pipeline; an index left by a failed apply is deleted first.
-func (p *recordPlan) createIndex(ctx context.Context, index string, shards, replicas int, pipeline string) error {
+// createIndex creates index with the record's mapping of this version and, with compat, the
+// compat fields (the previous names of renamed and dropped fields, see
+// esdialect.CompatMeta); an index left by a failed apply is deleted first.
+func (p *recordPlan) createIndex(ctx context.Context, index string, shards, replicas int, compat bool) error {
 	m := p.m
 	if err := call(ctx, m.c, esapi.IndicesDeleteRequest{Index: []string{index}}, nil); err != nil && statusOf(err) != http.StatusNotFound {
 		return err
 	}
-	mapping, err := decodeJSON(esdialect.RecordMapping(p.after))
+	var fields []esdialect.FieldSpec
+	if compat {
+		fields = p.compatFields()
+	}
+	mapping, err := decodeJSON(esdialect.RecordMappingCompat(p.after, fields))
 	if err != nil {
 		return err
 	}
 	settings := map[string]any{"number_of_shards": shards, "number_of_replicas": replicas}
-	if pipeline != "" {
-		settings["default_pipeline"] = pipeline
-	}
 	body, _ := json.Marshal(map[string]any{"settings": settings, "mappings": mapping})
 	return call(ctx, m.c, esapi.IndicesCreateRequest{Index: index, Body: bytes.NewReader(body)}, nil)
 }
@@ -91,7 +93,7 @@ func (p *recordPlan) addRecord() action {
 					return err
 				}
 			}
-			if err := p.createIndex(ctx, to, shards, replicas, ""); err != nil {
+			if err := p.createIndex(ctx, to, shards, replicas, false); err != nil {
 				return err
 			}
 			if kind == targetNone {
@@ -159,168 +161,115 @@ func (p *recordPlan) putMapping() action {
 	}
 }
 
-// pipelineScript moves renamed fields, removes dropped ones and fills defaults in a
-// document (ctx in an ingest pipeline) written by code of the previous version.
-const pipelineScript = `
-def rk = ctx['_rk'];
-def us = rk instanceof Map ? rk['us'] : null;
-for (def r : params.renames) {
-  if (ctx.containsKey(r[0])) { def v = ctx.remove(r[0]); if (ctx[r[1]] == null) { ctx[r[1]] = v; } }
-  if (us instanceof Map && us.containsKey(r[0])) { def v = us.remove(r[0]); if (us[r[1]] == null) { us[r[1]] = v; } }
-}
-for (def f : params.drops) { ctx.remove(f); if (us instanceof Map) { us.remove(f); } }
-for (def e : params.defaults.entrySet()) { if (ctx[e.getKey()] == null) { ctx[e.getKey()] = e.getValue(); } }
-if (!params.us.isEmpty()) {
-  if (!(ctx['_rk'] instanceof Map)) { ctx['_rk'] = new HashMap(); }
-  if (!(ctx['_rk']['us'] instanceof Map)) { ctx['_rk']['us'] = new HashMap(); }
-  for (def e : params.us.entrySet()) { if (ctx['_rk']['us'][e.getKey()] == null) { ctx['_rk']['us'][e.getKey()] = e.getValue(); } }
-}`
-
-// putPipeline stores the record's ingest pipeline of this version.
-func (p *recordPlan) putPipeline(ctx context.Context) error {
-	renames := p.renames
-	if renames == nil {
-		renames = [][2]string{}
-	}
-	drops := p.drops
-	if drops == nil {
-		drops = []string{}
-	}
-	body, _ := json.Marshal(map[string]any{
-		"description": fmt.Sprintf("repokit: documents of %s written by code of version %d, in the form of version %d", p.name, p.mig.Version-1, p.mig.Version),
-		"processors": []any{map[string]any{"script": map[string]any{"lang": "painless", "source": pipelineScript,
-			"params": map[string]any{"renames": renames, "drops": drops, "defaults": p.defaults, "us": p.us}}}},
-	})
-	return call(ctx, p.m.c, esapi.IngestPutPipelineRequest{PipelineID: p.pipelineID(), Body: bytes.NewReader(body)}, nil)
-}
-
-// pipelineAction makes the record's index fill defaults in documents written by old code.
-func (p *recordPlan) pipelineAction() action {
-	return action{
-		text: fmt.Sprintf("%s: ingest pipeline %s (%s) as the default pipeline of the index behind %s, for writes of code of version %d",
-			p.name, p.pipelineID(), p.describeTransform(), p.after.Index, p.mig.Version-1),
-		online: true,
-		run: func(ctx context.Context) error {
-			if err := p.putPipeline(ctx); err != nil {
-				return err
-			}
-			body := `{"index.default_pipeline":` + jsonString(p.pipelineID()) + `}`
-			return call(ctx, p.m.c, esapi.IndicesPutSettingsRequest{Index: []string{p.after.Index}, Body: strings.NewReader(body)}, nil)
-		},
-	}
-}
-
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
 
-// missingQuery matches documents without one of the defaulted fields.
-func (p *recordPlan) missingQuery() map[string]any {
-	var should []any
-	for _, f := range slices.Sorted(maps.Keys(p.defaults)) {
-		should = append(should, map[string]any{"bool": map[string]any{"must_not": map[string]any{"exists": map[string]any{"field": f}}}})
-	}
-	return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
-}
-
-// backfillAction fills the defaults in stored documents with _update_by_query through the
-// pipeline, repeated until no document lacks them (documents written meanwhile keep their
-// values: a conflict skips the document, and the next round sees it again if it still lacks
-// a value).
+// backfillAction fills the defaults in stored documents (see sweep).
 func (p *recordPlan) backfillAction() action {
 	return action{
-		text:   fmt.Sprintf("%s: backfill %s in documents of %s (update_by_query through %s, repeated until none is missing)", p.name, p.describeTransform(), p.after.Index, p.pipelineID()),
+		text:   fmt.Sprintf("%s: backfill in documents of %s: %s (search + conditional _bulk, repeated until none is missing; documents written meanwhile keep their values)", p.name, p.after.Index, p.describeTransform()),
 		online: true,
 		run: func(ctx context.Context) error {
-			q := map[string]any{"query": p.missingQuery()}
-			body, _ := json.Marshal(q)
-			var done int64
-			var report func(int64)
-			for round := 0; ; round++ {
-				if err := p.m.refresh(ctx, p.after.Index); err != nil {
-					return err
-				}
-				var c struct {
-					Count int64 `json:"count"`
-				}
-				if err := call(ctx, p.m.c, esapi.CountRequest{Index: []string{p.after.Index}, Body: bytes.NewReader(body)}, &c); err != nil {
-					return err
-				}
-				if c.Count == 0 {
-					return nil
-				}
-				if round == 0 {
-					report = p.progress("backfill "+p.after.Index, c.Count)
-				}
-				if round >= 20 {
-					return fmt.Errorf("elasticsearch: %s: %d documents still lack a default after %d rounds", p.after.Index, c.Count, round)
-				}
-				var out struct {
-					Updated int64 `json:"updated"`
-				}
-				err := call(ctx, p.m.c, esapi.UpdateByQueryRequest{Index: []string{p.after.Index}, Body: bytes.NewReader(body),
-					Pipeline: p.pipelineID(), Conflicts: "proceed", Refresh: ptrBool(true), ScrollSize: ptrInt(p.m.o.batch)}, &out)
-				if err != nil {
-					return err
-				}
-				done += out.Updated
-				if report != nil {
-					report(done)
-				}
+			if _, err := p.current(ctx); err != nil {
+				return err
 			}
+			tr, err := p.transform()
+			if err != nil {
+				return err
+			}
+			return p.m.sweep(ctx, p.after.Index, p.sweepQuery(), tr, p.progress("backfill "+p.after.Index, 0))
 		},
 	}
 }
 
 func ptrInt(n int) *int { return &n }
 
-// copyAction copies the record into <index>_v<N>, transforming the documents in Go, and
-// swaps the alias.
+// copyAction copies the record into <index>_v<N>, transforming the documents in Go, swaps
+// the alias, then sweeps what code of the previous version wrote meanwhile.
 func (p *recordPlan) copyAction() action {
 	to := p.physical()
-	pipe := ""
-	if p.needsPipeline() {
-		pipe = " with default pipeline " + p.pipelineID() + " for writes of code of the previous version"
-	}
 	return action{
-		text: fmt.Sprintf("%s: create index %s%s, copy the documents behind %s into it (%s; point in time + search_after + _bulk, then catch-up by _seq_no), block writes on the old index for the last catch-up, swap alias %s in one _aliases request (writes wait, none fail); the old index is kept, write-blocked",
-			p.name, to, pipe, p.after.Index, p.describeTransform(), p.after.Index),
+		text: fmt.Sprintf("%s: create index %s (with the old names of renamed and dropped fields kept mapped, so that code of version %d keeps writing), copy the documents behind %s into it (%s; point in time + search_after + _bulk, then catch-up by _seq_no), block writes on the old index for the last catch-up, swap alias %s in one _aliases request (writes wait, none fail), then rewrite documents that old code wrote in the old form; the old index is kept, write-blocked",
+			p.name, to, p.mig.Version-1, p.after.Index, p.describeTransform(), p.after.Index),
 		online: true,
 		run: func(ctx context.Context) error {
+			tr, err := p.transform()
+			if err != nil {
+				return err
+			}
 			from, err := p.current(ctx)
-			if err != nil || from == to {
-				return err // from == to: the swap happened in an earlier, interrupted apply
-			}
-			up, err := p.m.h[:p.mig.Version].Upgrader(p.name)
 			if err != nil {
 				return err
 			}
-			shards, replicas, err := p.m.shardsOf(ctx, from)
-			if err != nil {
-				return err
-			}
-			name := ""
-			if p.needsPipeline() {
-				if err := p.putPipeline(ctx); err != nil {
+			if from != to { // from == to: the swap happened in an earlier, interrupted apply
+				shards, replicas, err := p.m.shardsOf(ctx, from)
+				if err != nil {
 					return err
 				}
-				name = p.pipelineID()
-			}
-			if err := p.createIndex(ctx, to, shards, replicas, name); err != nil {
-				return err
-			}
-			tr := func(doc map[string]any) error {
-				if err := up.Upgrade(doc, p.mig.Version-1); err != nil {
+				if err := p.createIndex(ctx, to, shards, replicas, true); err != nil {
 					return err
 				}
-				p.fixMeta(doc)
-				return nil
+				n, _ := p.m.count(ctx, from)
+				if err := p.m.copyIndex(ctx, p.after.Index, from, to, false, tr, p.progress("copy "+from+" → "+to, n)); err != nil {
+					return err
+				}
 			}
-			n, _ := p.m.count(ctx, from)
-			return p.m.copyIndex(ctx, p.after.Index, from, to, false, tr, p.progress("copy "+from+" → "+to, n))
+			return p.m.sweep(ctx, p.after.Index, p.sweepQuery(), tr, p.progress("sweep "+p.after.Index, 0))
 		},
 	}
+}
+
+// transform returns the Go transform of a document of the previous version into this one.
+func (p *recordPlan) transform() (func(map[string]any) error, error) {
+	up, err := p.m.h[:p.mig.Version].Upgrader(p.name)
+	if err != nil {
+		return nil, err
+	}
+	return func(doc map[string]any) error {
+		if err := up.Upgrade(doc, p.mig.Version-1); err != nil {
+			return err
+		}
+		p.fixMeta(doc)
+		return nil
+	}, nil
+}
+
+// compatFields returns the previous names of renamed and dropped fields, mapped as before.
+func (p *recordPlan) compatFields() []esdialect.FieldSpec {
+	var out []esdialect.FieldSpec
+	add := func(name string) {
+		if f := p.before.Field(name); f != nil {
+			out = append(out, esdialect.FieldSpec{JSON: name, Kind: esdialect.KindOf(f.Type)})
+		}
+	}
+	for _, r := range p.renames {
+		add(r[0])
+	}
+	for _, f := range p.drops {
+		add(f)
+	}
+	return out
+}
+
+// sweepQuery matches documents in the previous version's form: with a renamed or dropped
+// field's old name, or without a defaulted field.
+func (p *recordPlan) sweepQuery() map[string]any {
+	var should []any
+	for _, r := range p.renames {
+		should = append(should, map[string]any{"exists": map[string]any{"field": r[0]}})
+	}
+	for _, f := range p.drops {
+		should = append(should, map[string]any{"exists": map[string]any{"field": f}})
+	}
+	for _, f := range slices.Sorted(maps.Keys(p.defaults)) {
+		should = append(should, map[string]any{"bool": map[string]any{"must_not": map[string]any{"exists": map[string]any{"field": f}}}})
+	}
+	if len(should) == 0 {
+		return map[string]any{"match_none": map[string]any{}}
+	}
+	return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
 }
 
 // fixMeta moves, removes and fills the microsecond forms of time fields (_rk.us) as the
