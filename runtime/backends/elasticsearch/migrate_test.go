@@ -2,9 +2,11 @@ package elasticsearch_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -261,4 +263,126 @@ func indexExists(e *migEnv, name string) (bool, error) {
 	}
 	res.Body.Close()
 	return res.StatusCode == 200, nil
+}
+
+// TestMigrateTwoAppliers runs two migrators at once on one cluster: each version is
+// applied by exactly one of them.
+func TestMigrateTwoAppliers(t *testing.T) {
+	e := newMigEnv(t)
+	loadItems(t, e, e.v1Repo(t), 500)
+	var wg sync.WaitGroup
+	res := make([][]int64, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		mg := e.migrator(t, e.all)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i], errs[i] = mg.Apply(e.ctx)
+		}()
+	}
+	wg.Wait()
+	seen := map[int64]int{}
+	for i := range 2 {
+		if errs[i] != nil {
+			t.Fatalf("migrator %d: %v", i, errs[i])
+		}
+		for _, v := range res[i] {
+			seen[v]++
+		}
+	}
+	if len(seen) != 2 || seen[1] != 1 || seen[2] != 1 {
+		t.Errorf("applied %v and %v; want versions 1 and 2 once each", res[0], res[1])
+	}
+	if n, err := e.v2Count(); err != nil || n != 500 {
+		t.Errorf("%d documents after the migration (%v), want 500", n, err)
+	}
+}
+
+func (e *migEnv) v2Count() (int64, error) {
+	r, err := e.v2Repo(e.all)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	return r.Count(e.ctx, query.New[item2]())
+}
+
+// TestMigrateDropField applies a migration that drops a field (allowed as destructive):
+// the documents lose it, through a copy, and Status reports no drift.
+func TestMigrateDropField(t *testing.T) {
+	e := newMigEnv(t)
+	v3 := e.v1.Clone()
+	v3.Records[0].Fields = slices.DeleteFunc(v3.Records[0].Fields, func(f migrate.Field) bool { return f.Name == "label" })
+	dirs := history(t, true, e.v1, v3)
+	loadItems(t, e, e.v1Repo(t), 300)
+	mg := e.migrator(t, dirs[1])
+	if v, err := mg.Apply(e.ctx); err != nil || fmt.Sprint(v) != "[1 2]" {
+		t.Fatalf("Apply: %v %v", v, err)
+	}
+	c, err := elasticsearch.NewClient(e.ctx, e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ES.Search(c.ES.Search.WithIndex(e.index), c.ES.Search.WithQuery("_exists_:label"), c.ES.Search.WithContext(e.ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Hits struct {
+			Total struct{ Value int } `json:"total"`
+		} `json:"hits"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.IsError() {
+		t.Fatalf("search: %v %s", err, res)
+	}
+	if out.Hits.Total.Value != 0 {
+		t.Errorf("%d documents still hold the dropped field", out.Hits.Total.Value)
+	}
+	st, err := mg.Status(e.ctx)
+	if err != nil || !st.OK() {
+		t.Errorf("Status: %+v %v; want no pending and no drift", st, err)
+	}
+}
+
+// TestMigrateBehind opens a version-2 repository on a cluster that applied nothing, then
+// only the baseline: both fail with ErrSchemaBehind naming the pending versions; after
+// Apply it opens.
+func TestMigrateBehind(t *testing.T) {
+	e := newMigEnv(t)
+	loadItems(t, e, e.v1Repo(t), 10)
+	check := func(applied int64, pending string) {
+		t.Helper()
+		_, err := e.v2Repo(e.all)
+		var be *migrate.BehindError
+		if !errors.Is(err, repo.ErrSchemaBehind) || !errors.As(err, &be) {
+			t.Fatalf("opening version 2 on a cluster at version %d: %v, want ErrSchemaBehind", applied, err)
+		}
+		var vs []int64
+		for _, m := range be.Pending {
+			vs = append(vs, m.Version)
+		}
+		if be.Applied != applied || fmt.Sprint(vs) != pending {
+			t.Errorf("BehindError applied %d pending %v, want %d %s", be.Applied, vs, applied, pending)
+		}
+	}
+	check(0, "[1 2]")
+	if _, err := e.migrator(t, e.migrationsV1).Apply(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(1, "[2]")
+	plan, err := e.migrator(t, e.all).Plan(e.ctx)
+	if err != nil || len(plan) == 0 || plan[0].Version != 2 {
+		t.Fatalf("Plan: %v %v, want the steps of version 2", plan, err)
+	}
+	check(1, "[2]") // Plan changed nothing
+	if _, err := e.migrator(t, e.all).Apply(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.v2Repo(e.all)
+	if err != nil {
+		t.Fatalf("opening version 2 after Apply: %v", err)
+	}
+	r.Close()
 }
