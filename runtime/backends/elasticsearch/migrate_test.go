@@ -22,7 +22,7 @@ import (
 
 // history plans migrations through the given states (as `repokit migrate diff` would) and
 // returns the migrations directory after each of them.
-func history(t *testing.T, allowDestructive bool, states ...migrate.Schema) []fs.FS {
+func history(t testing.TB, allowDestructive bool, states ...migrate.Schema) []fs.FS {
 	t.Helper()
 	var h migrate.History
 	dir := fstest.MapFS{}
@@ -59,7 +59,7 @@ type migEnv struct {
 	migrationsV1, all fs.FS
 }
 
-func newMigEnv(t *testing.T) *migEnv {
+func newMigEnv(t testing.TB) *migEnv {
 	cfg := testConfig(t)
 	m := pool.New(pool.Options{})
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
@@ -78,7 +78,7 @@ func newMigEnv(t *testing.T) *migEnv {
 	return e
 }
 
-func (e *migEnv) migrator(t *testing.T, fsys fs.FS, opts ...elasticsearch.MigrateOption) *elasticsearch.Migrator {
+func (e *migEnv) migrator(t testing.TB, fsys fs.FS, opts ...elasticsearch.MigrateOption) *elasticsearch.Migrator {
 	t.Helper()
 	mg, err := elasticsearch.NewMigrator(e.ctx, e.m, e.cfg, e.pkg, fsys, append([]elasticsearch.MigrateOption{elasticsearch.WithStateIndex(e.state)}, opts...)...)
 	if err != nil {
@@ -89,7 +89,7 @@ func (e *migEnv) migrator(t *testing.T, fsys fs.FS, opts ...elasticsearch.Migrat
 }
 
 // v1 opens a repository of version 1 as today's constructors do (no migrations).
-func (e *migEnv) v1Repo(t *testing.T) *repo.Collection[item1] {
+func (e *migEnv) v1Repo(t testing.TB) *repo.Collection[item1] {
 	t.Helper()
 	r, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index), elasticsearch.WithRefresh(elasticsearch.RefreshFalse))
 	if err != nil {
@@ -103,7 +103,7 @@ func (e *migEnv) v2Repo(fsys fs.FS) (*repo.Collection[item2], error) {
 		elasticsearch.WithMigrations(e.pkg, fsys), elasticsearch.WithMigrationStateIndex(e.state))
 }
 
-func loadItems(t *testing.T, e *migEnv, r *repo.Collection[item1], n int) map[string]item1 {
+func loadItems(t testing.TB, e *migEnv, r *repo.Collection[item1], n int) map[string]item1 {
 	t.Helper()
 	want := make(map[string]item1, n)
 	recs := make([]item1, n)
