@@ -156,16 +156,18 @@ func TestMigrateDay2(t *testing.T) {
 					Sku: fmt.Sprintf("sku-w%d-%05d", w, n), Label: fmt.Sprintf("new %d/%d", w, n), Score: int64(n)}
 				_, err := r1.Create(e.ctx, rec)
 				if err == nil {
+					writes.Add(1)
 					mu.Lock()
+					want[rec.ID] = rec
 					old := want[fmt.Sprintf("i-%05d", (n*3+w)%20000)]
 					mu.Unlock()
 					old.Label, old.Qty = fmt.Sprintf("updated by %d at %d", w, n), old.Qty+1
 					_, err = r1.Update(e.ctx, old)
 					if err == nil {
+						writes.Add(1)
 						mu.Lock()
-						want[rec.ID], want[old.ID] = rec, old
+						want[old.ID] = old
 						mu.Unlock()
-						writes.Add(2)
 					}
 				}
 				if err != nil {
@@ -385,4 +387,50 @@ func TestMigrateBehind(t *testing.T) {
 		t.Fatalf("opening version 2 after Apply: %v", err)
 	}
 	r.Close()
+}
+
+// TestMigrateDropUnique makes sku unique (its values reserved by the first version-2
+// repository), then not unique: the migration deletes its reservations.
+func TestMigrateDropUnique(t *testing.T) {
+	e := newMigEnv(t)
+	v3 := e.v2.Clone()
+	v3.Records[0].Field("sku").Unique = false
+	dirs := history(t, false, e.v1, e.v2, v3)
+	loadItems(t, e, e.v1Repo(t), 50)
+	if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.v2Repo(dirs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	reservations := func() int64 {
+		c, err := elasticsearch.NewClient(e.ctx, e.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := c.ES.Indices.Refresh(c.ES.Indices.Refresh.WithIndex(e.index + elasticsearch.UniqueIndexSuffix)); err == nil {
+			res.Body.Close()
+		}
+		res, err := c.ES.Count(c.ES.Count.WithIndex(e.index+elasticsearch.UniqueIndexSuffix), c.ES.Count.WithContext(e.ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct{ Count int64 }
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Count
+	}
+	if n := reservations(); n < 50 {
+		t.Fatalf("%d reservations after opening version 2, want at least 50", n)
+	}
+	if v, err := e.migrator(t, dirs[2]).Apply(e.ctx); err != nil || fmt.Sprint(v) != "[3]" {
+		t.Fatalf("Apply: %v %v", v, err)
+	}
+	if n := reservations(); n != 0 {
+		t.Errorf("%d reservations after dropping unique, want 0", n)
+	}
 }

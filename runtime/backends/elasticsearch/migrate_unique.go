@@ -88,12 +88,34 @@ func (p *recordPlan) dropUnique(field string) action {
 		text:   fmt.Sprintf("%s.%s: delete its reservations from %s", p.name, field, idx),
 		online: true,
 		run: func(ctx context.Context) error {
-			body, _ := json.Marshal(map[string]any{"query": map[string]any{"term": map[string]any{"field": field}}})
-			err := call(ctx, p.m.c, esapi.DeleteByQueryRequest{Index: []string{idx}, Body: bytes.NewReader(body), Conflicts: "proceed", Refresh: ptrBool(true)}, nil)
-			if statusOf(err) == http.StatusNotFound {
-				return nil
+			body, _ := json.Marshal(map[string]any{"size": p.m.o.batch, "_source": false,
+				"query": map[string]any{"term": map[string]any{"field": field}}})
+			for {
+				err := p.m.refresh(ctx, idx)
+				if statusOf(err) == http.StatusNotFound {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				var ans searchAnswer
+				if err := call(ctx, p.m.c, esapi.SearchRequest{Index: []string{idx}, Body: bytes.NewReader(body)}, &ans); err != nil {
+					return err
+				}
+				if len(ans.Hits.Hits) == 0 {
+					return nil
+				}
+				var b []byte
+				for _, h := range ans.Hits.Hits {
+					b = append(b, `{"delete":{"_id":`...)
+					b = appendString(b, h.ID)
+					b = append(b, "}}\n"...)
+				}
+				cp := &copier{m: p.m, to: idx, seen: map[string]struct{}{}}
+				if err := cp.bulk(ctx, b, nil); err != nil {
+					return err
+				}
 			}
-			return err
 		},
 	}
 }
