@@ -166,6 +166,7 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 // their results. Items rejected with 429 are sent again, at most DefaultBulkItemAttempts
 // times in all, with backoff.
 func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, res []repo.Result) error {
+	var w blockWait
 	for attempt := 1; ; attempt++ {
 		r, err := d.do(ctx, esapi.BulkRequest{Index: d.o.Index, Body: bytes.NewReader(body), Refresh: string(d.o.Refresh)})
 		if err != nil {
@@ -186,6 +187,7 @@ func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, res []
 			return repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _bulk answered %d items for %d documents", len(br.Items), len(idx)))
 		}
 		var retry []int
+		blocked := false
 		for j, item := range br.Items {
 			st, ok := item["create"]
 			i := idx[j]
@@ -196,6 +198,9 @@ func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, res []
 				res[i].Version, res[i].Err = version(st.SeqNo, st.Term), nil
 			case st.Status == http.StatusTooManyRequests && attempt < DefaultBulkItemAttempts:
 				retry = append(retry, j)
+			case blockedItem(st) && !w.expired():
+				retry, blocked = append(retry, j), true
+				attempt-- // a write block is waited out, not counted
 			default:
 				se := parseError(st.Status, []byte(`{"error":`+string(st.Error)+`}`))
 				res[i].Err = repo.E(kindOf(st.Status, repo.ErrAlreadyExists), se)
@@ -214,6 +219,12 @@ func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, res []
 			nidx[k] = idx[j]
 		}
 		body, idx = nb, nidx
+		if blocked {
+			if !w.wait(ctx) && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			continue // once the wait has expired, the items fail with the server's 403
+		}
 		t := time.NewTimer(backoff(attempt))
 		select {
 		case <-ctx.Done():

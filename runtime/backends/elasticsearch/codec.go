@@ -30,6 +30,9 @@ type codec[T any] struct {
 	// direct: T's json tags name every field as the descriptor does, so _source is decoded
 	// with one json.Unmarshal.
 	direct bool
+	// up, when set (WithMigrations), upgrades documents still in an older version's form
+	// as they are read (see readupgrade.go).
+	up *readUpgrade
 }
 
 func newCodec[T any](desc *record.Desc[T]) *codec[T] {
@@ -286,6 +289,9 @@ func appendString(b []byte, s string) []byte {
 // decode fills rec from a _source object. Keys of other fields (and _rk) are skipped; null
 // leaves the field missing.
 func (c *codec[T]) decode(src []byte, rec *T) error {
+	if c.up != nil {
+		src = c.up.apply(src)
+	}
 	if c.direct {
 		if err := json.Unmarshal(src, rec); err != nil {
 			return fmt.Errorf("elasticsearch: decoding _source: %w", err)

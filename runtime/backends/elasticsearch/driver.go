@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/repokit/repokit/runtime/dialect/esdialect"
+	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
@@ -84,9 +87,14 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		return nil, err
 	}
 	d := &Driver[T]{desc: desc, codec: newCodec(desc), comp: &compiler[T]{desc: desc}, lease: lease, c: lease.Pool(), o: o, uq: uq}
-	if o.SkipEnsureIndex {
+	if o.Migrations != nil {
+		err = d.checkMigrations(ctx)
+	}
+	switch {
+	case err != nil:
+	case o.SkipEnsureIndex:
 		err = d.c.Ping(ctx)
-	} else {
+	default:
 		var created bool
 		created, err = ensureIndex(ctx, d.c, o.Index, o.Mapping, o.Shards, o.Replicas)
 		if err == nil && uq != nil {
@@ -124,15 +132,30 @@ func (d *Driver[T]) broken(err error) {
 	}
 }
 
-// do runs a request and returns the response or a classified transport error.
+// do runs a request and returns the response or a classified transport error. A write
+// refused because its index is write-blocked (a migration copying the index into a new one
+// blocks it for the final catch-up and the alias swap) is sent again until the block ends
+// or MaxWriteBlockWait has passed: the refusal says that nothing was written, and once the
+// alias has moved the same request reaches the new index (see writeblock.go).
 func (d *Driver[T]) do(ctx context.Context, req esapi.Request) (*esapi.Response, error) {
-	res, err := req.Do(ctx, d.c.ES)
-	if err != nil {
-		err = transportError(ctx, err)
-		d.broken(err)
-		return nil, err
+	var w blockWait
+	for {
+		res, err := req.Do(ctx, d.c.ES)
+		if err != nil {
+			err = transportError(ctx, err)
+			d.broken(err)
+			return nil, err
+		}
+		if res.StatusCode != http.StatusForbidden || !rewind(req) {
+			return res, nil
+		}
+		raw, _ := io.ReadAll(res.Body)
+		closeBody(res)
+		res.Body = io.NopCloser(bytes.NewReader(raw))
+		if !writeBlocked(raw) || !w.wait(ctx) {
+			return res, nil
+		}
 	}
-	return res, nil
 }
 
 func (d *Driver[T]) respErr(res *esapi.Response, conflict error) error {
@@ -175,5 +198,27 @@ func decodeWrite(res *esapi.Response) (string, error) {
 // Close implements repo.Driver: it releases the client lease.
 func (d *Driver[T]) Close() error {
 	d.lease.Release()
+	return nil
+}
+
+// checkMigrations fails with repo.ErrSchemaBehind when the cluster has not applied every
+// migration given with WithMigrations.
+func (d *Driver[T]) checkMigrations(ctx context.Context) error {
+	h, err := migrate.Load(d.o.Migrations)
+	if err != nil {
+		return fmt.Errorf("elasticsearch: migrations of %s: %w", d.o.MigratePkg, err)
+	}
+	state := d.o.StateIndex
+	if state == "" {
+		state = DefaultStateIndex
+	}
+	applied, err := appliedVersion(ctx, d.c, state, d.o.MigratePkg, h)
+	if err != nil {
+		return err
+	}
+	if err := h.Behind("elasticsearch", applied); err != nil {
+		return repo.E(repo.ErrSchemaBehind, err)
+	}
+	d.codec.up = newReadUpgrade(h, d.desc.Name)
 	return nil
 }

@@ -76,7 +76,7 @@ func ensureIndex(ctx context.Context, c *Client, index string, mapping []byte, s
 	raw, _ := io.ReadAll(res.Body)
 	closeBody(res)
 	se := parseError(res.StatusCode, raw)
-	if se.Type != "resource_already_exists_exception" {
+	if se.Type != "resource_already_exists_exception" && (se.Type != "invalid_index_name_exception" || !strings.Contains(se.Reason, "exists as alias")) {
 		return false, repo.E(kindOf(res.StatusCode, nil), se)
 	}
 	live, err := liveMapping(ctx, c, index)
@@ -109,7 +109,7 @@ func liveMapping(ctx context.Context, c *Client, index string) (any, error) {
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the mapping of %s: %w", index, err))
 	}
 	for _, v := range out { // the index, or the concrete index behind an alias
-		return v.Mappings, nil
+		return esdialect.StripCompat(v.Mappings), nil
 	}
 	return nil, fmt.Errorf("elasticsearch: no mapping returned for %s", index)
 }

@@ -1,6 +1,9 @@
 package elasticsearch
 
-import "time"
+import (
+	"io/fs"
+	"time"
+)
 
 // Refresh is the refresh policy of writes (the refresh parameter of index, update, delete
 // and bulk requests).
@@ -56,6 +59,12 @@ type Options struct {
 	// record that does not hold the value (a write that crashed or failed between its
 	// steps); default DefaultStaleReservationAfter. See docs/elasticsearch.md.
 	StaleAfter time.Duration
+	// MigratePkg and Migrations are the package and migrations directory given with
+	// WithMigrations; StateIndex is the index holding what was applied (default
+	// DefaultStateIndex).
+	MigratePkg string
+	Migrations fs.FS
+	StateIndex string
 	// RebuildUnique makes opening rebuild the reservations of every unique field from the
 	// stored records, as it does when a field has none yet.
 	RebuildUnique bool
@@ -115,3 +124,17 @@ func WithStaleReservationAfter(d time.Duration) Option {
 // were written without reservations, e.g. by a process whose schema did not yet declare the
 // field unique.
 func WithUniqueRebuild() Option { return func(o *Options) { o.RebuildUnique = true } }
+
+// WithMigrations makes opening check that the cluster has applied every migration of
+// package pkg (fsys: its migrations directory, as generated code embeds it): a cluster
+// behind fails with an error of kind repo.ErrSchemaBehind whose cause is a
+// *migrate.BehindError naming the pending versions. The index name is then the alias the
+// migrations manage; opening creates no index (the migrations do) and checks the mapping
+// behind the alias as usual.
+func WithMigrations(pkg string, fsys fs.FS) Option {
+	return func(o *Options) { o.MigratePkg, o.Migrations = pkg, fsys }
+}
+
+// WithMigrationStateIndex names the index in which migrators record what they applied
+// (default DefaultStateIndex), for WithMigrations.
+func WithMigrationStateIndex(name string) Option { return func(o *Options) { o.StateIndex = name } }

@@ -1,0 +1,100 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/repokit/repokit/runtime/migrate"
+)
+
+// readUpgrade turns a document that code of an older version wrote after a migration (a
+// renamed field under its old name, a field added with a default missing) into the newest
+// form as it is read, so that the newest code reads every acknowledged write even before a
+// later apply rewrites it. Clusters whose documents are all in the newest form pay one
+// bytes.Contains per name per read.
+type readUpgrade struct {
+	renames  map[string]string          // old name → newest name
+	defaults map[string]json.RawMessage // required field with a default → its JSON value
+}
+
+// newReadUpgrade returns the read upgrade of the record named record in h's newest state,
+// or nil when it has nothing to do.
+func newReadUpgrade(h migrate.History, record string) *readUpgrade {
+	last := h.Last()
+	if last == nil {
+		return nil
+	}
+	r := last.Schema.Record(record)
+	if r == nil {
+		return nil
+	}
+	u := &readUpgrade{renames: map[string]string{}, defaults: map[string]json.RawMessage{}}
+	next := map[string]string{}
+	for _, m := range h {
+		for _, c := range m.Changes {
+			if c.Kind == migrate.RenameField && c.Record == record {
+				next[c.From] = c.Field
+			}
+		}
+	}
+	for old := range next {
+		n := old
+		for i := 0; i < len(next) && next[n] != ""; i++ {
+			n = next[n]
+		}
+		if r.Field(n) != nil && r.Field(old) == nil {
+			u.renames[old] = n
+		}
+	}
+	for _, f := range r.Fields {
+		if f.Required && f.Default != nil {
+			if b, err := json.Marshal(f.Default); err == nil {
+				u.defaults[f.Name] = b
+			}
+		}
+	}
+	if len(u.renames) == 0 && len(u.defaults) == 0 {
+		return nil
+	}
+	return u
+}
+
+// apply returns src in the newest form (src itself when it already is).
+func (u *readUpgrade) apply(src []byte) []byte {
+	need := false
+	for old := range u.renames {
+		if bytes.Contains(src, []byte(`"`+old+`":`)) {
+			need = true
+		}
+	}
+	for f := range u.defaults {
+		if !bytes.Contains(src, []byte(`"`+f+`":`)) {
+			need = true
+		}
+	}
+	if !need {
+		return src
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(src, &doc) != nil {
+		return src
+	}
+	for old, n := range u.renames {
+		if v, ok := doc[old]; ok {
+			delete(doc, old)
+			if _, has := doc[n]; !has {
+				doc[n] = v
+			}
+		}
+	}
+	for f, v := range u.defaults {
+		if cur, ok := doc[f]; !ok || isNull(cur) {
+			doc[f] = v
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return src
+	}
+	return out
+}

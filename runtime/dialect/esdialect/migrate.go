@@ -1,0 +1,91 @@
+package esdialect
+
+import (
+	"encoding/json"
+
+	"github.com/repokit/repokit/runtime/migrate"
+	"github.com/repokit/repokit/runtime/query"
+)
+
+// KindOf returns the query kind of a schema type name ("int" → query.KindInt); unknown
+// names are query.KindInvalid.
+func KindOf(typ string) query.Kind {
+	for k := query.KindString; k <= query.KindJSON; k++ {
+		if k.String() == typ {
+			return k
+		}
+	}
+	return query.KindInvalid
+}
+
+// RecordMapping returns the mapping of the migration state r (the same text Mapping gives
+// for the descriptor generated from it): the id first, then the fields in order.
+func RecordMapping(r *migrate.Record) []byte {
+	fields := []FieldSpec{{JSON: r.ID.Name, Kind: KindOf(r.ID.Type)}}
+	for i := range r.Fields {
+		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: KindOf(r.Fields[i].Type)})
+	}
+	return MappingFor(fields)
+}
+
+// SameFieldMapping reports whether the field types from and to map to the same
+// Elasticsearch field mapping, so that a change of type needs no new index.
+func SameFieldMapping(from, to string) bool {
+	a, _ := fieldMapping(KindOf(from)).MarshalJSON()
+	b, _ := fieldMapping(KindOf(to)).MarshalJSON()
+	return string(a) == string(b) && KindOf(from) != query.KindTime && KindOf(to) != query.KindTime
+}
+
+// CompatMeta is the key, in a mapping's _meta, listing the compat fields of an index: the
+// old names of renamed and dropped fields, kept mapped so that code of the previous version
+// can keep writing them while it is being replaced. They are no drift.
+const CompatMeta = "repokit_compat"
+
+// RecordMappingCompat returns RecordMapping(r) with the compat fields added (see
+// CompatMeta), or RecordMapping(r) when there are none.
+func RecordMappingCompat(r *migrate.Record, compat []FieldSpec) []byte {
+	if len(compat) == 0 {
+		return RecordMapping(r)
+	}
+	fields := []FieldSpec{{JSON: r.ID.Name, Kind: KindOf(r.ID.Type)}}
+	for i := range r.Fields {
+		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: KindOf(r.Fields[i].Type)})
+	}
+	o := mappingObj(append(fields, compat...))
+	names := make([]string, len(compat))
+	for i, f := range compat {
+		names[i] = f.JSON
+	}
+	o = append(obj{{"_meta", obj{{CompatMeta, names}}}}, o...)
+	b, _ := json.MarshalIndent(o, "", "  ")
+	return b
+}
+
+// StripCompat removes from a live mapping (decoded JSON) the compat fields its _meta lists,
+// and that _meta entry, so that Diff compares only the schema's fields.
+func StripCompat(live any) any {
+	m, _ := live.(map[string]any)
+	meta, _ := m["_meta"].(map[string]any)
+	names, _ := meta[CompatMeta].([]any)
+	if len(names) == 0 {
+		return live
+	}
+	props, _ := m["properties"].(map[string]any)
+	rk, _ := props[MetaField].(map[string]any)
+	rkp, _ := rk["properties"].(map[string]any)
+	us, _ := rkp["us"].(map[string]any)
+	usp, _ := us["properties"].(map[string]any)
+	for _, n := range names {
+		s, _ := n.(string)
+		delete(props, s)
+		delete(usp, s)
+	}
+	if us != nil && len(usp) == 0 {
+		delete(rkp, "us")
+	}
+	delete(meta, CompatMeta)
+	if len(meta) == 0 {
+		delete(m, "_meta")
+	}
+	return m
+}
