@@ -511,7 +511,11 @@ func (m *Migrator) reserve(ctx context.Context, r *migrate.Record, up *migrate.U
 				return err
 			}
 			if holds {
-				return &dupValue{field: f, value: c, ids: [2]string{cur.Owner, id}}
+				ids := [2]string{cur.Owner, id}
+				if ids[1] < ids[0] {
+					ids[0], ids[1] = ids[1], ids[0]
+				}
+				return &dupValue{field: f, value: c, ids: ids}
 			}
 		}
 		if _, err := putJSON(ctx, m.api, m.bucket, key, held(), etag); err == nil {

@@ -218,5 +218,7 @@ func (l *migLock) release() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, _ = l.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &l.bucket, Key: &l.key, IfMatch: aws.String(l.etag)})
+	// Not conditional: servers differ in what they do with If-Match on DELETE, and the lock
+	// is this applier's (the renewals stopped; a takeover needs a whole lease without them).
+	_, _ = l.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &l.bucket, Key: &l.key})
 }

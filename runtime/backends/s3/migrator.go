@@ -134,7 +134,9 @@ func (m *Migrator) state(ctx context.Context) (*migState, string, error) {
 }
 
 // recordPrefix returns the key prefix of a record's objects, ending with "/".
-func (m *Migrator) recordPrefix(r *migrate.Record) string { return joinPrefix(m.prefix, r.Prefix) + "/" }
+func (m *Migrator) recordPrefix(r *migrate.Record) string {
+	return joinPrefix(m.prefix, r.Prefix) + "/"
+}
 
 // Plan implements migrate.Migrator: the steps of every pending version, then the rewrite of
 // old objects when one is pending.
