@@ -135,4 +135,3 @@ func TestImportUpgrades(t *testing.T) {
 		}
 	}
 }
-

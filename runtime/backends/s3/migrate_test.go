@@ -17,7 +17,7 @@ import (
 )
 
 // migEnv is a fresh prefix on the test server and a pool manager.
-func migEnv(t *testing.T) (context.Context, *pool.Manager, pool.S3PoolConfig) {
+func migEnv(t testing.TB) (context.Context, *pool.Manager, pool.S3PoolConfig) {
 	t.Helper()
 	cfg := testConfig(t)
 	m := pool.New(pool.Options{KeepIdle: true})
@@ -28,7 +28,7 @@ func migEnv(t *testing.T) (context.Context, *pool.Manager, pool.S3PoolConfig) {
 
 // loadV1 stores n items with a driver without migrations (what today's constructors write)
 // and returns them.
-func loadV1(ctx context.Context, t *testing.T, m *pool.Manager, cfg pool.S3PoolConfig, n int, code func(i int) *string) []itemV1 {
+func loadV1(ctx context.Context, t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig, n int, code func(i int) *string) []itemV1 {
 	t.Helper()
 	r, err := openItems(ctx, t, m, cfg, itemV1Schema)
 	if err != nil {
