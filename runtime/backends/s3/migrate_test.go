@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
@@ -222,5 +225,27 @@ func TestMigrateResume(t *testing.T) {
 	}
 	if st, err = again.Status(ctx); err != nil || !st.OK() {
 		t.Fatalf("status after the resumed apply: %+v, %v", st, err)
+	}
+}
+
+// TestMigrateAbandonedLock: the lock of an applier that crashed (never renewed, never
+// deleted) is taken over once it has stayed unchanged for a whole lease.
+func TestMigrateAbandonedLock(t *testing.T) {
+	ctx, m, cfg := migEnv(t)
+	l, err := pool.Get(ctx, m, cfg, s3.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	key := cfg.Prefix + "/.repokit-migrations/shop.lock"
+	if _, err := l.Pool().API.PutObject(ctx, &awss3.PutObjectInput{Bucket: &cfg.Bucket, Key: &key, Body: strings.NewReader(`{"owner":"crashed"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	mg := newMigrator(ctx, t, m, cfg, history(t, 2), s3.WithLockLease(time.Second))
+	if got, err := mg.Apply(ctx); err != nil || !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("apply past an abandoned lock: %v, %v", got, err)
+	}
+	if _, err := l.Pool().API.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &cfg.Bucket, Key: &key}); err == nil {
+		t.Error("the lock is still there after apply")
 	}
 }
