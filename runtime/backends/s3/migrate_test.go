@@ -249,3 +249,40 @@ func TestMigrateAbandonedLock(t *testing.T) {
 		t.Error("the lock is still there after apply")
 	}
 }
+
+// TestMigratePlan: Plan lists the steps of every pending version without doing them, and
+// nothing once they are applied.
+func TestMigratePlan(t *testing.T) {
+	ctx, m, cfg := migEnv(t)
+	mg := newMigrator(ctx, t, m, cfg, history(t, 2))
+	steps, err := mg.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text []string
+	for _, s := range steps {
+		text = append(text, fmt.Sprintf("%d %v %s", s.Version, s.Online, s.Text))
+	}
+	all := strings.Join(text, "\n")
+	for _, want := range []string{
+		"1 true record version 1 (baseline) as applied",
+		"2 true Item.code: reserve the value of every object",
+		"2 true Item.title: rename field from label (objects of older versions are upgraded when read, then rewritten)",
+		"2 true Tag: new record",
+		"2 true record version 2 (day2) as applied",
+		"2 true Item: rewrite objects under " + cfg.Prefix + "/item/ older than version 2",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("plan lacks %q:\n%s", want, all)
+		}
+	}
+	if st, err := mg.Status(ctx); err != nil || len(st.Applied) != 0 {
+		t.Fatalf("plan applied something: %+v, %v", st, err)
+	}
+	if _, err := mg.Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if steps, err := mg.Plan(ctx); err != nil || len(steps) != 0 {
+		t.Fatalf("plan after apply: %v, %v", steps, err)
+	}
+}
