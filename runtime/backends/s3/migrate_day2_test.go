@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -21,8 +22,12 @@ import (
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// day2Records is how many version 1 objects the day-2 test starts with.
-const day2Records = 20000
+// day2Records is how many version 1 objects the day-2 test starts with; day2WriterOps how
+// many writes each writer makes at most while the migration runs.
+const (
+	day2Records   = 20000
+	day2WriterOps = 600
+)
 
 // TestMigrateDay2 migrates 20,000 version 1 objects to version 2 (an optional field, a
 // required field with a default, an index on an existing field, a unique field, an enum
@@ -33,7 +38,9 @@ const day2Records = 20000
 func TestMigrateDay2(t *testing.T) {
 	ctx, m, cfg := migEnv(t)
 	cfg.MaxConnections = 32
+	start := time.Now()
 	v1 := loadV1(ctx, t, m, cfg, day2Records, codeOfIndex)
+	t.Logf("%s: %d objects loaded", time.Since(start).Round(time.Millisecond), day2Records)
 	fsys := history(t, 2)
 	old, err := openItems(ctx, t, m, cfg, itemV1Schema)
 	if err != nil {
@@ -57,11 +64,13 @@ func TestMigrateDay2(t *testing.T) {
 	}
 	for g := range writers {
 		wg.Go(func() {
-			for k := 0; ; k++ {
+			// A bounded, paced load: the writers must not outgrow the migration they run
+			// beside (a rewrite follows new keys to the end of the listing).
+			for k := range day2WriterOps {
 				select {
 				case <-stop:
 					return
-				default:
+				case <-time.After(5 * time.Millisecond):
 				}
 				var rec itemV1
 				var err error
@@ -93,6 +102,7 @@ func TestMigrateDay2(t *testing.T) {
 	if err != nil || !slices.Equal(applied, []int64{2}) {
 		t.Fatalf("apply: %v, %v", applied, err)
 	}
+	t.Logf("%s: applied, %d acknowledged writes", time.Since(start).Round(time.Millisecond), len(acked)-day2Records)
 	if reports.Load() == 0 {
 		t.Error("no progress reported")
 	}
@@ -104,6 +114,7 @@ func TestMigrateDay2(t *testing.T) {
 	if _, err := newMigrator(ctx, t, m, cfg, fsys, s3.WithRewriteAll()).Apply(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%s: stragglers rewritten", time.Since(start).Round(time.Millisecond))
 	r, err := openItems(ctx, t, m, cfg, itemV2Schema, s3.WithMigrations("shop", fsys))
 	if err != nil {
 		t.Fatal(err)
