@@ -52,6 +52,12 @@ func isConditionalConflict(err error) bool {
 // (and reported to the pool so it validates the client), a 4xx the server rejects as
 // malformed is ErrInvalidInput, and other errors keep their cause without a kind.
 func (d *Driver[T]) mapErr(ctx context.Context, err error) error {
+	return mapErr(ctx, err, d.lease.ReportBroken)
+}
+
+// mapErr is Driver.mapErr for callers without a driver; broken is told of failures without
+// an answer from the server.
+func mapErr(ctx context.Context, err error, broken func(error)) error {
 	if err == nil {
 		return nil
 	}
@@ -69,7 +75,7 @@ func (d *Driver[T]) mapErr(ctx context.Context, err error) error {
 			return repo.E(repo.ErrUnavailable, err)
 		}
 		if st == 0 {
-			d.lease.ReportBroken(err)
+			broken(err)
 		}
 		return repo.E(repo.ErrUnavailable, err)
 	case isNotFound(err):

@@ -31,3 +31,6 @@ func SetReservationAgeOffsetForTest[T any](d *Driver[T], off time.Duration) { d.
 func NoRetriesForTest[T any](d *Driver[T]) {
 	d.api = s3.New(d.api.Options(), func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 }
+
+// WithRewriteChunkForTest sets how many objects Apply processes between two checkpoints.
+func WithRewriteChunkForTest(n int) MigrateOption { return func(o *migrateOptions) { o.chunk = n } }

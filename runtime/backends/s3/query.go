@@ -118,12 +118,22 @@ func (d *Driver[T]) scan(ctx context.Context) iter.Seq2[*T, error] {
 // one), so the keys of long ids, cut into segments (see EscapeID), come as common prefixes
 // of one full segment each: in their place in key order, each is listed in full.
 func (d *Driver[T]) list(ctx context.Context, fn func(key, etag string, err error) bool) {
-	p := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{
+	d.listFrom(ctx, "", fn)
+}
+
+// listFrom is list starting after key after ("": from the first key). The long ids cut
+// into segments under a common prefix before after are listed again in full.
+func (d *Driver[T]) listFrom(ctx context.Context, after string, fn func(key, etag string, err error) bool) {
+	in := &s3.ListObjectsV2Input{
 		Bucket:    &d.bucket,
 		Prefix:    aws.String(d.prefix),
 		Delimiter: aws.String("/"),
 		MaxKeys:   aws.Int32(listPageSize),
-	})
+	}
+	if after != "" {
+		in.StartAfter = aws.String(after)
+	}
+	p := s3.NewListObjectsV2Paginator(d.api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -36,6 +36,9 @@ type Driver[T any] struct {
 	uprefix    string        // key prefix of the reservations, ends with "/"
 	staleAfter time.Duration // WithStaleReservationAfter
 	ageOffset  time.Duration // added to every reservation's age; tests only
+
+	// Schema versions (schema.go): nil without WithMigrations.
+	schema *docSchema
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -48,6 +51,7 @@ type options struct {
 	prefix     *string
 	cache      int
 	staleAfter time.Duration
+	mig        *migrations // WithMigrations
 }
 
 // WithConcurrency sets how many S3 requests one batch or query runs at once (at least 1).
@@ -105,19 +109,33 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		return nil, repo.Errorf(repo.ErrInvalidInput, "s3: "+desc.Name+": empty key prefix (set the config's prefix or the record's)")
 	}
 	for seg := range strings.SplitSeq(prefix, "/") {
-		if seg == uniqueSegment {
-			return nil, repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: %s: key prefix %q has a %s segment, reserved for unique-value reservations", desc.Name, prefix, uniqueSegment))
+		if seg == uniqueSegment || seg == migrationsSegment {
+			return nil, repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: %s: key prefix %q has a %s segment, reserved for repokit's own objects", desc.Name, prefix, seg))
+		}
+	}
+	var schema *docSchema
+	if o.mig != nil {
+		if schema, err = o.mig.schema(desc.Name); err != nil {
+			return nil, err
 		}
 	}
 	l, err := pool.Get(ctx, m, cfg, Hooks())
 	if err != nil {
 		return nil, err
 	}
-	return &Driver[T]{
+	d := &Driver[T]{
 		desc: desc, lease: l, api: l.Pool().API, bucket: sc.Bucket, prefix: prefix + "/", conc: o.conc,
 		cache: newCache[T](o.cache),
 		uniq:  uniqueFields(desc), uprefix: joinPrefix(sc.Prefix, uniqueSegment, rp) + "/", staleAfter: o.staleAfter,
-	}, nil
+		schema: schema,
+	}
+	if schema != nil {
+		if err := o.mig.checkApplied(ctx, l, sc); err != nil {
+			l.Release()
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 func joinPrefix(parts ...string) string {
@@ -144,8 +162,9 @@ func (d *Driver[T]) Key(id string) string { return d.prefix + EscapeID(id) }
 
 // encode returns the object body of rec: its JSON (struct tags) with a fresh "@rev" member
 // first, so that every write, even of identical content, gets a new ETag and a version is
-// never reused (no ABA on conditional writes). "@rev" is no valid field name, so it cannot
-// collide with a field; decoding ignores it.
+// never reused (no ABA on conditional writes), then, with WithMigrations, the schema
+// version it is written at ("@schema", see schema.go). "@rev" and "@schema" are no valid
+// field names, so they cannot collide with a field; decoding ignores them.
 func (d *Driver[T]) encode(rec *T) ([]byte, error) {
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -154,10 +173,14 @@ func (d *Driver[T]) encode(rec *T) ([]byte, error) {
 	if len(b) < 2 || b[0] != '{' {
 		return nil, fmt.Errorf("s3: %s does not encode as a JSON object", d.desc.Name)
 	}
-	out := make([]byte, 0, len(b)+48)
+	out := make([]byte, 0, len(b)+64)
 	out = append(out, revOpen...)
 	out = append(out, record.NewID()...)
 	out = append(out, '"')
+	if d.schema != nil {
+		out = append(out, schemaOpen...)
+		out = strconv.AppendInt(out, d.schema.version, 10)
+	}
 	if len(b) > 2 {
 		out = append(out, ',')
 	}
@@ -333,7 +356,7 @@ func (d *Driver[T]) get(ctx context.Context, key string) (*T, error) {
 		return nil, d.mapErr(ctx, err)
 	}
 	rec := new(T)
-	if err := json.Unmarshal(body, rec); err != nil {
+	if err := d.decode(body, rec); err != nil {
 		return nil, fmt.Errorf("s3: object %s: decoding %s: %w", key, d.desc.Name, err)
 	}
 	if id, ok := UnescapeID(strings.TrimPrefix(key, d.prefix)); !ok || d.desc.GetID(rec) != id {

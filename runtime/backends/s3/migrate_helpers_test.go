@@ -1,0 +1,220 @@
+package s3_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/fstest"
+
+	"github.com/repokit/repokit/runtime/backends/s3"
+	"github.com/repokit/repokit/runtime/migrate"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// The records of the migration tests: Item at version 1 (written by a driver without
+// migrations) and at version 2, after the day-2 changes: name indexed, label renamed to
+// title, qty widened from int to float, status gets the value "gone", code made unique,
+// note (optional) and prio (required, default 5) added, and the record Tag added.
+
+type itemV1 struct {
+	ID            string  `json:"id"`
+	Name          string  `json:"name"`
+	Label         *string `json:"label,omitempty"`
+	Qty           int64   `json:"qty"`
+	Status        *string `json:"status,omitempty"`
+	Code          *string `json:"code,omitempty"`
+	RecordVersion string  `json:"-"`
+}
+
+type itemV2 struct {
+	ID            string  `json:"id"`
+	Name          string  `json:"name"`
+	Title         *string `json:"title,omitempty"`
+	Qty           float64 `json:"qty"`
+	Status        *string `json:"status,omitempty"`
+	Code          *string `json:"code,omitempty"`
+	Note          *string `json:"note,omitempty"`
+	Prio          int64   `json:"prio"`
+	RecordVersion string  `json:"-"`
+}
+
+func optStr[T any](get func(*T) *string) func(*T) (string, bool) {
+	return func(r *T) (string, bool) {
+		if p := get(r); p != nil {
+			return *p, true
+		}
+		return "", false
+	}
+}
+
+func ptr[V any](v V) *V { return &v }
+
+var itemV1Schema = record.MustNew(&record.Desc[itemV1]{
+	Name: "Item", Table: "item", Index: "item", Prefix: "item",
+	Fields: []record.Field[itemV1]{
+		{Name: "id", GoName: "ID", Kind: query.KindString, JSON: "id", Str: func(r *itemV1) (string, bool) { return r.ID, true }},
+		{Name: "name", GoName: "Name", Kind: query.KindString, JSON: "name", Str: func(r *itemV1) (string, bool) { return r.Name, true }},
+		{Name: "label", GoName: "Label", Kind: query.KindString, Optional: true, JSON: "label", Str: optStr(func(r *itemV1) *string { return r.Label })},
+		{Name: "qty", GoName: "Qty", Kind: query.KindInt, JSON: "qty", Int: func(r *itemV1) (int64, bool) { return r.Qty, true }},
+		{Name: "status", GoName: "Status", Kind: query.KindEnum, Optional: true, JSON: "status", Enum: []string{"new", "done"}, Str: optStr(func(r *itemV1) *string { return r.Status })},
+		{Name: "code", GoName: "Code", Kind: query.KindString, Optional: true, JSON: "code", Str: optStr(func(r *itemV1) *string { return r.Code })},
+	},
+	GetID: func(r *itemV1) string { return r.ID }, SetID: func(r *itemV1, id string) { r.ID = id },
+	GetVersion: func(r *itemV1) string { return r.RecordVersion }, SetVersion: func(r *itemV1, v string) { r.RecordVersion = v },
+	Clone: func(r *itemV1) itemV1 {
+		c := *r
+		c.Label, c.Status, c.Code = clonePtr(r.Label), clonePtr(r.Status), clonePtr(r.Code)
+		return c
+	},
+	Prepare: func(r *itemV1) error { return nil },
+	Project: func(dst, src *itemV1, _ []int) { *dst = *src },
+	Addr: func(r *itemV1, i int) any {
+		return []any{&r.ID, &r.Name, &r.Label, &r.Qty, &r.Status, &r.Code}[i]
+	},
+})
+
+var itemV2Schema = record.MustNew(&record.Desc[itemV2]{
+	Name: "Item", Table: "item", Index: "item", Prefix: "item",
+	Fields: []record.Field[itemV2]{
+		{Name: "id", GoName: "ID", Kind: query.KindString, JSON: "id", Str: func(r *itemV2) (string, bool) { return r.ID, true }},
+		{Name: "name", GoName: "Name", Kind: query.KindString, JSON: "name", Str: func(r *itemV2) (string, bool) { return r.Name, true }},
+		{Name: "title", GoName: "Title", Kind: query.KindString, Optional: true, JSON: "title", Str: optStr(func(r *itemV2) *string { return r.Title })},
+		{Name: "qty", GoName: "Qty", Kind: query.KindFloat, JSON: "qty", Float: func(r *itemV2) (float64, bool) { return r.Qty, true }},
+		{Name: "status", GoName: "Status", Kind: query.KindEnum, Optional: true, JSON: "status", Enum: []string{"new", "done", "gone"}, Str: optStr(func(r *itemV2) *string { return r.Status })},
+		{Name: "code", GoName: "Code", Kind: query.KindString, Optional: true, Unique: true, JSON: "code", Str: optStr(func(r *itemV2) *string { return r.Code })},
+		{Name: "note", GoName: "Note", Kind: query.KindString, Optional: true, JSON: "note", Str: optStr(func(r *itemV2) *string { return r.Note })},
+		{Name: "prio", GoName: "Prio", Kind: query.KindInt, JSON: "prio", Int: func(r *itemV2) (int64, bool) { return r.Prio, true }},
+	},
+	GetID: func(r *itemV2) string { return r.ID }, SetID: func(r *itemV2, id string) { r.ID = id },
+	GetVersion: func(r *itemV2) string { return r.RecordVersion }, SetVersion: func(r *itemV2, v string) { r.RecordVersion = v },
+	Clone: func(r *itemV2) itemV2 {
+		c := *r
+		c.Title, c.Status, c.Code, c.Note = clonePtr(r.Title), clonePtr(r.Status), clonePtr(r.Code), clonePtr(r.Note)
+		return c
+	},
+	Prepare: func(r *itemV2) error { return nil },
+	Project: func(dst, src *itemV2, _ []int) { *dst = *src },
+	Addr: func(r *itemV2, i int) any {
+		return []any{&r.ID, &r.Name, &r.Title, &r.Qty, &r.Status, &r.Code, &r.Note, &r.Prio}[i]
+	},
+})
+
+func clonePtr[V any](p *V) *V {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// Schemas of the migration tests, as `repokit migrate diff` records them.
+func itemRecordV1() migrate.Record {
+	return migrate.Record{Name: "Item", Table: "item", Index: "item", Prefix: "item", ID: migrate.ID{Name: "id", Type: "string"},
+		Fields: []migrate.Field{
+			{Name: "name", Type: "string", Required: true},
+			{Name: "label", Type: "string"},
+			{Name: "qty", Type: "int", Required: true},
+			{Name: "status", Type: "enum", Values: []string{"new", "done"}},
+			{Name: "code", Type: "string"},
+		}}
+}
+
+func schemaV2() migrate.Schema {
+	item := migrate.Record{Name: "Item", Table: "item", Index: "item", Prefix: "item", ID: migrate.ID{Name: "id", Type: "string"},
+		Fields: []migrate.Field{
+			{Name: "name", Type: "string", Required: true, Indexed: true},
+			{Name: "title", Type: "string", RenamedFrom: "label"},
+			{Name: "qty", Type: "float", Required: true},
+			{Name: "status", Type: "enum", Values: []string{"new", "done", "gone"}},
+			{Name: "code", Type: "string", Unique: true},
+			{Name: "note", Type: "string"},
+			{Name: "prio", Type: "int", Required: true, Default: int64(5)},
+		}}
+	tag := migrate.Record{Name: "Tag", Table: "tag", Index: "tag", Prefix: "tag", ID: migrate.ID{Name: "id", Type: "string"},
+		Fields: []migrate.Field{{Name: "name", Type: "string", Required: true}}}
+	return migrate.Schema{Records: []migrate.Record{item, tag}}
+}
+
+// schemaV3 drops Item's note (a destructive change).
+func schemaV3() migrate.Schema {
+	s := schemaV2()
+	item := &s.Records[0]
+	for i, f := range item.Fields {
+		item.Fields[i].RenamedFrom = ""
+		if f.Name == "note" {
+			item.Fields = append(item.Fields[:i], item.Fields[i+1:]...)
+			break
+		}
+	}
+	return s
+}
+
+// history returns the migration directory of the first n versions: 1 the baseline (Item
+// at version 1), 2 the day-2 changes, 3 the drop of note.
+func history(t testing.TB, n int) fstest.MapFS {
+	t.Helper()
+	var h migrate.History
+	for i, want := range []migrate.Schema{{Records: []migrate.Record{itemRecordV1()}}, schemaV2(), schemaV3()}[:n] {
+		m, err := h.Next(want, []string{"baseline", "day2", "drop_note"}[i], true)
+		if err != nil || m == nil {
+			t.Fatalf("planning version %d: %v (%v)", i+1, err, m)
+		}
+		h = append(h, m)
+	}
+	fsys := fstest.MapFS{}
+	for _, m := range h {
+		data, err := m.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[m.FileName()] = &fstest.MapFile{Data: data}
+	}
+	return fsys
+}
+
+// openItems returns a Collection of items of version V on cfg.
+func openItems[T any](ctx context.Context, t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig, desc *record.Desc[T], opts ...s3.Option) (*repo.Collection[T], error) {
+	t.Helper()
+	d, err := s3.New(ctx, m, cfg, desc, opts...)
+	if err != nil {
+		return nil, err
+	}
+	r := repo.New(desc, d)
+	t.Cleanup(func() { _ = r.Close() })
+	return r, nil
+}
+
+// newMigrator returns a migrator of package "shop" over fsys, closed when the test ends.
+func newMigrator(ctx context.Context, t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig, fsys fstest.MapFS, opts ...s3.MigrateOption) *s3.Migrator {
+	t.Helper()
+	mg, err := s3.NewMigrator(ctx, m, cfg, "shop", fsys, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mg.Close() })
+	return mg
+}
+
+// wantBehind checks that err is ErrSchemaBehind naming the pending versions want.
+func wantBehind(t *testing.T, err error, want ...int64) {
+	t.Helper()
+	var be *migrate.BehindError
+	if !errors.Is(err, repo.ErrSchemaBehind) || !errors.As(err, &be) {
+		t.Fatalf("got %v, want ErrSchemaBehind with a *migrate.BehindError", err)
+	}
+	var got []int64
+	for _, p := range be.Pending {
+		got = append(got, p.Version)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("pending %v, want %v (%v)", got, want, err)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("pending %v, want %v (%v)", got, want, err)
+		}
+	}
+}
