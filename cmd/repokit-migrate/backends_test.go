@@ -18,6 +18,7 @@ import (
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/pool"
@@ -27,7 +28,7 @@ import (
 // names the record's storage, and the removal of what the test left there.
 type storeCase struct {
 	backend string
-	url     func(t testing.TB) string
+	url     func(t testing.TB, pkg string) string
 	storage func(name string) string
 	cleanup func(t *testing.T, target, pkg, name string)
 	plan    []string // what plan prints for the two migrations
@@ -35,7 +36,7 @@ type storeCase struct {
 
 var storeCases = []storeCase{{
 	backend: "postgres",
-	url:     servicetest.PostgresURL,
+	url:     func(t testing.TB, _ string) string { return servicetest.PostgresOpenURL(t) },
 	storage: func(name string) string { return "postgres: {table: " + name + "}" },
 	cleanup: func(t *testing.T, target, pkg, name string) {
 		m := pool.New(pool.Options{})
@@ -52,9 +53,7 @@ var storeCases = []storeCase{{
 	plan: []string{"-- version 1 (postgres)", "CREATE TABLE IF NOT EXISTS", "-- version 2 (postgres)", `"color"`, "CONCURRENTLY"},
 }, {
 	backend: "elasticsearch",
-	url: func(t testing.TB) string {
-		return "elasticsearch://" + strings.TrimPrefix(servicetest.ElasticsearchURL(t), "http://")
-	},
+	url:     func(t testing.TB, _ string) string { return servicetest.ElasticsearchOpenURL(t) },
 	storage: func(name string) string { return "elasticsearch: {index: " + name + "}" },
 	cleanup: func(t *testing.T, _, pkg, name string) {
 		base := servicetest.ElasticsearchURL(t)
@@ -78,6 +77,19 @@ var storeCases = []storeCase{{
 		})
 	},
 	plan: []string{"version 1 (elasticsearch)", "version 2 (elasticsearch)", "color"},
+}, {
+	backend: "s3",
+	url:     func(t testing.TB, pkg string) string { return servicetest.S3OpenURL(t, "repokit-test/"+pkg) },
+	storage: func(name string) string { return "s3: {prefix: " + name + "}" },
+	cleanup: func(t *testing.T, target, pkg, _ string) {
+		m := pool.New(pool.Options{})
+		t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
+		cfg := servicetest.S3Config(t)
+		servicetest.Cleanup(t, m, cfg, s3.Hooks(), "removing repokit-test/"+pkg, func(ctx context.Context, c *s3.Client) error {
+			return servicetest.RemoveS3Objects(ctx, c.API, cfg.Bucket, "repokit-test/"+pkg+"/")
+		})
+	},
+	plan: []string{"version 1 (s3)", "version 2 (s3)"},
 }}
 
 // esCall sends a request to the Elasticsearch node and decodes its JSON answer into out.
@@ -106,8 +118,8 @@ func esCall(method, u string, out any) error {
 func TestBackends(t *testing.T) {
 	for _, sc := range storeCases {
 		t.Run(sc.backend, func(t *testing.T) {
-			target := sc.url(t)
 			pkg := fmt.Sprintf("migcmd%d", os.Getpid())
+			target := sc.url(t, pkg)
 			name := pkg + "_gadget"
 			sc.cleanup(t, target, pkg, name)
 			dir := pkgDir(t, pkg, false)
