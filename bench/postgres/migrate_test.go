@@ -60,7 +60,7 @@ func migrateOnce(b *testing.B, ctx context.Context, m *pool.Manager, cfg pool.Po
 		}
 	}
 	v1 := migrate.Schema{Records: []migrate.Record{{Name: "Row", Table: table, Index: table, Prefix: table,
-		ID: migrate.ID{Name: "id", Type: "string"},
+		ID:     migrate.ID{Name: "id", Type: "string"},
 		Fields: []migrate.Field{{Name: "name", Type: "string", Required: true}, {Name: "n", Type: "int", Required: true}}}}}
 	v2 := v1.Clone()
 	v2.Records[0].Fields[1].Indexed = true
