@@ -84,9 +84,9 @@ func migPackage(t *testing.T, h harness, tables ...string) string {
 	return pkg
 }
 
-func newMigrator(t *testing.T, ctx context.Context, h harness, pkg string, dir fs.FS) *postgres.Migrator {
+func newMigrator(t *testing.T, ctx context.Context, h harness, pkg string, dir fs.FS, opts ...postgres.MigrateOption) *postgres.Migrator {
 	t.Helper()
-	mg, err := postgres.NewMigrator(ctx, h.m, h.cfg, pkg, dir)
+	mg, err := postgres.NewMigrator(ctx, h.m, h.cfg, pkg, dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,9 +467,16 @@ func TestMigrateStatusDrift(t *testing.T) {
 	table := tableName(t, h.m, h.cfg, "prod")
 	pkg := migPackage(t, h, table+"_review")
 	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
-	mg := newMigrator(t, ctx, h, pkg, dirs[1])
+	var progress []string
+	mg := newMigrator(t, ctx, h, pkg, dirs[1], postgres.WithProgress(func(p migrate.Progress) {
+		progress = append(progress, fmt.Sprintf("%d %s %d/%d", p.Version, p.Step, p.Done, p.Total))
+	}))
 	if _, err := mg.Apply(ctx); err != nil {
 		t.Fatal(err)
+	}
+	want := []string{"1 apply 00001_baseline.sql 0/2", "1 applied 00001_baseline.sql 1/2", "2 apply 00002_day2.sql 1/2", "2 applied 00002_day2.sql 2/2"}
+	if !slices.Equal(progress, want) {
+		t.Errorf("progress %q, want %q", progress, want)
 	}
 	checkStatus(t, ctx, mg, []int64{1, 2}, 0)
 	qt := pgdialect.Quote(table)
