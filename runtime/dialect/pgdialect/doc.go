@@ -15,7 +15,10 @@
 //     defaults) renders one statement per kind: CreateTable, CreateIndexes, and SQL for all
 //     of them; ColumnList is what a drift check compares;
 //   - Drift lists how live columns differ from the wanted ones;
-//   - StaticSQL: the get, insert, upsert, update, delete and exists statements by id.
+//   - StaticSQL: the get, insert, upsert, update, delete and exists statements by id;
+//   - MigrationFile: a schema migration (runtime/migrate) as a goose SQL file, RecordTableDef
+//     the table of a migration's state, and TableDef.LiveDrift the comparison of a live
+//     table (columns, defaults, indexes, CHECK constraints) with it.
 //
 // Nothing here talks to a database: the backend (runtime/backends/postgres) runs the
 // statements, reads the live columns and wraps Drift's findings in its DriftError.
