@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
@@ -34,4 +33,3 @@ func freshPrefix(t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig) string {
 	})
 	return p
 }
-
