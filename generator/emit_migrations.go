@@ -78,9 +78,9 @@ func emitMigrations(m *Model) *jen.File {
 	f.Comment("//go:embed " + migrate.Dir)
 	f.Var().Id(migrationsVar).Qual("embed", "FS")
 	last := m.History.Last()
-	f.Commentf("%s returns the package's migrations (%s/ next to this file): %d versions, the newest", migrationsFunc, migrate.Dir, len(m.History))
-	f.Commentf("%s. Generated constructors pass them to their backend, which refuses a store that has", last.BaseName())
-	f.Comment("not applied them all (repo.ErrSchemaBehind); Migrate<Backend> applies them.")
+	f.Commentf("%s returns the package's migrations (%s/ next to this file), up to %s.", migrationsFunc, migrate.Dir, last.BaseName())
+	f.Comment("Generated constructors pass them to their backend, which refuses a store that has not")
+	f.Comment("applied them all (repo.ErrSchemaBehind); Migrate<Backend> applies them.")
 	f.Func().Id(migrationsFunc).Params().Qual("io/fs", "FS").Block(
 		jen.List(jen.Id("sub"), jen.Err()).Op(":=").Qual("io/fs", "Sub").Call(jen.Id(migrationsVar), jen.Lit(migrate.Dir)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),

@@ -100,12 +100,16 @@ func target(backend, url string, lookup func(string) (string, bool)) (open.Targe
 	return open.Target{}, fmt.Errorf("unknown -backend %q (memory, postgres, s3 or elasticsearch)", backend)
 }
 
-// run opens the demo's repositories on t with one call, whatever the backend, and runs the
-// demo. Every repository gets its client from one pool manager: the three repositories of a
-// backend share one connection pool.
+// run applies the package's migrations to t's store (shopdb/migrations; nothing to do in
+// memory or on a store that has them all) and opens the demo's repositories on t, each with
+// one call whatever the backend, then runs the demo. Every repository gets its client from
+// one pool manager: the three repositories of a backend share one connection pool.
 func run(ctx context.Context, w io.Writer, t open.Target) error {
 	m := pool.New(pool.Options{})
 	defer m.CloseAll(context.Background())
+	if _, err := shopdb.MigrateTarget(ctx, m, t); err != nil {
+		return err
+	}
 	db, err := shopdb.OpenFromTarget(ctx, m, t)
 	if err != nil {
 		return err

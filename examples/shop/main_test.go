@@ -20,7 +20,6 @@ import (
 	"github.com/repokit/repokit/examples/shop/shopdb"
 	"github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
 	"github.com/repokit/repokit/internal/servicetest"
-	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
@@ -195,6 +194,9 @@ func TestUniqueEmail(t *testing.T) {
 			}
 			m := pool.New(pool.Options{})
 			t.Cleanup(func() { m.CloseAll(context.Background()) })
+			if _, err := shopdb.MigratePostgres(ctx, m, cfg); err != nil {
+				t.Fatal(err)
+			}
 			r, err := shopdb.NewCustomerPostgresRepository(ctx, m, cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -209,6 +211,9 @@ func TestUniqueEmail(t *testing.T) {
 			cfg.Prefix = "repokit-unique-test"
 			m := pool.New(pool.Options{})
 			t.Cleanup(func() { m.CloseAll(context.Background()) })
+			if _, err := shopdb.MigrateS3(ctx, m, cfg); err != nil {
+				t.Fatal(err)
+			}
 			r, err := shopdb.NewCustomerS3Repository(ctx, m, cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -225,7 +230,10 @@ func TestUniqueEmail(t *testing.T) {
 			}
 			m := pool.New(pool.Options{})
 			t.Cleanup(func() { m.CloseAll(context.Background()) })
-			r, err := shopdb.NewCustomerElasticsearchRepository(ctx, m, cfg, elasticsearch.WithIndex("shop-customers-unique-test"))
+			if _, err := shopdb.MigrateElasticsearch(ctx, m, cfg); err != nil {
+				t.Fatal(err)
+			}
+			r, err := shopdb.NewCustomerElasticsearchRepository(ctx, m, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,7 +17,7 @@ import (
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
 func NewCustomerElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Customer], error) {
-	return elasticsearch.NewRepository(ctx, m, cfg, CustomerSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(CustomerElasticsearchMapping))}, opts...)...)
+	return elasticsearch.NewRepository(ctx, m, cfg, CustomerSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(CustomerElasticsearchMapping)), elasticsearch.WithMigrations("shopdb", Migrations())}, opts...)...)
 }
 
 // NewProductElasticsearchRepository returns the Product records stored in Elasticsearch index "shop-products"
@@ -27,7 +27,7 @@ func NewCustomerElasticsearchRepository(ctx context.Context, m *pool.Manager, cf
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
 func NewProductElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Product], error) {
-	return elasticsearch.NewRepository(ctx, m, cfg, ProductSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(ProductElasticsearchMapping))}, opts...)...)
+	return elasticsearch.NewRepository(ctx, m, cfg, ProductSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(ProductElasticsearchMapping)), elasticsearch.WithMigrations("shopdb", Migrations())}, opts...)...)
 }
 
 // NewOrderElasticsearchRepository returns the Order records stored in Elasticsearch index "shop-orders"
@@ -37,5 +37,5 @@ func NewProductElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg
 // with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
 // skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
 func NewOrderElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Order], error) {
-	return elasticsearch.NewRepository(ctx, m, cfg, OrderSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(OrderElasticsearchMapping))}, opts...)...)
+	return elasticsearch.NewRepository(ctx, m, cfg, OrderSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(OrderElasticsearchMapping)), elasticsearch.WithMigrations("shopdb", Migrations())}, opts...)...)
 }

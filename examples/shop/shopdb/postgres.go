@@ -22,7 +22,7 @@ const customerPostgresSchema = "CREATE TABLE IF NOT EXISTS \"customers\" (\n\t\"
 // (postgres.WithoutSchemaCheck skips the check).
 // Its statements by id run the code sqlc generated in package shopdbsql.
 func NewCustomerPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Customer], error) {
-	d, err := postgres.New(ctx, m, cfg, CustomerSchema, append([]postgres.Option{postgres.WithSchemaScript(customerPostgresSchema), postgres.WithStatements[Customer](customerPostgresStatements{})}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, CustomerSchema, append([]postgres.Option{postgres.WithSchemaScript(customerPostgresSchema), postgres.WithStatements[Customer](customerPostgresStatements{}), postgres.WithMigrations("shopdb", Migrations())}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ const productPostgresSchema = "CREATE TABLE IF NOT EXISTS \"products\" (\n\t\"sk
 // (postgres.WithoutSchemaCheck skips the check).
 // Its statements by id run the code sqlc generated in package shopdbsql.
 func NewProductPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Product], error) {
-	d, err := postgres.New(ctx, m, cfg, ProductSchema, append([]postgres.Option{postgres.WithSchemaScript(productPostgresSchema), postgres.WithStatements[Product](productPostgresStatements{})}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, ProductSchema, append([]postgres.Option{postgres.WithSchemaScript(productPostgresSchema), postgres.WithStatements[Product](productPostgresStatements{}), postgres.WithMigrations("shopdb", Migrations())}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ const orderPostgresSchema = "CREATE TABLE IF NOT EXISTS \"orders\" (\n\t\"id\" u
 // (postgres.WithoutSchemaCheck skips the check).
 // Its statements by id run the code sqlc generated in package shopdbsql.
 func NewOrderPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Order], error) {
-	d, err := postgres.New(ctx, m, cfg, OrderSchema, append([]postgres.Option{postgres.WithSchemaScript(orderPostgresSchema), postgres.WithStatements[Order](orderPostgresStatements{})}, opts...)...)
+	d, err := postgres.New(ctx, m, cfg, OrderSchema, append([]postgres.Option{postgres.WithSchemaScript(orderPostgresSchema), postgres.WithStatements[Order](orderPostgresStatements{}), postgres.WithMigrations("shopdb", Migrations())}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

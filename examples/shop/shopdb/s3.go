@@ -15,7 +15,7 @@ import (
 // pool.S3PoolConfig or a *pool.Prepared made from one): repositories on one config share one
 // client and its connections. Options: s3.WithConcurrency, s3.WithCache, s3.WithPrefix.
 func NewCustomerS3Repository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...s3.Option) (*repo.Collection[Customer], error) {
-	d, err := s3.New(ctx, m, cfg, CustomerSchema, opts...)
+	d, err := s3.New(ctx, m, cfg, CustomerSchema, append([]s3.Option{s3.WithMigrations("shopdb", Migrations())}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func NewCustomerS3Repository(ctx context.Context, m *pool.Manager, cfg pool.Conf
 // pool.S3PoolConfig or a *pool.Prepared made from one): repositories on one config share one
 // client and its connections. Options: s3.WithConcurrency, s3.WithCache, s3.WithPrefix.
 func NewProductS3Repository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...s3.Option) (*repo.Collection[Product], error) {
-	d, err := s3.New(ctx, m, cfg, ProductSchema, opts...)
+	d, err := s3.New(ctx, m, cfg, ProductSchema, append([]s3.Option{s3.WithMigrations("shopdb", Migrations())}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func NewProductS3Repository(ctx context.Context, m *pool.Manager, cfg pool.Confi
 // pool.S3PoolConfig or a *pool.Prepared made from one): repositories on one config share one
 // client and its connections. Options: s3.WithConcurrency, s3.WithCache, s3.WithPrefix.
 func NewOrderS3Repository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...s3.Option) (*repo.Collection[Order], error) {
-	d, err := s3.New(ctx, m, cfg, OrderSchema, opts...)
+	d, err := s3.New(ctx, m, cfg, OrderSchema, append([]s3.Option{s3.WithMigrations("shopdb", Migrations())}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
