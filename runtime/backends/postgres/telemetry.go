@@ -104,9 +104,17 @@ func (q *queryTracer) end(ctx context.Context, err error, rows int64, hasRows bo
 	span.End()
 }
 
-// verb returns the SQL statement's first keyword, upper case ("SELECT", "INSERT", ...).
+// verb returns the SQL statement's first keyword, upper case ("SELECT", "INSERT", ...),
+// after the leading comment lines (sqlc's "-- name: GetProduct :one").
 func verb(sql string) string {
 	sql = strings.TrimSpace(sql)
+	for strings.HasPrefix(sql, "--") {
+		_, rest, ok := strings.Cut(sql, "\n")
+		if !ok {
+			return ""
+		}
+		sql = strings.TrimSpace(rest)
+	}
 	if i := strings.IndexAny(sql, " \t\n("); i > 0 {
 		sql = sql[:i]
 	}
@@ -119,6 +127,9 @@ func (q *queryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx
 		return ctx
 	}
 	v := verb(data.SQL)
+	if v == "" {
+		return q.start(ctx, "postgresql", semconv.DBQueryTextKey.String(data.SQL))
+	}
 	return q.start(ctx, v, semconv.DBOperationNameKey.String(v), semconv.DBQueryTextKey.String(data.SQL))
 }
 
