@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/memory"
 	"github.com/repokit/repokit/runtime/repo"
@@ -75,6 +76,28 @@ func BenchmarkTracing(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkTracingInterleaved runs Get and Find under every telemetry mode side by side
+// (drivertest.BenchInterleaved): the "<mode>/off" metrics are the ratios.
+func BenchmarkTracingInterleaved(b *testing.B) {
+	F := things.ThingFields
+	q := things.ThingQuery().Where(F.Count.EQ(7)).Limit(10)
+	ctx := context.Background()
+	var gets, finds []drivertest.Contender
+	for _, m := range telemetryModes() {
+		r := telemetryRepo(b, m.opts...)
+		gets = append(gets, drivertest.Contender{Name: m.name, Call: func() error {
+			_, err := r.Get(ctx, "p0042")
+			return err
+		}})
+		finds = append(finds, drivertest.Contender{Name: m.name, Call: func() error {
+			_, err := r.Find(ctx, q)
+			return err
+		}})
+	}
+	b.Run("Get", func(b *testing.B) { drivertest.BenchInterleaved(b, 100, gets...) })
+	b.Run("Find", func(b *testing.B) { drivertest.BenchInterleaved(b, 10, finds...) })
 }
 
 // TestTelemetryOffAllocates checks that instrumentation that is off (no-op providers, or

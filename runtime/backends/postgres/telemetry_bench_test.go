@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -18,9 +19,10 @@ import (
 )
 
 // BenchmarkTracing measures Get and Find (a filter, 10 rows) on the PostgreSQL test server
-// with tracing and metrics off (no-op providers), left at otel's global providers (never
-// set in this binary) and on (an SDK recording every span and measurement, no exporter):
-// the repository span and the pgx statement span under it.
+// side by side (drivertest.BenchInterleaved) with tracing and metrics off (no-op
+// providers), left at otel's global providers (never set in this binary) and on (an SDK
+// recording every span and measurement, no exporter): the repository span and the pgx
+// statement span under it. The "<mode>/off" metrics are the ratios.
 func BenchmarkTracing(b *testing.B) {
 	cfg := testConfig(b)
 	modes := []struct {
@@ -34,6 +36,7 @@ func BenchmarkTracing(b *testing.B) {
 	}
 	F := things.ThingFields
 	q := things.ThingQuery().Where(F.Count.EQ(7)).Limit(10)
+	var gets, finds []drivertest.Contender
 	for _, md := range modes {
 		ctx := context.Background()
 		md.opts.KeepIdle = true
@@ -51,21 +54,15 @@ func BenchmarkTracing(b *testing.B) {
 		if _, err := r.CreateBatch(ctx, recs); err != nil {
 			b.Fatal(err)
 		}
-		b.Run("Get/"+md.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := r.Get(ctx, "p0042"); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run("Find/"+md.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := r.Find(ctx, q); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		gets = append(gets, drivertest.Contender{Name: md.name, Call: func() error {
+			_, err := r.Get(ctx, "p0042")
+			return err
+		}})
+		finds = append(finds, drivertest.Contender{Name: md.name, Call: func() error {
+			_, err := r.Find(ctx, q)
+			return err
+		}})
 	}
+	b.Run("Get", func(b *testing.B) { drivertest.BenchInterleaved(b, 5, gets...) })
+	b.Run("Find", func(b *testing.B) { drivertest.BenchInterleaved(b, 5, finds...) })
 }
