@@ -365,8 +365,8 @@ func (c *Collection[T]) exists(ctx context.Context, id string) (bool, error) {
 }
 
 // find is Find without instrumentation.
-func (c *Collection[T]) find(ctx context.Context, q query.Query[T]) ([]T, error) {
-	spec, err := c.spec("Find", q)
+func (c *Collection[T]) find(ctx context.Context, q *query.Query[T]) ([]T, error) {
+	spec, err := c.spec("Find", *q)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,15 @@ func (c *Collection[T]) CreateBatch(ctx context.Context, recs []T) ([]Result, er
 
 // Get implements Repository.
 func (c *Collection[T]) Get(ctx context.Context, id string) (T, error) {
-	ctx, cl := c.begin(ctx, opGet)
+	if c.obs == nil { // the body of get, without one more copy of the record
+		if err := c.checkID("Get", id); err != nil {
+			var zero T
+			return zero, err
+		}
+		rec, err := c.drv.Get(ctx, id)
+		return rec, c.fail("Get", id, err)
+	}
+	ctx, cl := c.obs.begin(ctx, opGet)
 	rec, err := c.get(ctx, id)
 	if err == nil {
 		cl.rows(1)
@@ -85,8 +93,11 @@ func (c *Collection[T]) Exists(ctx context.Context, id string) (bool, error) {
 
 // Find implements Repository.
 func (c *Collection[T]) Find(ctx context.Context, q query.Query[T]) ([]T, error) {
-	ctx, cl := c.begin(ctx, opFind)
-	out, err := c.find(ctx, q)
+	if c.obs == nil {
+		return c.find(ctx, &q)
+	}
+	ctx, cl := c.obs.begin(ctx, opFind)
+	out, err := c.find(ctx, &q)
 	if err == nil {
 		cl.rows(len(out))
 	}

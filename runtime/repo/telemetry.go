@@ -143,12 +143,16 @@ type call struct {
 }
 
 // begin starts the span and the clock of a call to op, when they are on. When both are off
-// it costs a nil check (or, under otel's unset global providers, two pointer comparisons).
+// it costs a nil check (or, under otel's unset global providers, two pointer comparisons);
+// it is small enough to be inlined.
 func (c *Collection[T]) begin(ctx context.Context, op opKind) (context.Context, call) {
-	o := c.obs
-	if o == nil {
+	if c.obs == nil {
 		return ctx, call{}
 	}
+	return c.obs.begin(ctx, op)
+}
+
+func (o *observer) begin(ctx context.Context, op opKind) (context.Context, call) {
 	cl := call{o: o, op: op}
 	if o.tracer.On() {
 		ctx, cl.span = o.tracer.Start(ctx, o.names[op], trace.WithSpanKind(trace.SpanKindClient),
@@ -164,25 +168,31 @@ func (c *Collection[T]) begin(ctx context.Context, op opKind) (context.Context, 
 }
 
 // set adds attributes to the span, when there is one.
-func (cl call) set(kv ...attribute.KeyValue) {
+func (cl *call) set(kv ...attribute.KeyValue) {
 	if cl.span != nil {
 		cl.span.SetAttributes(kv...)
 	}
 }
 
-// rows sets db.response.returned_rows.
-func (cl call) rows(n int) {
+// rows sets db.response.returned_rows; it is small enough to be inlined.
+func (cl *call) rows(n int) {
 	if cl.span != nil {
-		cl.span.SetAttributes(semconv.DBResponseReturnedRowsKey.Int(n))
+		cl.setRows(n)
 	}
 }
 
-// end ends the call: the span gets err's kind as error.type and an error status (never the
-// error's text, which may quote an id), and the duration is recorded.
-func (cl call) end(ctx context.Context, err error) {
-	if cl.o == nil {
-		return
+func (cl *call) setRows(n int) { cl.span.SetAttributes(semconv.DBResponseReturnedRowsKey.Int(n)) }
+
+// end ends the call (see finish); it is small enough to be inlined.
+func (cl *call) end(ctx context.Context, err error) {
+	if cl.o != nil {
+		cl.finish(ctx, err)
 	}
+}
+
+// finish ends the span, giving it err's kind as error.type and an error status (never the
+// error's text, which may quote an id), and records the duration.
+func (cl *call) finish(ctx context.Context, err error) {
 	var et string
 	if err != nil {
 		et = ErrorType(err)
