@@ -18,7 +18,11 @@
 //	go run ./examples/shop -backend s3             # REPOKIT_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, _BUCKET, _REGION
 //	go run ./examples/shop -backend elasticsearch  # REPOKIT_ES_URL
 //
-// The demo first deletes the records an earlier run left behind.
+// The demo first deletes the records an earlier run left behind. With -trace it prints every
+// OpenTelemetry span (repository calls and the clients' requests under them) to standard
+// error with the stdout exporter (see docs/observability.md):
+//
+//	go run ./examples/shop -backend postgres -trace 2> trace.jsonl
 //
 // The records are declared in schema/shop.yaml; the package shopdb is generated from it
 // by `go generate ./...` at the repository root (see gen.go).
@@ -44,8 +48,17 @@ import (
 func main() {
 	backend := flag.String("backend", "memory", "memory, postgres, s3 or elasticsearch: the test services' server of that backend")
 	url := flag.String("url", "", "the `URL` to run on: mem://, postgres://..., s3://BUCKET/PREFIX?..., elasticsearch://HOST:PORT (instead of -backend)")
+	traceFlag := flag.Bool("trace", false, "print every OpenTelemetry span to standard error (the stdout exporter)")
 	flag.Parse()
 	ctx := context.Background()
+	if *traceFlag {
+		shutdown, err := startTracing(os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "shop:", err)
+			os.Exit(1)
+		}
+		defer shutdown(ctx)
+	}
 	t, err := target(*backend, *url, os.LookupEnv)
 	if err == nil {
 		err = run(ctx, os.Stdout, t)

@@ -79,6 +79,7 @@ func (inst *instance[P]) finishClose(ctx context.Context, reason string) error {
 	} else {
 		e.logf(ctx, slog.LevelDebug, "pool closed", slog.String("reason", reason))
 	}
+	e.ctr.closes.Add(1)
 	inst.closeErr = err
 	close(inst.done)
 	return err
@@ -137,6 +138,7 @@ func (m *Manager) CloseAll(ctx context.Context) error {
 		close(m.drained)
 	}
 	m.mu.Unlock()
+	m.unregisterMetrics() // not under m.mu: a collection in progress takes it
 
 	var errs []error
 	for _, e := range *es {

@@ -29,6 +29,7 @@ type entry[P any] struct {
 	backend  string
 	redacted string
 	typeName string
+	ctr      *counters // the Manager's counters of backend
 
 	cur atomic.Pointer[instance[P]]
 
@@ -135,6 +136,7 @@ func (e *entry[P]) validate(ctx context.Context, inst *instance[P]) (bool, Lease
 	if inst.hooks.Validate == nil {
 		// Reported broken and nothing to check it with: replace it.
 		e.validationFailures++
+		e.ctr.validationFailures.Add(1)
 		e.retire(inst)
 		e.mu.Unlock()
 		e.logf(ctx, slog.LevelWarn, "pool invalid", slog.String("error", "reported broken"))
@@ -166,6 +168,7 @@ func (e *entry[P]) validate(ctx context.Context, inst *instance[P]) (bool, Lease
 	if err == nil {
 		inst.state.And(^uint64(flagDue))
 		e.validations++
+		e.ctr.validations.Add(1)
 		inst.validated = e.m.clock.Now()
 		e.armValidate(inst)
 		f.retry = true
@@ -188,6 +191,7 @@ func (e *entry[P]) validate(ctx context.Context, inst *instance[P]) (bool, Lease
 		return false, zero, ctx.Err()
 	}
 	e.validationFailures++
+	e.ctr.validationFailures.Add(1)
 	e.lastErr = e.redact(err)
 	e.retire(inst)
 	f.retry = true
@@ -220,7 +224,7 @@ func (e *entry[P]) create(ctx context.Context, hooks Hooks[P], recreate bool) (L
 	var p P
 	err, panicked := callHook(func() error {
 		once := func(ctx context.Context) error {
-			v, err := hooks.Create(ctx, e.cfg)
+			v, err := hooks.Create(context.WithValue(ctx, managerKey{}, e.m), e.cfg)
 			if err == nil {
 				p = v
 			}
@@ -236,6 +240,7 @@ func (e *entry[P]) create(ctx context.Context, hooks Hooks[P], recreate bool) (L
 	e.flight = nil
 	if err != nil {
 		e.createFailures++
+		e.ctr.createFailures.Add(1)
 		msg := e.redact(err)
 		e.lastErr = msg
 		if ctx.Err() != nil || panicked != nil {
@@ -273,6 +278,10 @@ func (e *entry[P]) create(ctx context.Context, hooks Hooks[P], recreate bool) (L
 	e.live[inst] = struct{}{}
 	e.cur.Store(inst)
 	e.creates++
+	e.ctr.creates.Add(1)
+	if recreate {
+		e.ctr.recreations.Add(1)
+	}
 	e.armValidate(inst)
 	f.retry = true
 	close(f.done)

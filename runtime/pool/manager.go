@@ -7,6 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Named defaults for Options.
@@ -45,6 +48,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock is the time source; nil means the real clock.
 	Clock Clock
+	// TracerProvider is what the backends trace the clients they create through this
+	// Manager with, and their repositories' calls by default (see docs/observability.md);
+	// nil means otel's global provider, a no-op provider turns tracing off.
+	TracerProvider trace.TracerProvider
+	// MeterProvider receives the pool metrics (MetricPoolsOpen, ...) and, by default, the
+	// repositories' metrics; nil means otel's global provider, a no-op provider turns
+	// metrics off.
+	MeterProvider metric.MeterProvider
 }
 
 // Manager hands out shared pools keyed by config identity, scope and pool type. It is safe for
@@ -62,6 +73,9 @@ type Manager struct {
 	drained   chan struct{}
 	isDrained bool
 	closeDone chan struct{}
+	ctrs      map[string]*counters // per backend
+
+	metricsReg metric.Registration // nil when metrics are off
 }
 
 // New returns a Manager with the given options.
@@ -81,6 +95,7 @@ func New(opts Options) *Manager {
 	}
 	es := map[mapKey]entryI{}
 	m.entries.Store(&es)
+	m.registerMetrics()
 	return m
 }
 
@@ -173,7 +188,7 @@ func entryFor[P any](m *Manager, mk mapKey, p *Prepared, typ reflect.Type) (*ent
 		return nil, err
 	}
 	e := &entry[P]{
-		m: m, mk: mk, cfg: p.cfg, backend: p.backend, redacted: p.redacted,
+		m: m, mk: mk, cfg: p.cfg, backend: p.backend, redacted: p.redacted, ctr: m.countersFor(p.backend),
 		typeName: typ.String(), live: map[*instance[P]]struct{}{},
 	}
 	next := make(map[mapKey]entryI, len(*es)+1)

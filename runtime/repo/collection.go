@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"math"
 	"sync/atomic"
 
@@ -17,14 +16,25 @@ import (
 type Collection[T any] struct {
 	desc   *record.Desc[T]
 	drv    Driver[T]
+	obs    *observer // nil: no spans, no metrics
 	closed atomic.Bool
 }
 
 var _ Repository[struct{}] = (*Collection[struct{}])(nil)
 
-// New returns a Collection over the driver.
-func New[T any](desc *record.Desc[T], drv Driver[T]) *Collection[T] {
-	return &Collection[T]{desc: desc, drv: drv}
+// New returns a Collection over the driver. Its calls are traced and measured with
+// OpenTelemetry (see Telemetry): the driver, when it implements TelemetryDriver, names the
+// store and the providers (a backend's are its pool.Manager's), opts override them, and
+// otel's global providers are the default.
+func New[T any](desc *record.Desc[T], drv Driver[T], opts ...Option) *Collection[T] {
+	var t Telemetry
+	if td, ok := drv.(TelemetryDriver); ok {
+		t = td.Telemetry()
+	}
+	for _, f := range opts {
+		f(&t)
+	}
+	return &Collection[T]{desc: desc, drv: drv, obs: newObserver(desc.Name, t)}
 }
 
 // Desc returns the record descriptor.
@@ -143,8 +153,8 @@ func Prepare[T any](d *record.Desc[T], op string, rec *T, assignID bool) error {
 	return nil
 }
 
-// Create implements Repository.
-func (c *Collection[T]) Create(ctx context.Context, rec T) (T, error) {
+// create is Create without instrumentation.
+func (c *Collection[T]) create(ctx context.Context, rec T) (T, error) {
 	var zero T
 	if err := c.checkOpen("Create"); err != nil {
 		return zero, err
@@ -171,10 +181,10 @@ func (c *Collection[T]) Create(ctx context.Context, rec T) (T, error) {
 	return rec, nil
 }
 
-// CreateBatch implements Repository. Invalid records, and records whose id an earlier valid
+// createBatch is CreateBatch without instrumentation. Invalid records, and records whose id an earlier valid
 // record of the batch has (ErrAlreadyExists: the first one wins), get their error in their
 // Result and are not sent to the backend; the others are, with distinct ids.
-func (c *Collection[T]) CreateBatch(ctx context.Context, recs []T) ([]Result, error) {
+func (c *Collection[T]) createBatch(ctx context.Context, recs []T) ([]Result, error) {
 	if err := c.checkOpen("CreateBatch"); err != nil {
 		return nil, err
 	}
@@ -272,8 +282,8 @@ func (c *Collection[T]) seenID(id string, earlier []T, seen *map[string]struct{}
 	return false
 }
 
-// Get implements Repository.
-func (c *Collection[T]) Get(ctx context.Context, id string) (T, error) {
+// get is Get without instrumentation.
+func (c *Collection[T]) get(ctx context.Context, id string) (T, error) {
 	if err := c.checkID("Get", id); err != nil {
 		var zero T
 		return zero, err
@@ -293,8 +303,8 @@ func (c *Collection[T]) writeOpts(op, id string, opts []WriteOption) (string, er
 	return o.ifVersion, nil
 }
 
-// Update implements Repository.
-func (c *Collection[T]) Update(ctx context.Context, rec T, opts ...WriteOption) (T, error) {
+// update is Update without instrumentation.
+func (c *Collection[T]) update(ctx context.Context, rec T, opts ...WriteOption) (T, error) {
 	var zero T
 	id := c.desc.GetID(&rec)
 	if err := c.checkID("Update", id); err != nil {
@@ -313,8 +323,8 @@ func (c *Collection[T]) Update(ctx context.Context, rec T, opts ...WriteOption) 
 	return rec, nil
 }
 
-// Upsert implements Repository.
-func (c *Collection[T]) Upsert(ctx context.Context, rec T) (T, error) {
+// upsert is Upsert without instrumentation.
+func (c *Collection[T]) upsert(ctx context.Context, rec T) (T, error) {
 	var zero T
 	if err := c.checkOpen("Upsert"); err != nil {
 		return zero, err
@@ -333,8 +343,8 @@ func (c *Collection[T]) Upsert(ctx context.Context, rec T) (T, error) {
 	return rec, nil
 }
 
-// Delete implements Repository.
-func (c *Collection[T]) Delete(ctx context.Context, id string, opts ...WriteOption) error {
+// delete is Delete without instrumentation.
+func (c *Collection[T]) delete(ctx context.Context, id string, opts ...WriteOption) error {
 	if err := c.checkID("Delete", id); err != nil {
 		return err
 	}
@@ -345,8 +355,8 @@ func (c *Collection[T]) Delete(ctx context.Context, id string, opts ...WriteOpti
 	return c.fail("Delete", id, c.drv.Delete(ctx, id, ifv))
 }
 
-// Exists implements Repository.
-func (c *Collection[T]) Exists(ctx context.Context, id string) (bool, error) {
+// exists is Exists without instrumentation.
+func (c *Collection[T]) exists(ctx context.Context, id string) (bool, error) {
 	if err := c.checkID("Exists", id); err != nil {
 		return false, err
 	}
@@ -354,9 +364,9 @@ func (c *Collection[T]) Exists(ctx context.Context, id string) (bool, error) {
 	return ok, c.fail("Exists", id, err)
 }
 
-// Find implements Repository.
-func (c *Collection[T]) Find(ctx context.Context, q query.Query[T]) ([]T, error) {
-	spec, err := c.spec("Find", q)
+// find is Find without instrumentation.
+func (c *Collection[T]) find(ctx context.Context, q *query.Query[T]) ([]T, error) {
+	spec, err := c.spec("Find", *q)
 	if err != nil {
 		return nil, err
 	}
@@ -373,8 +383,8 @@ func (c *Collection[T]) Find(ctx context.Context, q query.Query[T]) ([]T, error)
 	return out, nil
 }
 
-// Count implements Repository.
-func (c *Collection[T]) Count(ctx context.Context, q query.Query[T]) (int64, error) {
+// count is Count without instrumentation.
+func (c *Collection[T]) count(ctx context.Context, q query.Query[T]) (int64, error) {
 	spec, err := c.spec("Count", q)
 	if err != nil {
 		return 0, err
@@ -383,30 +393,8 @@ func (c *Collection[T]) Count(ctx context.Context, q query.Query[T]) (int64, err
 	return n, c.fail("Count", "", err)
 }
 
-// Stream implements Repository.
-func (c *Collection[T]) Stream(ctx context.Context, q query.Query[T]) iter.Seq2[T, error] {
-	spec, err := c.spec("Stream", q)
-	return func(yield func(T, error) bool) {
-		if err != nil {
-			var zero T
-			yield(zero, err)
-			return
-		}
-		for rec, err := range c.drv.Query(ctx, &spec) {
-			if err != nil {
-				var zero T
-				yield(zero, c.fail("Stream", "", err))
-				return
-			}
-			if !yield(rec, nil) {
-				return
-			}
-		}
-	}
-}
-
-// Page implements Repository.
-func (c *Collection[T]) Page(ctx context.Context, q query.Query[T], cursor string) (Page[T], error) {
+// page is Page without instrumentation.
+func (c *Collection[T]) page(ctx context.Context, q query.Query[T], cursor string) (Page[T], error) {
 	spec, err := c.spec("Page", q)
 	if err != nil {
 		return Page[T]{}, err

@@ -102,7 +102,7 @@ func NewClient(ctx context.Context, c pool.Config) (*Client, error) {
 		Username:      cfg.BasicAuthUser,
 		Password:      cfg.BasicAuthPassword,
 		APIKey:        cfg.APIKey,
-		Transport:     tr,
+		Transport:     instrumentTransport(ctx, tr),
 		RetryOnStatus: RetryStatuses,
 		MaxRetries:    MaxRetries,
 		RetryOnError:  retryOnError,

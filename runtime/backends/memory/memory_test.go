@@ -11,22 +11,22 @@ import (
 )
 
 // harness makes in-memory repositories: each is a new, empty store.
-type harness struct{}
+type harness struct{ opts []repo.Option }
 
-func (harness) MakeThings(context.Context, *testing.T) (repo.Repository[things.Thing], error) {
-	return repo.New(things.ThingSchema, memory.New(things.ThingSchema)), nil
+func (h harness) MakeThings(context.Context, *testing.T) (repo.Repository[things.Thing], error) {
+	return repo.New(things.ThingSchema, memory.New(things.ThingSchema), h.opts...), nil
 }
 
-func (harness) MakeOthers(context.Context, *testing.T) (repo.Repository[things.Other], error) {
-	return repo.New(things.OtherSchema, memory.New(things.OtherSchema)), nil
+func (h harness) MakeOthers(context.Context, *testing.T) (repo.Repository[things.Other], error) {
+	return repo.New(things.OtherSchema, memory.New(things.OtherSchema), h.opts...), nil
 }
 
-func (harness) MakeKeywords(context.Context, *testing.T) (repo.Repository[things.Keyword], error) {
-	return repo.New(things.KeywordSchema, memory.New(things.KeywordSchema)), nil
+func (h harness) MakeKeywords(context.Context, *testing.T) (repo.Repository[things.Keyword], error) {
+	return repo.New(things.KeywordSchema, memory.New(things.KeywordSchema), h.opts...), nil
 }
 
-func (harness) MakeMembers(context.Context, *testing.T) (repo.Repository[things.Member], error) {
-	return repo.New(things.MemberSchema, memory.New(things.MemberSchema)), nil
+func (h harness) MakeMembers(context.Context, *testing.T) (repo.Repository[things.Member], error) {
+	return repo.New(things.MemberSchema, memory.New(things.MemberSchema), h.opts...), nil
 }
 
 func TestConformance(t *testing.T) {

@@ -54,6 +54,7 @@ func createPool(ctx context.Context, cfg pool.Config) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	instrument(ctx, pc)
 	p, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, errors.New(c.RedactSecrets(err.Error()))

@@ -183,7 +183,7 @@ func createClient(ctx context.Context, pc pool.Config) (*Client, error) {
 		if b, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
 			o.HTTPClient = b.WithTransportOptions(func(t *http.Transport) { t.DialContext = tr.dial(t.DialContext) })
 		}
-	})
+	}, instrumentHTTP(ctx))
 	return &Client{API: api, transport: tr, bucket: cfg.Bucket, cfg: cfg}, nil
 }
 

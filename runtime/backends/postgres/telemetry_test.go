@@ -1,0 +1,21 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/repokit/repokit/runtime/backends/drivertest"
+	"github.com/repokit/repokit/runtime/pool"
+)
+
+// TestTelemetry runs the conformance suite on a manager with an in-memory span recorder and
+// a manual metric reader, then the telemetry suite (pgx statement spans as children).
+func TestTelemetry(t *testing.T) {
+	cfg := testConfig(t)
+	tl := drivertest.NewTelemetry("postgresql", true, cfg.Password)
+	m := pool.New(tl.Options(pool.Options{KeepIdle: true}))
+	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
+	h := harness{m: m, cfg: cfg}
+	t.Run("Conformance", func(t *testing.T) { drivertest.RunConformanceTests(t, h) })
+	drivertest.RunTelemetryTests(t, h, tl)
+}
