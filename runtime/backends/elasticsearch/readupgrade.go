@@ -68,7 +68,7 @@ func (u *readUpgrade) apply(src []byte) []byte {
 		}
 	}
 	for f := range u.defaults {
-		if !bytes.Contains(src, []byte(`"`+f+`":`)) {
+		if !bytes.Contains(src, []byte(`"`+f+`":`)) || bytes.Contains(src, []byte(`"`+f+`":null`)) {
 			need = true
 		}
 	}
