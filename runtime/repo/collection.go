@@ -17,14 +17,21 @@ import (
 type Collection[T any] struct {
 	desc   *record.Desc[T]
 	drv    Driver[T]
+	opts   options
 	closed atomic.Bool
 }
 
 var _ Repository[struct{}] = (*Collection[struct{}])(nil)
 
-// New returns a Collection over the driver.
-func New[T any](desc *record.Desc[T], drv Driver[T]) *Collection[T] {
-	return &Collection[T]{desc: desc, drv: drv}
+// New returns a Collection over the driver, configured by opts (WithCursorKey). It panics
+// when an option is invalid, as a constant key too short would be; use Configure to get an
+// error instead.
+func New[T any](desc *record.Desc[T], drv Driver[T], opts ...Option) *Collection[T] {
+	c := &Collection[T]{desc: desc, drv: drv}
+	if err := c.Configure(opts...); err != nil {
+		panic(err)
+	}
+	return c
 }
 
 // Desc returns the record descriptor.
@@ -418,8 +425,9 @@ func (c *Collection[T]) Page(ctx context.Context, q query.Query[T], cursor strin
 	if size == 0 {
 		size = DefaultPageSize
 	}
+	bind := c.cursorBinding(&spec) // before the cursor's condition joins the filter
 	if cursor != "" {
-		after, err := c.afterCursor(&spec, cursor)
+		after, err := c.afterCursor(&spec, cursor, bind)
 		if err != nil {
 			return Page[T]{}, c.fail("Page", "", err)
 		}
@@ -441,7 +449,7 @@ func (c *Collection[T]) Page(ctx context.Context, q query.Query[T], cursor strin
 	p := Page[T]{Items: items}
 	if len(items) > size {
 		p.Items = items[:size]
-		p.Next = c.cursorAfter(&spec, &p.Items[size-1])
+		p.Next = c.cursorAfter(&spec, &p.Items[size-1], bind)
 	}
 	return p, nil
 }
