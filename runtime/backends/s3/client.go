@@ -1,12 +1,14 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -153,6 +155,13 @@ func createClient(ctx context.Context, pc pool.Config) (*Client, error) {
 				o.RateLimiter = ratelimit.None
 			})
 		}),
+	}
+	if cfg.CACerts != "" {
+		pem, err := os.ReadFile(cfg.CACerts)
+		if err != nil {
+			return nil, fmt.Errorf("%w: s3: ca_certs: %v", pool.ErrInvalidConfig, err)
+		}
+		opts = append(opts, awsconfig.WithCustomCABundle(bytes.NewReader(pem)))
 	}
 	if cfg.RegionName != "" {
 		opts = append(opts, awsconfig.WithRegion(cfg.RegionName))
