@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"net"
 )
 
 // IsCertificateError reports whether err is a TLS certificate the other side presented or
@@ -24,6 +25,12 @@ func IsCertificateError(err error) bool {
 		al tls.AlertError
 	)
 	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &ci) || errors.As(err, &hn) {
+		return true
+	}
+	// A TLS alert the peer sent during the handshake (crypto/tls reports it as a "remote
+	// error"): it refused our certificate or TLS settings.
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "remote error" {
 		return true
 	}
 	if errors.As(err, &al) {
