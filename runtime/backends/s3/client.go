@@ -153,6 +153,13 @@ func createClient(ctx context.Context, pc pool.Config) (*Client, error) {
 				o.MaxAttempts = MaxAttempts
 				o.MaxBackoff = MaxBackoff
 				o.RateLimiter = ratelimit.None
+				// A certificate that does not verify stays so: no retry (the first match wins).
+				o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+					if pool.IsCertificateError(err) {
+						return aws.FalseTernary
+					}
+					return aws.UnknownTernary
+				})}, o.Retryables...)
 			})
 		}),
 	}
@@ -201,6 +208,9 @@ func (c *Client) validate(ctx context.Context) error {
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
+		}
+		if rejectsConfig(err) {
+			return fmt.Errorf("%w: s3: HeadBucket %s: %w", pool.ErrInvalidConfig, c.bucket, err)
 		}
 		if isConnErr(err) {
 			return pool.MarkTransient(fmt.Errorf("s3: HeadBucket %s: %w", c.bucket, err))
