@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/repokit/repokit/runtime/query"
 )
@@ -31,7 +33,7 @@ func (c *Collection[T]) cursorBinding(spec *query.Spec) []byte {
 	b.WriteByte(0)
 	b.WriteString(c.desc.Name)
 	b.WriteByte(0)
-	b.WriteString(spec.Filter.String()) // strings quoted: an operand cannot fake a separator
+	writeExpr(&b, spec.Filter)
 	for _, k := range spec.Sort {
 		b.WriteByte(0)
 		b.WriteString(k.Field)
@@ -40,6 +42,32 @@ func (c *Collection[T]) cursorBinding(spec *query.Spec) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// writeExpr writes e in a form where two different filters never look alike: every node
+// parenthesized, the field and every operand quoted and typed, so no operand (a string, a
+// LIKE or REGEX pattern) can imitate the structure around it.
+func writeExpr(b *strings.Builder, e query.Expr) {
+	fmt.Fprintf(b, "(%d %q", e.Op, e.Field)
+	for _, a := range e.Args {
+		var v string
+		switch x := a.(type) {
+		case query.Like:
+			v = x.Pattern()
+		case *query.Regex:
+			v = x.Pattern()
+		case time.Time:
+			v = x.UTC().Format(time.RFC3339Nano)
+		default:
+			v = fmt.Sprint(x)
+		}
+		fmt.Fprintf(b, " %T:%q", a, v)
+	}
+	for _, sub := range e.Sub {
+		b.WriteByte(' ')
+		writeExpr(b, sub)
+	}
+	b.WriteByte(')')
 }
 
 func cursorMAC(key, bind []byte, cursor string) []byte {
