@@ -92,9 +92,9 @@ func emitOpen(m *Model) (File, error) {
 		coll := jen.Op("*").Qual(pkgRepo, "Collection").Types(jen.Id(r.GoName()))
 		ret := []jen.Code{coll, jen.Error()}
 		fn := openerFunc(r)
-		optDoc := "The memory backend takes no options: opts are ignored."
+		optDoc := "Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others\nare ignored."
 		if pooled {
-			optDoc = fmt.Sprintf("The options of the target's backend\n(postgres.Option, ...) go to its constructor, New%s<Backend>Repository; the others are\nignored.", r.GoName())
+			optDoc = fmt.Sprintf("The options of the target's backend\n(postgres.Option, ...) go to its constructor, New%s<Backend>Repository;\nrepo.Options (repo.WithCursorKey) configure the repository on every backend; the\nothers are ignored.", r.GoName())
 		}
 		f.Add(docComment(fmt.Sprintf("%s opens the %s repository on the backend a URL names, one\nthis package was generated with:\n\n%s\n\n"+
 			"(runtime/open documents every form and parameter). %s m is not used for mem://.", fn, r.GoName(), formList, optDoc)))
@@ -110,26 +110,31 @@ func emitOpen(m *Model) (File, error) {
 		fn = openerTargetFunc(r)
 		f.Commentf("%s opens the %s repository on t (from open.Parse, open.FromMap,", fn, r.GoName())
 		f.Commentf("open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see %s.", openerFunc(r))
+		// Each case sets c (and err); open.Configure applies the repo.Options to c.
 		var cases []jen.Code
 		for _, b := range backends {
 			ctor := jen.Id(b.constructor(r))
 			if !b.pooled {
-				cases = append(cases, jen.Case(jen.Qual(pkgOpen, b.title)).Block(jen.Return(ctor.Call(), jen.Nil())))
+				cases = append(cases, jen.Case(jen.Qual(pkgOpen, b.title)).Block(jen.Id("c").Op("=").Add(ctor.Call())))
 				continue
 			}
-			cases = append(cases, jen.Case(jen.Qual(pkgOpen, b.title)).Block(jen.Return(ctor.Call(
+			cases = append(cases, jen.Case(jen.Qual(pkgOpen, b.title)).Block(jen.List(jen.Id("c"), jen.Err()).Op("=").Add(ctor.Call(
 				jen.Id("ctx"), jen.Id("m"), jen.Id("t").Dot("Config"),
 				jen.Qual(pkgOpen, "OptionsFor").Types(jen.Qual(b.pkg, "Option")).Call(jen.Id("opts")).Op("..."),
 			))))
 		}
-		var check []jen.Code
+		cases = append(cases, jen.Default().Block(
+			jen.Return(jen.Nil(), jen.Qual(pkgOpen, "NotGenerated").Call(append([]jen.Code{jen.Id("t"), jen.Lit(m.Package)}, lits...)...))))
+		body := []jen.Code{jen.Var().Id("c").Add(coll.Clone())}
+		cerr := jen.Nil() // only the constructors of pooled backends fail
 		if pooled {
-			check = []jen.Code{jen.If(jen.Err().Op(":=").Id("t").Dot("CheckManager").Call(jen.Id("m")), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Nil(), jen.Err()))}
+			body = []jen.Code{jen.If(jen.Err().Op(":=").Id("t").Dot("CheckManager").Call(jen.Id("m")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Err())), body[0], jen.Var().Err().Error()}
+			cerr = jen.Err()
 		}
-		f.Func().Id(fn).Params(ctxParams(jen.Id("t").Qual(pkgOpen, "Target"))...).Params(ret...).Block(append(check,
+		f.Func().Id(fn).Params(ctxParams(jen.Id("t").Qual(pkgOpen, "Target"))...).Params(ret...).Block(append(body,
 			jen.Switch(jen.Id("t").Dot("Backend")).Block(cases...),
-			jen.Return(jen.Nil(), jen.Qual(pkgOpen, "NotGenerated").Call(append([]jen.Code{jen.Id("t"), jen.Lit(m.Package)}, lits...)...)),
+			jen.Return(jen.Qual(pkgOpen, "Configure").Call(jen.Id("c"), cerr, jen.Id("opts"))),
 		)...)
 	}
 

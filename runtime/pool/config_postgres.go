@@ -51,10 +51,15 @@ type PostgresPoolConfig struct {
 	ConnectTimeout time.Duration
 	// SSLMode is the libpq sslmode: disable, allow, prefer, require, verify-ca or verify-full.
 	// "" means the driver's default. The seed's ssl: true maps to require, false to disable.
-	SSLMode           string
-	MaxConnLifetime   time.Duration // pgxpool pool_max_conn_lifetime; 0 means the driver's default
-	MaxConnIdleTime   time.Duration // pgxpool pool_max_conn_idle_time; 0 means the driver's default
-	HealthCheckPeriod time.Duration // pgxpool pool_health_check_period; 0 means the driver's default
+	SSLMode string
+	// CACerts, ClientCert and ClientKey are paths of PEM files (the seed's ca_certs,
+	// client_cert, client_key; libpq's sslrootcert, sslcert, sslkey): the CA that verifies
+	// the server (verify-ca, verify-full) and the client certificate and key for the
+	// server's cert authentication, given together. "" means none.
+	CACerts, ClientCert, ClientKey string
+	MaxConnLifetime                time.Duration // pgxpool pool_max_conn_lifetime; 0 means the driver's default
+	MaxConnIdleTime                time.Duration // pgxpool pool_max_conn_idle_time; 0 means the driver's default
+	HealthCheckPeriod              time.Duration // pgxpool pool_health_check_period; 0 means the driver's default
 }
 
 // NewPostgresPoolConfig returns a config with the seed's defaults.
@@ -78,7 +83,8 @@ func (c PostgresPoolConfig) Key() Key {
 		String("user", c.User).Secret("password", c.Password).
 		Int("min_size", int64(c.MinSize)).Int("max_size", int64(c.MaxSize)).
 		Duration("command_timeout", c.CommandTimeout).Duration("connect_timeout", c.ConnectTimeout).
-		String("sslmode", c.SSLMode).Duration("max_conn_lifetime", c.MaxConnLifetime).
+		String("sslmode", c.SSLMode).String("ca_certs", c.CACerts).String("client_cert", c.ClientCert).
+		String("client_key", c.ClientKey).Duration("max_conn_lifetime", c.MaxConnLifetime).
 		Duration("max_conn_idle_time", c.MaxConnIdleTime).
 		Duration("health_check_period", c.HealthCheckPeriod).Key()
 }
@@ -99,6 +105,11 @@ func (c PostgresPoolConfig) url(password string, withPassword bool) string {
 	q := url.Values{}
 	if c.SSLMode != "" {
 		q.Set("sslmode", c.SSLMode)
+	}
+	for k, v := range map[string]string{"sslrootcert": c.CACerts, "sslcert": c.ClientCert, "sslkey": c.ClientKey} {
+		if v != "" {
+			q.Set(k, v)
+		}
 	}
 	if c.ConnectTimeout > 0 {
 		q.Set("connect_timeout", strconv.FormatInt(int64(math.Ceil(c.ConnectTimeout.Seconds())), 10))
@@ -183,6 +194,9 @@ func (c PostgresPoolConfig) problems() []problem {
 	if c.SSLMode != "" && !contains(postgresSSLModes, c.SSLMode) {
 		p = append(p, problem{"ssl", fmt.Sprintf("unknown sslmode %q (want one of %s)", c.SSLMode, strings.Join(postgresSSLModes, ", "))})
 	}
+	if (c.ClientCert == "") != (c.ClientKey == "") {
+		p = append(p, problem{"client_key", "client_cert and client_key must be given together"})
+	}
 	return p
 }
 
@@ -222,7 +236,7 @@ func PostgresPoolConfigFromMap(m map[string]any) (PostgresPoolConfig, error) {
 }
 
 var postgresKeys = []string{"connection_string", "host", "port", "database", "user", "password",
-	"min_size", "max_size", "command_timeout", "ssl", "pool"}
+	"min_size", "max_size", "command_timeout", "ssl", "ca_certs", "client_cert", "client_key", "pool"}
 var postgresPoolKeys = []string{"min_size", "max_size", "timeout", "max_conn_lifetime",
 	"max_conn_idle_time", "health_check_period"}
 var postgresHints = map[string]string{
@@ -246,7 +260,8 @@ func (d *decoder) postgres(section field) PostgresPoolConfig {
 		case "connection_string":
 			f := f
 			conn = &f
-		case "host", "port", "database", "user", "password", "min_size", "max_size", "command_timeout", "ssl":
+		case "host", "port", "database", "user", "password", "min_size", "max_size", "command_timeout", "ssl",
+			"ca_certs", "client_cert", "client_key":
 			if s.set(d, f.key, f) {
 				d.postgresField(&c, f.key, f)
 			}
@@ -312,6 +327,12 @@ func (d *decoder) postgresField(c *PostgresPoolConfig, name string, f field) {
 		c.MaxConnIdleTime, _ = d.duration(f)
 	case "health_check_period":
 		c.HealthCheckPeriod, _ = d.duration(f)
+	case "ca_certs":
+		c.CACerts, _ = d.str(f, false)
+	case "client_cert":
+		c.ClientCert, _ = d.str(f, false)
+	case "client_key":
+		c.ClientKey, _ = d.str(f, false)
 	case "ssl":
 		switch f.v.kind {
 		case kBool:
@@ -386,7 +407,8 @@ func (d *decoder) postgresURL(c *PostgresPoolConfig, s *seen, f field) {
 		return
 	}
 	params := map[string]string{
-		"sslmode": "ssl", "connect_timeout": "timeout", "pool_min_conns": "min_size",
+		"sslmode": "ssl", "sslrootcert": "ca_certs", "sslcert": "client_cert", "sslkey": "client_key",
+		"connect_timeout": "timeout", "pool_min_conns": "min_size",
 		"pool_max_conns": "max_size", "pool_max_conn_lifetime": "max_conn_lifetime",
 		"pool_max_conn_idle_time": "max_conn_idle_time", "pool_health_check_period": "health_check_period",
 	}
@@ -403,7 +425,7 @@ func (d *decoder) postgresURL(c *PostgresPoolConfig, s *seen, f field) {
 		}
 		pf.path = f.path + " (" + k + ")"
 		switch name {
-		case "ssl":
+		case "ssl", "ca_certs", "client_cert", "client_key":
 			d.postgresField(c, name, pf)
 		case "timeout", "max_conn_lifetime", "max_conn_idle_time", "health_check_period":
 			if secs, err := strconv.ParseFloat(pf.v.s, 64); err == nil {

@@ -32,6 +32,9 @@ type S3PoolConfig struct {
 	EndpointURL        string // e.g. "http://127.0.0.1:9000" for MinIO/LocalStack; "" means AWS
 	PathStyle          bool   // path-style addressing (needed by most S3-compatible servers)
 	MaxConnections     int    // connection limit of the HTTP client (the seed's pool.max_connections)
+	// CACerts is the path of a PEM file of CAs trusted for an https:// endpoint besides the
+	// system's (ca_certs, as for Elasticsearch): a MinIO with its own CA. "" means the system's.
+	CACerts string
 }
 
 // NewS3PoolConfig returns a config for bucket with the seed's defaults.
@@ -49,7 +52,8 @@ func (c S3PoolConfig) Key() Key {
 	return NewKeyBuilder(BackendS3).String("region", c.RegionName).
 		String("access_key_id", c.AWSAccessKeyID).Secret("secret_access_key", c.AWSSecretAccessKey).
 		Secret("session_token", c.AWSSessionToken).String("endpoint_url", c.EndpointURL).
-		Bool("path_style", c.PathStyle).Int("max_connections", int64(c.MaxConnections)).Key()
+		Bool("path_style", c.PathStyle).Int("max_connections", int64(c.MaxConnections)).
+		String("ca_certs", c.CACerts).Key()
 }
 
 func (c S3PoolConfig) cloneConfig() Config { return c }
@@ -177,7 +181,7 @@ func S3PoolConfigFromMap(m map[string]any) (S3PoolConfig, error) {
 }
 
 var s3Keys = []string{"bucket", "prefix", "region_name", "region", "aws_access_key_id",
-	"aws_secret_access_key", "aws_session_token", "endpoint_url", "path_style", "pool"}
+	"aws_secret_access_key", "aws_session_token", "endpoint_url", "path_style", "ca_certs", "pool"}
 var s3Hints = map[string]string{"endpoint": "endpoint_url", "force_path_style": "path_style",
 	"access_key": "aws_access_key_id", "secret_key": "aws_secret_access_key"}
 
@@ -220,6 +224,8 @@ func (d *decoder) s3(section field) S3PoolConfig {
 			c.EndpointURL, _ = d.str(f, false)
 		case "path_style":
 			c.PathStyle, _ = d.boolean(f)
+		case "ca_certs":
+			c.CACerts, _ = d.str(f, false)
 		case "pool":
 			sub, ok := d.entries(f)
 			if !ok {

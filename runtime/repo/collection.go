@@ -16,25 +16,25 @@ import (
 type Collection[T any] struct {
 	desc   *record.Desc[T]
 	drv    Driver[T]
+	opts   options
 	obs    *observer // nil: no spans, no metrics
 	closed atomic.Bool
 }
 
 var _ Repository[struct{}] = (*Collection[struct{}])(nil)
 
-// New returns a Collection over the driver. Its calls are traced and measured with
-// OpenTelemetry (see Telemetry): the driver, when it implements TelemetryDriver, names the
-// store and the providers (a backend's are its pool.Manager's), opts override them, and
-// otel's global providers are the default.
+// New returns a Collection over the driver, configured by opts (WithCursorKey,
+// WithTracerProvider, ...). Its calls are traced and measured with OpenTelemetry (see
+// Telemetry): the driver, when it implements TelemetryDriver, names the store and the
+// providers (a backend's are its pool.Manager's), opts override them, and otel's global
+// providers are the default. New panics when an option is invalid, as a constant cursor key
+// too short would be; use Configure to get an error instead.
 func New[T any](desc *record.Desc[T], drv Driver[T], opts ...Option) *Collection[T] {
-	var t Telemetry
-	if td, ok := drv.(TelemetryDriver); ok {
-		t = td.Telemetry()
+	c := &Collection[T]{desc: desc, drv: drv}
+	if err := c.Configure(opts...); err != nil {
+		panic(err)
 	}
-	for _, f := range opts {
-		f(&t)
-	}
-	return &Collection[T]{desc: desc, drv: drv, obs: newObserver(desc.Name, t)}
+	return c
 }
 
 // Desc returns the record descriptor.
@@ -406,8 +406,9 @@ func (c *Collection[T]) page(ctx context.Context, q query.Query[T], cursor strin
 	if size == 0 {
 		size = DefaultPageSize
 	}
+	bind := c.cursorBinding(&spec) // before the cursor's condition joins the filter
 	if cursor != "" {
-		after, err := c.afterCursor(&spec, cursor)
+		after, err := c.afterCursor(&spec, cursor, bind)
 		if err != nil {
 			return Page[T]{}, c.fail("Page", "", err)
 		}
@@ -429,7 +430,7 @@ func (c *Collection[T]) page(ctx context.Context, q query.Query[T], cursor strin
 	p := Page[T]{Items: items}
 	if len(items) > size {
 		p.Items = items[:size]
-		p.Next = c.cursorAfter(&spec, &p.Items[size-1])
+		p.Next = c.cursorAfter(&spec, &p.Items[size-1], bind)
 	}
 	return p, nil
 }

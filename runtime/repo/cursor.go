@@ -34,7 +34,7 @@ func (c *Collection[T]) fingerprint(keys []query.SortKey) string {
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
-func (c *Collection[T]) cursorAfter(spec *query.Spec, rec *T) string {
+func (c *Collection[T]) cursorAfter(spec *query.Spec, rec *T, bind []byte) string {
 	d := cursorData{F: c.fingerprint(spec.Sort), V: make([]*string, len(spec.Sort))}
 	for i, k := range spec.Sort {
 		f, _ := c.desc.Lookup(k.Field) // checked by spec
@@ -43,7 +43,7 @@ func (c *Collection[T]) cursorAfter(spec *query.Spec, rec *T) string {
 		}
 	}
 	b, _ := json.Marshal(d)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return c.sign(base64.RawURLEncoding.EncodeToString(b), bind)
 }
 
 func encodeKey[T any](f *record.Field[T], rec *T) (string, bool) {
@@ -92,11 +92,16 @@ func decodeKey[T any](f *record.Field[T], s string) (any, error) {
 	return nil, fmt.Errorf("kind %s", f.Kind)
 }
 
-// afterCursor decodes cursor and returns the filter matching the records that sort after
-// the record it points at (missing values sort last in both directions).
-func (c *Collection[T]) afterCursor(spec *query.Spec, cursor string) (query.Expr, error) {
+// afterCursor checks cursor's signature against bind when the repository signs cursors,
+// decodes it and returns the filter matching the records that sort after the record it
+// points at (missing values sort last in both directions).
+func (c *Collection[T]) afterCursor(spec *query.Spec, cursor string, bind []byte) (query.Expr, error) {
 	bad := func(why string) error {
 		return Errorf(ErrInvalidInput, "invalid cursor: "+why)
+	}
+	cursor, err := c.verify(cursor, bind)
+	if err != nil {
+		return query.Expr{}, bad(err.Error())
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {

@@ -40,19 +40,32 @@ type TelemetryDriver interface {
 	Telemetry() Telemetry
 }
 
-// Option configures a Collection made by New.
-type Option func(*Telemetry)
-
 // WithTracerProvider sends the Collection's spans to tp instead of the driver's (its pool
 // manager's) or the global provider; a no-op provider turns its tracing off.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(t *Telemetry) { t.TracerProvider = tp }
+	return func(o *options) error { o.tracerProvider = tp; return nil }
 }
 
 // WithMeterProvider sends the Collection's metrics to mp instead of the driver's (its pool
 // manager's) or the global provider; a no-op provider turns its metrics off.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(t *Telemetry) { t.MeterProvider = mp }
+	return func(o *options) error { o.meterProvider = mp; return nil }
+}
+
+// telemetry returns what the Collection's instrumentation uses: the driver's description
+// and providers, with the providers of o where set.
+func (o *options) telemetry(drv any) Telemetry {
+	var t Telemetry
+	if td, ok := drv.(TelemetryDriver); ok {
+		t = td.Telemetry()
+	}
+	if o.tracerProvider != nil {
+		t.TracerProvider = o.tracerProvider
+	}
+	if o.meterProvider != nil {
+		t.MeterProvider = o.meterProvider
+	}
+	return t
 }
 
 // Metric and attribute names beyond the semantic conventions' own.

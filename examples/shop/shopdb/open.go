@@ -24,8 +24,9 @@ import (
 //	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewCustomer<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewCustomer<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewCustomerRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Customer], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -52,17 +53,21 @@ func NewCustomerRepositoryFromTarget(ctx context.Context, m *pool.Manager, t ope
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Customer]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewCustomerMemoryRepository(), nil
+		c = NewCustomerMemoryRepository()
 	case open.Postgres:
-		return NewCustomerPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewCustomerPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewCustomerElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewCustomerElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
 	case open.S3:
-		return NewCustomerS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+		c, err = NewCustomerS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "shopdb", "memory", "postgres", "elasticsearch", "s3")
 	}
-	return nil, open.NotGenerated(t, "shopdb", "memory", "postgres", "elasticsearch", "s3")
+	return open.Configure(c, err, opts)
 }
 
 // NewProductRepository opens the Product repository on the backend a URL names, one
@@ -74,8 +79,9 @@ func NewCustomerRepositoryFromTarget(ctx context.Context, m *pool.Manager, t ope
 //	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewProduct<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewProduct<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewProductRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Product], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -102,17 +108,21 @@ func NewProductRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Product]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewProductMemoryRepository(), nil
+		c = NewProductMemoryRepository()
 	case open.Postgres:
-		return NewProductPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewProductPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewProductElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewProductElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
 	case open.S3:
-		return NewProductS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+		c, err = NewProductS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "shopdb", "memory", "postgres", "elasticsearch", "s3")
 	}
-	return nil, open.NotGenerated(t, "shopdb", "memory", "postgres", "elasticsearch", "s3")
+	return open.Configure(c, err, opts)
 }
 
 // NewOrderRepository opens the Order repository on the backend a URL names, one
@@ -124,8 +134,9 @@ func NewProductRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 //	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewOrder<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewOrder<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewOrderRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Order], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -152,17 +163,21 @@ func NewOrderRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Order]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewOrderMemoryRepository(), nil
+		c = NewOrderMemoryRepository()
 	case open.Postgres:
-		return NewOrderPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewOrderPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewOrderElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewOrderElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
 	case open.S3:
-		return NewOrderS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+		c, err = NewOrderS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "shopdb", "memory", "postgres", "elasticsearch", "s3")
 	}
-	return nil, open.NotGenerated(t, "shopdb", "memory", "postgres", "elasticsearch", "s3")
+	return open.Configure(c, err, opts)
 }
 
 // Repositories holds a repository of every record of package shopdb, all on one target:

@@ -32,6 +32,15 @@ func (e *ServerError) Error() string {
 	return fmt.Sprintf("elasticsearch: HTTP %d %s: %s", e.Status, e.Type, clip(e.Reason, 300))
 }
 
+// Unwrap returns pool.ErrInvalidConfig for a 401: the credentials (api_key, basic_auth)
+// were refused, which is a property of the settings, not of the node's state.
+func (e *ServerError) Unwrap() error {
+	if e.Status == http.StatusUnauthorized {
+		return pool.ErrInvalidConfig
+	}
+	return nil
+}
+
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -111,6 +120,11 @@ func transportError(ctx context.Context, err error) error {
 			return cerr
 		}
 		return fmt.Errorf("%w (%v)", cerr, err)
+	}
+	if pool.IsCertificateError(err) {
+		// A certificate that does not verify (ca_certs, verify_certs, client_cert): retrying
+		// cannot help.
+		return fmt.Errorf("%w: elasticsearch: %w", pool.ErrInvalidConfig, err)
 	}
 	// Connection failures, and deadlines inside the transport (not the caller's): the server
 	// did not answer.

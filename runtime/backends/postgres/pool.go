@@ -65,8 +65,9 @@ func createPool(ctx context.Context, cfg pool.Config) (*pgxpool.Pool, error) {
 			return nil, ctx.Err()
 		}
 		msg := fmt.Sprintf("postgres: ping %s: %s", c.Redacted(), c.RedactSecrets(err.Error()))
-		if rejectsConfig(err) {
-			// The server answered and refused these settings: retrying cannot help.
+		if rejectsConfig(err) || pool.IsCertificateError(err) {
+			// The server answered and refused these settings, or a certificate does not
+			// verify: retrying cannot help.
 			return nil, fmt.Errorf("%w: %s", pool.ErrInvalidConfig, msg)
 		}
 		return nil, pool.MarkTransient(errors.New(msg))

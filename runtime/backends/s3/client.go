@@ -1,12 +1,14 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -151,8 +153,22 @@ func createClient(ctx context.Context, pc pool.Config) (*Client, error) {
 				o.MaxAttempts = MaxAttempts
 				o.MaxBackoff = MaxBackoff
 				o.RateLimiter = ratelimit.None
+				// A certificate that does not verify stays so: no retry (the first match wins).
+				o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+					if pool.IsCertificateError(err) {
+						return aws.FalseTernary
+					}
+					return aws.UnknownTernary
+				})}, o.Retryables...)
 			})
 		}),
+	}
+	if cfg.CACerts != "" {
+		pem, err := os.ReadFile(cfg.CACerts)
+		if err != nil {
+			return nil, fmt.Errorf("%w: s3: ca_certs: %v", pool.ErrInvalidConfig, err)
+		}
+		opts = append(opts, awsconfig.WithCustomCABundle(bytes.NewReader(pem)))
 	}
 	if cfg.RegionName != "" {
 		opts = append(opts, awsconfig.WithRegion(cfg.RegionName))
@@ -192,6 +208,9 @@ func (c *Client) validate(ctx context.Context) error {
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
+		}
+		if rejectsConfig(err) {
+			return fmt.Errorf("%w: s3: HeadBucket %s: %w", pool.ErrInvalidConfig, c.bucket, err)
 		}
 		if isConnErr(err) {
 			return pool.MarkTransient(fmt.Errorf("s3: HeadBucket %s: %w", c.bucket, err))

@@ -3,11 +3,13 @@ package s3
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
+	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -47,6 +49,13 @@ func isConditionalConflict(err error) bool {
 	return codeOf(err) == "ConditionalRequestConflict"
 }
 
+// rejectsConfig reports an error that retrying cannot mend because the settings are wrong:
+// a certificate that does not verify against ca_certs or the system's CAs, or a 403 (an
+// unknown access key, a wrong secret key, a key without the permission).
+func rejectsConfig(err error) bool {
+	return pool.IsCertificateError(err) || statusOf(err) == http.StatusForbidden
+}
+
 // mapErr converts an SDK error into a repository error. The caller's context error is
 // returned as it is; a failure without an HTTP response or with a 5xx is ErrUnavailable
 // (and reported to the pool so it validates the client), a 4xx the server rejects as
@@ -67,6 +76,9 @@ func mapErr(ctx context.Context, err error, broken func(error)) error {
 	var re *repo.Error
 	if errors.As(err, &re) {
 		return err
+	}
+	if rejectsConfig(err) {
+		return repo.E(nil, fmt.Errorf("%w: s3: %w", pool.ErrInvalidConfig, err))
 	}
 	st := statusOf(err)
 	switch {

@@ -20,8 +20,9 @@ import (
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewSetting<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewSetting<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewSettingRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Setting], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -48,13 +49,17 @@ func NewSettingRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Setting]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewSettingMemoryRepository(), nil
+		c = NewSettingMemoryRepository()
 	case open.Postgres:
-		return NewSettingPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewSettingPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "defaults", "memory", "postgres")
 	}
-	return nil, open.NotGenerated(t, "defaults", "memory", "postgres")
+	return open.Configure(c, err, opts)
 }
 
 // Repositories holds a repository of every record of package defaults, all on one target:

@@ -17,7 +17,8 @@ import (
 //
 //	mem://
 //
-// (runtime/open documents every form and parameter). The memory backend takes no options: opts are ignored. m is not used for mem://.
+// (runtime/open documents every form and parameter). Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others
+// are ignored. m is not used for mem://.
 func NewTicketRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Ticket], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -41,11 +42,14 @@ func NewTicketRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, b
 // NewTicketRepositoryFromTarget opens the Ticket repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewTicketRepository.
 func NewTicketRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Ticket], error) {
+	var c *repo.Collection[Ticket]
 	switch t.Backend {
 	case open.Memory:
-		return NewTicketMemoryRepository(), nil
+		c = NewTicketMemoryRepository()
+	default:
+		return nil, open.NotGenerated(t, "enums", "memory")
 	}
-	return nil, open.NotGenerated(t, "enums", "memory")
+	return open.Configure(c, nil, opts)
 }
 
 // Repositories holds a repository of every record of package enums, all on one target:

@@ -17,7 +17,8 @@ import (
 //
 //	mem://
 //
-// (runtime/open documents every form and parameter). The memory backend takes no options: opts are ignored. m is not used for mem://.
+// (runtime/open documents every form and parameter). Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others
+// are ignored. m is not used for mem://.
 func NewStringProvidedRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[StringProvided], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -41,11 +42,14 @@ func NewStringProvidedRepositoryFromConfig(ctx context.Context, m *pool.Manager,
 // NewStringProvidedRepositoryFromTarget opens the StringProvided repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewStringProvidedRepository.
 func NewStringProvidedRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[StringProvided], error) {
+	var c *repo.Collection[StringProvided]
 	switch t.Backend {
 	case open.Memory:
-		return NewStringProvidedMemoryRepository(), nil
+		c = NewStringProvidedMemoryRepository()
+	default:
+		return nil, open.NotGenerated(t, "ids", "memory")
 	}
-	return nil, open.NotGenerated(t, "ids", "memory")
+	return open.Configure(c, nil, opts)
 }
 
 // NewStringGeneratedRepository opens the StringGenerated repository on the backend a URL names, one
@@ -53,7 +57,8 @@ func NewStringProvidedRepositoryFromTarget(ctx context.Context, m *pool.Manager,
 //
 //	mem://
 //
-// (runtime/open documents every form and parameter). The memory backend takes no options: opts are ignored. m is not used for mem://.
+// (runtime/open documents every form and parameter). Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others
+// are ignored. m is not used for mem://.
 func NewStringGeneratedRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[StringGenerated], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -77,11 +82,14 @@ func NewStringGeneratedRepositoryFromConfig(ctx context.Context, m *pool.Manager
 // NewStringGeneratedRepositoryFromTarget opens the StringGenerated repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewStringGeneratedRepository.
 func NewStringGeneratedRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[StringGenerated], error) {
+	var c *repo.Collection[StringGenerated]
 	switch t.Backend {
 	case open.Memory:
-		return NewStringGeneratedMemoryRepository(), nil
+		c = NewStringGeneratedMemoryRepository()
+	default:
+		return nil, open.NotGenerated(t, "ids", "memory")
 	}
-	return nil, open.NotGenerated(t, "ids", "memory")
+	return open.Configure(c, nil, opts)
 }
 
 // NewUUIDProvidedRepository opens the UUIDProvided repository on the backend a URL names, one
@@ -89,7 +97,8 @@ func NewStringGeneratedRepositoryFromTarget(ctx context.Context, m *pool.Manager
 //
 //	mem://
 //
-// (runtime/open documents every form and parameter). The memory backend takes no options: opts are ignored. m is not used for mem://.
+// (runtime/open documents every form and parameter). Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others
+// are ignored. m is not used for mem://.
 func NewUUIDProvidedRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[UUIDProvided], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -113,11 +122,14 @@ func NewUUIDProvidedRepositoryFromConfig(ctx context.Context, m *pool.Manager, p
 // NewUUIDProvidedRepositoryFromTarget opens the UUIDProvided repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewUUIDProvidedRepository.
 func NewUUIDProvidedRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[UUIDProvided], error) {
+	var c *repo.Collection[UUIDProvided]
 	switch t.Backend {
 	case open.Memory:
-		return NewUUIDProvidedMemoryRepository(), nil
+		c = NewUUIDProvidedMemoryRepository()
+	default:
+		return nil, open.NotGenerated(t, "ids", "memory")
 	}
-	return nil, open.NotGenerated(t, "ids", "memory")
+	return open.Configure(c, nil, opts)
 }
 
 // NewUUIDGeneratedRepository opens the UUIDGenerated repository on the backend a URL names, one
@@ -125,7 +137,8 @@ func NewUUIDProvidedRepositoryFromTarget(ctx context.Context, m *pool.Manager, t
 //
 //	mem://
 //
-// (runtime/open documents every form and parameter). The memory backend takes no options: opts are ignored. m is not used for mem://.
+// (runtime/open documents every form and parameter). Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others
+// are ignored. m is not used for mem://.
 func NewUUIDGeneratedRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[UUIDGenerated], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -149,11 +162,14 @@ func NewUUIDGeneratedRepositoryFromConfig(ctx context.Context, m *pool.Manager, 
 // NewUUIDGeneratedRepositoryFromTarget opens the UUIDGenerated repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewUUIDGeneratedRepository.
 func NewUUIDGeneratedRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[UUIDGenerated], error) {
+	var c *repo.Collection[UUIDGenerated]
 	switch t.Backend {
 	case open.Memory:
-		return NewUUIDGeneratedMemoryRepository(), nil
+		c = NewUUIDGeneratedMemoryRepository()
+	default:
+		return nil, open.NotGenerated(t, "ids", "memory")
 	}
-	return nil, open.NotGenerated(t, "ids", "memory")
+	return open.Configure(c, nil, opts)
 }
 
 // NewBookRepository opens the Book repository on the backend a URL names, one
@@ -161,7 +177,8 @@ func NewUUIDGeneratedRepositoryFromTarget(ctx context.Context, m *pool.Manager, 
 //
 //	mem://
 //
-// (runtime/open documents every form and parameter). The memory backend takes no options: opts are ignored. m is not used for mem://.
+// (runtime/open documents every form and parameter). Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others
+// are ignored. m is not used for mem://.
 func NewBookRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Book], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -185,11 +202,14 @@ func NewBookRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, bac
 // NewBookRepositoryFromTarget opens the Book repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewBookRepository.
 func NewBookRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Book], error) {
+	var c *repo.Collection[Book]
 	switch t.Backend {
 	case open.Memory:
-		return NewBookMemoryRepository(), nil
+		c = NewBookMemoryRepository()
+	default:
+		return nil, open.NotGenerated(t, "ids", "memory")
 	}
-	return nil, open.NotGenerated(t, "ids", "memory")
+	return open.Configure(c, nil, opts)
 }
 
 // NewBareRepository opens the Bare repository on the backend a URL names, one
@@ -197,7 +217,8 @@ func NewBookRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Ta
 //
 //	mem://
 //
-// (runtime/open documents every form and parameter). The memory backend takes no options: opts are ignored. m is not used for mem://.
+// (runtime/open documents every form and parameter). Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others
+// are ignored. m is not used for mem://.
 func NewBareRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Bare], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -221,11 +242,14 @@ func NewBareRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, bac
 // NewBareRepositoryFromTarget opens the Bare repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewBareRepository.
 func NewBareRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Bare], error) {
+	var c *repo.Collection[Bare]
 	switch t.Backend {
 	case open.Memory:
-		return NewBareMemoryRepository(), nil
+		c = NewBareMemoryRepository()
+	default:
+		return nil, open.NotGenerated(t, "ids", "memory")
 	}
-	return nil, open.NotGenerated(t, "ids", "memory")
+	return open.Configure(c, nil, opts)
 }
 
 // Repositories holds a repository of every record of package ids, all on one target:

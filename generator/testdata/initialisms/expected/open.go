@@ -17,7 +17,8 @@ import (
 //
 //	mem://
 //
-// (runtime/open documents every form and parameter). The memory backend takes no options: opts are ignored. m is not used for mem://.
+// (runtime/open documents every form and parameter). Of opts, repo.Options (repo.WithCursorKey) configure the repository; the others
+// are ignored. m is not used for mem://.
 func NewAPIKeyRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[APIKey], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -41,11 +42,14 @@ func NewAPIKeyRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, b
 // NewAPIKeyRepositoryFromTarget opens the APIKey repository on t (from open.Parse, open.FromMap,
 // open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewAPIKeyRepository.
 func NewAPIKeyRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[APIKey], error) {
+	var c *repo.Collection[APIKey]
 	switch t.Backend {
 	case open.Memory:
-		return NewAPIKeyMemoryRepository(), nil
+		c = NewAPIKeyMemoryRepository()
+	default:
+		return nil, open.NotGenerated(t, "initialisms", "memory")
 	}
-	return nil, open.NotGenerated(t, "initialisms", "memory")
+	return open.Configure(c, nil, opts)
 }
 
 // Repositories holds a repository of every record of package initialisms, all on one target:

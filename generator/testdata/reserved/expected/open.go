@@ -20,8 +20,9 @@ import (
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewOrder<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewOrder<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewOrderRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Order], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -48,13 +49,17 @@ func NewOrderRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Order]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewOrderMemoryRepository(), nil
+		c = NewOrderMemoryRepository()
 	case open.Postgres:
-		return NewOrderPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewOrderPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
 	}
-	return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
+	return open.Configure(c, err, opts)
 }
 
 // NewSelectRepository opens the Select repository on the backend a URL names, one
@@ -64,8 +69,9 @@ func NewOrderRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewSelect<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewSelect<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewSelectRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Select], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -92,13 +98,17 @@ func NewSelectRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Select]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewSelectMemoryRepository(), nil
+		c = NewSelectMemoryRepository()
 	case open.Postgres:
-		return NewSelectPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewSelectPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
 	}
-	return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
+	return open.Configure(c, err, opts)
 }
 
 // NewMemoryRepository opens the Memory repository on the backend a URL names, one
@@ -108,8 +118,9 @@ func NewSelectRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewMemory<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewMemory<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewMemoryRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Memory], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -136,13 +147,17 @@ func NewMemoryRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Memory]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewMemoryMemoryRepository(), nil
+		c = NewMemoryMemoryRepository()
 	case open.Postgres:
-		return NewMemoryPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewMemoryPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
 	}
-	return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
+	return open.Configure(c, err, opts)
 }
 
 // NewThingWindowsRepository opens the ThingWindows repository on the backend a URL names, one
@@ -152,8 +167,9 @@ func NewMemoryRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewThingWindows<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewThingWindows<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewThingWindowsRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[ThingWindows], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -180,13 +196,17 @@ func NewThingWindowsRepositoryFromTarget(ctx context.Context, m *pool.Manager, t
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[ThingWindows]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewThingWindowsMemoryRepository(), nil
+		c = NewThingWindowsMemoryRepository()
 	case open.Postgres:
-		return NewThingWindowsPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewThingWindowsPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
 	}
-	return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
+	return open.Configure(c, err, opts)
 }
 
 // NewRunTestRepository opens the RunTest repository on the backend a URL names, one
@@ -196,8 +216,9 @@ func NewThingWindowsRepositoryFromTarget(ctx context.Context, m *pool.Manager, t
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewRunTest<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewRunTest<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewRunTestRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[RunTest], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -224,13 +245,17 @@ func NewRunTestRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[RunTest]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewRunTestMemoryRepository(), nil
+		c = NewRunTestMemoryRepository()
 	case open.Postgres:
-		return NewRunTestPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewRunTestPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
 	}
-	return nil, open.NotGenerated(t, "reserved", "memory", "postgres")
+	return open.Configure(c, err, opts)
 }
 
 // Repositories holds a repository of every record of package reserved, all on one target:

@@ -24,8 +24,9 @@ import (
 //	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewProduct<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewProduct<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewProductRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Product], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -52,17 +53,21 @@ func NewProductRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Product]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewProductMemoryRepository(), nil
+		c = NewProductMemoryRepository()
 	case open.Postgres:
-		return NewProductPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewProductPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewProductElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewProductElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
 	case open.S3:
-		return NewProductS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+		c, err = NewProductS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "shop", "memory", "postgres", "elasticsearch", "s3")
 	}
-	return nil, open.NotGenerated(t, "shop", "memory", "postgres", "elasticsearch", "s3")
+	return open.Configure(c, err, opts)
 }
 
 // NewCategoryRepository opens the Category repository on the backend a URL names, one
@@ -74,8 +79,9 @@ func NewProductRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 //	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewCategory<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewCategory<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewCategoryRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Category], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -102,17 +108,21 @@ func NewCategoryRepositoryFromTarget(ctx context.Context, m *pool.Manager, t ope
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Category]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewCategoryMemoryRepository(), nil
+		c = NewCategoryMemoryRepository()
 	case open.Postgres:
-		return NewCategoryPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewCategoryPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewCategoryElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewCategoryElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
 	case open.S3:
-		return NewCategoryS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+		c, err = NewCategoryS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "shop", "memory", "postgres", "elasticsearch", "s3")
 	}
-	return nil, open.NotGenerated(t, "shop", "memory", "postgres", "elasticsearch", "s3")
+	return open.Configure(c, err, opts)
 }
 
 // NewOrderLineRepository opens the OrderLine repository on the backend a URL names, one
@@ -124,8 +134,9 @@ func NewCategoryRepositoryFromTarget(ctx context.Context, m *pool.Manager, t ope
 //	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewOrderLine<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewOrderLine<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewOrderLineRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[OrderLine], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -152,17 +163,21 @@ func NewOrderLineRepositoryFromTarget(ctx context.Context, m *pool.Manager, t op
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[OrderLine]
+	var err error
 	switch t.Backend {
 	case open.Memory:
-		return NewOrderLineMemoryRepository(), nil
+		c = NewOrderLineMemoryRepository()
 	case open.Postgres:
-		return NewOrderLinePostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewOrderLinePostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewOrderLineElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewOrderLineElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
 	case open.S3:
-		return NewOrderLineS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+		c, err = NewOrderLineS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "shop", "memory", "postgres", "elasticsearch", "s3")
 	}
-	return nil, open.NotGenerated(t, "shop", "memory", "postgres", "elasticsearch", "s3")
+	return open.Configure(c, err, opts)
 }
 
 // Repositories holds a repository of every record of package shop, all on one target:

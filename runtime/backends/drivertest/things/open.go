@@ -21,8 +21,9 @@ import (
 //	elasticsearch://HOST:PORT
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewThing<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewThing<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewThingRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Thing], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -49,13 +50,17 @@ func NewThingRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Thing]
+	var err error
 	switch t.Backend {
 	case open.Postgres:
-		return NewThingPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewThingPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewThingElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewThingElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
 	}
-	return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+	return open.Configure(c, err, opts)
 }
 
 // NewOtherRepository opens the Other repository on the backend a URL names, one
@@ -65,8 +70,9 @@ func NewThingRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 //	elasticsearch://HOST:PORT
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewOther<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewOther<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewOtherRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Other], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -93,13 +99,17 @@ func NewOtherRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Other]
+	var err error
 	switch t.Backend {
 	case open.Postgres:
-		return NewOtherPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewOtherPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewOtherElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewOtherElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
 	}
-	return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+	return open.Configure(c, err, opts)
 }
 
 // NewKeywordRepository opens the Keyword repository on the backend a URL names, one
@@ -109,8 +119,9 @@ func NewOtherRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 //	elasticsearch://HOST:PORT
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewKeyword<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewKeyword<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewKeywordRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Keyword], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -137,13 +148,17 @@ func NewKeywordRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Keyword]
+	var err error
 	switch t.Backend {
 	case open.Postgres:
-		return NewKeywordPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewKeywordPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewKeywordElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewKeywordElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
 	}
-	return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+	return open.Configure(c, err, opts)
 }
 
 // NewMemberRepository opens the Member repository on the backend a URL names, one
@@ -153,8 +168,9 @@ func NewKeywordRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 //	elasticsearch://HOST:PORT
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
-// (postgres.Option, ...) go to its constructor, NewMember<Backend>Repository; the others are
-// ignored. m is not used for mem://.
+// (postgres.Option, ...) go to its constructor, NewMember<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
 func NewMemberRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Member], error) {
 	t, err := open.Parse(target)
 	if err != nil {
@@ -181,13 +197,17 @@ func NewMemberRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.
 	if err := t.CheckManager(m); err != nil {
 		return nil, err
 	}
+	var c *repo.Collection[Member]
+	var err error
 	switch t.Backend {
 	case open.Postgres:
-		return NewMemberPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+		c, err = NewMemberPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
-		return NewMemberElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+		c, err = NewMemberElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
 	}
-	return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+	return open.Configure(c, err, opts)
 }
 
 // Repositories holds a repository of every record of package things, all on one target:

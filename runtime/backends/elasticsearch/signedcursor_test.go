@@ -1,0 +1,14 @@
+package elasticsearch_test
+
+import (
+	"testing"
+
+	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
+)
+
+// TestSignedCursors runs the conformance suite's signed-cursor topic (repo.WithCursorKey).
+func TestSignedCursors(t *testing.T) {
+	servicetest.ElasticsearchURL(t)
+	drivertest.RunSignedCursorTests(t, newHarness(t))
+}
