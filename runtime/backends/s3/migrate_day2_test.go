@@ -26,7 +26,7 @@ import (
 // many writes each writer makes at most while the migration runs.
 const (
 	day2Records   = 20000
-	day2WriterOps = 600
+	day2WriterOps = 1500
 )
 
 // TestMigrateDay2 migrates 20,000 version 1 objects to version 2 (an optional field, a
@@ -70,7 +70,7 @@ func TestMigrateDay2(t *testing.T) {
 				select {
 				case <-stop:
 					return
-				case <-time.After(5 * time.Millisecond):
+				case <-time.After(100 * time.Millisecond):
 				}
 				var rec itemV1
 				var err error
