@@ -43,7 +43,7 @@ step "test services (real servers on loopback; see docs/services.md)"
 # included); servers that were up before stay up; KEEP_SERVICES=1 leaves them all up.
 # shellcheck source=services/session.sh
 . scripts/services/session.sh
-if services_up --with-elasticsearch; then
+if services_up --with-elasticsearch --with-toxiproxy; then
 	:
 elif [ -n "${CI:-}" ]; then
 	echo "test services failed to start (CI=true): failing"; exit 1
