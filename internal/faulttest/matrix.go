@@ -175,6 +175,9 @@ func runFault(ctx context.Context, t *testing.T, b Backend, cfg Config, f Fault,
 	for _, p := range v.problems {
 		t.Errorf("%s", p)
 	}
+	if f.Disable && all.faultOK == all.faultCalls {
+		t.Errorf("all %d calls made while the proxy was disabled succeeded: is the repository really behind proxy %s?", all.faultCalls, b.Toxi.Proxy)
+	}
 	if all.acks == 0 {
 		t.Errorf("no write was acknowledged during %s: the writers did not run", f.Name)
 	}
