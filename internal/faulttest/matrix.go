@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
@@ -78,6 +80,8 @@ func RunMatrix(t *testing.T, b Backend) {
 	cfg := CurrentConfig()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
+	sockets := countSockets(t)
+	leakBase := goleak.IgnoreCurrent()
 	col := NewCollector()
 	m := pool.New(pool.Options{Logger: col.Logger()})
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
@@ -109,6 +113,18 @@ func RunMatrix(t *testing.T, b Backend) {
 		})
 	}
 	col.Stats(m)
+	// What the faults broke must not outlive the repository: no socket, no goroutine.
+	_ = r.Close()
+	if err := m.CloseAll(ctx); err != nil {
+		col.Err(err)
+		t.Errorf("CloseAll after the matrix: %v", err)
+	}
+	if after := waitSockets(ctx, t, sockets); after > sockets {
+		t.Errorf("open sockets after the matrix, Close and CloseAll: %d, %d before", after, sockets)
+	}
+	if err := goleak.Find(leakBase); err != nil {
+		t.Errorf("goroutines left after the matrix, Close and CloseAll: %v", err)
+	}
 	for _, finding := range col.Scan(b.Secrets) {
 		t.Errorf("%s", finding)
 	}

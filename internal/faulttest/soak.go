@@ -174,6 +174,19 @@ func waitBaseline(ctx context.Context, t *testing.T, b SoakBackend, base resourc
 	}
 }
 
+// waitSockets counts the process's sockets until they are at most base or settle has
+// passed, and returns the last count.
+func waitSockets(ctx context.Context, t *testing.T, base int) int {
+	deadline := time.Now().Add(settle)
+	for {
+		n := countSockets(t)
+		if n <= base || time.Now().After(deadline) {
+			return n
+		}
+		sleep(ctx, 100*time.Millisecond)
+	}
+}
+
 // measure takes the server's connection count first, since counting opens a connection.
 func measure(ctx context.Context, t *testing.T, b SoakBackend) resources {
 	var r resources

@@ -44,6 +44,7 @@ func (x Toxiproxy) do(ctx context.Context, method, path string, body any) ([]byt
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Close = true // keep no idle connection: the soak and matrix count sockets and goroutines
 	hc := x.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
