@@ -40,8 +40,7 @@ func PostgresFaultURL(t testing.TB) string {
 // proxy (REPOKIT_ES_FAULT_URL). The node itself must be up (ElasticsearchURL).
 func ElasticsearchFaultURL(t testing.TB) string {
 	t.Helper()
-	ElasticsearchURL(t)
-	return need(t, "Elasticsearch through Toxiproxy", startSlowCommand, EnvESFaultURL)[0]
+	return need(t, "Elasticsearch through Toxiproxy", startSlowCommand, EnvESFaultURL, EnvESURL)[0]
 }
 
 // S3FaultConfig returns S3Config with its endpoint replaced by the fault proxy's
