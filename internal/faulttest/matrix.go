@@ -98,8 +98,8 @@ func RunMatrix(t *testing.T, b Backend) {
 		t.Fatalf("open through %s: %v", b.Toxi.Proxy, err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
-	if tries, took := recover_(ctx, t, r, col, "before"); tries != 1 {
-		t.Fatalf("the repository did not work before any fault (%d tries, %v)", tries, took)
+	if recover_(ctx, t, r, col, "before"); t.Failed() {
+		t.FailNow() // it does not work even without a fault
 	}
 
 	t.Logf("reproduce: go test -race -count=1 -run '^TestFaultMatrix$' -v %s%s", b.Package, map[bool]string{true: " -faults.long"}[Long()])
@@ -243,7 +243,7 @@ func recover_(ctx context.Context, t *testing.T, r repo.Repository[things.Thing]
 }
 
 func roundTrip(ctx context.Context, r repo.Repository[things.Thing], id string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	rec, err := r.Create(ctx, thing(id, 1))
 	if err != nil {
