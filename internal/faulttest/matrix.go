@@ -64,6 +64,7 @@ type Row struct {
 // RowHeader is the header of the table rows RunMatrix logs.
 const RowHeader = "| backend | fault | calls (during fault: ok/made) | writes acknowledged | rejected | missing after | phantom | ambiguous (applied/not) | longest call | recovered after | error kinds |"
 
+// String formats the row as a Markdown table row under RowHeader.
 func (r Row) String() string {
 	kinds := make([]string, 0, len(r.Kinds))
 	for _, k := range slices.Sorted(maps.Keys(r.Kinds)) {
@@ -98,7 +99,7 @@ func RunMatrix(t *testing.T, b Backend) {
 		t.Fatalf("open through %s: %v", b.Toxi.Proxy, err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
-	if recover_(ctx, t, r, col, "before"); t.Failed() {
+	if recoverRound(ctx, t, r, col, "before"); t.Failed() {
 		t.FailNow() // it does not work even without a fault
 	}
 
@@ -176,7 +177,7 @@ func runFault(ctx context.Context, t *testing.T, b Backend, cfg Config, f Fault,
 	wg.Wait()
 	col.Stats(m)
 
-	tries, took := recover_(ctx, t, r, col, f.Name)
+	tries, took := recoverRound(ctx, t, r, col, f.Name)
 	all := newLedger()
 	for _, l := range ledgers {
 		all.merge(l)
@@ -223,9 +224,9 @@ func sleep(ctx context.Context, d time.Duration) {
 // recoveryBudget is how long a repository may take to work again after a fault is removed.
 const recoveryBudget = 30 * time.Second
 
-// recover_ runs Create, Get, Update and Delete on a fresh id until one round succeeds, and
+// recoverRound runs Create, Get, Update and Delete on a fresh id until one round succeeds, and
 // returns the number of rounds and the time it took; it fails the test after recoveryBudget.
-func recover_(ctx context.Context, t *testing.T, r repo.Repository[things.Thing], col *Collector, label string) (int, time.Duration) {
+func recoverRound(ctx context.Context, t *testing.T, r repo.Repository[things.Thing], col *Collector, label string) (int, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	for try := 1; ; try++ {
