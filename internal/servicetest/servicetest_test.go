@@ -57,6 +57,11 @@ var getters = []struct {
 	{"S3SlowEndpoint", []string{EnvS3SlowEndpoint}, S3SlowEndpoint, "--with-toxiproxy"},
 	{"ElasticsearchURL", []string{EnvESURL}, ElasticsearchURL, StartCommand},
 	{"ElasticsearchCtl", []string{EnvESCtl}, ElasticsearchCtl, StartCommand},
+	{"ToxiproxyURL", []string{EnvToxiproxyURL}, ToxiproxyURL, "--with-toxiproxy"},
+	{"PostgresFaultURL", []string{EnvPostgresFaultURL}, PostgresFaultURL, "--with-toxiproxy"},
+	{"ElasticsearchFaultURL", []string{EnvESFaultURL, EnvESURL}, ElasticsearchFaultURL, "--with-toxiproxy --with-elasticsearch"},
+	{"S3FaultConfig", []string{EnvS3FaultEndpoint, EnvS3Endpoint, EnvS3AccessKey, EnvS3SecretKey, EnvS3Bucket, EnvS3Region},
+		func(t testing.TB) string { return S3FaultConfig(t).EndpointURL }, "scripts/services/all.sh start"},
 }
 
 func setAll(t *testing.T) {

@@ -7,6 +7,7 @@
 #                        Toxiproxy, create proxy "s3" with 10 ms latency
 #                        toxics upstream and downstream (~20 ms per round
 #                        trip), print the export line (idempotent)
+#                        and the fault proxies (below)
 #   toxiproxy.sh env     print `export REPOKIT_S3_SLOW_ENDPOINT=...` for eval
 #   toxiproxy.sh stop    stop Toxiproxy and remove its state (MinIO stays)
 #   toxiproxy.sh status  exit 0 when the proxy and its toxics are in place
@@ -16,6 +17,15 @@
 # Settings (environment): REPOKIT_TOXIPROXY_PORT (API, 18474),
 # REPOKIT_S3_SLOW_PORT (proxied S3, 19010), REPOKIT_S3_SLOW_LATENCY_MS (10,
 # per direction), REPOKIT_MINIO_PORT (upstream, 19000).
+#
+# Fault proxies, clean links (no toxic) that the fault tests (internal/faulttest) add
+# toxics to and disable through the API, one per server:
+#   pg_fault  REPOKIT_POSTGRES_FAULT_PORT (15433) -> REPOKIT_POSTGRES_PORT (15432)
+#   es_fault  REPOKIT_ES_FAULT_PORT (19210)       -> REPOKIT_ES_PORT (19200)
+#   s3_fault  REPOKIT_S3_FAULT_PORT (19011)       -> REPOKIT_MINIO_PORT (19000)
+# exported as REPOKIT_POSTGRES_FAULT_URL (the PostgreSQL URL through the proxy, when
+# PostgreSQL is up), REPOKIT_ES_FAULT_URL, REPOKIT_S3_FAULT_ENDPOINT, plus the API as
+# REPOKIT_TOXIPROXY_URL.
 set -euo pipefail
 SVC_NAME=toxiproxy
 # shellcheck source=lib.sh
@@ -33,9 +43,52 @@ PROXY=s3
 TOXI_DIR=$SVC_STATE/toxiproxy
 TOXI_LOG=$TOXI_DIR/toxiproxy.log
 TOXI_PID=$TOXI_DIR/toxiproxy.pid
+PG_PORT=${REPOKIT_POSTGRES_PORT:-15432}
+PG_FAULT_PORT=${REPOKIT_POSTGRES_FAULT_PORT:-15433}
+ES_PORT=${REPOKIT_ES_PORT:-19200}
+ES_FAULT_PORT=${REPOKIT_ES_FAULT_PORT:-19210}
+S3_FAULT_PORT=${REPOKIT_S3_FAULT_PORT:-19011}
+# name listen-port upstream-port, one line per fault proxy
+FAULT_PROXIES="pg_fault $PG_FAULT_PORT $PG_PORT
+es_fault $ES_FAULT_PORT $ES_PORT
+s3_fault $S3_FAULT_PORT $UPSTREAM_PORT"
 
 print_env() {
-	svc_print_exports "REPOKIT_S3_SLOW_ENDPOINT=http://$SVC_HOST:$SLOW_PORT"
+	svc_print_exports "REPOKIT_S3_SLOW_ENDPOINT=http://$SVC_HOST:$SLOW_PORT" \
+		"REPOKIT_TOXIPROXY_URL=$TOXI_API" \
+		"REPOKIT_S3_FAULT_ENDPOINT=http://$SVC_HOST:$S3_FAULT_PORT" \
+		"REPOKIT_ES_FAULT_URL=http://$SVC_HOST:$ES_FAULT_PORT"
+	# The PostgreSQL URL (with its test credentials) with the proxy's port, when it is up.
+	local pg
+	pg=$("$SVC_SCRIPTS_DIR/postgres.sh" env 2>/dev/null | sed -n "s/^export REPOKIT_POSTGRES_URL='\(.*\)'\$/\1/p") || true
+	if [ -n "$pg" ]; then
+		svc_print_exports "REPOKIT_POSTGRES_FAULT_URL=${pg/@$SVC_HOST:$PG_PORT\//@$SVC_HOST:$PG_FAULT_PORT/}"
+	else
+		svc_log "PostgreSQL is not up: REPOKIT_POSTGRES_FAULT_URL not exported"
+	fi
+}
+
+# Every fault proxy exists, enabled, with its listen and upstream addresses.
+fault_proxies_ok() {
+	local name listen up js
+	while read -r name listen up; do
+		js=$(curl -fsS --max-time 2 "$TOXI_API/proxies/$name" 2>/dev/null) || return 1
+		printf '%s' "$js" | grep -q "\"listen\":\"$SVC_HOST:$listen\"" &&
+			printf '%s' "$js" | grep -q "\"upstream\":\"$SVC_HOST:$up\"" || return 1
+	done <<<"$FAULT_PROXIES"
+}
+
+# (Re)create the fault proxies: clean, enabled, no toxics (a test run killed mid-fault may
+# have left one disabled or with a toxic).
+configure_fault_proxies() {
+	local name listen up
+	while read -r name listen up; do
+		if curl -fsS --max-time 2 -o /dev/null "$TOXI_API/proxies/$name" 2>/dev/null; then
+			cli delete "$name" >&2
+		fi
+		cli create --listen "$SVC_HOST:$listen" --upstream "$SVC_HOST:$up" "$name" >&2
+	done <<<"$FAULT_PROXIES"
+	fault_proxies_ok || svc_die "fault proxies are not configured as expected"
 }
 
 ensure_built() {
@@ -75,9 +128,9 @@ cmd_start() {
 	"$SVC_SCRIPTS_DIR/minio.sh" start >/dev/null 9>&-
 	mkdir -p "$TOXI_DIR"
 	if ! svc_pid_alive "$TOXI_PID"; then
-		for p in "$TOXI_PORT" "$SLOW_PORT"; do
+		for p in "$TOXI_PORT" "$SLOW_PORT" "$PG_FAULT_PORT" "$ES_FAULT_PORT" "$S3_FAULT_PORT"; do
 			if svc_port_open "$p"; then
-				svc_die "port $p on $SVC_HOST is taken by another process; set REPOKIT_TOXIPROXY_PORT / REPOKIT_S3_SLOW_PORT"
+				svc_die "port $p on $SVC_HOST is taken by another process; set REPOKIT_TOXIPROXY_PORT / REPOKIT_S3_SLOW_PORT / REPOKIT_{POSTGRES,ES,S3}_FAULT_PORT"
 			fi
 		done
 		local t0
@@ -91,6 +144,7 @@ cmd_start() {
 		svc_log "API ready on $TOXI_API after $(( $(svc_now_ms) - t0 )) ms"
 	fi
 	configure_proxy
+	configure_fault_proxies
 	svc_wait_port "$SLOW_PORT" 10 "$TOXI_LOG"
 	# A real S3 call through the proxy: unauthenticated, so MinIO answers 403,
 	# which proves the bytes went to MinIO and back.
@@ -98,6 +152,7 @@ cmd_start() {
 	code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://$SVC_HOST:$SLOW_PORT/") || true
 	[ "$code" = 403 ] || { svc_tail_log "$TOXI_LOG"; svc_die "request through the proxy answered HTTP '$code' (expected MinIO's 403)"; }
 	svc_log "proxy $PROXY: $SVC_HOST:$SLOW_PORT -> $SVC_HOST:$UPSTREAM_PORT, +${LATENCY_MS} ms each way"
+	svc_log "fault proxies (no toxics): $(printf '%s' "$FAULT_PROXIES" | awk -v h="$SVC_HOST" '{printf "%s %s:%s -> %s:%s; ", $1, h, $2, h, $3}')"
 	print_env
 }
 
@@ -111,14 +166,14 @@ case "${1:-}" in
 start) svc_lock toxiproxy; cmd_start ;;
 stop) svc_lock toxiproxy; cmd_stop ;;
 env)
-	if ! api_ok || ! proxy_ok; then
+	if ! api_ok || ! proxy_ok || ! fault_proxies_ok; then
 		svc_die "not running on $TOXI_API (or proxy missing); run $0 start"
 	fi
 	print_env
 	;;
 status)
-	if api_ok && proxy_ok; then
-		echo "toxiproxy: up, $SVC_HOST:$SLOW_PORT -> $SVC_HOST:$UPSTREAM_PORT +${LATENCY_MS} ms each way"
+	if api_ok && proxy_ok && fault_proxies_ok; then
+		echo "toxiproxy: up, $SVC_HOST:$SLOW_PORT -> $SVC_HOST:$UPSTREAM_PORT +${LATENCY_MS} ms each way; fault proxies pg_fault :$PG_FAULT_PORT, es_fault :$ES_FAULT_PORT, s3_fault :$S3_FAULT_PORT"
 	else
 		echo "toxiproxy: down"
 		exit 1

@@ -1,0 +1,49 @@
+package elasticsearch_test
+
+import (
+	"context"
+	"encoding/base64"
+	"testing"
+
+	"github.com/repokit/repokit/internal/faulttest"
+	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/backends/elasticsearch"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// faultUser and faultPassword are basic-auth credentials the client sends through the fault
+// proxy. The embedded node has no security module and ignores them; they are there so that
+// the matrix's secret scan has a password (and its base64 header form) to look for.
+const (
+	faultUser     = "repokit-fault"
+	faultPassword = "es-fault-secret-pw-7f3a"
+)
+
+// faultConfig is testConfig through the fault proxy (REPOKIT_ES_FAULT_URL), with basic auth.
+func faultConfig(t testing.TB) pool.ElasticsearchPoolConfig {
+	t.Helper()
+	cfg := pool.NewElasticsearchPoolConfig()
+	cfg.Hosts = []string{servicetest.ElasticsearchFaultURL(t)}
+	cfg.BasicAuthUser, cfg.BasicAuthPassword = faultUser, faultPassword
+	return cfg
+}
+
+// TestFaultMatrix runs the fault matrix (internal/faulttest) with Elasticsearch behind
+// Toxiproxy's es_fault proxy.
+func TestFaultMatrix(t *testing.T) {
+	cfg := faultConfig(t)
+	h := newHarness(t) // direct, for the index's cleanup
+	index := uniqueIndex(t, "faults")
+	t.Cleanup(func() { deleteIndex(t, h.m, testConfig(t), index) })
+	faulttest.RunMatrix(t, faulttest.Backend{
+		Name:    "elasticsearch",
+		Package: "./runtime/backends/elasticsearch/",
+		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.ESFaultProxy},
+		Secrets: []string{faultPassword, base64.StdEncoding.EncodeToString([]byte(faultUser + ":" + faultPassword))},
+		Open: func(ctx context.Context, t *testing.T, m *pool.Manager) (repo.Repository[things.Thing], error) {
+			return things.NewThingElasticsearchRepository(ctx, m, cfg, elasticsearch.WithIndex(index))
+		},
+	})
+}

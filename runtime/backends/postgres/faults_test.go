@@ -1,0 +1,45 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/repokit/repokit/internal/faulttest"
+	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// faultConfig is testConfig through the fault proxy (REPOKIT_POSTGRES_FAULT_URL).
+func faultConfig(t testing.TB) pool.PostgresPoolConfig {
+	t.Helper()
+	cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": servicetest.PostgresFaultURL(t)})
+	if err != nil {
+		t.Fatalf("%s: %v", servicetest.EnvPostgresFaultURL, err)
+	}
+	cfg.MaxSize, cfg.MinSize = 8, 0
+	return cfg
+}
+
+// TestFaultMatrix runs the fault matrix (internal/faulttest) with PostgreSQL behind
+// Toxiproxy's pg_fault proxy.
+func TestFaultMatrix(t *testing.T) {
+	h := newHarness(t) // direct, for the table's cleanup
+	cfg := faultConfig(t)
+	table := tableName(t, h.m, h.cfg, "faults")
+	faulttest.RunMatrix(t, faulttest.Backend{
+		Name:    "postgres",
+		Package: "./runtime/backends/postgres/",
+		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.PostgresFaultProxy},
+		Secrets: []string{cfg.Password},
+		Open: func(ctx context.Context, t *testing.T, m *pool.Manager) (repo.Repository[things.Thing], error) {
+			d, err := postgres.New(ctx, m, cfg, things.ThingSchema, postgres.WithTable(table))
+			if err != nil {
+				return nil, err
+			}
+			return repo.New(things.ThingSchema, d), nil
+		},
+	})
+}
