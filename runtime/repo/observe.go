@@ -42,7 +42,7 @@ func (c *Collection[T]) CreateBatch(ctx context.Context, recs []T) ([]Result, er
 
 // Get implements Repository.
 func (c *Collection[T]) Get(ctx context.Context, id string) (T, error) {
-	if c.obs == nil { // the body of get, without one more copy of the record
+	if c.obs.idle() { // the body of get, without one more copy of the record
 		if err := c.checkID("Get", id); err != nil {
 			var zero T
 			return zero, err
@@ -93,7 +93,7 @@ func (c *Collection[T]) Exists(ctx context.Context, id string) (bool, error) {
 
 // Find implements Repository.
 func (c *Collection[T]) Find(ctx context.Context, q query.Query[T]) ([]T, error) {
-	if c.obs == nil {
+	if c.obs.idle() {
 		return c.find(ctx, &q)
 	}
 	ctx, cl := c.obs.begin(ctx, opFind)

@@ -165,6 +165,12 @@ func (c *Collection[T]) begin(ctx context.Context, op opKind) (context.Context, 
 	return c.obs.begin(ctx, op)
 }
 
+// idle reports whether a call started now would record nothing (o nil, no-op providers, or
+// otel's global providers not set yet).
+func (o *observer) idle() bool {
+	return o == nil || (!o.tracer.On() && (o.hist == nil || !o.meter.On()))
+}
+
 func (o *observer) begin(ctx context.Context, op opKind) (context.Context, call) {
 	cl := call{o: o, op: op}
 	if o.tracer.On() {
