@@ -52,7 +52,16 @@ else
 	echo "test services unavailable: backend tests will skip"
 fi
 
+# The day-2 migration tests (20,000 records per backend, writers running through the
+# migration) run once, in their own step without the race detector, which would make them
+# several times slower; the concurrency of the code they exercise is raced by the smaller
+# migration tests (two appliers at once, resumed applies) in the first step.
+day2='^TestMigrateDay2$'
+
 step "go test -race"
 # -p 1: packages run one after another, because the backends' restart tests stop and start
 # the shared test servers, and examples/shop runs its demo on those same servers.
-go test -race -count=1 -p 1 ./...
+go test -race -count=1 -p 1 -timeout 20m -skip "$day2" ./...
+
+step "go test: day-2 migrations (PostgreSQL, Elasticsearch, S3)"
+go test -count=1 -p 1 -timeout 20m -run "$day2" ./runtime/backends/...

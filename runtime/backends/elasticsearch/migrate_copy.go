@@ -120,8 +120,16 @@ func (m *Migrator) refresh(ctx context.Context, index string) error {
 	return call(ctx, m.c, esapi.IndicesRefreshRequest{Index: []string{index}}, nil)
 }
 
+// setWriteBlock blocks (on) or unblocks writes to index. Blocking goes through the add
+// index block API, which answers only once every write already in flight on the index's
+// shards has completed (it takes all their operation permits); setting index.blocks.write
+// does not wait for those, so a write acknowledged just after it could miss the last
+// catch-up and be lost with the old index. Unblocking is the setting's removal.
 func (m *Migrator) setWriteBlock(ctx context.Context, index string, on bool) error {
-	body := `{"index.blocks.write":` + strconv.FormatBool(on) + `}`
+	if on {
+		return call(ctx, m.c, esapi.IndicesAddBlockRequest{Index: []string{index}, Block: "write"}, nil)
+	}
+	body := `{"index.blocks.write":false}`
 	return call(ctx, m.c, esapi.IndicesPutSettingsRequest{Index: []string{index}, Body: bytes.NewReader([]byte(body))}, nil)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/repokit/repokit/examples/shop/shopdb"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
+	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
 )
 
@@ -87,7 +88,11 @@ func TestGeneratedConstructor(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r, err := shopdb.NewProductPostgresRepository(ctx, h.m, pool.Prepare(h.cfg), postgres.WithTable(tableName(t, h.m, h.cfg, "products")))
+	// shopdb has migrations, so its constructors create nothing and check the table against
+	// the newest migration's state: this test makes its own table from that state.
+	table := tableName(t, h.m, h.cfg, "products")
+	h.exec(t, migratedTable(t, "Product", table)...)
+	r, err := shopdb.NewProductPostgresRepository(ctx, h.m, pool.Prepare(h.cfg), postgres.WithTable(table))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,4 +109,20 @@ func TestGeneratedConstructor(t *testing.T) {
 	if err != nil || len(got) != 1 || string(got[0].Attributes) != `{"color":"red"}` {
 		t.Errorf("Find = %+v, %v", got, err)
 	}
+}
+
+// migratedTable returns the SQL that makes table as shopdb's migrations make the table of
+// record: the table of the newest migration's state, under another name.
+func migratedTable(t *testing.T, record, table string) []string {
+	t.Helper()
+	h, err := migrate.Load(shopdb.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, err := pgdialect.RecordTableDef(h.Last().Schema.Record(record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	td.Table = table
+	return td.SQL()
 }

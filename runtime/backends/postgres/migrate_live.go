@@ -94,6 +94,11 @@ func checkApplied(ctx context.Context, db querier, spec *migSpec, record, table 
 	}
 	td.Table = table
 	live, err := liveTable(ctx, db, table)
+	if errors.Is(err, errNoTable) {
+		return &DriftError{Table: table, Problems: []string{fmt.Sprintf(
+			"the table does not exist, though package %s has applied migration %d (its migrations make table %s for record %s)",
+			spec.pkg, cur, rec.Table, record)}}
+	}
 	if err != nil {
 		return err
 	}

@@ -224,7 +224,7 @@ func (w *dayTwoWriter) run(ctx context.Context, v1 *repo.Collection[prod], v2 fu
 // writers keep creating and updating: add an optional field, add a required field with a
 // default, index a field, make a field unique, add an enum value, rename a field, widen int
 // to float, add a record; then drop a field.
-func TestMigrateDayTwo(t *testing.T) {
+func TestMigrateDay2(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
