@@ -13,7 +13,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/repokit/repokit/internal/servicetest"
-	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
@@ -107,7 +106,3 @@ func (harness) LeakOptions() []goleak.Option {
 	}
 }
 
-func TestConformance(t *testing.T) {
-	servicetest.ElasticsearchURL(t)
-	drivertest.RunConformanceTests(t, newHarness(t))
-}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/repokit/repokit/internal/faulttest"
 	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
@@ -30,14 +31,14 @@ func faultConfig(t testing.TB) pool.ElasticsearchPoolConfig {
 	return cfg
 }
 
-// TestFaultMatrix runs the fault matrix (internal/faulttest) with Elasticsearch behind
-// Toxiproxy's es_fault proxy.
-func TestFaultMatrix(t *testing.T) {
+// faultBackend is this backend for internal/faulttest: a repository behind Toxiproxy's
+// es_fault proxy.
+func faultBackend(t *testing.T) faulttest.Backend {
 	cfg := faultConfig(t)
 	h := newHarness(t) // direct, for the index's cleanup
 	index := uniqueIndex(t, "faults")
 	t.Cleanup(func() { deleteIndex(t, h.m, testConfig(t), index) })
-	faulttest.RunMatrix(t, faulttest.Backend{
+	return faulttest.Backend{
 		Name:    "elasticsearch",
 		Package: "./runtime/backends/elasticsearch/",
 		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.ESFaultProxy},
@@ -45,5 +46,14 @@ func TestFaultMatrix(t *testing.T) {
 		Open: func(ctx context.Context, t *testing.T, m *pool.Manager) (repo.Repository[things.Thing], error) {
 			return things.NewThingElasticsearchRepository(ctx, m, cfg, elasticsearch.WithIndex(index))
 		},
-	})
+	}
+}
+
+// TestFaultMatrix runs the fault matrix (internal/faulttest) through the fault proxy.
+func TestFaultMatrix(t *testing.T) { faulttest.RunMatrix(t, faultBackend(t)) }
+
+// TestTelemetryFault checks the span of a call that fails while the fault proxy is down.
+func TestTelemetryFault(t *testing.T) {
+	b := faultBackend(t)
+	faulttest.RunTelemetryFault(t, b, drivertest.NewTelemetry("elasticsearch", true, b.Secrets...))
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/repokit/repokit/internal/faulttest"
 	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -23,13 +24,13 @@ func faultConfig(t testing.TB) pool.PostgresPoolConfig {
 	return cfg
 }
 
-// TestFaultMatrix runs the fault matrix (internal/faulttest) with PostgreSQL behind
-// Toxiproxy's pg_fault proxy.
-func TestFaultMatrix(t *testing.T) {
+// faultBackend is this backend for internal/faulttest: a repository behind Toxiproxy's
+// pg_fault proxy.
+func faultBackend(t *testing.T) faulttest.Backend {
 	h := newHarness(t) // direct, for the table's cleanup
 	cfg := faultConfig(t)
 	table := tableName(t, h.m, h.cfg, "faults")
-	faulttest.RunMatrix(t, faulttest.Backend{
+	return faulttest.Backend{
 		Name:    "postgres",
 		Package: "./runtime/backends/postgres/",
 		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.PostgresFaultProxy},
@@ -41,5 +42,14 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			return repo.New(things.ThingSchema, d), nil
 		},
-	})
+	}
+}
+
+// TestFaultMatrix runs the fault matrix (internal/faulttest) through the fault proxy.
+func TestFaultMatrix(t *testing.T) { faulttest.RunMatrix(t, faultBackend(t)) }
+
+// TestTelemetryFault checks the span of a call that fails while the fault proxy is down.
+func TestTelemetryFault(t *testing.T) {
+	b := faultBackend(t)
+	faulttest.RunTelemetryFault(t, b, drivertest.NewTelemetry("postgresql", true, b.Secrets...))
 }

@@ -6,22 +6,23 @@ import (
 
 	"github.com/repokit/repokit/internal/faulttest"
 	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// TestFaultMatrix runs the fault matrix (internal/faulttest) with MinIO behind Toxiproxy's
+// faultBackend is this backend for internal/faulttest: a repository behind Toxiproxy's
 // s3_fault proxy.
-func TestFaultMatrix(t *testing.T) {
+func faultBackend(t *testing.T) faulttest.Backend {
 	direct := testConfig(t)
 	cfg := servicetest.S3FaultConfig(t)
 	cfg.MaxConnections = direct.MaxConnections
 	m := pool.New(pool.Options{KeepIdle: true}) // direct, for the prefix's cleanup
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
 	cfg.Prefix = freshPrefix(t, m, direct)
-	faulttest.RunMatrix(t, faulttest.Backend{
+	return faulttest.Backend{
 		Name:    "s3",
 		Package: "./runtime/backends/s3/",
 		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.S3FaultProxy},
@@ -33,5 +34,14 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			return repo.New(things.ThingSchema, d), nil
 		},
-	})
+	}
+}
+
+// TestFaultMatrix runs the fault matrix (internal/faulttest) through the fault proxy.
+func TestFaultMatrix(t *testing.T) { faulttest.RunMatrix(t, faultBackend(t)) }
+
+// TestTelemetryFault checks the span of a call that fails while the fault proxy is down.
+func TestTelemetryFault(t *testing.T) {
+	b := faultBackend(t)
+	faulttest.RunTelemetryFault(t, b, drivertest.NewTelemetry(s3.System, true, b.Secrets...))
 }
