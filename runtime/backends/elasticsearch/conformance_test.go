@@ -105,4 +105,3 @@ func (harness) LeakOptions() []goleak.Option {
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 	}
 }
-
