@@ -43,6 +43,17 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", k)
 }
 
+// KindOf returns the kind a schema type name names ("int" → KindInt, the inverse of
+// String), or KindInvalid for any other name.
+func KindOf(name string) Kind {
+	for k := KindString; int(k) < len(kindNames); k++ {
+		if kindNames[k] == name {
+			return k
+		}
+	}
+	return KindInvalid
+}
+
 // IsString reports whether values of the kind are Go strings.
 func (k Kind) IsString() bool {
 	return k == KindString || k == KindText || k == KindUUID || k == KindEnum

@@ -15,6 +15,7 @@ import (
 
 	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/migrate"
+	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -241,7 +242,7 @@ func (p *recordPlan) compatFields() []esdialect.FieldSpec {
 	var out []esdialect.FieldSpec
 	add := func(name string) {
 		if f := p.before.Field(name); f != nil {
-			out = append(out, esdialect.FieldSpec{JSON: name, Kind: esdialect.KindOf(f.Type)})
+			out = append(out, esdialect.FieldSpec{JSON: name, Kind: query.KindOf(f.Type)})
 		}
 	}
 	for _, r := range p.renames {

@@ -7,23 +7,12 @@ import (
 	"github.com/repokit/repokit/runtime/query"
 )
 
-// KindOf returns the query kind of a schema type name ("int" → query.KindInt); unknown
-// names are query.KindInvalid.
-func KindOf(typ string) query.Kind {
-	for k := query.KindString; k <= query.KindJSON; k++ {
-		if k.String() == typ {
-			return k
-		}
-	}
-	return query.KindInvalid
-}
-
 // RecordMapping returns the mapping of the migration state r (the same text Mapping gives
 // for the descriptor generated from it): the id first, then the fields in order.
 func RecordMapping(r *migrate.Record) []byte {
-	fields := []FieldSpec{{JSON: r.ID.Name, Kind: KindOf(r.ID.Type)}}
+	fields := []FieldSpec{{JSON: r.ID.Name, Kind: query.KindOf(r.ID.Type)}}
 	for i := range r.Fields {
-		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: KindOf(r.Fields[i].Type)})
+		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: query.KindOf(r.Fields[i].Type)})
 	}
 	return MappingFor(fields)
 }
@@ -31,9 +20,9 @@ func RecordMapping(r *migrate.Record) []byte {
 // SameFieldMapping reports whether the field types from and to map to the same
 // Elasticsearch field mapping, so that a change of type needs no new index.
 func SameFieldMapping(from, to string) bool {
-	a, _ := fieldMapping(KindOf(from)).MarshalJSON()
-	b, _ := fieldMapping(KindOf(to)).MarshalJSON()
-	return string(a) == string(b) && KindOf(from) != query.KindTime && KindOf(to) != query.KindTime
+	a, _ := fieldMapping(query.KindOf(from)).MarshalJSON()
+	b, _ := fieldMapping(query.KindOf(to)).MarshalJSON()
+	return string(a) == string(b) && query.KindOf(from) != query.KindTime && query.KindOf(to) != query.KindTime
 }
 
 // CompatMeta is the key, in a mapping's _meta, listing the compat fields of an index: the
@@ -47,9 +36,9 @@ func RecordMappingCompat(r *migrate.Record, compat []FieldSpec) []byte {
 	if len(compat) == 0 {
 		return RecordMapping(r)
 	}
-	fields := []FieldSpec{{JSON: r.ID.Name, Kind: KindOf(r.ID.Type)}}
+	fields := []FieldSpec{{JSON: r.ID.Name, Kind: query.KindOf(r.ID.Type)}}
 	for i := range r.Fields {
-		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: KindOf(r.Fields[i].Type)})
+		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: query.KindOf(r.Fields[i].Type)})
 	}
 	o := mappingObj(append(fields, compat...))
 	names := make([]string, len(compat))

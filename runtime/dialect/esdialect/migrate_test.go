@@ -53,7 +53,7 @@ func TestSameFieldMapping(t *testing.T) {
 			t.Errorf("SameFieldMapping(%s, %s) = %v, want %v", tc.from, tc.to, got, tc.same)
 		}
 	}
-	if esdialect.KindOf("float") != query.KindFloat || esdialect.KindOf("nope") != query.KindInvalid {
+	if query.KindOf("float") != query.KindFloat || query.KindOf("nope") != query.KindInvalid {
 		t.Error("KindOf")
 	}
 }

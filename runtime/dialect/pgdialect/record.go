@@ -9,17 +9,6 @@ import (
 	"github.com/repokit/repokit/runtime/query"
 )
 
-// KindOf returns the query kind of a schema type name ("string", "int", ...), or
-// query.KindInvalid.
-func KindOf(typ string) query.Kind {
-	for k := query.KindString; k <= query.KindJSON; k++ {
-		if k.String() == typ {
-			return k
-		}
-	}
-	return query.KindInvalid
-}
-
 // DefaultSQL renders a schema default (as migrate.Field holds it: string, int64, float64
 // or bool) as an SQL constant of the column's type: a time as a timestamptz literal, a uuid
 // as a uuid literal.
@@ -57,7 +46,7 @@ func DefaultSQL(typ string, v any) (string, error) {
 // the id column, then the fields with their defaults. It is the table the generator's
 // postgres_schema.sql creates for the same record.
 func RecordTableDef(r *migrate.Record) (TableDef, error) {
-	t := TableDef{Table: r.Table, Columns: []ColumnDef{{Name: r.ID.Name, Kind: KindOf(r.ID.Type)}}}
+	t := TableDef{Table: r.Table, Columns: []ColumnDef{{Name: r.ID.Name, Kind: query.KindOf(r.ID.Type)}}}
 	for i := range r.Fields {
 		c, err := fieldColumn(&r.Fields[i])
 		if err != nil {
@@ -70,7 +59,7 @@ func RecordTableDef(r *migrate.Record) (TableDef, error) {
 
 // fieldColumn returns the column of one field.
 func fieldColumn(f *migrate.Field) (ColumnDef, error) {
-	c := ColumnDef{Name: f.Name, Kind: KindOf(f.Type), List: f.List, Optional: !f.Required,
+	c := ColumnDef{Name: f.Name, Kind: query.KindOf(f.Type), List: f.List, Optional: !f.Required,
 		Unique: f.Unique, Indexed: f.Indexed}
 	if c.Kind == query.KindInvalid {
 		return c, fmt.Errorf("field %s: unknown type %q", f.Name, f.Type)
