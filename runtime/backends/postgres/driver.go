@@ -67,11 +67,8 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	if err != nil {
 		return nil, err
 	}
-	lease, err := pool.Get(ctx, m, cfg, Hooks())
+	lease, err := getPool(ctx, m, cfg)
 	if err != nil {
-		if pool.Unreachable(ctx, err) {
-			err = repo.E(repo.ErrUnavailable, err)
-		}
 		return nil, err
 	}
 	o := options{cmdTimeout: pc.CommandTimeout}

@@ -90,6 +90,11 @@ func TestGeneratedConstructor(t *testing.T) {
 	defer cancel()
 	// shopdb has migrations, so its constructors create nothing and check the table against
 	// the newest migration's state: this test makes its own table from that state.
+	// The version check reads shopdb's version table: apply its migrations first (this test
+	// must not depend on examples/shop having run on the same server before it).
+	if _, err := shopdb.MigratePostgres(ctx, h.m, h.cfg); err != nil {
+		t.Fatal(err)
+	}
 	table := tableName(t, h.m, h.cfg, "products")
 	h.exec(t, migratedTable(t, "Product", table)...)
 	r, err := shopdb.NewProductPostgresRepository(ctx, h.m, pool.Prepare(h.cfg), postgres.WithTable(table))

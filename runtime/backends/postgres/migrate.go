@@ -21,7 +21,6 @@ import (
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/repo"
 )
 
 // MigrateOption configures NewMigrator.
@@ -91,11 +90,8 @@ func NewMigrator(ctx context.Context, m *pool.Manager, cfg pool.Config, pkg stri
 	if err != nil {
 		return nil, err
 	}
-	lease, err := pool.Get(ctx, m, cfg, Hooks())
+	lease, err := getPool(ctx, m, cfg)
 	if err != nil {
-		if pool.Unreachable(ctx, err) {
-			err = repo.E(repo.ErrUnavailable, err)
-		}
 		return nil, err
 	}
 	mg := &Migrator{pkg: pkg, hist: h, files: files, lease: lease, opts: o, db: stdlib.OpenDB(*pgxc.ConnConfig)}

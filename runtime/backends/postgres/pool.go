@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/repo"
 )
 
 // Hooks returns the pool-manager hooks for PostgreSQL: Create builds a *pgxpool.Pool from a
@@ -107,4 +108,14 @@ func statsOf(p *pgxpool.Pool) PoolStats {
 		TotalConns: s.TotalConns(), NewConnsCount: s.NewConnsCount(),
 		MaxLifetimeDestroyCount: s.MaxLifetimeDestroyCount(), MaxIdleDestroyCount: s.MaxIdleDestroyCount(),
 	}
+}
+
+// getPool leases the pool m holds for cfg; a server that cannot be reached is
+// repo.ErrUnavailable (the constructors' and the migrator's rule).
+func getPool(ctx context.Context, m *pool.Manager, cfg pool.Config) (pool.Lease[*pgxpool.Pool], error) {
+	lease, err := pool.Get(ctx, m, cfg, Hooks())
+	if err != nil && pool.Unreachable(ctx, err) {
+		err = repo.E(repo.ErrUnavailable, err)
+	}
+	return lease, err
 }
