@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -39,8 +40,13 @@ func versionID(pkg string, v int64) string { return "v:" + pkg + ":" + strconv.F
 func lockID(pkg string) string             { return "lock:" + pkg }
 
 // call sends req and decodes a 2xx JSON answer into out (when not nil); any other answer is
-// a classified error (a *ServerError inside).
+// a classified error (a *ServerError inside). A search, count or scroll must be answered by
+// every shard (an ErrUnavailable *ShardError otherwise): a migration never copies or checks
+// part of an index as if it were all of it.
 func call(ctx context.Context, c *Client, req esapi.Request, out any) error {
+	if sr, ok := req.(esapi.SearchRequest); ok {
+		req = noPartial(sr)
+	}
 	res, err := req.Do(ctx, c.ES)
 	if err != nil {
 		return transportError(ctx, err)
@@ -49,13 +55,28 @@ func call(ctx context.Context, c *Client, req esapi.Request, out any) error {
 	if res.IsError() {
 		return responseError(res, nil)
 	}
-	if out == nil {
+	var sh struct {
+		Shards *shards `json:"_shards"`
+	}
+	search := false
+	switch req.(type) {
+	case esapi.SearchRequest, esapi.CountRequest, esapi.ScrollRequest:
+		search = true // read from every shard or not at all (see ShardError)
+	}
+	if out == nil && !search {
 		return nil
 	}
-	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+	body, err := io.ReadAll(res.Body)
+	if err == nil && out != nil {
+		err = json.Unmarshal(body, out)
+	}
+	if err == nil && search {
+		err = json.Unmarshal(body, &sh)
+	}
+	if err != nil {
 		return repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the answer: %w", err))
 	}
-	return nil
+	return sh.Shards.check("search")
 }
 
 // statusOf returns the HTTP status of a server error, or 0.

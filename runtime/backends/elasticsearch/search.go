@@ -32,17 +32,22 @@ func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error)
 		return 0, d.respErr(r, nil)
 	}
 	var c struct {
-		Count int64 `json:"count"`
+		Count  int64   `json:"count"`
+		Shards *shards `json:"_shards"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
 		return 0, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the count response: %w", err))
+	}
+	if err := c.Shards.check("count"); err != nil {
+		return 0, err
 	}
 	return c.Count, nil
 }
 
 type searchResponse struct {
-	PitID string `json:"pit_id"`
-	Hits  struct {
+	PitID  string  `json:"pit_id"`
+	Shards *shards `json:"_shards"`
+	Hits   struct {
 		Hits []hit `json:"hits"`
 	} `json:"hits"`
 }
@@ -174,8 +179,10 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 
 func keepAlive() string { return strconv.Itoa(int(DefaultPITKeepAlive/time.Second)) + "s" }
 
+// search runs req without partial results: an answer from only some shards is an
+// ErrUnavailable *ShardError.
 func (d *Driver[T]) search(ctx context.Context, req esapi.SearchRequest) ([]hit, string, error) {
-	r, err := d.do(ctx, req)
+	r, err := d.do(ctx, noPartial(req))
 	if err != nil {
 		return nil, "", err
 	}
@@ -186,6 +193,9 @@ func (d *Driver[T]) search(ctx context.Context, req esapi.SearchRequest) ([]hit,
 	var sr searchResponse
 	if err := json.NewDecoder(r.Body).Decode(&sr); err != nil {
 		return nil, "", repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the search response: %w", err))
+	}
+	if err := sr.Shards.check("search"); err != nil {
+		return nil, "", err
 	}
 	return sr.Hits.Hits, sr.PitID, nil
 }
