@@ -84,3 +84,35 @@ func TestLostAnswer(t *testing.T) {
 		t.Errorf("Update with a stale version: %v, want ErrVersionConflict", err)
 	}
 }
+
+// TestLostAnswerUnreadable: as TestLostAnswer, but reading the object back fails too (the
+// fault that broke the answer lasts). Whether the first attempt was stored cannot be told,
+// so the call must say so (ErrUnavailable), never report the stored write as rejected
+// (ErrAlreadyExists): the fault matrix once found such a record stored.
+func TestLostAnswerUnreadable(t *testing.T) {
+	ctx, d, r := newDriverFor(t, things.ThingSchema)
+	armed := loseNextAnswer(d, testConfig(t).Bucket)
+	var readFails atomic.Bool
+	s3.WrapHTTPForTest(d, func(next awss3.HTTPClient) awss3.HTTPClient {
+		return s3.HTTPDoer(func(req *http.Request) (*http.Response, error) {
+			if req.Method == http.MethodGet && req.Header.Get("Range") != "" && readFails.Load() {
+				return nil, errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: i/o timeout")
+			}
+			return next.Do(req)
+		})
+	})
+	armed.Store(true)
+	readFails.Store(true)
+	_, err := r.Create(ctx, things.Thing{ID: "a", Name: "first", Created: time.Unix(0, 0).UTC()})
+	readFails.Store(false)
+	if armed.Load() {
+		t.Fatal("the answer was not lost: the test did not exercise the resend")
+	}
+	if !errors.Is(err, repo.ErrUnavailable) {
+		t.Fatalf("Create whose answer was lost and could not be checked: %v, want ErrUnavailable", err)
+	}
+	if got, gerr := r.Get(ctx, "a"); gerr != nil || got.Name != "first" {
+		t.Fatalf("stored: %+v, %v; want the first attempt's record", got, gerr)
+	}
+	t.Logf("Create: %v", err)
+}

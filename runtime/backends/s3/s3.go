@@ -210,8 +210,15 @@ func (d *Driver[T]) put(ctx context.Context, rec *T, ifMatch, ifNoneMatch *strin
 	})
 	if err != nil {
 		if (ifMatch != nil || ifNoneMatch != nil) && (isPrecondition(err) || isConditionalConflict(err)) {
-			if etag, ok := d.storedRev(ctx, key, body[:revPrefixLen]); ok {
+			etag, ok, rerr := d.storedRev(ctx, key, body[:revPrefixLen])
+			if ok {
 				return etag, nil
+			}
+			if rerr != nil {
+				// The condition failed, perhaps only because an earlier attempt of this
+				// very write was stored, and the object could not be read to tell: the
+				// outcome is unknown, never a false "already exists" or "conflict".
+				return "", fmt.Errorf("s3: conditional write answered %q, and reading the object back to tell whether an earlier attempt was stored failed: %w", codeOf(err), rerr)
 			}
 		}
 		return "", err
@@ -229,19 +236,26 @@ const revOpen = `{"@rev":"`
 var revPrefixLen = len(revOpen) + len(record.NewID()) + 1
 
 // storedRev reports whether the object at key starts with prefix (a write's own "@rev") and
-// returns its ETag. It reads only those bytes; any failure reads as false.
-func (d *Driver[T]) storedRev(ctx context.Context, key string, prefix []byte) (string, bool) {
+// returns its ETag. It reads only those bytes. A missing object is not ours (ok false, err
+// nil); any other failure to read is returned, since then it cannot tell.
+func (d *Driver[T]) storedRev(ctx context.Context, key string, prefix []byte) (etag string, ok bool, err error) {
 	out, err := d.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key,
 		Range: aws.String("bytes=0-" + strconv.Itoa(len(prefix)-1))})
 	if err != nil {
-		return "", false
+		if isNotFound(err) {
+			return "", false, nil
+		}
+		return "", false, err
 	}
 	defer out.Body.Close()
 	got, err := io.ReadAll(io.LimitReader(out.Body, int64(len(prefix))))
-	if err != nil || !bytes.Equal(got, prefix) || out.ETag == nil || *out.ETag == "" {
-		return "", false
+	if err != nil {
+		return "", false, err
 	}
-	return *out.ETag, true
+	if !bytes.Equal(got, prefix) || out.ETag == nil || *out.ETag == "" {
+		return "", false, nil
+	}
+	return *out.ETag, true, nil
 }
 
 // create stores rec only if no object has its key.
