@@ -5,6 +5,7 @@
 package testcerts
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,13 +13,17 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/repokit/repokit/runtime/pool"
 )
 
 // Set is one generated set of certificates. The *File fields are paths of PEM files in
@@ -155,4 +160,44 @@ func (ca *issuer) issue(tmpl *x509.Certificate, notBefore, notAfter time.Time, d
 
 func writePEM(path, typ string, der []byte, mode os.FileMode) error {
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), mode)
+}
+
+// Config returns a copy of base, a backend's configuration map (the seed's keys, as
+// pool.*PoolConfigFromMap read them), with each of extras applied in turn: a key with a nil
+// value is removed, any other is set. The TLS tests build one map per case with it.
+func Config(base map[string]any, extras ...map[string]any) map[string]any {
+	out := make(map[string]any, len(base))
+	for k, v := range base {
+		out[k] = v
+	}
+	for _, extra := range extras {
+		for k, v := range extra {
+			if v == nil {
+				delete(out, k)
+			} else {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// CheckOutcome checks the error of one TLS or authentication case: nil when ok; otherwise
+// pool.ErrInvalidConfig (settings that retrying cannot mend) returned before the deadline.
+// In either case the error must not show any of secrets.
+func CheckOutcome(t testing.TB, name string, ok bool, err error, secrets ...string) {
+	t.Helper()
+	for _, secret := range secrets {
+		if err != nil && secret != "" && strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q shows a secret", err)
+		}
+	}
+	switch {
+	case ok && err != nil:
+		t.Fatalf("%s: %v, want success", name, err)
+	case !ok && (!errors.Is(err, pool.ErrInvalidConfig) || errors.Is(err, context.DeadlineExceeded)):
+		t.Fatalf("%s: error %v, want pool.ErrInvalidConfig before the deadline", name, err)
+	case !ok:
+		t.Logf("%s: %v", name, err)
+	}
 }
