@@ -36,11 +36,7 @@ func faultBackend(t *testing.T) faulttest.Backend {
 		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.PostgresFaultProxy},
 		Secrets: []string{cfg.Password},
 		Open: func(ctx context.Context, t *testing.T, m *pool.Manager) (repo.Repository[things.Thing], error) {
-			d, err := postgres.New(ctx, m, cfg, things.ThingSchema, postgres.WithTable(table))
-			if err != nil {
-				return nil, err
-			}
-			return repo.New(things.ThingSchema, d), nil
+			return things.NewThingPostgresRepository(ctx, m, cfg, postgres.WithTable(table))
 		},
 	}
 }
