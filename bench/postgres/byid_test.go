@@ -29,6 +29,12 @@ const byIDDatabase = "repokit_bench_byid"
 
 func setupByID(b *testing.B) *byIDEnv {
 	b.Helper()
+	return setupByIDIn(b, byIDDatabase)
+}
+
+// setupByIDIn is setupByID in the database named db (dropped and created again).
+func setupByIDIn(b *testing.B, db string) *byIDEnv {
+	b.Helper()
 	u := servicetest.PostgresURL(b)
 	ctx := context.Background()
 	admin, err := pgxpool.New(ctx, u)
@@ -36,7 +42,7 @@ func setupByID(b *testing.B) *byIDEnv {
 		b.Fatal(err)
 	}
 	defer admin.Close()
-	for _, s := range []string{"DROP DATABASE IF EXISTS " + byIDDatabase + " WITH (FORCE)", "CREATE DATABASE " + byIDDatabase} {
+	for _, s := range []string{"DROP DATABASE IF EXISTS " + db + " WITH (FORCE)", "CREATE DATABASE " + db} {
 		if _, err := admin.Exec(ctx, s); err != nil {
 			b.Fatalf("%s: %v", s, err)
 		}
@@ -45,9 +51,13 @@ func setupByID(b *testing.B) *byIDEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg.Database = byIDDatabase
+	cfg.Database = db
 	m := pool.New(pool.Options{})
 	b.Cleanup(func() { _ = m.CloseAll(ctx) })
+	// The generated constructor checks that the schema set's migrations are applied.
+	if _, err := shopdb.MigratePostgres(ctx, m, cfg); err != nil {
+		b.Fatal(err)
+	}
 	r, err := shopdb.NewProductPostgresRepository(ctx, m, cfg)
 	if err != nil {
 		b.Fatal(err)
