@@ -20,6 +20,14 @@ import (
 // as a whole failed (the store unreachable, ctx ended); res then tells which items were
 // done (Err nil, for writes Version set) and which were not (Err set, e.g. to the context
 // error or an ErrUnavailable error). A write whose answer was lost is never reported done.
+//
+// The Collection sets res[i].ID before the call, passes ifVersion nil when no item is
+// conditional, and after it gives a unique-value error that names no holder
+// (UniqueError.Earlier "") the id of the earlier item of the batch that holds the value, so a
+// driver need only name the items of its own call (as Insert does). An error of kind
+// ErrNotFound, ErrAlreadyExists, ErrVersionConflict or ErrInvalidInput concerns its item
+// only; any other error in res should also be the call's. The memory backend implements
+// every interface and is the reference; docs/batch.md states the meaning.
 
 // BatchGetter reads many records at once (PostgreSQL = ANY($1), Elasticsearch _mget, S3
 // concurrent GETs).

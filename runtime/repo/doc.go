@@ -6,7 +6,9 @@
 // The pieces fit like this:
 //
 //   - Repository[T] is what application code uses: Create, CreateBatch, Get, Update, Upsert,
-//     Delete, Exists, Find, Count, Stream, Page and Close for records of type T. Generated
+//     Delete, Exists, Find, Count, Stream, Page, the bulk calls (GetBatch, UpsertBatch,
+//     UpdateBatch, DeleteBatch, DeleteWhere, StreamWrite, StreamTransform) and Close for
+//     records of type T. Generated
 //     packages alias it per record (type ProductRepository = repo.Repository[Product]).
 //   - Collection[T] implements Repository[T] once, for every backend. It does what is the same
 //     everywhere — checks ids, assigns generated ids, validates and normalizes records with the
@@ -17,7 +19,9 @@
 //     return a *Collection[T] over their backend's driver.
 //   - Driver[T] is what a backend implements (runtime/backends/memory, postgres,
 //     elasticsearch, s3): storage only, on input the Collection has checked. Optional
-//     interfaces such as SingleInserter let a driver do better for a case.
+//     interfaces such as SingleInserter and the bulk interfaces (BatchGetter,
+//     BatchUpserter, BatchUpdater, BatchDeleter, QueryDeleter) let a driver do better for a
+//     case; without them the Collection loops over the single calls, with the same meaning.
 //   - Errors are *Error values with a Kind — ErrNotFound, ErrAlreadyExists,
 //     ErrVersionConflict, ErrInvalidInput, ErrUnavailable, ErrClosed — the same on every
 //     backend, for errors.Is; the cause stays reachable with errors.As. Context errors keep

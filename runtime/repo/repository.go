@@ -42,6 +42,42 @@ type Repository[T any] interface {
 	// cursor ("" for the first page) and the cursor of the next page ("" after the last).
 	// Pages are keyset-based: records created or deleted between calls shift nothing.
 	Page(ctx context.Context, q query.Query[T], cursor string) (Page[T], error)
+	// GetBatch returns the record of each id, in order, and one Result per id: a missing
+	// id is that item's ErrNotFound (its record the zero value), an invalid one its
+	// ErrInvalidInput, and an id given twice gets the record (read once) in both places.
+	// The error is non-nil only when the call as a whole failed.
+	GetBatch(ctx context.Context, ids []string) ([]T, []Result, error)
+	// UpsertBatch creates or replaces each record, as Upsert does, and returns one Result
+	// per record, in order. With IfRecordVersions (or IfVersions) an item with a version is
+	// conditional on it, as Update with IfVersion is. The batch means what the loop of
+	// Upsert calls over its items, in order, means: an item repeating an earlier item's id
+	// is written after it. The error is non-nil only when the call as a whole failed.
+	UpsertBatch(ctx context.Context, recs []T, opts ...BatchOption) ([]Result, error)
+	// UpdateBatch replaces each existing record, as Update does (ErrNotFound for a missing
+	// one), and returns one Result per record, in order; options and meaning as
+	// UpsertBatch's.
+	UpdateBatch(ctx context.Context, recs []T, opts ...BatchOption) ([]Result, error)
+	// DeleteBatch removes the record of each id, as Delete does, and returns one Result
+	// per id, in order: ErrNotFound for a missing one, and for an id given twice the second
+	// time. With IfVersions each delete with a version is conditional on it.
+	DeleteBatch(ctx context.Context, ids []string, opts ...BatchOption) ([]Result, error)
+	// DeleteWhere removes every record matching q's filter (every record when it has
+	// none) and returns how many it removed. q's sort and projection do not apply; a limit
+	// or offset is ErrInvalidInput. Unique values the records held are released.
+	DeleteWhere(ctx context.Context, q query.Query[T]) (int64, error)
+	// StreamWrite creates the records of an unbounded sequence, in batches of
+	// DefaultStreamBatchSize (see StreamBatchSize) through the backend's CreateBatch path,
+	// with memory bounded by the batch size. Each record means what Create of it means; a
+	// record that fails does not stop the others and is listed in the result. When ctx
+	// ends it stops reading the sequence and returns what it stored with ctx's error.
+	StreamWrite(ctx context.Context, recs iter.Seq[T], opts ...StreamOption) (StreamResult, error)
+	// StreamTransform reads the records matching q's filter in pages in id order, passes
+	// each to fn and writes fn's result back (ActionWrite), deletes the record
+	// (ActionDelete) or leaves it (ActionSkip), in batches. Each write and delete is
+	// conditional on the version read, so a record changed meanwhile is that item's
+	// ErrVersionConflict. An error from fn stops it: the decisions made before it are
+	// carried out, and the error is returned with the counts.
+	StreamTransform(ctx context.Context, q query.Query[T], fn func(T) (T, Action, error), opts ...StreamOption) (StreamResult, error)
 	// Close releases the repository's resources. It is safe to call more than once.
 	Close() error
 }

@@ -75,8 +75,11 @@ const (
 	MetricOperationDuration = "db.client.operation.duration"
 	// AttrRecord is the record type's name, e.g. "Product".
 	AttrRecord = attribute.Key("repokit.record")
-	// AttrBatchFailed is the number of records of a CreateBatch that failed.
+	// AttrBatchFailed is the number of records of a batch call (CreateBatch, GetBatch,
+	// UpsertBatch, UpdateBatch, DeleteBatch, StreamWrite, StreamTransform) that failed.
 	AttrBatchFailed = attribute.Key("repokit.batch.failed")
+	// AttrDeleted is the number of records a DeleteWhere or StreamTransform removed.
+	AttrDeleted = attribute.Key("repokit.deleted")
 	// AttrStreamBroken is set on a Stream's span when the caller stopped reading early.
 	AttrStreamBroken = attribute.Key("repokit.stream.broken")
 )
@@ -96,10 +99,18 @@ const (
 	opCount
 	opStream
 	opPage
+	opGetBatch
+	opUpsertBatch
+	opUpdateBatch
+	opDeleteBatch
+	opDeleteWhere
+	opStreamWrite
+	opStreamTransform
 	numOps
 )
 
-var opNames = [numOps]string{"Create", "CreateBatch", "Get", "Update", "Upsert", "Delete", "Exists", "Find", "Count", "Stream", "Page"}
+var opNames = [numOps]string{"Create", "CreateBatch", "Get", "Update", "Upsert", "Delete", "Exists", "Find", "Count", "Stream", "Page",
+	"GetBatch", "UpsertBatch", "UpdateBatch", "DeleteBatch", "DeleteWhere", "StreamWrite", "StreamTransform"}
 
 // durationBuckets are the semantic conventions' advised boundaries for
 // db.client.operation.duration.

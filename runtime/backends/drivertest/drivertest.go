@@ -9,9 +9,10 @@
 // The suite pins the semantics documented in package query and docs/semantics.md: every
 // operator on every kind with missing values, LIKE and REGEX details, times, unicode,
 // sorting, offset and keyset pagination, projection, counting, typed errors, batches with
-// partial failures, optimistic concurrency, concurrent writers, streams and unique fields
-// (every write, batches, missing values, concurrent writers of one value). Every backend runs
-// it unchanged.
+// partial failures, optimistic concurrency, concurrent writers, streams, unique fields
+// (every write, batches, missing values, concurrent writers of one value) and the bulk
+// operations (GetBatch, UpsertBatch, UpdateBatch, DeleteBatch, DeleteWhere, StreamWrite,
+// StreamTransform). Every backend runs it unchanged.
 package drivertest
 
 import (
@@ -76,6 +77,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("StreamCancel", func(t *testing.T) { testStreamCancel(t, h) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, h) })
 	t.Run("Unique", func(t *testing.T) { testUnique(t, h) })
+	t.Run("Bulk", func(t *testing.T) { testBulk(t, h) })
 }
 
 // testTimeout bounds every test, so that a backend that deadlocks fails instead of hanging.

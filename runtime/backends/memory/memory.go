@@ -249,7 +249,15 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	if err := d.checkVersion(i, ifVersion); err != nil {
 		return err
 	}
+	d.remove(i)
+	return nil
+}
+
+// remove forgets the stored record at position i and its unique values. The caller holds
+// d.mu for writing.
+func (d *Driver[T]) remove(i int) {
 	d.indexUnique(d.recs[i], false)
+	id := d.desc.GetID(d.recs[i])
 	last := len(d.recs) - 1
 	if i != last {
 		moved := d.recs[last]
@@ -259,7 +267,6 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	d.recs[last] = nil
 	d.recs = d.recs[:last]
 	delete(d.index, id)
-	return nil
 }
 
 // Exists implements repo.Driver.
