@@ -103,20 +103,25 @@ func (e *env) truncate(b *testing.B) {
 // products returns n products with every scalar field set and the lists filled.
 func products(n int) []shopdb.Product {
 	out := make([]shopdb.Product, n)
-	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	for i := range out {
-		desc := "description of product " + strconv.Itoa(i)
-		st := shopdb.ProductStatusActive
-		t := at.Add(time.Duration(i) * time.Second)
-		out[i] = shopdb.Product{
-			SKU: fmt.Sprintf("sku-%06d", i), Name: "product " + strconv.Itoa(i), Description: &desc,
-			Price: float64(i%1000) + 0.99, Stock: int64(i % 97), Status: &st,
-			Categories: []shopdb.ProductCategory{shopdb.ProductCategoryBooks, shopdb.ProductCategoryToys},
-			Ratings:    []int64{int64(i % 5), 4}, Attributes: json.RawMessage(`{"color":"red","size":` + strconv.Itoa(i%40) + `}`),
-			UpdatedAt: &t,
-		}
+		out[i] = product(i)
 	}
 	return out
+}
+
+// product returns the i-th product of products.
+func product(i int) shopdb.Product {
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	desc := "description of product " + strconv.Itoa(i)
+	st := shopdb.ProductStatusActive
+	t := at.Add(time.Duration(i) * time.Second)
+	return shopdb.Product{
+		SKU: fmt.Sprintf("sku-%06d", i), Name: "product " + strconv.Itoa(i), Description: &desc,
+		Price: float64(i%1000) + 0.99, Stock: int64(i % 97), Status: &st,
+		Categories: []shopdb.ProductCategory{shopdb.ProductCategoryBooks, shopdb.ProductCategoryToys},
+		Ratings:    []int64{int64(i % 5), 4}, Attributes: json.RawMessage(`{"color":"red","size":` + strconv.Itoa(i%40) + `}`),
+		UpdatedAt: &t,
+	}
 }
 
 // row is what a hand-written program sends for one product.

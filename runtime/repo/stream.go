@@ -112,8 +112,7 @@ func (a Action) String() string {
 type streamWriter[T any] struct {
 	c    *Collection[T]
 	r    *StreamResult
-	base int64 // the input index of buf[0]
-	buf  []T
+	base int64 // the input index of the first record of the next batch flushed
 	res  []Result
 	at   []int // position in buf of each record sent
 	seen map[string]struct{}
@@ -121,8 +120,8 @@ type streamWriter[T any] struct {
 
 // flush prepares the buffered records, sends the valid ones (distinct ids) to the driver's
 // Insert and records every outcome, then empties the buffer.
-func (w *streamWriter[T]) flush(ctx context.Context) error {
-	c, n := w.c, len(w.buf)
+func (w *streamWriter[T]) flush(ctx context.Context, buf []T) error {
+	c, n := w.c, len(buf)
 	if n == 0 {
 		return nil
 	}
@@ -130,7 +129,7 @@ func (w *streamWriter[T]) flush(ctx context.Context) error {
 	clear(w.seen)
 	sent := 0
 	for i := 0; i < n; i++ {
-		r := &w.buf[i]
+		r := &buf[i]
 		err := c.prepare("StreamWrite", r, true)
 		id := c.desc.GetID(r)
 		if err == nil {
@@ -145,7 +144,7 @@ func (w *streamWriter[T]) flush(ctx context.Context) error {
 			continue
 		}
 		if sent != i {
-			w.buf[sent] = w.buf[i]
+			buf[sent] = buf[i]
 		}
 		w.at = append(w.at, i)
 		sent++
@@ -158,10 +157,10 @@ func (w *streamWriter[T]) flush(ctx context.Context) error {
 		res := w.res[:sent]
 		clear(res)
 		for k := range res {
-			res[k].ID = c.desc.GetID(&w.buf[k])
+			res[k].ID = c.desc.GetID(&buf[k])
 		}
 		w.r.Batches++
-		err = c.drv.Insert(ctx, w.buf[:sent], res)
+		err = c.drv.Insert(ctx, buf[:sent], res)
 		for k := range res {
 			switch {
 			case res[k].Err != nil:
@@ -177,8 +176,7 @@ func (w *streamWriter[T]) flush(ctx context.Context) error {
 		}
 	}
 	w.base += int64(n)
-	clear(w.buf)
-	w.buf = w.buf[:0]
+	clear(buf)
 	return err
 }
 
@@ -207,7 +205,21 @@ func (c *Collection[T]) streamWrite(ctx context.Context, recs iter.Seq[T], opts 
 	if recs == nil {
 		return r, nil
 	}
-	w := &streamWriter[T]{c: c, r: &r, buf: make([]T, 0, min(size, 1<<16)), seen: make(map[string]struct{})}
+	// Two buffers: the next batch is read from recs (and the caller's iterator does its work)
+	// while the previous one is being written, one batch in flight at a time.
+	w := &streamWriter[T]{c: c, r: &r, seen: make(map[string]struct{})}
+	var bufs [2][]T
+	bufs[0] = make([]T, 0, min(size, 1<<16))
+	cur := 0
+	var pending chan error // the batch in flight's outcome; nil when none is
+	wait := func() error {
+		if pending == nil {
+			return nil
+		}
+		err := <-pending
+		pending = nil
+		return err
+	}
 	done := ctx.Done()
 	for rec := range recs {
 		if done != nil {
@@ -220,22 +232,33 @@ func (c *Collection[T]) streamWrite(ctx context.Context, recs iter.Seq[T], opts 
 				break
 			}
 		}
-		w.buf = append(w.buf, rec)
+		bufs[cur] = append(bufs[cur], rec)
 		r.Processed++
-		if len(w.buf) == size {
-			if err = w.flush(ctx); err != nil {
+		if len(bufs[cur]) == size {
+			if err = wait(); err != nil {
 				break
 			}
+			ch, full := make(chan error, 1), bufs[cur]
+			go func() { ch <- w.flush(ctx, full) }()
+			pending = ch
+			cur ^= 1
+			if bufs[cur] == nil {
+				bufs[cur] = make([]T, 0, cap(full))
+			}
+			bufs[cur] = bufs[cur][:0]
 		}
 	}
+	if werr := wait(); err == nil {
+		err = werr
+	}
 	if err == nil {
-		err = w.flush(ctx)
+		err = w.flush(ctx, bufs[cur])
 	} else {
-		for i := range w.buf { // read but not sent: ctx ended
-			id := c.desc.GetID(&w.buf[i])
+		for i := range bufs[cur] { // read but not sent: ctx ended or a batch failed as a whole
+			id := c.desc.GetID(&bufs[cur][i])
 			r.fail(w.base+int64(i), id, c.fail("StreamWrite", id, err))
 		}
-		clear(w.buf)
+		clear(bufs[cur])
 	}
 	r.Duration = time.Since(start)
 	return r, c.fail("StreamWrite", "", err)

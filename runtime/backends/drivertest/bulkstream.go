@@ -163,12 +163,21 @@ func testStreamWriteCancel(t *testing.T, h Harness) {
 	if yielded != 26 {
 		t.Errorf("the sequence yielded %d records; StreamWrite should stop it at the first after the cancel (26)", yielded)
 	}
-	if res.Processed != 25 || res.Written != 20 || res.Failed != 5 || res.Batches != 2 {
-		t.Errorf("result %+v; want 25 processed, 20 written, 5 failed, 2 batches", res)
+	// The first batch (0-9) was written before the cancel; the second (10-19) was being
+	// written while 20-24 were read (one batch is in flight while the next is read), so it
+	// may have been stored or failed with the cancel; 20-24 were read but not sent.
+	if res.Processed != 25 || (res.Written != 10 && res.Written != 20) || res.Failed != 25-res.Written || res.Batches != 2 {
+		t.Errorf("result %+v; want 25 processed, 10 or 20 written, the rest failed, 2 batches", res)
 	}
-	ids := []string{"c020", "c021", "c022", "c023", "c024"}
-	wantFailures(t, "cancelled StreamWrite", res.Failures, []int64{20, 21, 22, 23, 24}, ids,
-		[]error{context.Canceled, context.Canceled, context.Canceled, context.Canceled, context.Canceled})
+	var idx []int64
+	var ids []string
+	var errs []error
+	for i := res.Written; i < 25; i++ {
+		idx = append(idx, i)
+		ids = append(ids, fmt.Sprintf("c%03d", i))
+		errs = append(errs, context.Canceled)
+	}
+	wantFailures(t, "cancelled StreamWrite", res.Failures, idx, ids, errs)
 	if n := count(ctx, t, r, things.ThingQuery()); n != res.Written {
 		t.Errorf("Count = %d, StreamWrite reported %d written", n, res.Written)
 	}
