@@ -3,6 +3,8 @@ package elasticsearch_test
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
@@ -332,3 +334,72 @@ func TestBatchDeleteMatching(t *testing.T) {
 }
 
 var ukeyName = query.NewStringField[ukey]("name")
+
+// TestBatchConcurrent runs UpdateMany without versions and DeleteMatching while another
+// writer updates the same records: UpdateMany reads and sends again the items changed
+// between its read and its write, so every item succeeds; DeleteMatching keeps the records
+// changed after it read them and counts exactly the records it deleted.
+func TestBatchConcurrent(t *testing.T) {
+	ctx, r, index := openThings(t, elasticsearch.WithRefresh(elasticsearch.RefreshFalse), elasticsearch.WithBatchSize(50, 1<<20))
+	d := r.Driver().(*elasticsearch.Driver[things.Thing])
+	const n = 300
+	batch := make([]things.Thing, n)
+	for i := range batch {
+		batch[i] = thing(fmt.Sprintf("c%03d", i), "v")
+	}
+	if res, err := r.CreateBatch(ctx, batch); err != nil || res[n-1].Err != nil {
+		t.Fatalf("CreateBatch: %v", err)
+	}
+	stop := make(chan struct{})
+	var updates atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := r.Update(ctx, thing(fmt.Sprintf("c%03d", k%20), fmt.Sprintf("w%d", k))); err == nil {
+				updates.Add(1)
+			}
+		}
+	}()
+	for updates.Load() < 20 {
+		runtime.Gosched()
+	}
+	rounds := 0
+	for ; rounds < 10 || updates.Load() < 300; rounds++ {
+		in := make([]things.Thing, 20)
+		for i := range in {
+			in[i] = thing(fmt.Sprintf("c%03d", i), fmt.Sprintf("batch %d", rounds))
+		}
+		res := make([]repo.Result, len(in))
+		if err := d.UpdateMany(ctx, in, nil, res); err != nil {
+			t.Fatal(err)
+		}
+		for i := range res {
+			if res[i].Err != nil {
+				t.Errorf("UpdateMany round %d item %d under concurrent updates: %v", rounds, i, res[i].Err)
+			}
+		}
+	}
+	t.Logf("%d UpdateMany calls of 20 records during %d single updates of the same records", rounds, updates.Load())
+	if _, err := d.Client().ES.Indices.Refresh(d.Client().ES.Indices.Refresh.WithIndex(index)); err != nil {
+		t.Fatal(err)
+	}
+	deleted, err := d.DeleteMatching(ctx, query.All())
+	close(stop)
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Client().ES.Indices.Refresh(d.Client().ES.Indices.Refresh.WithIndex(index)); err != nil {
+		t.Fatal(err)
+	}
+	left, err := r.Count(ctx, things.ThingQuery())
+	if err != nil || deleted+left != n || deleted < n-20 {
+		t.Errorf("DeleteMatching deleted %d, %d left (%v); want %d in all, at most 20 kept", deleted, left, err, n)
+	}
+}
