@@ -2,6 +2,7 @@ package elasticsearch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 
@@ -35,32 +36,89 @@ func (d *Driver[T]) GetMany(ctx context.Context, ids []string, recs []T, res []r
 	}
 	for start := 0; start < len(ids); start += d.o.BatchDocs {
 		end := min(start+d.o.BatchDocs, len(ids))
-		docs, err := d.mgetDocs(ctx, d.o.Index, ids[start:end], nil, false)
+		var err error
+		if d.codec.direct && d.codec.up == nil {
+			err = d.getDirect(ctx, ids[start:end], recs[start:end], res[start:end])
+		} else {
+			err = d.getDecoded(ctx, ids[start:end], recs[start:end], res[start:end])
+		}
 		if err != nil {
 			for i := start; i < len(ids); i++ {
 				res[i].Err = err
 			}
 			return err
 		}
-		for k := range docs {
-			i, doc := start+k, &docs[k]
-			if err := doc.err(); err != nil {
-				res[i].Err = err
-				continue
-			}
-			if !doc.Found {
-				res[i].Err = repo.E(repo.ErrNotFound, nil)
-				continue
-			}
-			var rec T
-			if err := d.codec.decode(doc.Source, &rec); err != nil {
-				res[i].Err = err
-				continue
-			}
-			v := version(doc.SeqNo, doc.Term)
-			d.desc.SetVersion(&rec, v)
-			recs[i], res[i].Version = rec, v
+	}
+	return nil
+}
+
+// getDecoded reads one chunk of GetMany, decoding each _source as Get does.
+func (d *Driver[T]) getDecoded(ctx context.Context, ids []string, recs []T, res []repo.Result) error {
+	docs, err := d.mgetDocs(ctx, d.o.Index, ids, nil, false)
+	if err != nil {
+		return err
+	}
+	for i := range docs {
+		doc := &docs[i]
+		if err := doc.err(); err != nil {
+			res[i].Err = err
+			continue
 		}
+		if !doc.Found {
+			res[i].Err = repo.E(repo.ErrNotFound, nil)
+			continue
+		}
+		var rec T
+		if err := d.codec.decode(doc.Source, &rec); err != nil {
+			res[i].Err = err
+			continue
+		}
+		v := version(doc.SeqNo, doc.Term)
+		d.desc.SetVersion(&rec, v)
+		recs[i], res[i].Version = rec, v
+	}
+	return nil
+}
+
+// directDoc is a document of an _mget response whose _source is decoded straight into T.
+type directDoc[T any] struct {
+	ID     string          `json:"_id"`
+	Found  bool            `json:"found"`
+	SeqNo  int64           `json:"_seq_no"`
+	Term   int64           `json:"_primary_term"`
+	Source T               `json:"_source"`
+	Error  json.RawMessage `json:"error"`
+}
+
+func (doc *directDoc[T]) id() string { return doc.ID }
+
+// getDirect reads one chunk of GetMany for a record whose _source decodes with one
+// json.Unmarshal (codec.direct) and needs no upgrade: the response is decoded in one pass,
+// each _source straight into its record, which is what codec.decode would give.
+func (d *Driver[T]) getDirect(ctx context.Context, ids []string, recs []T, res []repo.Result) error {
+	docs, err := mgetAs[directDoc[T]](ctx, d, d.o.Index, ids, nil, false)
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		// A _source that does not decode into T (written by other code): read the chunk
+		// again document by document, so that only that item fails, as with Get.
+		return d.getDecoded(ctx, ids, recs, res)
+	}
+	if err != nil {
+		return err
+	}
+	for i := range docs {
+		doc := &docs[i]
+		if err := (&mgetDoc{Error: doc.Error}).err(); err != nil {
+			res[i].Err = err
+			continue
+		}
+		if !doc.Found {
+			res[i].Err = repo.E(repo.ErrNotFound, nil)
+			continue
+		}
+		v := version(doc.SeqNo, doc.Term)
+		d.desc.SetVersion(&doc.Source, v)
+		recs[i], res[i].Version = doc.Source, v
 	}
 	return nil
 }

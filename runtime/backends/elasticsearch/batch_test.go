@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
@@ -50,7 +53,20 @@ func TestBatchGetMany(t *testing.T) {
 		}
 		stored[id] = rec
 	}
-	ask := []string{"missing-1", "x/../b", "a", "b", "_mget", "é f", "c?d=1", "missing/2", "a#b"}
+	// A document other code wrote with a value that does not decode into the record (the
+	// mapping coerces "7" into the long field, _source keeps the string): its item fails
+	// alone, as Get does.
+	idx := r.Driver().(*elasticsearch.Driver[things.Thing]).Index()
+	resp, err := esapi.IndexRequest{Index: idx, DocumentID: "odd", Refresh: "true",
+		Body: strings.NewReader(`{"id":"odd","name":"odd","count":"7","ratio":0,"active":false,"created":"2024-01-01T00:00:00Z","_rk":{"us":{"created":1704067200000000},"has":null}}`)}.Do(ctx, d.Client().ES)
+	if err != nil || resp.IsError() {
+		t.Fatalf("writing a foreign document: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if _, err := r.Get(ctx, "odd"); err == nil {
+		t.Fatal("Get of the foreign document succeeded; the test needs one that does not decode")
+	}
+	ask := []string{"missing-1", "odd", "x/../b", "a", "b", "_mget", "é f", "c?d=1", "missing/2", "a#b"}
 	recs := make([]things.Thing, len(ask))
 	res := make([]repo.Result, len(ask))
 	if err := d.GetMany(ctx, ask, recs, res); err != nil {
@@ -61,6 +77,12 @@ func TestBatchGetMany(t *testing.T) {
 			t.Errorf("item %d: id %q, want %q", i, res[i].ID, id)
 		}
 		s, ok := stored[id]
+		if id == "odd" {
+			if res[i].Err == nil || res[i].Version != "" {
+				t.Errorf("GetMany of the foreign document: %+v, want its decoding error", res[i])
+			}
+			continue
+		}
 		if !ok {
 			wantErr(t, "GetMany of missing "+id, res[i].Err, repo.ErrNotFound)
 			continue

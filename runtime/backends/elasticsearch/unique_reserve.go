@@ -124,6 +124,16 @@ func (doc *mgetDoc) err() error {
 // filtered by includes (when not nil) or left out (noSource), and returns one document per
 // id, in order; a document the server could not read has its Error set.
 func (d *Driver[T]) mgetDocs(ctx context.Context, index string, ids, includes []string, noSource bool) ([]mgetDoc, error) {
+	return mgetAs[mgetDoc](ctx, d, index, ids, includes, noSource)
+}
+
+func (doc *mgetDoc) id() string { return doc.ID }
+
+// mgetAs is mgetDocs decoding the documents of the response as D.
+func mgetAs[D any, PD interface {
+	*D
+	id() string
+}, T any](ctx context.Context, d *Driver[T], index string, ids, includes []string, noSource bool) ([]D, error) {
 	body, _ := json.Marshal(map[string]any{"ids": ids})
 	req := esapi.MgetRequest{Index: index, Body: bytes.NewReader(body), SourceIncludes: includes}
 	if noSource {
@@ -138,7 +148,7 @@ func (d *Driver[T]) mgetDocs(ctx context.Context, index string, ids, includes []
 		return nil, d.respErr(r, nil)
 	}
 	var out struct {
-		Docs []mgetDoc `json:"docs"`
+		Docs []D `json:"docs"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&out); err != nil {
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the _mget response of %s: %w", index, err))
@@ -147,8 +157,8 @@ func (d *Driver[T]) mgetDocs(ctx context.Context, index string, ids, includes []
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _mget on %s answered %d documents for %d ids", index, len(out.Docs), len(ids)))
 	}
 	for k := range out.Docs {
-		if out.Docs[k].ID != ids[k] {
-			return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _mget on %s answered document %d with id %q for %q", index, k, out.Docs[k].ID, ids[k]))
+		if id := PD(&out.Docs[k]).id(); id != ids[k] {
+			return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _mget on %s answered document %d with id %q for %q", index, k, id, ids[k]))
 		}
 	}
 	return out.Docs, nil
