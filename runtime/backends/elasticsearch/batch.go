@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"sync"
 
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -26,30 +27,75 @@ var (
 // version that another writer keeps changing under it, as in Update (10 retries).
 const maxAttempts = 11
 
-// GetMany implements repo.BatchGetter: one _mget request per Options.BatchDocs ids (the ids
-// are sent in the body, never in the URL), real time like Get, every _source decoded as Get
-// decodes it (upgraded to the newest schema version with WithMigrations). A missing record
-// is that item's ErrNotFound; a document the server could not read is its ErrUnavailable.
+// GetMany implements repo.BatchGetter with _mget requests (the ids are sent in the body,
+// never in the URL), real time like Get, every _source decoded as Get decodes it (upgraded
+// to the newest schema version with WithMigrations). A missing record is that item's
+// ErrNotFound; a document the server could not read is its ErrUnavailable. The ids are
+// split into chunks of at least minGetChunk (at most Options.BatchDocs), up to
+// getConcurrency of them in flight: a shard reads the documents of one _mget one after the
+// other on one thread, so several requests let the node use several, and the decoding of
+// one response overlaps the reading of the next. When a request fails, the items of its
+// chunk and of the chunks not yet sent get its error, and it is returned.
 func (d *Driver[T]) GetMany(ctx context.Context, ids []string, recs []T, res []repo.Result) error {
 	for i := range ids {
 		res[i] = repo.Result{ID: ids[i]}
 	}
-	for start := 0; start < len(ids); start += d.o.BatchDocs {
-		end := min(start+d.o.BatchDocs, len(ids))
-		var err error
-		if d.codec.direct && d.codec.up == nil {
-			err = d.getDirect(ctx, ids[start:end], recs[start:end], res[start:end])
-		} else {
-			err = d.getDecoded(ctx, ids[start:end], recs[start:end], res[start:end])
-		}
+	parts := max(1, min(getConcurrency, (len(ids)+minGetChunk-1)/minGetChunk))
+	step := max(1, min(d.o.BatchDocs, (len(ids)+parts-1)/parts))
+	sem := make(chan struct{}, getConcurrency)
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed error
+	)
+	for start := 0; start < len(ids); start += step {
+		end := min(start+step, len(ids))
+		sem <- struct{}{}
+		mu.Lock()
+		err := failed
+		mu.Unlock()
 		if err != nil {
-			for i := start; i < len(ids); i++ {
-				res[i].Err = err
-			}
-			return err
+			<-sem
+			failAll(res, seq(start, end), err)
+			continue
 		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var err error
+			if d.codec.direct && d.codec.up == nil {
+				err = d.getDirect(ctx, ids[start:end], recs[start:end], res[start:end])
+			} else {
+				err = d.getDecoded(ctx, ids[start:end], recs[start:end], res[start:end])
+			}
+			if err != nil {
+				failAll(res, seq(start, end), err)
+				mu.Lock()
+				if failed == nil {
+					failed = err
+				}
+				mu.Unlock()
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return failed
+}
+
+// GetMany's chunking: up to getConcurrency _mget requests in flight, of at least
+// minGetChunk ids each.
+const (
+	getConcurrency = 4
+	minGetChunk    = 250
+)
+
+// seq returns the ints from start to end (excluded).
+func seq(start, end int) []int {
+	out := make([]int, 0, end-start)
+	for i := start; i < end; i++ {
+		out = append(out, i)
+	}
+	return out
 }
 
 // getDecoded reads one chunk of GetMany, decoding each _source as Get does.

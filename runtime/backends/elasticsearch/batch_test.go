@@ -1,6 +1,7 @@
 package elasticsearch_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -93,6 +94,18 @@ func TestBatchGetMany(t *testing.T) {
 	}
 	if err := d.GetMany(ctx, nil, nil, nil); err != nil {
 		t.Errorf("GetMany of no ids: %v", err)
+	}
+	// A call that fails leaves no item looking read.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	res = make([]repo.Result, len(ask))
+	if err := d.GetMany(cctx, ask, make([]things.Thing, len(ask)), res); !errors.Is(err, context.Canceled) {
+		t.Errorf("GetMany with a canceled context: %v", err)
+	}
+	for i := range res {
+		if !errors.Is(res[i].Err, context.Canceled) || res[i].Version != "" {
+			t.Errorf("GetMany with a canceled context, item %d: %+v", i, res[i])
+		}
 	}
 }
 
