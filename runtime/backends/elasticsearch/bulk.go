@@ -111,7 +111,7 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 		}
 		var err error
 		if len(p) > 0 {
-			err = d.sendBulk(wctx, b, p, res)
+			err = d.sendBulk(wctx, b, p, nil, res, repo.ErrAlreadyExists)
 			if wctx != ctx {
 				err = d.uq.lateWriteErr(ctx, err)
 				for _, i := range p {
@@ -162,11 +162,18 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 	return failed
 }
 
-// sendBulk sends one chunk (body holds the action lines of the records at idx) and fills
-// their results. Items rejected with 429 are sent again, at most DefaultBulkItemAttempts
-// times in all, with backoff.
-func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, res []repo.Result) error {
+// sendBulk sends one chunk (body holds the action lines of the records at idx; acts[j] is
+// the action of idx[j], every one "create" when acts is nil) and fills their results: the
+// version on success, else the item's error, of kind conflict for a 409. Items rejected
+// with 429 are sent again, at most DefaultBulkItemAttempts times in all, with backoff.
+func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, acts []string, res []repo.Result, conflict error) error {
 	var w blockWait
+	act := func(j int) string {
+		if acts == nil {
+			return "create"
+		}
+		return acts[j]
+	}
 	for attempt := 1; ; attempt++ {
 		r, err := d.do(ctx, esapi.BulkRequest{Index: d.o.Index, Body: bytes.NewReader(body), Refresh: string(d.o.Refresh)})
 		if err != nil {
@@ -189,11 +196,11 @@ func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, res []
 		var retry []int
 		blocked := false
 		for j, item := range br.Items {
-			st, ok := item["create"]
+			st, ok := item[act(j)]
 			i := idx[j]
 			switch {
 			case !ok || st.ID != res[i].ID:
-				res[i].Err = repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _bulk item %d does not answer the create of %q", j, res[i].ID))
+				res[i].Err = repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _bulk item %d does not answer the %s of %q", j, act(j), res[i].ID))
 			case st.Status == http.StatusCreated || st.Status == http.StatusOK:
 				res[i].Version, res[i].Err = version(st.SeqNo, st.Term), nil
 			case st.Status == http.StatusTooManyRequests && attempt < DefaultBulkItemAttempts:
@@ -203,22 +210,36 @@ func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, res []
 				attempt-- // a write block is waited out, not counted
 			default:
 				se := parseError(st.Status, []byte(`{"error":`+string(st.Error)+`}`))
-				res[i].Err = repo.E(kindOf(st.Status, repo.ErrAlreadyExists), se)
+				res[i].Err = repo.E(kindOf(st.Status, conflict), se)
 			}
 		}
 		if len(retry) == 0 {
 			return nil
 		}
-		// Rebuild the body from the lines of the retried items.
+		// Rebuild the body from the lines of the retried items (a delete has one line, the
+		// other actions two).
 		lines := bytes.SplitAfter(body, []byte("\n"))
+		first := make([]int, len(idx)+1) // first line of each item
+		for j := range idx {
+			n := 2
+			if act(j) == "delete" {
+				n = 1
+			}
+			first[j+1] = first[j] + n
+		}
 		var nb []byte
 		nidx := make([]int, len(retry))
+		var nacts []string
 		for k, j := range retry {
-			nb = append(nb, lines[2*j]...)
-			nb = append(nb, lines[2*j+1]...)
+			for _, l := range lines[first[j]:first[j+1]] {
+				nb = append(nb, l...)
+			}
 			nidx[k] = idx[j]
+			if acts != nil {
+				nacts = append(nacts, acts[j])
+			}
 		}
-		body, idx = nb, nidx
+		body, idx, acts = nb, nidx, nacts
 		if blocked {
 			if !w.wait(ctx) && ctx.Err() != nil {
 				return ctx.Err()

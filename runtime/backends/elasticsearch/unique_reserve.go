@@ -96,10 +96,50 @@ type mgetDoc struct {
 	Error  json.RawMessage `json:"error"`
 }
 
-// mget reads documents by id in real time (includes, when not nil, filters their _source).
+// mget reads documents by id in real time (includes, when not nil, filters their _source);
+// a document the server could not read fails the call.
 func (d *Driver[T]) mget(ctx context.Context, index string, ids, includes []string) ([]mgetDoc, error) {
+	docs, err := d.mgetDocs(ctx, index, ids, includes, false)
+	if err != nil {
+		return nil, err
+	}
+	for k := range docs {
+		if err := docs[k].err(); err != nil {
+			return nil, err
+		}
+	}
+	return docs, nil
+}
+
+// err returns the error of a document _mget could not read (ErrUnavailable), or nil.
+func (doc *mgetDoc) err() error {
+	if len(doc.Error) == 0 || string(doc.Error) == "null" {
+		return nil
+	}
+	se := parseError(http.StatusInternalServerError, []byte(`{"error":`+string(doc.Error)+`}`))
+	return repo.E(repo.ErrUnavailable, se)
+}
+
+// mgetDocs reads documents by id in real time with one _mget request, their _source
+// filtered by includes (when not nil) or left out (noSource), and returns one document per
+// id, in order; a document the server could not read has its Error set.
+func (d *Driver[T]) mgetDocs(ctx context.Context, index string, ids, includes []string, noSource bool) ([]mgetDoc, error) {
+	return mgetAs[mgetDoc](ctx, d, index, ids, includes, noSource)
+}
+
+func (doc *mgetDoc) id() string { return doc.ID }
+
+// mgetAs is mgetDocs decoding the documents of the response as D.
+func mgetAs[D any, PD interface {
+	*D
+	id() string
+}, T any](ctx context.Context, d *Driver[T], index string, ids, includes []string, noSource bool) ([]D, error) {
 	body, _ := json.Marshal(map[string]any{"ids": ids})
-	r, err := d.do(ctx, esapi.MgetRequest{Index: index, Body: bytes.NewReader(body), SourceIncludes: includes})
+	req := esapi.MgetRequest{Index: index, Body: bytes.NewReader(body), SourceIncludes: includes}
+	if noSource {
+		req.Source = []string{"false"}
+	}
+	r, err := d.do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +148,7 @@ func (d *Driver[T]) mget(ctx context.Context, index string, ids, includes []stri
 		return nil, d.respErr(r, nil)
 	}
 	var out struct {
-		Docs []mgetDoc `json:"docs"`
+		Docs []D `json:"docs"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&out); err != nil {
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the _mget response of %s: %w", index, err))
@@ -116,10 +156,9 @@ func (d *Driver[T]) mget(ctx context.Context, index string, ids, includes []stri
 	if len(out.Docs) != len(ids) {
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _mget on %s answered %d documents for %d ids", index, len(out.Docs), len(ids)))
 	}
-	for _, doc := range out.Docs {
-		if len(doc.Error) > 0 && string(doc.Error) != "null" {
-			se := parseError(http.StatusInternalServerError, []byte(`{"error":`+string(doc.Error)+`}`))
-			return nil, repo.E(repo.ErrUnavailable, se)
+	for k := range out.Docs {
+		if id := PD(&out.Docs[k]).id(); id != ids[k] {
+			return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _mget on %s answered document %d with id %q for %q", index, k, id, ids[k]))
 		}
 	}
 	return out.Docs, nil
@@ -292,9 +331,9 @@ func (d *Driver[T]) release(ctx context.Context, cs []*claim) {
 	_, _ = d.uniqueBulk(ctx, ops)
 }
 
-// owned reads the reservations of cs and returns those owned by id, with their versions:
-// the ones to release once the record no longer holds their values.
-func (d *Driver[T]) owned(ctx context.Context, cs []*claim, id string) ([]*claim, error) {
+// owned reads the reservations of cs and returns those owned by their claim's owner, with
+// their versions: the ones to release once the record no longer holds their values.
+func (d *Driver[T]) owned(ctx context.Context, cs []*claim) ([]*claim, error) {
 	if len(cs) == 0 {
 		return nil, nil
 	}
@@ -312,7 +351,7 @@ func (d *Driver[T]) owned(ctx context.Context, cs []*claim, id string) ([]*claim
 			continue
 		}
 		var r reservation
-		if json.Unmarshal(docs[k].Source, &r) == nil && r.Owner == id {
+		if json.Unmarshal(docs[k].Source, &r) == nil && r.Owner == c.owner {
 			c.seq, c.term = docs[k].SeqNo, docs[k].Term
 			out = append(out, c)
 		}

@@ -163,7 +163,7 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 		}
 		// The reservations to release are read before the write: any later write of them
 		// (by a write that holds the value again) changes their version and keeps them.
-		owned, err := d.owned(ctx, gone, id)
+		owned, err := d.owned(ctx, gone)
 		if err != nil {
 			return err
 		}
@@ -253,7 +253,7 @@ func (d *Driver[T]) deleteUnique(ctx context.Context, id, ifVersion string) erro
 		if ifVersion != "" && v != ifVersion {
 			return repo.VersionConflict(ifVersion)
 		}
-		owned, err := d.owned(ctx, d.claims(&cur, 0, nil), id)
+		owned, err := d.owned(ctx, d.claims(&cur, 0, nil))
 		if err != nil {
 			return err
 		}
