@@ -121,7 +121,7 @@ func tighter(a, b bound, lower bool) bool {
 
 // startAfter returns the key to start the listing of r after ("": from the first key).
 func (d *Driver[T]) startAfter(r idRange) string {
-	if !r.hasLo {
+	if !r.hasLo || d.fromStart {
 		return ""
 	}
 	k := d.Key(r.lo)
