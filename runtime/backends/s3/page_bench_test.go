@@ -9,6 +9,7 @@ import (
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -18,8 +19,8 @@ import (
 // lists from the start of the prefix on every page, as the driver did before, only for
 // 10,000 records (at 100,000 it would list ~50 million keys):
 //
-//	go test ./runtime/backends/s3 -run '^$' -bench PageWalk -benchtime=1x
-//	go test ./runtime/backends/s3 -run '^$' -bench 'PageWalk/n10000' -benchtime=1x
+//	go test ./runtime/backends/s3 -run '^$' -bench 'PageWalk/n10000$' -benchtime=1x
+//	go test ./runtime/backends/s3 -run '^$' -bench 'PageWalk/n100000$' -benchtime=1x -timeout 60m
 func BenchmarkPageWalk(b *testing.B) {
 	const size = 100
 	for _, n := range []int{10000, 100000} {
@@ -56,6 +57,15 @@ func BenchmarkPageWalk(b *testing.B) {
 				}
 			}
 			b.Logf("loaded %d records in %s", n, time.Since(start).Round(time.Second))
+			// Delete them with DeleteWhere's path before the prefix's own cleanup, whose
+			// deadline is too short for one object at a time.
+			b.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+				defer cancel()
+				if _, err := loader.Driver().(*s3.Driver[things.Thing]).DeleteMatching(ctx, query.All()); err != nil {
+					b.Error(err)
+				}
+			})
 			modes := []bool{false}
 			if n <= 10000 {
 				modes = append(modes, true)
