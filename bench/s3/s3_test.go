@@ -573,6 +573,10 @@ func summary() {
 		base := strings.TrimSuffix(k, "/repokit")
 		rk := median(byName[k])
 		seq, conc := median(byName[base+"/sequential"]), median(byName[base+"/concurrent"])
+		if conc == 0 { // no hand-written concurrent variant
+			fmt.Printf("  %-40s repokit %8.1f ms  sequential %8.1f ms (%5.1fx)\n", base, rk/1e6, seq/1e6, seq/rk)
+			continue
+		}
 		fmt.Printf("  %-40s repokit %8.1f ms  sequential %8.1f ms (%5.1fx)  concurrent-%d %8.1f ms (%4.2fx)\n",
 			base, rk/1e6, seq/1e6, seq/rk, conc_, conc/1e6, conc/rk)
 	}

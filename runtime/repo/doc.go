@@ -29,10 +29,6 @@
 //   - CreateBatch returns a Result per record; Page returns a Page with the cursor of the
 //     next one; IfVersion makes Update and Delete conditional on the version a read returned.
 //
-// Backend-specific extensions that bypass the Collection (the S3 driver's GetBatch,
-// UpsertBatch, DeleteBatch) use CheckID, Prepare and Annotate, so that they accept the same
-// input and report errors the same way.
-//
 // Using a repository (shopdb is a generated package):
 //
 //	r := shopdb.NewProductMemoryRepository() // or ...PostgresRepository(ctx, m, cfg), ...

@@ -15,7 +15,7 @@ import (
 //	unique field email: the value is reserved by a write of another record that has not finished (or failed less than 30s ago)
 type UniqueError struct {
 	Field string // the unique field, by its schema name
-	// Earlier is the id of the record of the same CreateBatch (or S3 UpsertBatch) call that
+	// Earlier is the id of the record of the same batch call (CreateBatch, UpsertBatch, ...) that
 	// took the value first; "" when a stored record holds it.
 	Earlier string
 	// Pending, when not zero, says that no stored record holds the value but a write of

@@ -10,14 +10,17 @@
 // Writes are conditional where S3 allows it: Create sends If-None-Match: *, Update If-Match.
 // A failed condition is checked against the object's "@rev", so a write whose first attempt
 // was stored but lost its answer still succeeds. Delete reads the ETag and deletes with
-// If-Match (which MinIO ignores; see docs/s3.md). CreateBatch, and the driver's own GetBatch,
-// UpsertBatch and DeleteBatch, run WithConcurrency requests at once and give every record its
-// result.
+// If-Match (which MinIO ignores; see docs/s3.md). CreateBatch and the bulk driver
+// interfaces of package repo behind GetBatch, UpsertBatch, UpdateBatch, DeleteBatch and
+// DeleteWhere (batch.go) run WithConcurrency requests at once and give every record its
+// result; deletes go by DeleteObjects, 1000 keys a request.
 //
 // S3 has no query language: a query lists the prefix and reads the objects concurrently,
 // filtering and sorting them with package eval, the evaluator the memory backend uses (see
 // query.go). Queries in id order stream in listing order; other orders keep the matches
-// (a bounded heap with a limit). Decoded records are cached by ETag (WithCache, cache.go).
+// (a bounded heap with a limit). A filter's bounds on the id (a Page cursor) start the
+// listing after the bound and stop it past the other (idrange.go), so a page walk lists
+// each key about once. Decoded records are cached by ETag (WithCache, cache.go).
 //
 // Unique fields have no server constraint to rely on: every present value is claimed by a
 // reservation object outside every record prefix (".repokit-unique") before the record is

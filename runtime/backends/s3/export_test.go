@@ -34,3 +34,7 @@ func NoRetriesForTest[T any](d *Driver[T]) {
 
 // WithRewriteChunkForTest sets how many objects Apply processes between two checkpoints.
 func WithRewriteChunkForTest(n int) MigrateOption { return func(o *migrateOptions) { o.chunk = n } }
+
+// ListFromStartForTest makes d's queries list from the start of the prefix whatever their
+// id range, as before listings resumed after a Page cursor, for the page walk benchmark.
+func ListFromStartForTest[T any](d *Driver[T]) { d.fromStart = true }

@@ -116,3 +116,37 @@ func TestLostAnswerUnreadable(t *testing.T) {
 	}
 	t.Logf("Create: %v", err)
 }
+
+// TestLostAnswerBatch: the batch writes read a lost answer back like the single writes: an
+// UpdateMany item with a version, and an UpsertMany item with one, whose first attempt was
+// stored are reported done with the stored version.
+func TestLostAnswerBatch(t *testing.T) {
+	ctx, d, r := newDriverFor(t, things.ThingSchema)
+	created := time.Unix(0, 0).UTC()
+	rec, err := r.Create(ctx, things.Thing{ID: "a", Name: "first", Created: created})
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed := loseNextAnswer(d, testConfig(t).Bucket)
+	for _, op := range []string{"UpdateMany", "UpsertMany"} {
+		armed.Store(true)
+		recs := []things.Thing{rec}
+		recs[0].Name = op
+		res := make([]repo.Result, 1)
+		call := d.UpdateMany
+		if op == "UpsertMany" {
+			call = d.UpsertMany
+		}
+		if err := call(ctx, recs, []string{rec.RecordVersion}, res); err != nil || res[0].Err != nil {
+			t.Fatalf("%s whose answer was lost: %v, %v; want success", op, err, res[0].Err)
+		}
+		if armed.Load() {
+			t.Fatalf("%s: the answer was not lost: the test did not exercise the resend", op)
+		}
+		got, err := r.Get(ctx, "a")
+		if err != nil || got.RecordVersion != res[0].Version || got.Name != op {
+			t.Fatalf("stored: %+v, %v; %s returned version %q", got, err, op, res[0].Version)
+		}
+		rec = got
+	}
+}

@@ -126,7 +126,8 @@ func TestMigrateUpgradeOnRead(t *testing.T) {
 	if err != nil || len(sorted) != 2 || sorted[0].Qty != 59 || sorted[1].Qty != 58 {
 		t.Fatalf("sorted by the widened field: %+v, %v", sorted, err)
 	}
-	recs, res, err := r.Driver().(*s3.Driver[itemV2]).GetBatch(ctx, []string{v1[3].ID, v1[4].ID})
+	recs, res := make([]itemV2, 2), make([]repo.Result, 2)
+	err = r.Driver().(*s3.Driver[itemV2]).GetMany(ctx, []string{v1[3].ID, v1[4].ID}, recs, res)
 	if err != nil || res[0].Err != nil || res[1].Err != nil {
 		t.Fatal(err, res)
 	}

@@ -27,12 +27,13 @@ type fetched[T any] struct {
 	done chan struct{}
 }
 
-// scan yields the records under the prefix in key (= id) order. One goroutine lists the
+// scan yields the records under the prefix whose ids are in r, in key (= id) order. One
+// goroutine lists the
 // prefix page by page; Concurrency goroutines read the objects; the consumer takes them in
 // listing order. At most 2×Concurrency objects are listed ahead of the consumer, so memory
 // is bounded by the concurrency (plus one listing page of keys), not by the number of
 // objects. Stopping the iteration cancels every request and waits for the goroutines.
-func (d *Driver[T]) scan(ctx context.Context) iter.Seq2[*T, error] {
+func (d *Driver[T]) scan(ctx context.Context, r idRange) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
@@ -47,7 +48,10 @@ func (d *Driver[T]) scan(ctx context.Context) iter.Seq2[*T, error] {
 			defer wg.Done()
 			defer close(order)
 			defer close(jobs)
-			d.list(ctx, func(key, etag string, err error) bool {
+			d.listFrom(ctx, d.startAfter(r), func(key, etag string, err error) bool {
+				if err == nil && d.past(r, key) {
+					return false
+				}
 				f := &fetched[T]{key: key, etag: etag, err: err, done: make(chan struct{})}
 				if err == nil {
 					f.rec = d.cache.get(key, etag)
@@ -121,8 +125,14 @@ func (d *Driver[T]) list(ctx context.Context, fn func(key, etag string, err erro
 	d.listFrom(ctx, "", fn)
 }
 
-// listFrom is list starting after key after ("": from the first key). The long ids cut
-// into segments under a common prefix before after are listed again in full.
+// listFrom is list of the keys after key after ("": from the first key), each LIST
+// resuming where the previous one ended (StartAfter, then the SDK's continuation tokens):
+// walking a prefix from a cursor costs the LIST pages from that cursor, not from the start.
+//
+// A key inside a long-id "directory" (a first segment and its cut, see EscapeID) needs care:
+// a listing with a delimiter and a StartAfter inside that directory does not return the
+// directory at all (MinIO; a common prefix that sorts before StartAfter), so listFrom first
+// lists the rest of that directory itself and then goes on after it.
 func (d *Driver[T]) listFrom(ctx context.Context, after string, fn func(key, etag string, err error) bool) {
 	in := &s3.ListObjectsV2Input{
 		Bucket:    &d.bucket,
@@ -131,6 +141,14 @@ func (d *Driver[T]) listFrom(ctx context.Context, after string, fn func(key, eta
 		MaxKeys:   aws.Int32(listPageSize),
 	}
 	if after != "" {
+		if dir, ok := d.longDir(after); ok {
+			if !d.listDir(ctx, dir, after, fn) {
+				return
+			}
+			// Just after every key under dir: "!0" sorts right after "!/", and no key has
+			// a "!" that is not followed by "/".
+			after = dir[:len(dir)-1] + "0"
+		}
 		in.StartAfter = aws.String(after)
 	}
 	p := s3.NewListObjectsV2Paginator(d.api, in)
@@ -154,23 +172,44 @@ func (d *Driver[T]) listFrom(ctx context.Context, after string, fn func(key, eta
 			if len(dir) != len(d.prefix)+segmentBytes+len(cut) || !strings.HasSuffix(dir, cut) {
 				continue // not the first segment of long ids
 			}
-			sub := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{
-				Bucket: &d.bucket, Prefix: aws.String(dir), MaxKeys: aws.Int32(listPageSize),
-			})
-			for sub.HasMorePages() {
-				page, err := sub.NextPage(ctx)
-				if err != nil {
-					fn("", "", d.mapErr(ctx, err))
-					return
-				}
-				for _, o := range page.Contents {
-					if !d.listed(o, fn) {
-						return
-					}
-				}
+			if !d.listDir(ctx, dir, "", fn) {
+				return
 			}
 		}
 	}
+}
+
+// longDir returns the long-id directory (the record prefix, a first segment of 254 bytes and
+// its cut) that key is in, if it is in one. key starts with the record prefix.
+func (d *Driver[T]) longDir(key string) (string, bool) {
+	rel := key[len(d.prefix):]
+	if len(rel) < segmentBytes+len(cut) || rel[segmentBytes:segmentBytes+len(cut)] != cut {
+		return "", false
+	}
+	return key[:len(d.prefix)+segmentBytes+len(cut)], true
+}
+
+// listDir passes every key under the long-id directory dir after key after ("": all) to fn,
+// without a delimiter (a key may have more than two segments), and reports whether to go on.
+func (d *Driver[T]) listDir(ctx context.Context, dir, after string, fn func(key, etag string, err error) bool) bool {
+	in := &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: aws.String(dir), MaxKeys: aws.Int32(listPageSize)}
+	if after != "" {
+		in.StartAfter = aws.String(after)
+	}
+	sub := s3.NewListObjectsV2Paginator(d.api, in)
+	for sub.HasMorePages() {
+		page, err := sub.NextPage(ctx)
+		if err != nil {
+			fn("", "", d.mapErr(ctx, err))
+			return false
+		}
+		for _, o := range page.Contents {
+			if !d.listed(o, fn) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // listed passes o to fn if its key is a record's (see list) and reports whether to go on.
@@ -192,17 +231,19 @@ func (d *Driver[T]) idOrdered(spec *query.Spec) bool {
 // listing order: memory is bounded by the concurrency, and listing stops once offset+limit
 // records matched. Other orders must see every match before yielding the first: with a
 // limit they keep only the offset+limit smallest matches (eval.TopK, a bounded heap),
-// without one they hold every match.
+// without one they hold every match. In any order, the listing covers only the filter's id
+// range (idRange: the keys after a Page cursor in id order, an id BETWEEN, ...).
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
 	plan, err := eval.NewPlan(d.desc, spec)
 	if err != nil {
 		return repo.ErrorSeq[T](repo.E(repo.ErrInvalidInput, err))
 	}
+	ids := d.idRangeOf(spec.Filter)
 	return func(yield func(T, error) bool) {
 		var zero T
 		if d.idOrdered(spec) {
 			skip, left := spec.Offset, spec.Limit
-			for rec, err := range d.scan(ctx) {
+			for rec, err := range d.scan(ctx, ids) {
 				if err != nil {
 					yield(zero, err)
 					return
@@ -224,7 +265,7 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			return
 		}
 		top := plan.TopK()
-		for rec, err := range d.scan(ctx) {
+		for rec, err := range d.scan(ctx, ids) {
 			if err != nil {
 				yield(zero, err)
 				return
@@ -260,7 +301,7 @@ func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error)
 	if err != nil {
 		return 0, repo.E(repo.ErrInvalidInput, err)
 	}
-	for rec, err := range d.scan(ctx) {
+	for rec, err := range d.scan(ctx, d.idRangeOf(filter)) {
 		if err != nil {
 			return 0, err
 		}

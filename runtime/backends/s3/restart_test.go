@@ -141,8 +141,8 @@ func TestRestart(t *testing.T) {
 	for i := range total {
 		ids = append(ids, fmt.Sprintf("r%05d", i))
 	}
-	recs, res, err := d.GetBatch(ctx, ids)
-	if err != nil {
+	recs, res := make([]things.Thing, len(ids)), make([]repo.Result, len(ids))
+	if err := d.GetMany(ctx, ids, recs, res); err != nil {
 		t.Fatal(err)
 	}
 	for i, id := range ids {

@@ -39,6 +39,8 @@ type Driver[T any] struct {
 
 	// Schema versions (schema.go): nil without WithMigrations.
 	schema *docSchema
+
+	fromStart bool // queries list from the prefix's start, ignoring the id range; benchmarks only
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)

@@ -104,58 +104,6 @@ func openMembers(ctx context.Context, t *testing.T, m *pool.Manager, cfg pool.S3
 	return d, r
 }
 
-func wantKind(t *testing.T, what string, err, kind error) {
-	t.Helper()
-	if kind == nil {
-		if err != nil {
-			t.Errorf("%s: %v, want no error", what, err)
-		}
-		return
-	}
-	if !errors.Is(err, kind) {
-		t.Errorf("%s: %v, want %v", what, err, kind)
-	}
-}
-
-// TestUniqueBatchExtensions checks UpsertBatch (per-record results, in the batch and against
-// stored records) and that DeleteBatch frees the values of the records it deletes.
-func TestUniqueBatchExtensions(t *testing.T) {
-	ctx, d, r := newDriverFor(t, memberSchema, s3.WithConcurrency(4))
-	if _, err := r.Create(ctx, member{ID: "a", Email: "a@x"}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := d.UpsertBatch(ctx, []member{
-		{ID: "b", Email: "b@x"},
-		{ID: "c", Email: "b@x"},
-		{ID: "d", Email: "a@x"},
-		{ID: "a", Email: "a@x", Name: "again"},
-		{ID: "e", Email: "e@x"},
-		{ID: "b", Email: "b@x", Name: "twice"}, // the same record twice keeps its value
-		{ID: "f"},                              // invalid: no email
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, want := range []error{nil, repo.ErrAlreadyExists, repo.ErrAlreadyExists, nil, nil, nil, repo.ErrInvalidInput} {
-		wantKind(t, fmt.Sprintf("UpsertBatch[%d] (%s)", i, res[i].ID), res[i].Err, want)
-	}
-	if res[1].Err != nil && (!strings.Contains(res[1].Err.Error(), "UpsertBatch") || !strings.Contains(res[1].Err.Error(), "email")) {
-		t.Errorf("UpsertBatch error names no operation or field: %v", res[1].Err)
-	}
-	dres, err := d.DeleteBatch(ctx, []string{"a", "b"})
-	if err != nil || dres[0].Err != nil || dres[1].Err != nil {
-		t.Fatalf("DeleteBatch: %v %+v", err, dres)
-	}
-	res, err = d.UpsertBatch(ctx, []member{{ID: "x", Email: "a@x"}, {ID: "y", Email: "b@x"}})
-	if err != nil || res[0].Err != nil || res[1].Err != nil {
-		t.Errorf("UpsertBatch of values freed by DeleteBatch: %v %+v", err, res)
-	}
-	recs, gres, err := d.GetBatch(ctx, []string{"x", "y", "e"})
-	if err != nil || gres[0].Err != nil || recs[1].Email != "b@x" || recs[2].Email != "e@x" {
-		t.Errorf("GetBatch: %v %+v %+v", err, gres, recs)
-	}
-}
-
 // TestUniqueConcurrent starts many writers of one value at once, through separate
 // repositories (separate clients and caches): exactly one wins.
 func TestUniqueConcurrent(t *testing.T) {
