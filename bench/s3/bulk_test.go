@@ -8,7 +8,6 @@ import (
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/s3"
-	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -17,8 +16,8 @@ import (
 //
 //	cd bench && go test ./s3 -run XXX -bench 'GetBatch1000|DeleteWhere10000' -benchtime=1x
 //
-// They call the driver's bulk interfaces (repo.BatchGetter, repo.QueryDeleter), which the
-// repository's GetBatch and DeleteWhere call with the prepared input.
+// They call the repository's GetBatch and DeleteWhere, whose fast paths are the driver's
+// bulk interfaces (repo.BatchGetter, repo.QueryDeleter).
 
 // load stores n records with ids tag-00000... under the fixture's prefix through a loopback
 // repository (fast, untimed), whatever the fixture's link, and returns their ids.
@@ -55,7 +54,7 @@ func load(b *testing.B, f *fixture, l link, name, tag string, n int) []string {
 	return ids
 }
 
-// BenchmarkGetBatch1000 reads 1000 records: the driver's GetMany (concurrency 16), a loop of
+// BenchmarkGetBatch1000 reads 1000 records: the repository's GetBatch (concurrency 16), a loop of
 // the repository's Get, and a hand-written 16-way loop of GetObjects.
 func BenchmarkGetBatch1000(b *testing.B) {
 	for _, l := range links(b) {
@@ -66,8 +65,8 @@ func BenchmarkGetBatch1000(b *testing.B) {
 			f.warm(b)
 			start := time.Now()
 			for range b.N {
-				recs, res := make([]things.Thing, len(ids)), make([]repo.Result, len(ids))
-				if err := f.drv.GetMany(ctx, ids, recs, res); err != nil {
+				recs, res, err := f.repo.GetBatch(ctx, ids)
+				if err != nil {
 					b.Fatal(err)
 				}
 				for i, x := range res {
@@ -110,7 +109,7 @@ func BenchmarkGetBatch1000(b *testing.B) {
 // would take seven minutes; its time is scaled to 10,000.
 const seqDeletes = 500
 
-// BenchmarkDeleteWhere10000 deletes 10,000 records: the driver's DeleteMatching of every
+// BenchmarkDeleteWhere10000 deletes 10,000 records: the repository's DeleteWhere of every
 // record (the seed's clear: list, DeleteObjects of 1000 keys, requests concurrent), and a
 // loop of the repository's Delete over the ids (on the slow link timed on seqDeletes records
 // and scaled). The records are loaded over loopback before each timed run.
@@ -125,10 +124,10 @@ func BenchmarkDeleteWhere10000(b *testing.B) {
 				load(b, f, l, "deletewhere", fmt.Sprintf("w%d", i), n)
 				f.warm(b)
 				start := time.Now()
-				got, err := f.drv.DeleteMatching(ctx, query.All())
+				got, err := f.repo.DeleteWhere(ctx, things.ThingQuery())
 				total += time.Since(start)
 				if err != nil || got != n {
-					b.Fatalf("DeleteMatching = %d, %v; want %d", got, err, n)
+					b.Fatalf("DeleteWhere = %d, %v; want %d", got, err, n)
 				}
 			}
 			put(b, b.Name(), float64(total.Nanoseconds())/float64(b.N))
