@@ -33,14 +33,21 @@
 #                              cluster's start waits for green)
 #   REPOKIT_ES_STOP_TIMEOUT    seconds to wait for a clean shutdown before SIGKILL (default 60)
 #   REPOKIT_ES_BUILD_TIMEOUT   seconds allowed for the Maven build (default 1200)
+#   REPOKIT_SERVICES_DIR       state directory (default <repo>/.services): the nodes live in
+#                              its elasticsearch/ subdirectory
 #   JAVA, MVN                  java and mvn commands (default: from PATH)
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/../.." && pwd)
 project_dir="$script_dir/elasticsearch"
-state_dir="$repo_root/.services/elasticsearch"
-build_dir="$state_dir/build"
+# The nodes' state: REPOKIT_SERVICES_DIR as for the other servers (a second cluster beside
+# the default one needs its own, and its own REPOKIT_ES_PORT). The launcher's build depends
+# only on the checkout: it stays in <repo>/.services/elasticsearch/build.
+services_dir=${REPOKIT_SERVICES_DIR:-$repo_root/.services}
+case $services_dir in /*) ;; *) services_dir=$PWD/$services_dir ;; esac
+state_dir="$services_dir/elasticsearch"
+build_dir="$repo_root/.services/elasticsearch/build"
 nodes_file="$state_dir/nodes" # the node count of the cluster that exists (absent: 1)
 main_class=org.repokit.esnode.EmbeddedElasticsearch
 max_nodes=9
@@ -148,16 +155,26 @@ build() {
 	if [[ -f $build_dir/.stamp && $(cat "$build_dir/.stamp") == "$stamp" && -d $build_dir/lib && -d $build_dir/classes ]]; then
 		return 0
 	fi
+	# One build at a time, whichever state directory asks (see REPOKIT_SERVICES_DIR).
+	mkdir -p "$(dirname "$build_dir")"
+	exec 8>"$(dirname "$build_dir")/.build.lock"
+	flock -w "$build_timeout" 8 || die "another build holds $(dirname "$build_dir")/.build.lock"
+	if [[ -f $build_dir/.stamp && $(cat "$build_dir/.stamp") == "$stamp" && -d $build_dir/lib && -d $build_dir/classes ]]; then
+		exec 8>&-
+		return 0
+	fi
 	log "building the launcher with Maven (first time: downloads ~60 MB from Maven Central into ~/.m2)"
-	mkdir -p "$state_dir"
 	rm -rf "$build_dir"
 	local t0=$SECONDS
+	local mvn_log
+	mvn_log="$(dirname "$build_dir")/maven.log"
 	if ! timeout "$build_timeout" "$MVN" -B -ntp -q -f "$project_dir/pom.xml" compile dependency:copy-dependencies \
-		>"$state_dir/maven.log" 2>&1; then
-		tail -n 60 "$state_dir/maven.log" >&2
-		die "Maven build failed (full log: $state_dir/maven.log)"
+		>"$mvn_log" 2>&1; then
+		tail -n 60 "$mvn_log" >&2
+		die "Maven build failed (full log: $mvn_log)"
 	fi
 	echo "$stamp" >"$build_dir/.stamp"
+	exec 8>&-
 	log "built in $((SECONDS - t0))s"
 }
 
