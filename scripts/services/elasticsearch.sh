@@ -288,9 +288,10 @@ wait_ready() {
 	ready_version=$(sed -n 's/.*"number" : "\([^"]*\)".*/\1/p' <<<"$headers")
 }
 
-# launch N...: starts the JVMs of the given nodes (all of them before waiting: the nodes of
-# a cluster need each other to elect a master) and waits until they are healthy: green with
-# every node on a fresh start, yellow (or green) with every running node on a resume.
+# launch fresh|resume N...: starts the JVMs of the given nodes (all of them before waiting:
+# the nodes of a cluster need each other to elect a master) and waits until they are
+# healthy: green with every node on a fresh start, yellow (or green) with every running node
+# on a resume (a single node: yellow or green, as always).
 launch() {
 	local fresh=$1
 	shift
