@@ -58,6 +58,13 @@ func TestParse(t *testing.T) {
 			c.Hosts, c.BasicAuthUser, c.BasicAuthPassword = []string{"https://es.example:9243"}, "elastic", "pa@ss"
 			c.VerifyCerts, c.Connections, c.MaxSize = false, 4, 8
 		})}},
+		{"elasticsearch://n1:9200,n2:9200,n3:9200?shards=3&replicas=1&wait_for_active_shards=2", open.Target{Backend: "elasticsearch", Config: es(func(c *pool.ElasticsearchPoolConfig) {
+			c.Hosts = []string{"http://n1:9200", "http://n2:9200", "http://n3:9200"}
+			c.Shards, c.Replicas, c.WaitForActiveShards = 3, 1, "2"
+		})}},
+		{"elasticsearch://h?wait_for_active_shards=all", open.Target{Backend: "elasticsearch", Config: es(func(c *pool.ElasticsearchPoolConfig) {
+			c.Hosts, c.WaitForActiveShards = []string{"http://h:9200"}, "all"
+		})}},
 	} {
 		got, err := open.Parse(tc.url)
 		if err != nil {
@@ -109,6 +116,10 @@ func TestParseErrors(t *testing.T) {
 		{"elasticsearch://:" + secret + "@h", []string{"empty user name"}},
 		{"elasticsearch://h:99999", []string{"invalid port"}},
 		{"elasticsearch://h?connections=20&maxsize=10", []string{"must not be less than connections"}},
+		{"elasticsearch://h?shards=three", []string{"parameter shards: expected an integer"}},
+		{"elasticsearch://h?replicas=-1", []string{"replicas: must be at least 0, got -1"}},
+		{"elasticsearch://h?wait_for_active_shards=0", []string{`wait_for_active_shards: expected "all" or a number of copies from 1, got "0"`}},
+		{"elasticsearch://h?number_of_shards=3", []string{`unknown parameter "number_of_shards"`, "shards"}},
 	} {
 		_, err := open.Parse(tc.url)
 		if err == nil {

@@ -263,12 +263,13 @@ func parseS3(raw string) (pool.Config, error) {
 }
 
 // esForm is the accepted form of an elasticsearch:// URL.
-const esForm = "elasticsearch://[USER:PASSWORD@]HOST[:PORT][,HOST[:PORT]...][?verify_certs=false&ca_certs=PATH&client_cert=PATH&client_key=PATH&connections=N&maxsize=N], or elasticsearch+https://... for https"
+const esForm = "elasticsearch://[USER:PASSWORD@]HOST[:PORT][,HOST[:PORT]...][?verify_certs=false&ca_certs=PATH&client_cert=PATH&client_key=PATH&connections=N&maxsize=N&shards=N&replicas=N&wait_for_active_shards=N|all], or elasticsearch+https://... for https"
 
 var esURL = &urlKind{what: "Elasticsearch", form: esForm,
 	accepted: map[string]param{
 		"verify_certs": {"verify_certs", 'b'}, "ca_certs": {"ca_certs", 's'}, "client_cert": {"client_cert", 's'},
 		"client_key": {"client_key", 's'}, "connections": {"pool.connections", 'i'}, "maxsize": {"pool.maxsize", 'i'},
+		"shards": {"shards", 'i'}, "replicas": {"replicas", 'i'}, "wait_for_active_shards": {"wait_for_active_shards", 's'},
 	},
 	refused: map[string]string{
 		"api_key":  "an API key is a secret: put api_key in a config file or map",

@@ -48,6 +48,30 @@ type ElasticsearchPoolConfig struct {
 	SSLShowWarn bool
 	Connections int // idle connections kept per node (the seed's pool.connections, ES_POOL_CONNECTIONS)
 	MaxSize     int // connection limit per node (the seed's pool.maxsize, ES_POOL_MAXSIZE)
+	// Shards and Replicas are the number_of_shards and number_of_replicas of an index a
+	// repository creates (0: the backend's default, 1 shard and 0 replicas; use 1 replica
+	// or more on a cluster). WaitForActiveShards is the wait_for_active_shards of the
+	// repositories' writes: how many copies of a shard must be active before a write
+	// proceeds, "all" or a number ("": the backend's default, "1"). Options given to the
+	// backend override all three. They are settings of the repositories, not of the client:
+	// not part of the identity.
+	Shards              int
+	Replicas            int
+	WaitForActiveShards string
+}
+
+// MaxElasticsearchShards is the largest Shards a config accepts (Elasticsearch's own limit
+// on number_of_shards).
+const MaxElasticsearchShards = 1024
+
+// ValidWaitForActiveShards reports whether v is a wait_for_active_shards value repokit sends:
+// "all" or a whole number of copies from 1.
+func ValidWaitForActiveShards(v string) bool {
+	if v == "all" {
+		return true
+	}
+	n, err := strconv.Atoi(v)
+	return err == nil && n >= 1 && strconv.Itoa(n) == v
 }
 
 // NewElasticsearchPoolConfig returns a config with the seed's defaults.
@@ -121,6 +145,15 @@ func (c ElasticsearchPoolConfig) Redacted() string {
 	if c.ClientCert != "" {
 		s += " client_cert=" + c.ClientCert
 	}
+	if c.Shards != 0 {
+		s += fmt.Sprintf(" shards=%d", c.Shards)
+	}
+	if c.Replicas != 0 {
+		s += fmt.Sprintf(" replicas=%d", c.Replicas)
+	}
+	if c.WaitForActiveShards != "" {
+		s += " wait_for_active_shards=" + c.WaitForActiveShards
+	}
 	return s + fmt.Sprintf(" connections=%d maxsize=%d", c.Connections, c.MaxSize)
 }
 
@@ -161,6 +194,15 @@ func (c ElasticsearchPoolConfig) problems() []problem {
 	}
 	if (c.ClientCert == "") != (c.ClientKey == "") {
 		p = append(p, problem{"client_key", "client_cert and client_key must be given together"})
+	}
+	if c.Shards < 0 || c.Shards > MaxElasticsearchShards {
+		p = append(p, problem{"shards", fmt.Sprintf("must be between 0 (the default) and %d, got %d", MaxElasticsearchShards, c.Shards)})
+	}
+	if c.Replicas < 0 {
+		p = append(p, problem{"replicas", fmt.Sprintf("must not be negative, got %d", c.Replicas)})
+	}
+	if c.WaitForActiveShards != "" && !ValidWaitForActiveShards(c.WaitForActiveShards) {
+		p = append(p, problem{"wait_for_active_shards", fmt.Sprintf(`expected "all" or a number of copies from 1, got %q`, c.WaitForActiveShards)})
 	}
 	if c.Connections < 1 {
 		p = append(p, problem{"connections", fmt.Sprintf("must be at least 1, got %d", c.Connections)})
@@ -222,7 +264,8 @@ func ElasticsearchPoolConfigFromEnv(lookup func(string) (string, bool)) (Elastic
 //     "localhost:9200" with port 9200 gives http://localhost:9200, with port 9300 an error.
 //
 // Other keys: index, api_key, basic_auth (a mapping with username and password, or a
-// two-element list), verify_certs, ca_certs, client_cert, client_key, ssl_show_warn, and a pool
+// two-element list), verify_certs, ca_certs, client_cert, client_key, ssl_show_warn, shards,
+// replicas, wait_for_active_shards ("all" or a number, as a string or an integer), and a pool
 // mapping with connections and maxsize.
 func ElasticsearchPoolConfigFromMap(m map[string]any) (ElasticsearchPoolConfig, error) {
 	d := &decoder{}
@@ -231,9 +274,10 @@ func ElasticsearchPoolConfigFromMap(m map[string]any) (ElasticsearchPoolConfig, 
 }
 
 var esKeys = []string{"hosts", "host", "port", "index", "api_key", "basic_auth", "verify_certs",
-	"ca_certs", "client_cert", "client_key", "ssl_show_warn", "pool"}
+	"ca_certs", "client_cert", "client_key", "ssl_show_warn", "shards", "replicas", "wait_for_active_shards", "pool"}
 var esPoolKeys = []string{"connections", "maxsize"}
-var esHints = map[string]string{"max_size": "maxsize", "url": "hosts", "urls": "hosts", "nodes": "hosts"}
+var esHints = map[string]string{"max_size": "maxsize", "url": "hosts", "urls": "hosts", "nodes": "hosts",
+	"number_of_shards": "shards", "number_of_replicas": "replicas"}
 
 func (d *decoder) elasticsearch(section field) ElasticsearchPoolConfig {
 	c := NewElasticsearchPoolConfig()
@@ -285,6 +329,16 @@ func (d *decoder) elasticsearch(section field) ElasticsearchPoolConfig {
 			c.ClientCert, _ = d.str(f, false)
 		case "client_key":
 			c.ClientKey, _ = d.str(f, false)
+		case "shards":
+			c.Shards, _ = d.intIn(f, 0, MaxElasticsearchShards)
+		case "replicas":
+			c.Replicas, _ = d.intIn(f, 0, math.MaxInt32)
+		case "wait_for_active_shards":
+			if f.v.kind == kInt {
+				c.WaitForActiveShards = strconv.FormatInt(f.v.i, 10)
+			} else {
+				c.WaitForActiveShards, _ = d.str(f, false)
+			}
 		case "pool":
 			sub, ok := d.entries(f)
 			if !ok {

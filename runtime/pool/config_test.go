@@ -73,6 +73,11 @@ func TestParseFileErrors(t *testing.T) {
 		{"es host and hosts", "databases:\n  elasticsearch:\n    hosts: [http://a:9200]\n    host: b\n", `c.yaml:4: databases.elasticsearch.host: cannot be combined with hosts (line 3)`},
 		{"es port conflict", "databases:\n  elasticsearch:\n    host: localhost:9200\n    port: 9300\n", `c.yaml:4: databases.elasticsearch.port: 9300 conflicts with the port in host "localhost:9200"`},
 		{"bad bool", "databases:\n  elasticsearch:\n    verify_certs: sometimes\n", `c.yaml:3: databases.elasticsearch.verify_certs: expected a boolean, got "sometimes"`},
+		{"es shards", "databases:\n  elasticsearch:\n    shards: 2000\n", `c.yaml:3: databases.elasticsearch.shards: must be between 0 and 1024, got 2000`},
+		{"es replicas", "databases:\n  elasticsearch:\n    replicas: -1\n", `c.yaml:3: databases.elasticsearch.replicas: must be at least 0, got -1`},
+		{"es active shards", "databases:\n  elasticsearch:\n    wait_for_active_shards: most\n", `c.yaml:3: databases.elasticsearch.wait_for_active_shards: expected "all" or a number of copies from 1, got "most"`},
+		{"es active shards zero", "databases:\n  elasticsearch:\n    wait_for_active_shards: 0\n", `c.yaml:3: databases.elasticsearch.wait_for_active_shards: expected "all" or a number of copies from 1, got "0"`},
+		{"es shards hint", "databases:\n  elasticsearch:\n    number_of_shards: 3\n", `c.yaml:3: databases.elasticsearch.number_of_shards: unknown key (use shards)`},
 		{"bad bucket", "databases:\n  s3:\n    bucket: My_Bucket\n", `c.yaml:3: databases.s3.bucket: invalid bucket name "My_Bucket" (3-63 characters: lowercase letters, digits, dots, hyphens)`},
 		{"bad endpoint", "databases:\n  s3:\n    bucket: b1b\n    endpoint_url: localhost:4566\n", `c.yaml:4: databases.s3.endpoint_url: expected an http:// or https:// URL, got "localhost:4566"`},
 		{"keys without secret", "databases:\n  s3:\n    bucket: b1b\n    aws_access_key_id: AKIA\n", `c.yaml:2: databases.s3.aws_secret_access_key: aws_access_key_id and aws_secret_access_key must be given together`},
@@ -226,6 +231,39 @@ func TestElasticsearchHostPortRule(t *testing.T) {
 		}
 		if len(c.Hosts) != 1 || c.Hosts[0] != tc.want {
 			t.Fatalf("%v: hosts = %v, want [%s]", tc.in, c.Hosts, tc.want)
+		}
+	}
+}
+
+// TestElasticsearchIndexSettings reads shards, replicas and wait_for_active_shards from a map
+// and a file: they show in Redacted and stay out of the identity.
+func TestElasticsearchIndexSettings(t *testing.T) {
+	c, err := ElasticsearchPoolConfigFromMap(map[string]any{"hosts": []any{"http://a:9200", "http://b:9200"},
+		"shards": 3, "replicas": 1, "wait_for_active_shards": "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Shards != 3 || c.Replicas != 1 || c.WaitForActiveShards != "all" {
+		t.Fatalf("got shards %d, replicas %d, wait_for_active_shards %q", c.Shards, c.Replicas, c.WaitForActiveShards)
+	}
+	if got, want := c.Redacted(), "http://a:9200,http://b:9200 index=records shards=3 replicas=1 wait_for_active_shards=all connections=10 maxsize=10"; got != want {
+		t.Fatalf("Redacted = %s, want %s", got, want)
+	}
+	plain := NewElasticsearchPoolConfig()
+	plain.Hosts = c.Hosts
+	if plain.Key() != c.Key() {
+		t.Fatal("index settings changed the pool identity")
+	}
+	fc, err := ParseFile("c.yaml", []byte("databases:\n  elasticsearch:\n    hosts: [http://a:9200]\n    wait_for_active_shards: 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fc.Elasticsearch.WaitForActiveShards; got != "2" {
+		t.Fatalf("wait_for_active_shards: 2 in YAML = %q, want \"2\"", got)
+	}
+	for v, ok := range map[string]bool{"all": true, "1": true, "3": true, "": false, "0": false, "-1": false, "01": false, "ALL": false, "1.5": false} {
+		if ValidWaitForActiveShards(v) != ok {
+			t.Errorf("ValidWaitForActiveShards(%q) = %v, want %v", v, !ok, ok)
 		}
 	}
 }

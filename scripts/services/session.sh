@@ -11,6 +11,9 @@
 #                   services_down; returns all.sh's status
 #   services_down   stop the servers services_up found down and started (unless
 #                   KEEP_SERVICES=1); the EXIT trap runs it, it is safe to call twice
+#   services_started NAME
+#                   true when this run started NAME (e.g. elasticsearch), so that it
+#                   may be stopped early; services_down stops it again harmlessly
 #
 # Run alone, around one command:
 #   scripts/services/session.sh [--with-elasticsearch] [--with-toxiproxy] -- CMD [ARGS...]
@@ -43,6 +46,14 @@ services_up() {
 	trap 'exit 143' TERM
 	env=$("$_svc_session_dir/all.sh" start "$@") || return
 	eval "$env"
+}
+
+services_started() {
+	local s
+	for s in "${_svc_session_started[@]}"; do
+		[[ $s == "$1" ]] && return 0
+	done
+	return 1
 }
 
 services_down() {

@@ -36,7 +36,7 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 func (d *Driver[T]) createOne(ctx context.Context, rec *T, r *repo.Result) {
 	doc := d.codec.encode(nil, rec, false)
 	resp, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(r.ID), Body: bytes.NewReader(doc),
-		OpType: "create", Refresh: string(d.o.Refresh)})
+		OpType: "create", Refresh: string(d.o.Refresh), WaitForActiveShards: d.o.WaitForActiveShards})
 	if err != nil {
 		r.Err = err
 		return
@@ -175,7 +175,8 @@ func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, acts [
 		return acts[j]
 	}
 	for attempt := 1; ; attempt++ {
-		r, err := d.do(ctx, esapi.BulkRequest{Index: d.o.Index, Body: bytes.NewReader(body), Refresh: string(d.o.Refresh)})
+		r, err := d.do(ctx, esapi.BulkRequest{Index: d.o.Index, Body: bytes.NewReader(body), Refresh: string(d.o.Refresh),
+			WaitForActiveShards: d.o.WaitForActiveShards})
 		if err != nil {
 			return err
 		}

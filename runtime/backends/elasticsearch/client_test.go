@@ -3,6 +3,8 @@ package elasticsearch_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,5 +83,38 @@ func TestSharedClient(t *testing.T) {
 	_, err = things.NewThingElasticsearchRepository(ctx, m, down)
 	if !errors.Is(err, repo.ErrUnavailable) || !pool.IsTransient(err) {
 		t.Fatalf("opening on a closed port: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestRefusedNodeSkipped: with several hosts configured, a request whose node refuses the
+// connection (so it cannot have been applied) is sent to the next node, so every call
+// succeeds while one of the hosts is down; the refusing node is then left out.
+func TestRefusedNodeSkipped(t *testing.T) {
+	cfg := testConfig(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String()
+	_ = ln.Close()
+	h := newHarness(t)
+	ctx := context.Background()
+	index := uniqueIndex(t, "refused")
+	t.Cleanup(func() { deleteIndex(t, h.m, cfg, index) })
+	multi := cfg
+	multi.Hosts = []string{down, cfg.Hosts[0], down}
+	r, err := things.NewThingElasticsearchRepository(ctx, h.m, multi, elasticsearch.WithIndex(index))
+	if err != nil {
+		t.Fatalf("opening with one of the hosts down: %v", err)
+	}
+	defer r.Close()
+	for i := range 4 {
+		id := fmt.Sprintf("t%d", i)
+		if _, err := r.Create(ctx, things.Thing{ID: id, Name: "refused"}); err != nil {
+			t.Fatalf("Create %s with one of the hosts down: %v", id, err)
+		}
+		if _, err := r.Get(ctx, id); err != nil {
+			t.Fatalf("Get %s with one of the hosts down: %v", id, err)
+		}
 	}
 }

@@ -48,7 +48,8 @@ func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 // index writes rec in full; with a version, only over that version of the document.
 func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool) (*esapi.Response, error) {
 	req := esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(d.desc.GetID(rec)),
-		Body: bytes.NewReader(d.codec.encode(nil, rec, false)), Refresh: string(d.o.Refresh)}
+		Body: bytes.NewReader(d.codec.encode(nil, rec, false)), Refresh: string(d.o.Refresh),
+		WaitForActiveShards: d.o.WaitForActiveShards}
 	if conditional {
 		req.IfSeqNo, req.IfPrimaryTerm = &seq, &term
 	}
@@ -131,7 +132,8 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	if d.uq != nil {
 		return d.deleteUnique(ctx, id, ifVersion)
 	}
-	req := esapi.DeleteRequest{Index: d.o.Index, DocumentID: url.PathEscape(id), Refresh: string(d.o.Refresh)}
+	req := esapi.DeleteRequest{Index: d.o.Index, DocumentID: url.PathEscape(id), Refresh: string(d.o.Refresh),
+		WaitForActiveShards: d.o.WaitForActiveShards}
 	if ifVersion != "" {
 		seq, term, ok := parseVersion(ifVersion)
 		if !ok {

@@ -15,7 +15,10 @@
 // microseconds next to the readable date, for filters and sorting.
 //
 // Writes send refresh=wait_for by default (Refresh), so searches read the caller's own
-// writes. A version is "<seq_no>:<primary_term>"; Update and Delete write conditionally on
+// writes, and wait_for_active_shards (WithWaitForActiveShards, default "1"). On a cluster,
+// requests go round-robin over every configured host; indices get their shards and replicas
+// from the config (a URL's ?shards=&replicas=) or WithIndexSettings; a search or count that
+// some shard could not answer is ErrUnavailable (*ShardError), never a partial result. A version is "<seq_no>:<primary_term>"; Update and Delete write conditionally on
 // it. CreateBatch sends _bulk in chunks (BatchDocs, BatchBytes) and gives every record its
 // result. Find and Stream compile the filter to query DSL (codec.go encodes documents,
 // compile.go the queries), page with from/size, then search_after inside a point in time,

@@ -51,11 +51,23 @@ func NewRepository[T any](ctx context.Context, m *pool.Manager, cfg pool.Config,
 // stored records (failing with ErrAlreadyExists when two of them share a value). A node that
 // cannot be reached fails it with repo.ErrUnavailable.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
-	if _, err := pool.ConfigAs[pool.ElasticsearchPoolConfig](cfg); err != nil {
+	pc, err := pool.ConfigAs[pool.ElasticsearchPoolConfig](cfg)
+	if err != nil {
 		return nil, err
 	}
 	o := Options{Index: desc.Index, Refresh: RefreshWaitFor, BatchDocs: DefaultBatchDocs, BatchBytes: DefaultBatchBytes,
-		PageSize: DefaultPageSize, MaxResultWindow: DefaultMaxResultWindow, Shards: 1, StaleAfter: DefaultStaleReservationAfter}
+		PageSize: DefaultPageSize, MaxResultWindow: DefaultMaxResultWindow, Shards: 1, StaleAfter: DefaultStaleReservationAfter,
+		WaitForActiveShards: DefaultWaitForActiveShards}
+	// The config's index settings (a URL's ?shards=&replicas=&wait_for_active_shards=), then the options.
+	if pc.Shards > 0 {
+		o.Shards = pc.Shards
+	}
+	if pc.Replicas > 0 {
+		o.Replicas = pc.Replicas
+	}
+	if pc.WaitForActiveShards != "" {
+		o.WaitForActiveShards = pc.WaitForActiveShards
+	}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -68,6 +80,8 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		return nil, errors.New("elasticsearch: batch sizes, page size, result window and shards must be positive, replicas not negative")
 	case o.StaleAfter <= 0:
 		return nil, errors.New("elasticsearch: the stale reservation age must be positive")
+	case !pool.ValidWaitForActiveShards(o.WaitForActiveShards):
+		return nil, fmt.Errorf(`elasticsearch: wait_for_active_shards must be "all" or a number of copies from 1, got %q`, o.WaitForActiveShards)
 	}
 	if err := checkDesc(desc); err != nil {
 		return nil, err

@@ -33,6 +33,9 @@ const (
 	// whose owner record does not hold the value may be taken over (see
 	// WithStaleReservationAfter).
 	DefaultStaleReservationAfter = 30 * time.Second
+	// DefaultWaitForActiveShards is the wait_for_active_shards of writes (see
+	// WithWaitForActiveShards): "1", Elasticsearch's own default.
+	DefaultWaitForActiveShards = "1"
 	// UniqueIndexSuffix is appended to the index name to name the companion index holding
 	// the reservations of unique values (see WithUniqueIndex).
 	UniqueIndexSuffix = "-unique"
@@ -46,11 +49,14 @@ type Options struct {
 	BatchBytes      int     // bytes per _bulk request (a larger document goes alone); default DefaultBatchBytes
 	PageSize        int     // hits per search request of Find and Stream; default DefaultPageSize
 	MaxResultWindow int     // the index's index.max_result_window; default 10000
-	Shards          int     // number_of_shards of a created index; default 1
-	Replicas        int     // number_of_replicas of a created index; default 0
+	Shards          int     // number_of_shards of a created index; default 1 (or the config's shards)
+	Replicas        int     // number_of_replicas of a created index; default 0 (or the config's replicas)
 	Mapping         []byte  // the mapping to apply (generated code passes its constant); default esdialect.Mapping(desc)
 	SkipEnsureIndex bool    // do not create or check the index when opening
 	NoPIT           bool    // stream with search_after alone, without a point in time
+	// WaitForActiveShards is the wait_for_active_shards of every write: "all" or a number of
+	// copies; default DefaultWaitForActiveShards (or the config's wait_for_active_shards).
+	WaitForActiveShards string
 
 	// UniqueIndex is the companion index holding one reservation per value of a unique
 	// field; default Index + UniqueIndexSuffix. Unused by records without unique fields.
@@ -90,10 +96,28 @@ func WithPageSize(n int) Option { return func(o *Options) { o.PageSize = n } }
 // WithMaxResultWindow tells the driver the index's index.max_result_window.
 func WithMaxResultWindow(n int) Option { return func(o *Options) { o.MaxResultWindow = n } }
 
-// WithIndexSettings sets the shards and replicas of an index the driver creates.
+// WithIndexSettings sets the shards and replicas of an index the driver creates (and of the
+// companion index of unique values), over the config's shards and replicas. An existing
+// index keeps its own.
 func WithIndexSettings(shards, replicas int) Option {
 	return func(o *Options) { o.Shards, o.Replicas = shards, replicas }
 }
+
+// WithWaitForActiveShards sets the wait_for_active_shards of every write (index, create,
+// update, delete and _bulk requests, on the index and on the companion index of unique
+// values), over the config's wait_for_active_shards: how many copies of the shard
+// (primary included) must be active before Elasticsearch performs the write; "all" for
+// every copy the index has. When fewer are active the write waits for them, up to the
+// call's context deadline (and at most Elasticsearch's one-minute timeout, after which it
+// fails with ErrUnavailable without being applied).
+//
+// The default, DefaultWaitForActiveShards ("1", Elasticsearch's own), lets writes go on while
+// only the primary copy is live. Either way an acknowledged write is on every copy that was
+// in sync when it was made: Elasticsearch answers only after each of them has it (a copy
+// that fails is taken out of the in-sync set first). A higher value is a pre-flight check,
+// not a quorum: it refuses writes while too few copies are up, trading availability for the
+// assurance that an acknowledged write is on at least that many copies.
+func WithWaitForActiveShards(v string) Option { return func(o *Options) { o.WaitForActiveShards = v } }
 
 // WithMapping sets the mapping (generated code passes the mapping it was generated with; it
 // must equal esdialect.Mapping(desc)).

@@ -61,7 +61,8 @@ func (d *Driver[T]) uniqueBulk(ctx context.Context, ops []uop) ([]bulkItemState,
 		}
 		body = append(body, '\n')
 	}
-	r, err := d.do(ctx, esapi.BulkRequest{Index: d.uq.index, Body: bytes.NewReader(body), FilterPath: bulkFilter})
+	r, err := d.do(ctx, esapi.BulkRequest{Index: d.uq.index, Body: bytes.NewReader(body), FilterPath: bulkFilter,
+		WaitForActiveShards: d.o.WaitForActiveShards})
 	if err != nil {
 		return nil, err
 	}

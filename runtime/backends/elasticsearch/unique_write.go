@@ -184,7 +184,8 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 		var r *esapi.Response
 		if old == nil {
 			r, err = d.do(wctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(id),
-				Body: bytes.NewReader(d.codec.encode(nil, rec, false)), OpType: "create", Refresh: string(d.o.Refresh)})
+				Body: bytes.NewReader(d.codec.encode(nil, rec, false)), OpType: "create", Refresh: string(d.o.Refresh),
+				WaitForActiveShards: d.o.WaitForActiveShards})
 		} else {
 			seq, term, _ := parseVersion(d.desc.GetVersion(old))
 			r, err = d.index(wctx, rec, seq, term, true)
@@ -259,7 +260,8 @@ func (d *Driver[T]) deleteUnique(ctx context.Context, id, ifVersion string) erro
 		}
 		seq, term, _ := parseVersion(v)
 		r, err := d.do(ctx, esapi.DeleteRequest{Index: d.o.Index, DocumentID: url.PathEscape(id), Refresh: string(d.o.Refresh),
-			IfSeqNo: &seq, IfPrimaryTerm: &term})
+			WaitForActiveShards: d.o.WaitForActiveShards,
+			IfSeqNo:             &seq, IfPrimaryTerm: &term})
 		if err != nil {
 			return err
 		}

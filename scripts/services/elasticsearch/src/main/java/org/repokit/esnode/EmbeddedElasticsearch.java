@@ -21,12 +21,15 @@ import org.elasticsearch.plugins.Plugin;
 import org.elasticsearch.transport.Netty4Plugin;
 
 /**
- * A real single Elasticsearch node in this JVM, for repokit's tests and demo.
+ * A real Elasticsearch node in this JVM, for repokit's tests and demo.
  *
  * <p>Usage: {@code EmbeddedElasticsearch <home> <httpPort> <transportPort> [key=value ...]}.
  * {@code <home>} must contain {@code config/log4j2.properties}; data and logs go under it.
- * Extra {@code key=value} arguments are added to the node settings. The node listens on
- * 127.0.0.1 only. SIGTERM closes the node cleanly (its data stays on disk).
+ * Extra {@code key=value} arguments are added to the node settings, over the defaults: a
+ * single node by default ({@code discovery.type=single-node}); elasticsearch.sh makes the nodes
+ * of a cluster with {@code node.name}, {@code discovery.type=zen}, {@code discovery.seed_hosts}
+ * and {@code cluster.initial_master_nodes}. The node listens on 127.0.0.1 only. SIGTERM
+ * closes the node cleanly (its data stays on disk).
  *
  * <p>{@link Node}'s protected constructor is the only way to hand it plugins that live on
  * the classpath rather than in a plugins directory; Netty4 provides HTTP and transport.
@@ -75,10 +78,12 @@ public final class EmbeddedElasticsearch extends Node {
             builder.put(args[i].substring(0, eq), args[i].substring(eq + 1));
         }
 
+        Settings settings = builder.build();
+        String nodeName = settings.get("node.name", NODE_NAME);
         Environment environment = InternalSettingsPreparer.prepareEnvironment(
-            builder.build(), Collections.emptyMap(), home.resolve("config"), () -> NODE_NAME);
+            settings, Collections.emptyMap(), home.resolve("config"), () -> nodeName);
         // %node_name in log patterns needs the name before logging is configured.
-        LogConfigurator.setNodeName(NODE_NAME);
+        LogConfigurator.setNodeName(nodeName);
         // Reads config/log4j2.properties (and sets es.logs.* system properties) as the
         // distribution's bootstrap does.
         LogConfigurator.configure(environment);
