@@ -37,6 +37,7 @@ func RunLimitTests(t *testing.T, h LimitHarness) {
 	t.Run("LargeIN", func(t *testing.T) { testLargeIN(t, h) })
 	t.Run("NonFiniteCursor", func(t *testing.T) { testNonFiniteCursor(t, h) })
 	t.Run("JSONUTF8", func(t *testing.T) { testJSONUTF8(t, h) })
+	t.Run("EndpointIDs", func(t *testing.T) { testEndpointIDs(t, h) })
 }
 
 // The documented limits (docs/semantics.md, "Limits"), written out here so that a change
