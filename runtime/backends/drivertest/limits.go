@@ -38,6 +38,7 @@ func RunLimitTests(t *testing.T, h LimitHarness) {
 	t.Run("NonFiniteCursor", func(t *testing.T) { testNonFiniteCursor(t, h) })
 	t.Run("JSONUTF8", func(t *testing.T) { testJSONUTF8(t, h) })
 	t.Run("EndpointIDs", func(t *testing.T) { testEndpointIDs(t, h) })
+	t.Run("LongOperands", func(t *testing.T) { testLongOperands(t, h) })
 }
 
 // The documented limits (docs/semantics.md, "Limits"), written out here so that a change
