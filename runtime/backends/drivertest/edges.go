@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/query"
@@ -222,4 +223,93 @@ func deref(p *string) (string, bool) {
 func likeMatch(pattern, v string) bool {
 	l, err := query.ParseLike(pattern)
 	return err == nil && l.Match(v)
+}
+
+// testTimeRange: times from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z are stored,
+// read, filtered and sorted on every backend; a time outside years 1 to 9,999 in UTC (also
+// one whose own zone is inside) is ErrInvalidInput naming the field and the year in Create,
+// Upsert, Update and a batch, where it fails alone, before any backend stores it. Filter
+// operands outside the range are allowed and compare like any other time.
+func testTimeRange(t *testing.T, h Harness) {
+	ctx, r := makeThings(t, h)
+	F := things.ThingFields
+	first := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	last := time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	lastInZone := time.Date(10000, 1, 1, 4, 59, 59, 999999000, time.FixedZone("", 5*3600)) // = last
+	recs := []things.Thing{minimalThing("t-first"), minimalThing("t-last"), minimalThing("t-mid")}
+	recs[0].Created, recs[0].At = first, ptr(last)
+	recs[1].Created, recs[1].At = lastInZone, ptr(first)
+	seed(ctx, t, r, recs)
+	for _, c := range []struct {
+		id          string
+		created, at time.Time
+	}{{"t-first", first, last}, {"t-last", last, first}} {
+		got, err := r.Get(ctx, c.id)
+		if err != nil || !got.Created.Equal(c.created) || got.At == nil || !got.At.Equal(c.at) {
+			t.Errorf("Get(%s) = created %v at %v, %v; want %v, %v", c.id, got.Created, got.At, err, c.created, c.at)
+		}
+	}
+	if got := findIDs(ctx, t, r, things.ThingQuery().OrderBy(F.Created.Desc())); !slices.Equal(got, []string{"t-last", "t-mid", "t-first"}) {
+		t.Errorf("Find by created desc = %v", got)
+	}
+	if got := findIDs(ctx, t, r, things.ThingQuery().Where(F.At.EQ(last))); !slices.Equal(got, []string{"t-first"}) {
+		t.Errorf("Find(at = %v) = %v", last, got)
+	}
+	for _, c := range []struct {
+		cond query.Cond[things.Thing]
+		want []string
+	}{
+		{F.Created.LT(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), []string{"t-first", "t-last", "t-mid"}},
+		{F.Created.GT(time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)), []string{"t-first", "t-last", "t-mid"}},
+		{F.Created.LTE(first), []string{"t-first"}},
+		{F.Created.GTE(last), []string{"t-last"}},
+	} {
+		if got := findIDs(ctx, t, r, things.ThingQuery().Where(c.cond)); !slices.Equal(got, c.want) {
+			t.Errorf("Find(%s) = %v, want %v", c.cond, got, c.want)
+		}
+	}
+
+	bads := []struct {
+		at   time.Time
+		year int
+	}{
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), 10000},
+		{time.Date(9999, 12, 31, 23, 30, 0, 0, time.FixedZone("", -3600)), 10000},
+		{time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("", 3600)), 0},
+		{time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC), -1},
+	}
+	wantYear := func(what string, err error, field string, year int) {
+		t.Helper()
+		wantErr(t, what, err, repo.ErrInvalidInput)
+		var le *repo.LimitError
+		if err != nil && (!errors.As(err, &le) || le.Size != year || !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), fmt.Sprintf("year %d", year))) {
+			t.Errorf("%s: %q does not name %s and the year %d", what, err, field, year)
+		}
+	}
+	for _, b := range bads {
+		rec := minimalThing("t-bad")
+		rec.Created = b.at
+		_, err := r.Create(ctx, rec)
+		wantYear(fmt.Sprintf("Create with created %v", b.at), err, "created", b.year)
+		_, err = r.Upsert(ctx, rec)
+		wantYear(fmt.Sprintf("Upsert with created %v", b.at), err, "created", b.year)
+		upd := recs[2]
+		upd.At = ptr(b.at)
+		_, err = r.Update(ctx, upd)
+		wantYear(fmt.Sprintf("Update with at %v", b.at), err, "at", b.year)
+		batch := []things.Thing{minimalThing("t-b0"), rec, minimalThing("t-b2")}
+		res, err := r.CreateBatch(ctx, batch)
+		if err != nil {
+			t.Fatalf("CreateBatch: %v", err)
+		}
+		wantYear(fmt.Sprintf("CreateBatch item with created %v", b.at), res[1].Err, "created", b.year)
+		for _, i := range []int{0, 2} {
+			if res[i].Err != nil && !errors.Is(res[i].Err, repo.ErrAlreadyExists) {
+				t.Errorf("CreateBatch item %d: %v", i, res[i].Err)
+			}
+		}
+	}
+	if got := findIDs(ctx, t, r, things.ThingQuery()); !slices.Equal(got, []string{"t-b0", "t-b2", "t-first", "t-last", "t-mid"}) {
+		t.Errorf("stored: %v", got)
+	}
 }

@@ -39,6 +39,7 @@ func RunLimitTests(t *testing.T, h LimitHarness) {
 	t.Run("JSONUTF8", func(t *testing.T) { testJSONUTF8(t, h) })
 	t.Run("EndpointIDs", func(t *testing.T) { testEndpointIDs(t, h) })
 	t.Run("LongOperands", func(t *testing.T) { testLongOperands(t, h) })
+	t.Run("TimeRange", func(t *testing.T) { testTimeRange(t, h) })
 }
 
 // The documented limits (docs/semantics.md, "Limits"), written out here so that a change
