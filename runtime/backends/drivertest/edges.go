@@ -3,6 +3,7 @@ package drivertest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -311,5 +312,33 @@ func testTimeRange(t *testing.T, h Harness) {
 	}
 	if got := findIDs(ctx, t, r, things.ThingQuery()); !slices.Equal(got, []string{"t-b0", "t-b2", "t-first", "t-last", "t-mid"}) {
 		t.Errorf("stored: %v", got)
+	}
+}
+
+// testExtremeIntSort: an optional int key sorts a stored math.MinInt64 or math.MaxInt64
+// before a missing value in both directions (Elasticsearch sorted a missing long as the
+// extreme value, and let the next key decide between them), in Find and in Page.
+func testExtremeIntSort(t *testing.T, h Harness) {
+	ctx, r := makeThings(t, h)
+	F := things.ThingFields
+	recs := []things.Thing{minimalThing("e0"), minimalThing("e1"), minimalThing("e2"), minimalThing("e3"), minimalThing("e4")}
+	recs[1].Rank = ptr[int64](math.MaxInt64)
+	recs[2].Rank = ptr[int64](math.MinInt64)
+	recs[3].Rank = ptr[int64](0)
+	seed(ctx, t, r, recs) // e0 and e4 have no rank; their ids sort before and after the others'
+	for _, c := range []struct {
+		s    query.Sort[things.Thing]
+		want []string
+	}{
+		{F.Rank.Asc(), []string{"e2", "e3", "e1", "e0", "e4"}},
+		{F.Rank.Desc(), []string{"e1", "e3", "e2", "e0", "e4"}},
+	} {
+		q := things.ThingQuery().OrderBy(c.s)
+		if got := findIDs(ctx, t, r, q); !slices.Equal(got, c.want) {
+			t.Errorf("Find(%s) = %v, want %v", q, got, c.want)
+		}
+		if got := walkPages(t, pageOf(ctx, r), q, 2, len(recs)); !slices.Equal(got, c.want) {
+			t.Errorf("Page(%s) = %v, want %v", q, got, c.want)
+		}
 	}
 }
