@@ -33,6 +33,10 @@ const (
 	// Elasticsearch stored a year before 1 that it then could not read back.
 	MinYear = 1
 	MaxYear = 9999
+	// MaxRegexBytes is the longest REGEX pattern, in bytes of UTF-8 as written:
+	// Elasticsearch takes patterns of at most 1,000 characters (index.max_regex_length), and
+	// its rendering of a pattern escapes some characters, doubling them at most.
+	MaxRegexBytes = 500
 )
 
 // Limit is one portable limit: a row of docs/semantics.md's "Limits" table.
@@ -48,10 +52,11 @@ var (
 	indexedLimit    = Limit{Name: "indexed or unique string value", Max: MaxIndexedStringBytes, Unit: "bytes"}
 	conditionsLimit = Limit{Name: "filter", Max: MaxFilterConditions, Unit: "conditions"}
 	timeLimit       = Limit{Name: "time", Min: MinYear, Max: MaxYear, Unit: "year"}
+	regexLimit      = Limit{Name: "regex pattern", Max: MaxRegexBytes, Unit: "bytes"}
 )
 
 // Limits returns the portable limits, in the order of the docs' table.
-func Limits() []Limit { return []Limit{idLimit, indexedLimit, conditionsLimit, timeLimit} }
+func Limits() []Limit { return []Limit{idLimit, indexedLimit, conditionsLimit, timeLimit, regexLimit} }
 
 // LimitError is the cause of the ErrInvalidInput error of a value or a query over a
 // portable limit (errors.As finds it). For a record value it is wrapped in a
@@ -133,17 +138,28 @@ func checkYears[T any](d *record.Desc[T], f *record.Field[T], rec *T) error {
 	return nil
 }
 
-// checkFilterLimits reports a filter of more than MaxFilterConditions conditions.
+// checkFilterLimits reports a filter of more than MaxFilterConditions conditions, or with a
+// REGEX pattern longer than MaxRegexBytes.
 func checkFilterLimits(e query.Expr) error {
 	n := 0
-	_ = e.Walk(func(e query.Expr) error {
+	err := e.Walk(func(e query.Expr) error {
 		switch e.Op {
 		case query.OpAll, query.OpAnd, query.OpOr, query.OpNot:
-		default:
-			n++
+			return nil
+		case query.OpRegex:
+			if len(e.Args) == 0 {
+				break
+			}
+			if re, ok := e.Args[0].(*query.Regex); ok && re != nil && len(re.Pattern()) > MaxRegexBytes {
+				return &query.FieldError{Field: e.Field, Op: e.Op, Err: &LimitError{Limit: regexLimit, Size: len(re.Pattern())}}
+			}
 		}
+		n++
 		return nil
 	})
+	if err != nil {
+		return E(ErrInvalidInput, err)
+	}
 	if n > MaxFilterConditions {
 		return E(ErrInvalidInput, &LimitError{Limit: conditionsLimit, Size: n})
 	}

@@ -82,6 +82,17 @@ func TestLimitBoundaries(t *testing.T) {
 	e = query.Or(append(conds, F.Active.EQ(true))...).Expr()
 	wantLimit(t, "CheckFilter", repo.CheckFilter(d, e), repo.MaxFilterConditions, repo.MaxFilterConditions+1)
 
+	rx := query.MustCompileRegex(strings.Repeat("é", repo.MaxRegexBytes/2))
+	if err := repo.CheckFilter(d, query.Expr{Op: query.OpRegex, Field: "name", Args: []any{rx}}); err != nil {
+		t.Errorf("CheckFilter with a REGEX of %d bytes: %v", repo.MaxRegexBytes, err)
+	}
+	rx = query.MustCompileRegex(strings.Repeat("é", repo.MaxRegexBytes/2) + "?")
+	err = repo.CheckFilter(d, query.NotExpr(query.Expr{Op: query.OpRegex, Field: "title", Args: []any{rx}}))
+	wantLimit(t, "CheckFilter with a long REGEX", err, repo.MaxRegexBytes, repo.MaxRegexBytes+1)
+	if err != nil && !strings.Contains(err.Error(), "title") {
+		t.Errorf("CheckFilter with a long REGEX: %q does not name the field", err)
+	}
+
 	for _, at := range []time.Time{
 		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
 		time.Date(10000, 1, 1, 4, 0, 0, 0, time.FixedZone("", 5*3600)), // 9999-12-31T23:00Z

@@ -202,7 +202,7 @@ func (g *diffGen) likeOf(s string) string {
 // regexOf makes a portable REGEX from s: its text with punctuation escaped, then a
 // quantified wildcard or class; or one of a few fixed patterns.
 func (g *diffGen) regexOf(s string) string {
-	fixed := []string{"a.*", ".*b", "[a-c]+", "(a|b)c?", "é.", ".{2}", "日本|a", "[^a]*", ".*", "[0-9]+", "A|a|B", "k{950}.?"}
+	fixed := []string{"a.*", ".*b", "[a-c]+", "(a|b)c?", "é.", ".{2}", "日本|a", "[^a]*", ".*", "[0-9]+", "A|a|B", "k{200}.*", "(k|é){1,255}.?"}
 	if s == "" || len(s) > 200 || g.chance(0.3) {
 		return pick(g, fixed)
 	}

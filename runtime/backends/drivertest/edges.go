@@ -342,3 +342,42 @@ func testExtremeIntSort(t *testing.T, h Harness) {
 		}
 	}
 }
+
+// testRegexPortability: a REGEX pattern that one backend reads differently or refuses is
+// ErrInvalidInput everywhere ([a-b-c], a repetition count over 255), patterns of up to 500
+// bytes and counts up to 255 answer alike on every backend, and a longer pattern is
+// ErrInvalidInput naming the field, the limit and the size.
+func testRegexPortability(t *testing.T, h Harness) {
+	ctx, r := makeThings(t, h)
+	F := things.ThingFields
+	recs := []things.Thing{minimalThing("re0"), minimalThing("re1"), minimalThing("re2")}
+	recs[0].Name = strings.Repeat("a", 255)
+	recs[1].Name = "b-"
+	recs[2].Name = strings.Repeat("xy", 250)
+	seed(ctx, t, r, recs)
+	for _, c := range []struct {
+		pattern string
+		want    []string
+	}{
+		{"a{255}", []string{"re0"}},
+		{"a{0,255}", []string{"re0"}},
+		{`[a-c\-]+`, []string{"re0", "re1"}},
+		{strings.Repeat("xy", 250), []string{"re2"}},
+		{"(xy){250}", []string{"re2"}},
+	} {
+		if got := findIDs(ctx, t, r, things.ThingQuery().Where(F.Name.Regex(c.pattern))); !slices.Equal(got, c.want) {
+			t.Errorf("Find(name REGEX %.30q) = %v, want %v", c.pattern, got, c.want)
+		}
+	}
+	for _, p := range []string{"[a-b-c]", "[0-9a-f-z]", "a{256}", "(xy){1,300}"} {
+		_, err := r.Find(ctx, things.ThingQuery().Where(F.Name.Regex(p)))
+		wantErr(t, fmt.Sprintf("Find(name REGEX %q)", p), err, repo.ErrInvalidInput)
+		_, err = r.Count(ctx, things.ThingQuery().Where(query.Not(F.Name.Regex(p))))
+		wantErr(t, fmt.Sprintf("Count(NOT name REGEX %q)", p), err, repo.ErrInvalidInput)
+	}
+	long := strings.Repeat("xy", 250) + ".?"
+	_, err := r.Find(ctx, things.ThingQuery().Where(F.Name.Regex(long)))
+	wantLimitErr(t, "Find with a REGEX of 502 bytes", err, "name", 500, 502)
+	_, err = r.Count(ctx, things.ThingQuery().Where(query.Or(F.Active.EQ(true), F.Title.Regex(long))))
+	wantLimitErr(t, "Count with a REGEX of 502 bytes", err, "title", 500, 502)
+}

@@ -41,6 +41,7 @@ func RunLimitTests(t *testing.T, h LimitHarness) {
 	t.Run("LongOperands", func(t *testing.T) { testLongOperands(t, h) })
 	t.Run("TimeRange", func(t *testing.T) { testTimeRange(t, h) })
 	t.Run("ExtremeIntSort", func(t *testing.T) { testExtremeIntSort(t, h) })
+	t.Run("RegexPortability", func(t *testing.T) { testRegexPortability(t, h) })
 }
 
 // The documented limits (docs/semantics.md, "Limits"), written out here so that a change
