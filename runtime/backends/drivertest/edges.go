@@ -152,6 +152,9 @@ func testLongOperands(t *testing.T, h Harness) {
 		{"Like %s_%", func(f query.StringField[things.Thing], s string) query.Cond[things.Thing] {
 			return f.Like("%" + s[100:] + "_%")
 		}, func(v, s string) bool { return likeMatch("%"+s[100:]+"_%", v) }},
+		{"Like short%long", func(f query.StringField[things.Thing], s string) query.Cond[things.Thing] {
+			return f.Like(s[:10] + "%" + s[10:])
+		}, func(v, s string) bool { return likeMatch(s[:10]+"%"+s[10:], v) }},
 		{"Between", func(f query.StringField[things.Thing], s string) query.Cond[things.Thing] {
 			return f.Between(s[:950], s)
 		},

@@ -151,7 +151,10 @@ func (d *Driver[T]) matchingIDs(ctx context.Context, e, cand query.Expr) (query.
 // cut returns the longest prefix of s of at most maxAutomatonBytes bytes that ends at a
 // character boundary.
 func cut(s string) string {
-	n := min(len(s), maxAutomatonBytes)
+	if len(s) <= maxAutomatonBytes {
+		return s
+	}
+	n := maxAutomatonBytes
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
