@@ -33,6 +33,13 @@ func TestRegexSubset(t *testing.T) {
 		{"(a)(b)", "ab", "a"},
 		{`[a\-]`, "-", "b"},
 		{"a]", "a]", "a"},
+		{"[a-cx-z]", "y", "d"},
+		{`[a-c\-]`, "-", "d"},
+		{`[\--/]`, ".", "0"},
+		{"[^a-c]x", "dx", "bx"},
+		{"[é-ë]", "ê", "e"},
+		{"a{255}", strings.Repeat("a", 255), "a"},
+		{"a{0,255}b", "aab", "a"},
 	}
 	for _, c := range accept {
 		re, err := query.CompileRegex(c.pattern)
@@ -52,6 +59,14 @@ func TestRegexSubset(t *testing.T) {
 	}
 	reject := []struct{ pattern, msg string }{
 		{"^a", "anchors"},
+		{"[a-b-c]", "right after a range"},
+		{"[a-bd-e-f]", "right after a range"},
+		{"[^0-9-x]", "right after a range"},
+		{`[\a-b-c]`, "escape"},
+		{"[é-ë-z]", "right after a range"},
+		{"a{256}", "256 is over 255"},
+		{"a{1,256}", "256 is over 255"},
+		{"a{99999999999999999999}", "over 255"},
 		{"a$", "anchors"},
 		{`\d`, `escape \d`},
 		{`|a`, `empty alternatives`},

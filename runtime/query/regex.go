@@ -17,8 +17,10 @@ import (
 // with an error naming the construct: anchors ^ and $, escapes followed by a letter or digit
 // (\d, \w, \s, \b, \n, \pL, ...), (?...) groups and flags, non-greedy quantifiers, POSIX
 // classes such as [[:alpha:]], a { that does not start a valid repetition, empty
-// alternatives or groups (|a, a|, a||b, (|a), ()), a - at the start or end of a class (write
-// \-), and invalid UTF-8 — each of these is read differently by at least one backend.
+// alternatives or groups (|a, a|, a||b, (|a), ()), a - at the start or end of a class or
+// right after a range, as in [a-b-c] (write \-), a repetition count over MaxRepetition
+// (255), and invalid UTF-8 — each of these is read differently, or refused, by at least one
+// backend. The length of a pattern is a portable limit of package repo (MaxRegexBytes).
 type Regex struct {
 	pattern string
 	re      *regexp.Regexp
@@ -85,6 +87,12 @@ func checkPortable(p string) error {
 		return errorf(ErrBadPattern, "REGEX %q is not valid UTF-8", p)
 	}
 	inClass := false
+	// In a class: whether the last element ended a range (a-z), and whether a - waits
+	// for the end of its range.
+	afterRange, inRange := false, false
+	element := func() {
+		afterRange, inRange = inRange, false
+	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		switch {
@@ -96,6 +104,9 @@ func checkPortable(p string) error {
 			if n < utf8.RuneSelf && (isAlnum(n) || n == ' ') {
 				return errorf(ErrBadPattern, "REGEX %q: escape \\%c is not in the portable subset (only \\ followed by punctuation is)", p, n)
 			}
+			if inClass {
+				element()
+			}
 			i++
 		case inClass:
 			if c == '[' && i+1 < len(p) && (p[i+1] == ':' || p[i+1] == '=' || p[i+1] == '.') {
@@ -104,11 +115,19 @@ func checkPortable(p string) error {
 			if c == '-' && (p[i-1] == '[' || p[i-1] == '^' && p[i-2] == '[' || i+1 < len(p) && p[i+1] == ']') {
 				return errorf(ErrBadPattern, "REGEX %q: a - at the start or end of a class is read differently by the backends; write it as \\-", p)
 			}
-			if c == ']' {
+			switch {
+			case c == ']':
 				inClass = false
+			case c == '-' && afterRange:
+				return errorf(ErrBadPattern, "REGEX %q: a - right after a range, as in [a-b-c], is read differently by the backends (PostgreSQL refuses it); write it as \\-", p)
+			case c == '-':
+				inRange = true
+			case utf8.RuneStart(c):
+				element()
 			}
 		case c == '[':
 			inClass = true
+			afterRange, inRange = false, false
 			// A ] right after [ or [^ is a literal in POSIX but not in Go: reject it.
 			j := i + 1
 			if j < len(p) && p[j] == '^' {
@@ -119,6 +138,9 @@ func checkPortable(p string) error {
 			}
 			if j < len(p) && p[j] == '[' && j+1 < len(p) && (p[j+1] == ':' || p[j+1] == '=' || p[j+1] == '.') {
 				return errorf(ErrBadPattern, "REGEX %q: POSIX classes like [[:alpha:]] are not in the portable subset", p)
+			}
+			if i+1 < len(p) && p[i+1] == '^' {
+				i++ // the negation, not an element
 			}
 		case c == '^' || c == '$':
 			return errorf(ErrBadPattern, "REGEX %q: anchors ^ and $ are not allowed (the pattern always matches the whole value); escape them to match them literally", p)
@@ -138,6 +160,9 @@ func checkPortable(p string) error {
 			if !ok {
 				return errorf(ErrBadPattern, "REGEX %q: { must start a repetition {n}, {n,} or {n,m}; escape it as \\{ to match it literally", p)
 			}
+			if n := maxCount(p[i+1 : j]); n > MaxRepetition {
+				return errorf(ErrBadPattern, "REGEX %q: a repetition count of %d is over %d, the most PostgreSQL takes", p, n, MaxRepetition)
+			}
 			i = j
 			if i+1 < len(p) && p[i+1] == '?' {
 				return errorf(ErrBadPattern, "REGEX %q: non-greedy quantifiers are not in the portable subset", p)
@@ -154,6 +179,27 @@ func checkPortable(p string) error {
 		return errorf(ErrBadPattern, "REGEX %q: unterminated [", p)
 	}
 	return nil
+}
+
+// MaxRepetition is the largest count of a repetition {n}, {n,} or {n,m} in a portable
+// REGEX: PostgreSQL refuses a larger one ("invalid repetition count(s)").
+const MaxRepetition = 255
+
+// maxCount returns the largest number in the "n", "n," or "n,m" of a repetition (a number
+// too large for an int counts as MaxRepetition+1).
+func maxCount(s string) int {
+	most := 0
+	for _, part := range strings.Split(s, ",") {
+		n := 0
+		for _, d := range part {
+			n = n*10 + int(d-'0')
+			if n > MaxRepetition {
+				return MaxRepetition + 1
+			}
+		}
+		most = max(most, n)
+	}
+	return most
 }
 
 // repetitionEnd returns the index of the } closing a valid {n}, {n,} or {n,m} at p[i].

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
@@ -80,6 +81,45 @@ func TestLimitBoundaries(t *testing.T) {
 	}
 	e = query.Or(append(conds, F.Active.EQ(true))...).Expr()
 	wantLimit(t, "CheckFilter", repo.CheckFilter(d, e), repo.MaxFilterConditions, repo.MaxFilterConditions+1)
+
+	rx := query.MustCompileRegex(strings.Repeat("é", repo.MaxRegexBytes/2))
+	if err := repo.CheckFilter(d, query.Expr{Op: query.OpRegex, Field: "name", Args: []any{rx}}); err != nil {
+		t.Errorf("CheckFilter with a REGEX of %d bytes: %v", repo.MaxRegexBytes, err)
+	}
+	rx = query.MustCompileRegex(strings.Repeat("é", repo.MaxRegexBytes/2) + "?")
+	err = repo.CheckFilter(d, query.NotExpr(query.Expr{Op: query.OpRegex, Field: "title", Args: []any{rx}}))
+	wantLimit(t, "CheckFilter with a long REGEX", err, repo.MaxRegexBytes, repo.MaxRegexBytes+1)
+	if err != nil && !strings.Contains(err.Error(), "title") {
+		t.Errorf("CheckFilter with a long REGEX: %q does not name the field", err)
+	}
+
+	for _, at := range []time.Time{
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
+		time.Date(10000, 1, 1, 4, 0, 0, 0, time.FixedZone("", 5*3600)), // 9999-12-31T23:00Z
+	} {
+		rec := things.Thing{ID: "t", Name: "t", Created: at, At: &at}
+		if err := repo.Prepare(d, "Create", &rec, false); err != nil {
+			t.Errorf("Prepare with the time %v: %v", at, err)
+		}
+	}
+	for _, c := range []struct {
+		at   time.Time
+		year int
+	}{
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), 10000},
+		{time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -3600)), 10000},
+		{time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("", 3600)), 0},
+		{time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC), 0},
+		{time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), -1},
+	} {
+		rec := things.Thing{ID: "t", Name: "t", Created: c.at}
+		err := repo.Prepare(d, "Create", &rec, false)
+		var le *repo.LimitError
+		if !errors.Is(err, repo.ErrInvalidInput) || !errors.As(err, &le) || le.Size != c.year || le.Min != repo.MinYear || le.Max != repo.MaxYear ||
+			!strings.Contains(err.Error(), "Thing.created") || !strings.Contains(err.Error(), "year "+strconv.Itoa(c.year)) {
+			t.Errorf("Prepare with the time %v: %v, want ErrInvalidInput naming created and the year %d", c.at, err, c.year)
+		}
+	}
 }
 
 // TestLimitsDocumented: docs/semantics.md's "Limits" table has a row per portable limit
@@ -109,7 +149,11 @@ func TestLimitsDocumented(t *testing.T) {
 			t.Errorf("no row for %q in the Limits table", l.Name)
 			continue
 		}
-		if n := thousands(l.Max) + " " + l.Unit; !strings.Contains(row, n) {
+		n := thousands(l.Max) + " " + l.Unit
+		if l.Min != 0 {
+			n = l.Unit + "s " + thousands(l.Min) + " to " + thousands(l.Max)
+		}
+		if !strings.Contains(row, n) {
 			t.Errorf("row %q does not say %q", row, n)
 		}
 		if !strings.Contains(row, "Test") {

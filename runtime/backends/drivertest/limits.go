@@ -37,6 +37,11 @@ func RunLimitTests(t *testing.T, h LimitHarness) {
 	t.Run("LargeIN", func(t *testing.T) { testLargeIN(t, h) })
 	t.Run("NonFiniteCursor", func(t *testing.T) { testNonFiniteCursor(t, h) })
 	t.Run("JSONUTF8", func(t *testing.T) { testJSONUTF8(t, h) })
+	t.Run("EndpointIDs", func(t *testing.T) { testEndpointIDs(t, h) })
+	t.Run("LongOperands", func(t *testing.T) { testLongOperands(t, h) })
+	t.Run("TimeRange", func(t *testing.T) { testTimeRange(t, h) })
+	t.Run("ExtremeIntSort", func(t *testing.T) { testExtremeIntSort(t, h) })
+	t.Run("RegexPortability", func(t *testing.T) { testRegexPortability(t, h) })
 }
 
 // The documented limits (docs/semantics.md, "Limits"), written out here so that a change

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -35,7 +34,7 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 // createOne creates one document with an index request (op_type=create) and fills r.
 func (d *Driver[T]) createOne(ctx context.Context, rec *T, r *repo.Result) {
 	doc := d.codec.encode(nil, rec, false)
-	resp, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(r.ID), Body: bytes.NewReader(doc),
+	resp, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(r.ID), Body: bytes.NewReader(doc),
 		OpType: "create", Refresh: string(d.o.Refresh), WaitForActiveShards: d.o.WaitForActiveShards})
 	if err != nil {
 		r.Err = err

@@ -251,10 +251,11 @@ func likeQuery(p string, l query.Like) M {
 	return M{"wildcard": M{p: M{"value": b.String()}}}
 }
 
-// sortClause returns the DSL sort for spec's keys: missing values last in both directions.
+// sortClause returns the DSL sort for spec's keys: missing values last in both directions
+// (an optional int key takes two sort clauses, see below).
 func (c *compiler[T]) sortClause(keys []query.SortKey) ([]any, error) {
-	out := make([]any, len(keys))
-	for i, k := range keys {
+	out := make([]any, 0, len(keys))
+	for _, k := range keys {
 		f, err := c.desc.Lookup(k.Field)
 		if err != nil {
 			return nil, err
@@ -274,7 +275,19 @@ func (c *compiler[T]) sortClause(keys []query.SortKey) ([]any, error) {
 		default:
 			s["unmapped_type"] = "keyword"
 		}
-		out[i] = M{path(f): s}
+		out = append(out, M{path(f): s})
+		if f.Kind == query.KindInt && f.Optional {
+			// Elasticsearch sorts a missing long as Long.MAX_VALUE (ascending) or
+			// Long.MIN_VALUE (descending), so a missing value tied with a stored
+			// math.MaxInt64 or math.MinInt64 and the next key decided. The same field in
+			// the other direction, missing again last, puts the stored value first among
+			// such ties and leaves every other order as it is.
+			rev := "desc"
+			if k.Desc {
+				rev = "asc"
+			}
+			out = append(out, M{path(f): M{"order": rev, "missing": "_last", "unmapped_type": "long"}})
+		}
 	}
 	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
@@ -23,7 +22,7 @@ type getResponse struct {
 // Get implements repo.Driver.
 func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 	var rec T
-	r, err := d.do(ctx, esapi.GetRequest{Index: d.o.Index, DocumentID: url.PathEscape(id)})
+	r, err := d.do(ctx, esapi.GetRequest{Index: d.o.Index, DocumentID: docPath(id)})
 	if err != nil {
 		return rec, err
 	}
@@ -47,7 +46,7 @@ func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 
 // index writes rec in full; with a version, only over that version of the document.
 func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool) (*esapi.Response, error) {
-	req := esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(d.desc.GetID(rec)),
+	req := esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(d.desc.GetID(rec)),
 		Body: bytes.NewReader(d.codec.encode(nil, rec, false)), Refresh: string(d.o.Refresh),
 		WaitForActiveShards: d.o.WaitForActiveShards}
 	if conditional {
@@ -132,7 +131,7 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 	if d.uq != nil {
 		return d.deleteUnique(ctx, id, ifVersion)
 	}
-	req := esapi.DeleteRequest{Index: d.o.Index, DocumentID: url.PathEscape(id), Refresh: string(d.o.Refresh),
+	req := esapi.DeleteRequest{Index: d.o.Index, DocumentID: docPath(id), Refresh: string(d.o.Refresh),
 		WaitForActiveShards: d.o.WaitForActiveShards}
 	if ifVersion != "" {
 		seq, term, ok := parseVersion(ifVersion)
@@ -157,7 +156,7 @@ func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
 
 // Exists implements repo.Driver.
 func (d *Driver[T]) Exists(ctx context.Context, id string) (bool, error) {
-	r, err := d.do(ctx, esapi.ExistsRequest{Index: d.o.Index, DocumentID: url.PathEscape(id)})
+	r, err := d.do(ctx, esapi.ExistsRequest{Index: d.o.Index, DocumentID: docPath(id)})
 	if err != nil {
 		return false, err
 	}

@@ -40,3 +40,14 @@ func TestHugeOffset(t *testing.T) {
 		}
 	}
 }
+
+// diffBudget is the number of random queries TestDifferential runs in CI (a few seconds);
+// -queries runs more, -seed another seed (docs/semantics.md, "The differential test").
+const diffBudget = 60
+
+// TestDifferential: random records and queries answer the same here as on the memory
+// backend (drivertest.RunDifferentialTests).
+func TestDifferential(t *testing.T) {
+	servicetest.ElasticsearchURL(t)
+	drivertest.RunDifferentialTests(t, newHarness(t), diffBudget)
+}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -136,7 +135,7 @@ func (m *Migrator) applied(ctx context.Context) ([]int64, error) {
 
 func (m *Migrator) markApplied(ctx context.Context, mig *migrate.Migration) error {
 	doc, _ := json.Marshal(stateDoc{Pkg: m.pkg, Version: mig.Version, Name: mig.Name, At: time.Now().UTC().Format(time.RFC3339Nano)})
-	return call(ctx, m.c, esapi.IndexRequest{Index: m.o.stateIndex, DocumentID: url.PathEscape(versionID(m.pkg, mig.Version)),
+	return call(ctx, m.c, esapi.IndexRequest{Index: m.o.stateIndex, DocumentID: docPath(versionID(m.pkg, mig.Version)),
 		Body: bytes.NewReader(doc), Refresh: "true"}, nil)
 }
 
@@ -158,7 +157,7 @@ type lockHeld struct {
 // over one whose lease has expired (a conditional write on its seq_no), waiting while
 // another migrator holds it.
 func (m *Migrator) lock(ctx context.Context) (*lockHeld, error) {
-	id := url.PathEscape(lockID(m.pkg))
+	id := docPath(lockID(m.pkg))
 	for {
 		doc, _ := json.Marshal(stateDoc{Pkg: m.pkg, Owner: m.o.owner, Expires: time.Now().Add(m.o.lease).UnixMilli()})
 		var w writeResult
@@ -227,7 +226,7 @@ func (l *lockHeld) renew(ctx context.Context) error {
 	doc, _ := json.Marshal(stateDoc{Pkg: m.pkg, Owner: m.o.owner, Expires: time.Now().Add(m.o.lease).UnixMilli()})
 	seq, term := int(l.seq), int(l.term)
 	var w writeResult
-	err := call(ctx, m.c, esapi.IndexRequest{Index: m.o.stateIndex, DocumentID: url.PathEscape(lockID(m.pkg)), Body: bytes.NewReader(doc),
+	err := call(ctx, m.c, esapi.IndexRequest{Index: m.o.stateIndex, DocumentID: docPath(lockID(m.pkg)), Body: bytes.NewReader(doc),
 		IfSeqNo: &seq, IfPrimaryTerm: &term}, &w)
 	if err == nil {
 		l.seq, l.term = w.SeqNo, w.Term
@@ -240,7 +239,7 @@ func (l *lockHeld) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	seq, term := int(l.seq), int(l.term)
-	_ = call(ctx, l.m.c, esapi.DeleteRequest{Index: l.m.o.stateIndex, DocumentID: url.PathEscape(lockID(l.m.pkg)),
+	_ = call(ctx, l.m.c, esapi.DeleteRequest{Index: l.m.o.stateIndex, DocumentID: docPath(lockID(l.m.pkg)),
 		IfSeqNo: &seq, IfPrimaryTerm: &term, Refresh: "true"}, nil)
 }
 

@@ -18,6 +18,10 @@ import (
 
 // Count implements repo.Driver with the _count API (exact at any size).
 func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error) {
+	filter, err := d.resolveLong(ctx, filter)
+	if err != nil {
+		return 0, err
+	}
 	q, err := d.comp.compile(filter)
 	if err != nil {
 		return 0, repo.E(repo.ErrInvalidInput, err)
@@ -60,15 +64,21 @@ type hit struct {
 }
 
 // Query implements repo.Driver. The first request uses from/size (from = the offset); the
-// following ones continue after the last hit's sort values with search_after, inside a point
-// in time once more than one page is needed (unless WithoutPIT), so Stream and Find read any
-// number of records. An offset with which the first page would end past the index's result
-// window (10,000 by default) is rejected with ErrInvalidInput; use Page (keyset) or a filter.
+// following ones continue after the last hit's sort values with search_after, inside a point in
+// time once more than one page is needed (unless WithoutPIT), so Stream and Find read any number
+// of records. Long string operands are resolved first (see resolveLong). An offset with which the
+// first page would end past the index's result window (10,000 by default) is rejected with
+// ErrInvalidInput; use Page (keyset) or a filter.
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		fail := func(err error) { yield(zero, err) }
-		q, err := d.comp.compile(spec.Filter)
+		filter, err := d.resolveLong(ctx, spec.Filter)
+		if err != nil {
+			fail(err)
+			return
+		}
+		q, err := d.comp.compile(filter)
 		if err != nil {
 			fail(repo.E(repo.ErrInvalidInput, err))
 			return

@@ -39,7 +39,7 @@ func instrumentTransport(ctx context.Context, tr http.RoundTripper) http.RoundTr
 }
 
 func describeRequest(req *http.Request) (string, []attribute.KeyValue) {
-	tmpl := pathTemplate(req.URL.Path)
+	tmpl := pathTemplate(req.URL.EscapedPath()) // escaped: an id "_search" is "%5Fsearch"
 	return req.Method + " " + tmpl, []attribute.KeyValue{
 		semconv.DBSystemNameElasticsearch, semconv.URLTemplateKey.String(tmpl),
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
@@ -183,7 +182,7 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 		}
 		var r *esapi.Response
 		if old == nil {
-			r, err = d.do(wctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: url.PathEscape(id),
+			r, err = d.do(wctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(id),
 				Body: bytes.NewReader(d.codec.encode(nil, rec, false)), OpType: "create", Refresh: string(d.o.Refresh),
 				WaitForActiveShards: d.o.WaitForActiveShards})
 		} else {
@@ -259,7 +258,7 @@ func (d *Driver[T]) deleteUnique(ctx context.Context, id, ifVersion string) erro
 			return err
 		}
 		seq, term, _ := parseVersion(v)
-		r, err := d.do(ctx, esapi.DeleteRequest{Index: d.o.Index, DocumentID: url.PathEscape(id), Refresh: string(d.o.Refresh),
+		r, err := d.do(ctx, esapi.DeleteRequest{Index: d.o.Index, DocumentID: docPath(id), Refresh: string(d.o.Refresh),
 			WaitForActiveShards: d.o.WaitForActiveShards,
 			IfSeqNo:             &seq, IfPrimaryTerm: &term})
 		if err != nil {

@@ -16,3 +16,13 @@ func (harness) MakeLimited(context.Context, *testing.T) (repo.Repository[drivert
 func TestLimits(t *testing.T) {
 	drivertest.RunLimitTests(t, harness{})
 }
+
+// diffBudget is the number of random queries TestDifferential runs in CI (a few seconds);
+// -queries runs more, -seed another seed (docs/semantics.md, "The differential test").
+const diffBudget = 400
+
+// TestDifferential: random records and queries answer the same here as on the memory
+// backend (drivertest.RunDifferentialTests).
+func TestDifferential(t *testing.T) {
+	drivertest.RunDifferentialTests(t, harness{}, diffBudget)
+}

@@ -80,3 +80,13 @@ func TestIndexRowTooLarge(t *testing.T) {
 		t.Errorf("Count = %d, %v; want 19 (18 of the batch of 20, 1 of the batch of 3)", n, err)
 	}
 }
+
+// diffBudget is the number of random queries TestDifferential runs in CI (a few seconds);
+// -queries runs more, -seed another seed (docs/semantics.md, "The differential test").
+const diffBudget = 300
+
+// TestDifferential: random records and queries answer the same here as on the memory
+// backend (drivertest.RunDifferentialTests).
+func TestDifferential(t *testing.T) {
+	drivertest.RunDifferentialTests(t, newHarness(t), diffBudget)
+}
