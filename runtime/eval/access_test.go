@@ -1,22 +1,17 @@
-package eval
+package eval_test
 
 import (
 	"testing"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/eval"
 	"github.com/repokit/repokit/runtime/record"
 )
 
 func checkLayouts[T any](t *testing.T, d *record.Desc[T]) {
 	t.Helper()
 	for i, f := range d.Fields {
-		var ok bool
-		if f.List {
-			_, ok = directList(d, i)
-		} else {
-			_, _, ok = direct(d, i)
-		}
-		if !ok {
+		if !eval.DirectLayout(d, i) {
 			t.Errorf("%s.%s (%s, optional=%v): generated layout not recognized; it would be read through its accessor", d.Name, f.Name, f.Kind, f.Optional)
 		}
 	}
@@ -38,21 +33,18 @@ func TestLayoutOffsets(t *testing.T) {
 	for i, f := range d.Fields {
 		switch {
 		case f.List && f.Strs != nil:
-			got := listAccOf(d, i, f.Strs).load(&r)
+			got := eval.OffsetStrs(d, i, &r)
 			if want := f.Strs(&r); len(got) != len(want) || (len(got) > 0 && got[0] != want[0]) {
 				t.Errorf("%s: offset read %v, accessor %v", f.Name, got, want)
 			}
 		case !f.List && f.Str != nil:
-			a := scalarAcc(d, i, f.Str)
-			a.get = nil
-			gv, gok := a.load(&r)
+			gv, gok := eval.OffsetStr(d, i, &r)
 			wv, wok := f.Str(&r)
 			if gv != wv || gok != wok {
 				t.Errorf("%s: offset read %q %v, accessor %q %v", f.Name, gv, gok, wv, wok)
 			}
 		case !f.List && f.Float != nil:
-			a := scalarAcc(d, i, f.Float)
-			gv, gok := a.load(&r)
+			gv, gok := eval.OffsetFloat(d, i, &r)
 			wv, wok := f.Float(&r)
 			if gv != wv || gok != wok {
 				t.Errorf("%s: offset read %v %v, accessor %v %v", f.Name, gv, gok, wv, wok)
