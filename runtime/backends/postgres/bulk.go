@@ -98,7 +98,7 @@ func (d *Driver[T]) readMany(ctx context.Context, sql string, ids []string, fn f
 			return nil, err
 		}
 		defer rows.Close()
-		var recs []T
+		recs := make([]T, 0, len(ids))
 		s := newScanner(d.desc, d.allFields())
 		for rows.Next() {
 			rec, err := s.scan(rows)

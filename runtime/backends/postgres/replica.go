@@ -73,6 +73,10 @@ type replicaSet struct {
 	target    uint64 // a primary WAL position covering every write of generation <= targetGen
 	targetGen uint64
 	closed    bool
+
+	ctx    context.Context // ended by close: ends the checks in flight
+	cancel context.CancelFunc
+	checks sync.WaitGroup // the checks in flight; close waits for them
 }
 
 // replica is one standby and what the last check learned about it.
@@ -94,6 +98,7 @@ type replica struct {
 
 func newReplicaSet(m *pool.Manager, pc pool.PostgresPoolConfig, primary *pgxpool.Pool) *replicaSet {
 	rs := &replicaSet{m: m, primary: primary, maxLag: pc.MaxLag()}
+	rs.ctx, rs.cancel = context.WithCancel(context.Background())
 	rs.wrote.Store(1)
 	for i, rc := range pc.ReplicaConfigs() {
 		rs.reps = append(rs.reps, &replica{addr: pc.Replicas[i], cfg: rc})
@@ -137,9 +142,18 @@ func (r *replica) maybeRefresh(rs *replicaSet, clean bool) {
 	if !r.checking.CompareAndSwap(false, true) {
 		return
 	}
+	rs.mu.Lock()
+	if rs.closed {
+		rs.mu.Unlock()
+		r.checking.Store(false)
+		return
+	}
+	rs.checks.Add(1)
+	rs.mu.Unlock()
 	go func() {
+		defer rs.checks.Done()
 		defer r.checking.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), replicaCheckTimeout)
+		ctx, cancel := context.WithTimeout(rs.ctx, replicaCheckTimeout)
 		defer cancel()
 		r.refresh(ctx, rs)
 	}()
@@ -343,7 +357,7 @@ func serverGone(err error) bool {
 	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03")
 }
 
-// close releases the standbys' leases; a check in flight releases what it gets.
+// close ends the checks in flight, waits for them, and releases the standbys' leases.
 func (rs *replicaSet) close() {
 	if rs == nil {
 		return
@@ -351,6 +365,8 @@ func (rs *replicaSet) close() {
 	rs.mu.Lock()
 	rs.closed = true
 	rs.mu.Unlock()
+	rs.cancel()
+	rs.checks.Wait()
 	for _, r := range rs.reps {
 		r.mu.Lock()
 		r.lease.Release()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"sync"
 	"sync/atomic"
@@ -224,6 +225,9 @@ func TestReplicaReadYourWrites(t *testing.T) {
 
 	d, r, closeRepo := s.open(t)
 	defer closeRepo()
+	// Let the standby replay the table's creation (2 s late): from here on the repository
+	// reads from the standby unless its own writes are not replayed there yet.
+	waitCaughtUp(t, d, r)
 	// onStandby reads the standby directly: has it applied the record yet (the table itself
 	// may not be there yet)?
 	onStandby := func(id string) bool {
@@ -446,4 +450,53 @@ func getMany(ctx context.Context, d *postgres.Driver[things.Thing], ids []string
 		}
 	}
 	return recs, nil
+}
+
+// TestReplicaDownAtStart: a standby that does not answer (nothing listens on its port) does
+// not fail New, every read is served by the primary, and the driver reports the standby
+// unusable with the reason. Needs only the primary.
+func TestReplicaDownAtStart(t *testing.T) {
+	cfg := testConfig(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	cfg.Replicas = []string{addr}
+	cfg.ConnectTimeout = 2 * time.Second
+	m := pool.New(pool.Options{})
+	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := postgres.New(ctx, m, cfg, things.ThingSchema, postgres.WithTable(tableName(t, m, testConfig(t), "replica_down")))
+	if err != nil {
+		t.Fatalf("New with a standby that is down: %v", err)
+	}
+	r := repo.New(things.ThingSchema, d)
+	defer r.Close()
+	if _, err := r.Create(ctx, things.Thing{ID: "a", Name: "a", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		if got, err := r.Get(ctx, "a"); err != nil || got.Name != "a" {
+			t.Fatalf("Get = %+v, %v", got, err)
+		}
+		if n, err := r.Count(ctx, things.ThingQuery()); err != nil || n != 1 {
+			t.Fatalf("Count = %d, %v", n, err)
+		}
+		st := d.Replicas()
+		if len(st) != 1 || st[0].Usable {
+			t.Fatalf("Replicas() = %+v; want one, not usable", st)
+		}
+		if st[0].Err != nil {
+			t.Logf("after %d reads: standby %s not usable: %v", 2*(i+1), st[0].Addr, st[0].Err)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no check of the standby reported its failure within 30s: %+v", st[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
