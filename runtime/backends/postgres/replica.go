@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,6 +88,7 @@ type replica struct {
 	usable   atomic.Bool   // leased, up, in recovery, lag within the bound
 	cleanGen atomic.Uint64 // writes up to this generation are replayed on it
 	checking atomic.Bool   // a refresh is in flight
+	checked  atomic.Int64  // time.Since(epoch) at the last check or failed read; 0: none
 
 	mu        sync.Mutex
 	lease     pool.Lease[*pgxpool.Pool] // zero until a Get succeeded
@@ -133,9 +135,10 @@ func (rs *replicaSet) choose() *replica {
 }
 
 func (r *replica) maybeRefresh(rs *replicaSet, clean bool) {
-	r.mu.Lock()
-	since := time.Since(r.checkedAt)
-	r.mu.Unlock()
+	since := time.Duration(math.MaxInt64)
+	if c := r.checked.Load(); c != 0 {
+		since = time.Since(epoch) - time.Duration(c)
+	}
 	if since < replicaCheckInterval && (clean || since < dirtyCheckSpacing || !r.usable.Load()) {
 		return
 	}
@@ -193,13 +196,13 @@ func (r *replica) refresh(ctx context.Context, rs *replicaSet) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.checkedAt = time.Now()
+	r.setChecked()
 	r.lastErr = err
 	if err != nil {
 		if !errors.Is(err, pool.ErrClosed) {
 			r.lease.ReportBroken(err)
 		}
-		r.down()
+		r.down(isConnErr(err) || serverGone(err))
 		return
 	}
 	// A restarted standby may have started over from an earlier position: what it had
@@ -217,11 +220,25 @@ func (r *replica) refresh(ctx context.Context, rs *replicaSet) {
 	r.usable.Store(r.lag <= rs.maxLag)
 }
 
-// down marks the standby unusable and forgets what it had replayed. r.mu is held.
-func (r *replica) down() {
+// epoch is the origin of replica.checked: time.Since(epoch) is monotonic.
+var epoch = time.Now()
+
+// setChecked records the time of a check (or of a failed read). r.mu is held.
+func (r *replica) setChecked() {
+	r.checkedAt = time.Now()
+	r.checked.Store(int64(max(time.Since(epoch), 1)))
+}
+
+// down marks the standby unusable and forgets what it had replayed; after a failure of the
+// server or of a connection (reset) it also closes the pool's connections, so that none that
+// the failure broke is handed out once the standby is back. r.mu is held.
+func (r *replica) down(reset bool) {
 	r.usable.Store(false)
 	r.cleanGen.Store(0)
 	r.replay = 0
+	if p := r.lease.Pool(); reset && p != nil {
+		p.Reset()
+	}
 }
 
 // failed marks the standby down after a read on it failed with err (not the caller's
@@ -230,11 +247,12 @@ func (r *replica) failed(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lastErr = err
-	r.checkedAt = time.Now()
-	if isConnErr(err) || serverGone(err) {
+	r.setChecked()
+	broken := isConnErr(err) || serverGone(err)
+	if broken {
 		r.lease.ReportBroken(err)
 	}
-	r.down()
+	r.down(broken)
 }
 
 // currentLease returns the standby's pool lease (zero before the first Get succeeded).
