@@ -13,8 +13,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"go.uber.org/goleak"
 
 	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -513,4 +515,24 @@ func TestReplicaDownAtStart(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// replicaHarness is the conformance harness on a config naming the hot standby: every read
+// outside a transaction may go to the standby, so the suite checks that its semantics (every
+// read after a write sees it) hold with replicas.
+type replicaHarness struct {
+	harness
+}
+
+// LeakOptions also ignores a standby check in flight (it ends with the repository's Close).
+func (h replicaHarness) LeakOptions() []goleak.Option {
+	return append(h.harness.LeakOptions(),
+		goleak.IgnoreAnyFunction("github.com/repokit/repokit/runtime/backends/postgres.(*replica).maybeRefresh.func1"))
+}
+
+func TestConformanceReplicas(t *testing.T) {
+	_, _, addr := servicetest.PostgresReplica(t)
+	h := newHarness(t)
+	h.cfg.Replicas = []string{addr}
+	drivertest.RunConformanceTests(t, replicaHarness{h})
 }
