@@ -38,13 +38,14 @@ step "bench module: go vet (compiles the comparison benchmarks; they run with -b
 
 step "test services (real servers on loopback; see docs/services.md)"
 # Backend tests read REPOKIT_* variables. Toxiproxy fronts each server for the fault
-# matrix (TestFaultMatrix, docs/reliability.md). Locally a server that cannot start makes its
+# matrix (TestFaultMatrix, docs/reliability.md). PostgreSQL runs with a hot standby
+# (postgres.sh start --replica) for the read-replica tests (TestReplica*, docs/postgres.md). Locally a server that cannot start makes its
 # tests skip; under CI=true it fails the run, and so do the tests themselves.
 # The servers this run starts are stopped when it ends, whatever the outcome (Ctrl-C
 # included); servers that were up before stay up; KEEP_SERVICES=1 leaves them all up.
 # shellcheck source=services/session.sh
 . scripts/services/session.sh
-if services_up --with-elasticsearch --with-toxiproxy; then
+if services_up --with-elasticsearch --with-toxiproxy --with-postgres-replica; then
 	:
 elif [ -n "${CI:-}" ]; then
 	echo "test services failed to start (CI=true): failing"; exit 1

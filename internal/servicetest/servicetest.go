@@ -20,6 +20,7 @@ package servicetest
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -43,6 +44,12 @@ const (
 	EnvCI             = "CI"                       // set (to anything) under CI: missing servers fail tests
 )
 
+// The variables of the PostgreSQL hot standby (scripts/services/postgres.sh start --replica).
+const (
+	EnvPostgresReplicaURL      = "REPOKIT_POSTGRES_REPLICA_URL"       // the standby, as the test role
+	EnvPostgresReplicaAdminURL = "REPOKIT_POSTGRES_REPLICA_ADMIN_URL" // the standby as superuser: ALTER SYSTEM
+)
+
 // StartCommand starts every test server a plain `go test ./...` needs and exports their
 // variables into the shell.
 const StartCommand = `eval "$(scripts/services/all.sh start --with-elasticsearch)"`
@@ -61,6 +68,28 @@ func PostgresURL(t testing.TB) string {
 func PostgresCtl(t testing.TB) string {
 	t.Helper()
 	return need(t, "the PostgreSQL control script", StartCommand, EnvPostgresCtl)[0]
+}
+
+// startReplicaCommand starts the PostgreSQL test server with its hot standby.
+const startReplicaCommand = `eval "$(scripts/services/postgres.sh start --replica)"`
+
+// PostgresReplica returns the URLs of the PostgreSQL test server's hot standby, as the test
+// role (REPOKIT_POSTGRES_REPLICA_URL) and as superuser (REPOKIT_POSTGRES_REPLICA_ADMIN_URL:
+// ALTER SYSTEM), and its host:port, for the read-replica tests. They run only where the
+// standby was started (postgres.sh start --replica, as scripts/test.sh does): without
+// REPOKIT_POSTGRES_REPLICA_URL the test is skipped, also under CI.
+func PostgresReplica(t testing.TB) (replicaURL, replicaAdminURL, replicaAddr string) {
+	t.Helper()
+	if os.Getenv(EnvPostgresReplicaURL) == "" {
+		t.Skipf("%s is not set (the PostgreSQL hot standby); start it from the repository root with: %s (see docs/services.md)",
+			EnvPostgresReplicaURL, startReplicaCommand)
+	}
+	v := need(t, "the PostgreSQL hot standby", startReplicaCommand, EnvPostgresReplicaURL, EnvPostgresReplicaAdminURL)
+	u, err := url.Parse(v[0])
+	if err != nil || u.Port() == "" {
+		t.Fatalf("%s: not a postgres URL with a port", EnvPostgresReplicaURL)
+	}
+	return v[0], v[1], u.Host
 }
 
 // S3Config returns a config for the MinIO test server and its bucket (REPOKIT_S3_ENDPOINT,

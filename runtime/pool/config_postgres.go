@@ -20,6 +20,9 @@ const (
 	DefaultPostgresUser     = "postgres"
 	DefaultPostgresMinSize  = 2
 	DefaultPostgresMaxSize  = 5
+	// DefaultPostgresReplicaMaxLag is the replay lag past which a standby is skipped when
+	// PostgresPoolConfig.ReplicaMaxLag is 0.
+	DefaultPostgresReplicaMaxLag = 10 * time.Second
 )
 
 // Environment variables read by PostgresPoolConfig.ApplyEnv (the seed's names).
@@ -60,6 +63,15 @@ type PostgresPoolConfig struct {
 	MaxConnLifetime                time.Duration // pgxpool pool_max_conn_lifetime; 0 means the driver's default
 	MaxConnIdleTime                time.Duration // pgxpool pool_max_conn_idle_time; 0 means the driver's default
 	HealthCheckPeriod              time.Duration // pgxpool pool_health_check_period; 0 means the driver's default
+	// Replicas names hot standbys of the server at Host:Port, each as "host:port" (an IPv6
+	// address in brackets). Every other setting (database, user, password, TLS, pool sizes)
+	// is the primary's: each standby gets a pool of its own (see ReplicaConfigs). With
+	// replicas, the PostgreSQL backend sends reads outside a transaction to a standby
+	// (docs/postgres.md, "Read replicas"). The order counts in Key.
+	Replicas []string
+	// ReplicaMaxLag is the replay lag past which a standby is skipped (reads go to the
+	// primary until it catches up); 0 means DefaultPostgresReplicaMaxLag.
+	ReplicaMaxLag time.Duration
 }
 
 // NewPostgresPoolConfig returns a config with the seed's defaults.
@@ -86,12 +98,38 @@ func (c PostgresPoolConfig) Key() Key {
 		String("sslmode", c.SSLMode).String("ca_certs", c.CACerts).String("client_cert", c.ClientCert).
 		String("client_key", c.ClientKey).Duration("max_conn_lifetime", c.MaxConnLifetime).
 		Duration("max_conn_idle_time", c.MaxConnIdleTime).
-		Duration("health_check_period", c.HealthCheckPeriod).Key()
+		Duration("health_check_period", c.HealthCheckPeriod).
+		Strings("replicas", c.Replicas).Duration("replica_max_lag", c.ReplicaMaxLag).Key()
+}
+
+// ReplicaConfigs returns one config per standby in Replicas: this config with the standby's
+// host and port and no replicas, which is what a standby's pool connects with.
+func (c PostgresPoolConfig) ReplicaConfigs() []PostgresPoolConfig {
+	out := make([]PostgresPoolConfig, 0, len(c.Replicas))
+	for _, r := range c.Replicas {
+		rc := c
+		rc.Replicas, rc.ReplicaMaxLag = nil, 0
+		host, port, err := net.SplitHostPort(r)
+		if err == nil {
+			rc.Host = host
+			rc.Port, _ = strconv.Atoi(port)
+		}
+		out = append(out, rc)
+	}
+	return out
+}
+
+// MaxLag returns ReplicaMaxLag, or DefaultPostgresReplicaMaxLag when it is 0.
+func (c PostgresPoolConfig) MaxLag() time.Duration {
+	if c.ReplicaMaxLag > 0 {
+		return c.ReplicaMaxLag
+	}
+	return DefaultPostgresReplicaMaxLag
 }
 
 func (c PostgresPoolConfig) cloneConfig() Config { return c }
 
-func (c PostgresPoolConfig) url(password string, withPassword bool) string {
+func (c PostgresPoolConfig) url(password string, withPassword, withReplicas bool) string {
 	u := url.URL{
 		Scheme: "postgres",
 		Host:   net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
@@ -125,17 +163,28 @@ func (c PostgresPoolConfig) url(password string, withPassword bool) string {
 	if c.HealthCheckPeriod > 0 {
 		q.Set("pool_health_check_period", c.HealthCheckPeriod.String())
 	}
+	if withReplicas && len(c.Replicas) > 0 {
+		q.Set("replicas", strings.Join(c.Replicas, ","))
+	}
+	if withReplicas && c.ReplicaMaxLag > 0 {
+		q.Set("replica_max_lag", c.ReplicaMaxLag.String())
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
-// ConnectionString renders a postgres:// URL for pgx/pgxpool (pgxpool.ParseConfig), the
-// password URL-escaped and the pool sizing as pool_* parameters. It contains the password: do
-// not log it. CommandTimeout is not part of it (the backend applies it per statement).
-func (c PostgresPoolConfig) ConnectionString() string { return c.url(c.Password, c.Password != "") }
+// ConnectionString renders a postgres:// URL for pgx/pgxpool (pgxpool.ParseConfig) of the
+// primary, the password URL-escaped and the pool sizing as pool_* parameters. It contains the
+// password: do not log it. CommandTimeout, Replicas and ReplicaMaxLag are not part of it (the
+// backend applies them; pgx would send unknown parameters to the server).
+func (c PostgresPoolConfig) ConnectionString() string {
+	return c.url(c.Password, c.Password != "", false)
+}
 
-// Redacted is ConnectionString with the password replaced by "xxxxx".
-func (c PostgresPoolConfig) Redacted() string { return c.url(Mask, c.Password != "") }
+// Redacted is ConnectionString with the password replaced by "xxxxx" and the replicas
+// settings as the URL parameters replicas and replica_max_lag, as PostgresPoolConfigFromMap
+// reads them.
+func (c PostgresPoolConfig) Redacted() string { return c.url(Mask, c.Password != "", true) }
 
 // String is Redacted.
 func (c PostgresPoolConfig) String() string { return c.Redacted() }
@@ -197,7 +246,34 @@ func (c PostgresPoolConfig) problems() []problem {
 	if (c.ClientCert == "") != (c.ClientKey == "") {
 		p = append(p, problem{"client_key", "client_cert and client_key must be given together"})
 	}
+	if c.ReplicaMaxLag < 0 {
+		p = append(p, problem{"replica_max_lag", fmt.Sprintf("must not be negative, got %s", c.ReplicaMaxLag)})
+	}
+	primary := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+	for i, r := range c.Replicas {
+		if msg := replicaProblem(r, primary, c.Replicas[:i]); msg != "" {
+			p = append(p, problem{"replicas", msg})
+		}
+	}
 	return p
+}
+
+// replicaProblem checks one "host:port" of Replicas; earlier are the ones before it.
+func replicaProblem(r, primary string, earlier []string) string {
+	host, port, err := net.SplitHostPort(r)
+	if err != nil || host == "" || strings.ContainsAny(host, "/ \t\n?#@,") {
+		return fmt.Sprintf("expected host:port, got %q", r)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("invalid port in %q (want 1..65535)", r)
+	}
+	if r == primary {
+		return fmt.Sprintf("%q is the primary itself", r)
+	}
+	if contains(earlier, r) {
+		return fmt.Sprintf("%q is listed twice", r)
+	}
+	return ""
 }
 
 // ApplyEnv overrides the pool settings from the seed's environment variables
@@ -226,8 +302,10 @@ func PostgresPoolConfigFromEnv(lookup func(string) (string, bool)) (PostgresPool
 // PostgresPoolConfigFromMap is the seed's from_dict: either connection_string (a postgres:// or
 // postgresql:// URL) or the fields host, port, database, user, password, min_size, max_size,
 // command_timeout, ssl, plus an optional pool mapping (min_size, max_size, timeout,
-// max_conn_lifetime, max_conn_idle_time, health_check_period). Unset fields keep the seed's
-// defaults; unknown keys, wrong types and invalid values are errors (see ConfigError).
+// max_conn_lifetime, max_conn_idle_time, health_check_period), and replicas (a list of
+// "host:port", or one comma-separated string) with replica_max_lag, which may also come from
+// the URL's replicas and replica_max_lag parameters. Unset fields keep the seed's defaults;
+// unknown keys, wrong types and invalid values are errors (see ConfigError).
 func PostgresPoolConfigFromMap(m map[string]any) (PostgresPoolConfig, error) {
 	d := &decoder{}
 	root := field{v: d.fromGo(m, "")}
@@ -236,12 +314,14 @@ func PostgresPoolConfigFromMap(m map[string]any) (PostgresPoolConfig, error) {
 }
 
 var postgresKeys = []string{"connection_string", "host", "port", "database", "user", "password",
-	"min_size", "max_size", "command_timeout", "ssl", "ca_certs", "client_cert", "client_key", "pool"}
+	"min_size", "max_size", "command_timeout", "ssl", "ca_certs", "client_cert", "client_key", "pool",
+	"replicas", "replica_max_lag"}
 var postgresPoolKeys = []string{"min_size", "max_size", "timeout", "max_conn_lifetime",
 	"max_conn_idle_time", "health_check_period"}
 var postgresHints = map[string]string{
 	"min_connections": "min_size", "max_connections": "max_size", "dsn": "connection_string",
 	"sslmode": "ssl", "username": "user", "dbname": "database",
+	"replica": "replicas", "read_replicas": "replicas", "standbys": "replicas",
 }
 
 func (d *decoder) postgres(section field) PostgresPoolConfig {
@@ -261,7 +341,7 @@ func (d *decoder) postgres(section field) PostgresPoolConfig {
 			f := f
 			conn = &f
 		case "host", "port", "database", "user", "password", "min_size", "max_size", "command_timeout", "ssl",
-			"ca_certs", "client_cert", "client_key":
+			"ca_certs", "client_cert", "client_key", "replicas", "replica_max_lag":
 			if s.set(d, f.key, f) {
 				d.postgresField(&c, f.key, f)
 			}
@@ -327,6 +407,14 @@ func (d *decoder) postgresField(c *PostgresPoolConfig, name string, f field) {
 		c.MaxConnIdleTime, _ = d.duration(f)
 	case "health_check_period":
 		c.HealthCheckPeriod, _ = d.duration(f)
+	case "replica_max_lag":
+		c.ReplicaMaxLag, _ = d.duration(f)
+	case "replicas":
+		if f.v.kind == kStr {
+			c.Replicas = splitList(f.v.s)
+		} else {
+			c.Replicas, _ = d.strList(f)
+		}
 	case "ca_certs":
 		c.CACerts, _ = d.str(f, false)
 	case "client_cert":
@@ -411,6 +499,7 @@ func (d *decoder) postgresURL(c *PostgresPoolConfig, s *seen, f field) {
 		"connect_timeout": "timeout", "pool_min_conns": "min_size",
 		"pool_max_conns": "max_size", "pool_max_conn_lifetime": "max_conn_lifetime",
 		"pool_max_conn_idle_time": "max_conn_idle_time", "pool_health_check_period": "health_check_period",
+		"replicas": "replicas", "replica_max_lag": "replica_max_lag",
 	}
 	for _, k := range sortedKeys(q) {
 		name, ok := params[k]
@@ -425,9 +514,9 @@ func (d *decoder) postgresURL(c *PostgresPoolConfig, s *seen, f field) {
 		}
 		pf.path = f.path + " (" + k + ")"
 		switch name {
-		case "ssl", "ca_certs", "client_cert", "client_key":
+		case "ssl", "ca_certs", "client_cert", "client_key", "replicas":
 			d.postgresField(c, name, pf)
-		case "timeout", "max_conn_lifetime", "max_conn_idle_time", "health_check_period":
+		case "timeout", "max_conn_lifetime", "max_conn_idle_time", "health_check_period", "replica_max_lag":
 			if secs, err := strconv.ParseFloat(pf.v.s, 64); err == nil {
 				pf.v = &node{kind: kFloat, f: secs}
 			}
@@ -444,6 +533,17 @@ func (d *decoder) postgresURL(c *PostgresPoolConfig, s *seen, f field) {
 		s.at[name] = pf
 	}
 	s.at["host"], s.at["port"], s.at["database"], s.at["user"] = f, f, f, f
+}
+
+// splitList splits a comma-separated list, trimming spaces and dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, it := range strings.Split(s, ",") {
+		if it = strings.TrimSpace(it); it != "" {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 func urlPassword(raw string) string {

@@ -137,7 +137,7 @@ func TestBadConfigMaps(t *testing.T) {
 		{"pg url unknown param", func() error {
 			_, err := PostgresPoolConfigFromMap(map[string]any{"connection_string": "postgres://h/db?password=" + pw})
 			return err
-		}, `connection_string: unsupported URL parameter "password" (accepted: connect_timeout, pool_health_check_period, pool_max_conn_idle_time, pool_max_conn_lifetime, pool_max_conns, pool_min_conns, sslcert, sslkey, sslmode, sslrootcert)`},
+		}, `connection_string: unsupported URL parameter "password" (accepted: connect_timeout, pool_health_check_period, pool_max_conn_idle_time, pool_max_conn_lifetime, pool_max_conns, pool_min_conns, replica_max_lag, replicas, sslcert, sslkey, sslmode, sslrootcert)`},
 		{"pg non-integral float", func() error { _, err := PostgresPoolConfigFromMap(map[string]any{"max_size": 2.5}); return err }, "max_size: expected an integer, got 2.5"},
 		{"pg unsupported go type", func() error {
 			_, err := PostgresPoolConfigFromMap(map[string]any{"port": struct{}{}})

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Start, stop or describe every throwaway server the tests use.
 #
-#   all.sh start [--with-toxiproxy] [--with-elasticsearch]
-#                    PostgreSQL and MinIO, plus Toxiproxy in front of MinIO
-#                    and the Elasticsearch node (elasticsearch.sh) when asked;
+#   all.sh start [--with-toxiproxy] [--with-elasticsearch] [--with-postgres-replica]
+#                    PostgreSQL and MinIO, plus Toxiproxy in front of MinIO,
+#                    the Elasticsearch node (elasticsearch.sh) and PostgreSQL's
+#                    hot standby (postgres.sh start --replica) when asked;
 #                    export lines on stdout, logs on stderr
 #   all.sh env       export lines of every server that is up
 #   all.sh stop [--with-elasticsearch]
-#                    stop PostgreSQL, MinIO and Toxiproxy and delete their
-#                    data; the Elasticsearch node only when asked
+#                    stop PostgreSQL (with its standby), MinIO and Toxiproxy and
+#                    delete their data; the Elasticsearch node only when asked
 #   all.sh status    one line per server; exit 1 if PostgreSQL or MinIO is down
 #
 # Typical use:  eval "$(scripts/services/all.sh start)" && go test ./...
@@ -21,17 +22,18 @@ ES=$D/elasticsearch.sh
 
 case "${1:-}" in
 start)
-	with_toxi='' with_es=''
+	with_toxi='' with_es='' pg_opts=()
 	shift
 	for opt in "$@"; do
 		case "$opt" in
 		--with-toxiproxy) with_toxi=1 ;;
 		--with-elasticsearch) with_es=1 ;;
-		*) svc_die "start: unknown option $opt (use --with-toxiproxy, --with-elasticsearch)" ;;
+		--with-postgres-replica) pg_opts=(--replica) ;;
+		*) svc_die "start: unknown option $opt (use --with-toxiproxy, --with-elasticsearch, --with-postgres-replica)" ;;
 		esac
 	done
 	t0=$(svc_now_ms)
-	"$D/postgres.sh" start
+	"$D/postgres.sh" start "${pg_opts[@]}"
 	"$D/minio.sh" start
 	if [ -n "$with_toxi" ]; then "$D/toxiproxy.sh" start; fi
 	if [ -n "$with_es" ]; then

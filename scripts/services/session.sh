@@ -5,12 +5,14 @@
 #
 # Sourced (scripts/test.sh does this):
 #   . scripts/services/session.sh
-#   services_up [--with-elasticsearch] [--with-toxiproxy]
+#   services_up [--with-elasticsearch] [--with-toxiproxy] [--with-postgres-replica]
 #                   start what all.sh start starts, with the same options, and eval its
 #                   export lines into this shell; traps EXIT (and INT, TERM, HUP) to run
 #                   services_down; returns all.sh's status
 #   services_down   stop the servers services_up found down and started (unless
-#                   KEEP_SERVICES=1); the EXIT trap runs it, it is safe to call twice
+#                   KEEP_SERVICES=1): a PostgreSQL standby it started on a PostgreSQL
+#                   server that was up before is stopped alone (postgres.sh stop --replica);
+#                   the EXIT trap runs it, it is safe to call twice
 #   services_started NAME
 #                   true when this run started NAME (e.g. elasticsearch), so that it
 #                   may be stopped early; services_down stops it again harmlessly
@@ -21,18 +23,22 @@
 
 _svc_session_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _svc_session_started=()
+_svc_session_replica=''
 
 _svc_session_log() { printf '[session %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 services_up() {
 	local want=(postgres minio) opt s env
+	local replica=''
 	for opt in "$@"; do
 		case $opt in
 		--with-toxiproxy) want+=(toxiproxy) ;;
 		--with-elasticsearch) want+=(elasticsearch) ;;
+		--with-postgres-replica) replica=1 ;;
 		esac
 	done
 	_svc_session_started=()
+	_svc_session_replica=''
 	for s in "${want[@]}"; do
 		if "$_svc_session_dir/$s.sh" status >/dev/null 2>&1; then
 			_svc_session_log "$s was already up: it stays up after this run"
@@ -40,6 +46,13 @@ services_up() {
 			_svc_session_started+=("$s")
 		fi
 	done
+	if [[ -n $replica ]]; then
+		if "$_svc_session_dir/postgres.sh" status --replica >/dev/null 2>&1; then
+			_svc_session_log "the postgres standby was already up: it stays up after this run"
+		else
+			_svc_session_replica=1
+		fi
+	fi
 	trap services_down EXIT
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
@@ -58,14 +71,22 @@ services_started() {
 
 services_down() {
 	local s i
-	if ((${#_svc_session_started[@]} == 0)); then
+	if ((${#_svc_session_started[@]} == 0)) && [[ -z $_svc_session_replica ]]; then
 		return 0
 	fi
 	if [[ ${KEEP_SERVICES:-} == 1 ]]; then
-		_svc_session_log "KEEP_SERVICES=1: leaving ${_svc_session_started[*]} up (stop them with scripts/services/all.sh stop --with-elasticsearch)"
+		_svc_session_log "KEEP_SERVICES=1: leaving ${_svc_session_started[*]}${_svc_session_replica:+ and the postgres standby} up (stop them with scripts/services/all.sh stop --with-elasticsearch)"
 		_svc_session_started=()
+		_svc_session_replica=''
 		return 0
 	fi
+	# A standby on a PostgreSQL server this run did not start: stop it alone (postgres.sh
+	# stop, below, stops both).
+	if [[ -n $_svc_session_replica ]] && [[ " ${_svc_session_started[*]} " != *" postgres "* ]]; then
+		_svc_session_log "stopping the postgres standby (started by this run)"
+		"$_svc_session_dir/postgres.sh" stop --replica >&2 || _svc_session_log "stopping the postgres standby failed"
+	fi
+	_svc_session_replica=''
 	# In the reverse order of the start: Toxiproxy before the MinIO behind it.
 	for ((i = ${#_svc_session_started[@]} - 1; i >= 0; i--)); do
 		s=${_svc_session_started[i]}

@@ -56,7 +56,8 @@ func failPending(res []repo.Result, done []bool, err error) {
 	}
 }
 
-// GetMany implements repo.BatchGetter with one SELECT ... WHERE id = ANY($1).
+// GetMany implements repo.BatchGetter with one SELECT ... WHERE id = ANY($1). With replicas it
+// may read from a standby (see readOn).
 func (d *Driver[T]) GetMany(ctx context.Context, ids []string, recs []T, res []repo.Result) error {
 	if err := startBatch(ctx, func(i int) string { return ids[i] }, res); err != nil || len(ids) == 0 {
 		return err
@@ -85,25 +86,34 @@ func (d *Driver[T]) GetMany(ctx context.Context, ids []string, recs []T, res []r
 	return nil
 }
 
-// readMany runs a query of whole rows with ids as its only argument and calls fn for each.
+// readMany runs a query of whole rows with ids as its only argument and calls fn for each
+// (on a standby when the call may go to one: the rows are collected first, so that a standby
+// failing halfway leaves nothing to undo when the primary answers instead).
 func (d *Driver[T]) readMany(ctx context.Context, sql string, ids []string, fn func(T)) error {
-	cctx, cancel := d.callCtx(ctx)
-	defer cancel()
-	rows, err := d.db.Query(cctx, sql, ids)
-	if err != nil {
-		return d.fail(ctx, err)
-	}
-	defer rows.Close()
-	s := newScanner(d.desc, d.allFields())
-	for rows.Next() {
-		rec, err := s.scan(rows)
+	recs, err := readOn(d, ctx, func(db DB) ([]T, error) {
+		cctx, cancel := d.callCtx(ctx)
+		defer cancel()
+		rows, err := db.Query(cctx, sql, ids)
 		if err != nil {
-			return d.fail(ctx, err)
+			return nil, err
 		}
-		fn(rec)
+		defer rows.Close()
+		recs := make([]T, 0, len(ids))
+		s := newScanner(d.desc, d.allFields())
+		for rows.Next() {
+			rec, err := s.scan(rows)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, rec)
+		}
+		return recs, rows.Err()
+	})
+	if err != nil {
+		return err
 	}
-	if err := rows.Err(); err != nil {
-		return d.fail(ctx, err)
+	for _, rec := range recs {
+		fn(rec)
 	}
 	return nil
 }
@@ -153,6 +163,7 @@ func issued(v string) bool {
 // id (the expected versions NULL where there is none); the ids it did not return are
 // explained as Delete does (ErrNotFound, or ErrVersionConflict unless the record is gone).
 func (d *Driver[T]) DeleteMany(ctx context.Context, ids []string, ifVersion []string, res []repo.Result) error {
+	defer d.rs.markWrite()
 	if err := startBatch(ctx, func(i int) string { return ids[i] }, res); err != nil || len(ids) == 0 {
 		return err
 	}
@@ -212,6 +223,7 @@ func (d *Driver[T]) DeleteMany(ctx context.Context, ids []string, ifVersion []st
 // changed meanwhile is deleted only when its new values still match. Unique values are
 // released with the rows. On a transaction it runs like Delete, without a savepoint.
 func (d *Driver[T]) DeleteMatching(ctx context.Context, filter query.Expr) (int64, error) {
+	defer d.rs.markWrite()
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

@@ -42,6 +42,7 @@ func (d *Driver[T]) UpsertMany(ctx context.Context, recs []T, ifVersion []string
 }
 
 func (d *Driver[T]) writeMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result, upsert bool) error {
+	defer d.rs.markWrite()
 	if err := startBatch(ctx, func(i int) string { return d.desc.GetID(&recs[i]) }, res); err != nil || len(recs) == 0 {
 		return err
 	}

@@ -13,28 +13,26 @@ func exec(ctx context.Context, db DB, sql string, args ...any) (int64, error) {
 	return tag.RowsAffected(), err
 }
 
-// Get implements repo.Driver.
+// Get implements repo.Driver. With replicas it may read from a standby (see readOn).
 func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
-	cctx, cancel := d.callCtx(ctx)
-	defer cancel()
-	if d.stmts != nil {
-		rec, v, err := d.stmts.Get(cctx, d.db, id)
-		if err != nil {
-			return rec, d.fail(ctx, err)
+	return readOn(d, ctx, func(db DB) (T, error) {
+		cctx, cancel := d.callCtx(ctx)
+		defer cancel()
+		if d.stmts != nil {
+			rec, v, err := d.stmts.Get(cctx, db, id)
+			if err == nil {
+				d.desc.SetVersion(&rec, strconv.FormatInt(v, 10))
+			}
+			return rec, err
 		}
-		d.desc.SetVersion(&rec, strconv.FormatInt(v, 10))
-		return rec, nil
-	}
-	rec, err := newScanner(d.desc, d.allFields()).scan(d.db.QueryRow(cctx, d.getSQL, id))
-	if err != nil {
-		return rec, d.fail(ctx, err)
-	}
-	return rec, nil
+		return newScanner(d.desc, d.allFields()).scan(db.QueryRow(cctx, d.getSQL, id))
+	})
 }
 
 // Update implements repo.Driver: one UPDATE ... WHERE id = $1 [AND version = $n]; when it
 // changes no row, an existence check tells ErrNotFound from ErrVersionConflict.
 func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
+	defer d.rs.markWrite()
 	v := newVersion()
 	want, err := d.expected(ctx, d.desc.GetID(rec), ifVersion)
 	if err != nil {
@@ -65,6 +63,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 
 // Upsert implements repo.Driver with INSERT ... ON CONFLICT (id) DO UPDATE.
 func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
+	defer d.rs.markWrite()
 	v := newVersion()
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
@@ -83,6 +82,7 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 
 // Delete implements repo.Driver.
 func (d *Driver[T]) Delete(ctx context.Context, id, ifVersion string) error {
+	defer d.rs.markWrite()
 	want, err := d.expected(ctx, id, ifVersion)
 	if err != nil {
 		return err
@@ -118,7 +118,7 @@ func (d *Driver[T]) expected(ctx context.Context, id, ifVersion string) (int64, 
 	}
 	want, err := strconv.ParseInt(ifVersion, 10, 64)
 	if err != nil {
-		return 0, repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(ifVersion))
+		return 0, repo.NotFoundOr(ctx, d.existsOnPrimary, id, repo.VersionNotIssued(ifVersion))
 	}
 	return want, nil
 }
@@ -129,22 +129,67 @@ func (d *Driver[T]) noRow(ctx context.Context, id, ifVersion string) error {
 	if ifVersion == "" {
 		return repo.E(repo.ErrNotFound, nil)
 	}
-	return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionConflict(ifVersion))
+	return repo.NotFoundOr(ctx, d.existsOnPrimary, id, repo.VersionConflict(ifVersion))
 }
 
-// Exists implements repo.Driver.
+// Exists implements repo.Driver. With replicas it may read from a standby (see readOn).
 func (d *Driver[T]) Exists(ctx context.Context, id string) (bool, error) {
+	return readOn(d, ctx, func(db DB) (bool, error) { return d.exists(ctx, db, id) })
+}
+
+// existsOnPrimary is Exists on the primary: the check of a write that changed no row.
+func (d *Driver[T]) existsOnPrimary(ctx context.Context, id string) (bool, error) {
+	ok, err := d.exists(ctx, d.db, id)
+	if err != nil {
+		return false, d.fail(ctx, err)
+	}
+	return ok, nil
+}
+
+// exists runs the existence check on db; the error is pgx's.
+func (d *Driver[T]) exists(ctx context.Context, db DB, id string) (bool, error) {
 	cctx, cancel := d.callCtx(ctx)
 	defer cancel()
 	var ok bool
 	var err error
 	if d.stmts != nil {
-		ok, err = d.stmts.Exists(cctx, d.db, id)
+		ok, err = d.stmts.Exists(cctx, db, id)
 	} else {
-		err = d.db.QueryRow(cctx, d.existsSQL, id).Scan(&ok)
+		err = db.QueryRow(cctx, d.existsSQL, id).Scan(&ok)
 	}
+	return ok, err
+}
+
+// readOn runs one read (fn, which returns pgx's errors) on a standby when the call may go to
+// one (see replicaSet.choose), else on the primary. When the standby fails it in a way that
+// says nothing about the query itself (see retryOnPrimary), fn runs again on the primary,
+// within the call's context. The error returned is mapped (see fail).
+func readOn[T, R any](d *Driver[T], ctx context.Context, fn func(db DB) (R, error)) (R, error) {
+	if r := d.route(ctx); r != nil {
+		if conn := d.rs.acquire(ctx, r); conn != nil {
+			v, err := fn(conn)
+			conn.Release()
+			if err == nil {
+				return v, nil
+			}
+			if !d.rs.retryOnPrimary(ctx, r, err) {
+				return v, d.failOn(ctx, err, r.currentLease())
+			}
+		}
+	}
+	v, err := fn(d.db)
 	if err != nil {
-		return false, d.fail(ctx, err)
+		return v, d.fail(ctx, err)
 	}
-	return ok, nil
+	return v, nil
+}
+
+// route returns the standby a read outside a transaction may go to now, or nil for the
+// primary (no replicas, a bound driver, UsePrimary, or no standby usable and up to date
+// with the driver's writes).
+func (d *Driver[T]) route(ctx context.Context) *replica {
+	if d.rs == nil || d.bound || usesPrimary(ctx) {
+		return nil
+	}
+	return d.rs.choose()
 }

@@ -17,7 +17,9 @@
 //   - errors are mapped to repo's kinds (see mapErr).
 //
 // Repositories get their *pgxpool.Pool from a pool.Manager (New, Hooks), so repositories on
-// one config share one pool. InTx and WithTx run repository calls in one transaction.
+// one config share one pool. With the config's Replicas, reads outside a transaction go to a
+// hot standby that has replayed the repository's own writes (read-your-writes), and fall back
+// to the primary (see replica.go, UsePrimary). InTx and WithTx run repository calls in one transaction.
 // EnsureSchema creates a missing table and reports drift instead of altering a table. The
 // SQL text itself (table DDL, static statements, quoting) is rendered by package
 // runtime/dialect/pgdialect, which the generator shares; generated constructors also pass
@@ -26,6 +28,7 @@
 // The files follow the calls: driver.go (construction, failure mapping), options.go,
 // codec.go (records to column values and back), insert.go (the three insert paths: one
 // INSERT, COPY, multi-row INSERT) with savepoint.go, crud.go, query.go (SelectSQL, Query,
-// Count) with compile.go (filters to SQL), unique.go, errors.go, schema.go, tx.go, pool.go.
+// Count) with compile.go (filters to SQL), unique.go, errors.go, schema.go, tx.go, pool.go,
+// replica.go (read replicas).
 // docs/postgres.md has the details.
 package postgres

@@ -40,6 +40,7 @@ type Driver[T any] struct {
 	pooled     bool          // db is a *pgxpool.Pool: a connection may be discarded (a stream broken off is cancelled)
 	stmts      Statements[T] // generated static statements (WithStatements); nil: the SQL below
 	uq         *uniqueInfo   // nil when the record has no unique field
+	rs         *replicaSet   // the standbys reads may go to (New on a config with Replicas); nil otherwise
 
 	cols        []string // unquoted column names: fields in order, then the version column
 	allCols     string   // quoted, comma-separated, fields then version
@@ -61,7 +62,9 @@ var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
 // config share one *pgxpool.Pool. The driver holds a lease on the pool until Close. Unless
 // WithoutSchemaCheck is given, it creates the table when missing and fails with a
 // *DriftError when the live table does not match desc. A server that cannot be reached
-// fails it with repo.ErrUnavailable.
+// fails it with repo.ErrUnavailable. With cfg's Replicas, reads outside a transaction go to
+// a standby (see UsePrimary and docs/postgres.md, "Read replicas"); a standby that is down
+// does not fail New.
 func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *record.Desc[T], opts ...Option) (*Driver[T], error) {
 	pc, err := pool.ConfigAs[pool.PostgresPoolConfig](cfg)
 	if err != nil {
@@ -84,6 +87,9 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		return nil, err
 	}
 	d.lease = lease
+	if len(pc.Replicas) > 0 {
+		d.rs = newReplicaSet(m, pc, lease.Pool())
+	}
 	return d, nil
 }
 
@@ -214,6 +220,11 @@ func (d *Driver[T]) callCtx(ctx context.Context) (context.Context, context.Cance
 // pool broken — a slow statement is not a dead server. pgx discards the connection the
 // statement ran on (its context watcher closes it), so the pool stays sound.
 func (d *Driver[T]) fail(ctx context.Context, err error) error {
+	return d.failOn(ctx, err, d.lease)
+}
+
+// failOn is fail reporting connection failures on lease (the pool the statement ran on).
+func (d *Driver[T]) failOn(ctx context.Context, err error, lease pool.Lease[*pgxpool.Pool]) error {
 	if d.cmdTimeout > 0 && ctx.Err() == nil && isCtxErr(err) && !isConnectErr(err) {
 		return commandTimeout(d.cmdTimeout)
 	}
@@ -222,7 +233,7 @@ func (d *Driver[T]) fail(ctx context.Context, err error) error {
 	if errors.As(err, &e) {
 		switch {
 		case e.Kind == repo.ErrUnavailable && brokenConn(e.Err):
-			d.lease.ReportBroken(e.Err)
+			lease.ReportBroken(e.Err)
 		case e.Kind == nil && isMissingRelation(e.Err):
 			e.Err = fmt.Errorf("%w: table %s is missing or lacks a column (create or migrate it; see EnsureSchema): %w", ErrSchemaDrift, d.table, e.Err)
 		case e.Kind == repo.ErrAlreadyExists:
@@ -242,9 +253,10 @@ func isMissingRelation(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "42703")
 }
 
-// Close implements repo.Driver: it releases the pool lease (a driver bound to a transaction
-// holds none).
+// Close implements repo.Driver: it releases the pool lease and the standbys' (a driver bound
+// to a transaction holds none).
 func (d *Driver[T]) Close() error {
+	d.rs.close()
 	d.lease.Release()
 	return nil
 }

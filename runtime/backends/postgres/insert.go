@@ -34,6 +34,7 @@ func placeholders(from, n int) string {
 // On a transaction every batch step runs in a savepoint, so that a failed step leaves the
 // caller's transaction usable.
 func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) error {
+	defer d.rs.markWrite()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -82,6 +83,7 @@ func (d *Driver[T]) explainBatch(ctx context.Context, recs []T, res []repo.Resul
 // record): a value the server rejects aborts the transaction, as a hand-written INSERT
 // does, and a loop of Creates does not open a subtransaction per record.
 func (d *Driver[T]) InsertOne(ctx context.Context, rec *T, res *repo.Result) error {
+	defer d.rs.markWrite()
 	if err := ctx.Err(); err != nil {
 		return err
 	}

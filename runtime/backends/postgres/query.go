@@ -6,6 +6,8 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
@@ -98,6 +100,28 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			}
 			return d.fail(ctx, err)
 		}
+		if r := d.route(ctx); r != nil {
+			if conn := d.rs.acquire(ctx, r); conn != nil {
+				wd.begin()
+				rows, err := conn.Query(qctx, sql, args...)
+				wd.end()
+				if err == nil {
+					err = d.readRows(ctx, rows, true, limit, fields, cancel, wd, r, yield)
+				}
+				conn.Release()
+				if err == nil {
+					return
+				}
+				if wd.fired() || !d.rs.retryOnPrimary(ctx, r, err) {
+					// A statement the watchdog ended is not tried again: its context is gone.
+					if !wd.fired() {
+						err = d.failOn(ctx, err, r.currentLease())
+					}
+					yield(zero, fail(err))
+					return
+				}
+			}
+		}
 		wd.begin()
 		rows, err := d.db.Query(qctx, sql, args...)
 		wd.end()
@@ -105,64 +129,97 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 			yield(zero, fail(err))
 			return
 		}
-		// stopEarly closes rows that are not read to the end (the loop was broken off, or the
-		// loop body panicked): on a pool the statement is cancelled first unless the rest is
-		// small, so that closing does not drain a large result; the connection goes back to
-		// the pool either way.
-		stopEarly := func() {
-			if (limit == 0 || limit > drainLimit) && d.pooled {
-				cancel(context.Canceled)
-			}
-			wd.begin()
-			rows.Close()
-			wd.end()
-		}
-		closed := false
-		defer func() {
-			if !closed { // the loop body panicked
-				stopEarly()
-			}
-		}()
-		s := newScanner(d.desc, fields)
-		for {
-			wd.begin()
-			more := rows.Next()
-			wd.end()
-			if !more {
-				break
-			}
-			if err := ctx.Err(); err != nil {
-				// pgx may have the rows buffered already: stop at the caller's context.
-				closed = true
-				cancel(err)
-				rows.Close()
-				yield(zero, err)
-				return
-			}
-			rec, err := s.scan(rows)
-			if err != nil {
-				closed = true
-				rows.Close()
-				yield(zero, fail(err))
-				return
-			}
-			if !yield(rec, nil) {
-				closed = true
-				stopEarly()
-				return
-			}
-		}
-		closed = true
-		wd.begin()
-		rows.Close()
-		wd.end()
-		if err := rows.Err(); err != nil {
-			yield(zero, fail(err))
-		}
+		_ = d.readRows(ctx, rows, d.pooled, limit, fields, cancel, wd, nil, yield)
 	}
 }
 
-// Count implements repo.Driver.
+// readRows yields the rows of a Query (see there). r is the standby they come from (nil: the
+// primary). On a standby, a failure before the first row is returned (raw, from pgx) for the
+// caller to try the primary; every other failure is yielded, and nil returned.
+func (d *Driver[T]) readRows(ctx context.Context, rows pgx.Rows, pooled bool, limit int, fields []int,
+	cancel context.CancelCauseFunc, wd *watchdog, r *replica, yield func(T, error) bool) error {
+	var zero T
+	lease := d.lease
+	if r != nil {
+		lease = r.currentLease()
+	}
+	yielded := false
+	// fail returns err for the caller to retry (see above) or yields it mapped.
+	fail := func(err error) error {
+		if r != nil && !yielded && !wd.fired() {
+			return err
+		}
+		switch {
+		case wd.fired() && ctx.Err() == nil:
+			err = commandTimeout(d.cmdTimeout)
+		case r != nil && ctx.Err() == nil && (isConnErr(err) || serverGone(err)):
+			r.failed(err)
+			err = d.failOn(ctx, err, lease)
+		default:
+			err = d.failOn(ctx, err, lease)
+		}
+		yield(zero, err)
+		return nil
+	}
+	// stopEarly closes rows that are not read to the end (the loop was broken off, or the
+	// loop body panicked): on a pool the statement is cancelled first unless the rest is
+	// small, so that closing does not drain a large result; the connection goes back to
+	// the pool either way.
+	stopEarly := func() {
+		if (limit == 0 || limit > drainLimit) && pooled {
+			cancel(context.Canceled)
+		}
+		wd.begin()
+		rows.Close()
+		wd.end()
+	}
+	closed := false
+	defer func() {
+		if !closed { // the loop body panicked
+			stopEarly()
+		}
+	}()
+	s := newScanner(d.desc, fields)
+	for {
+		wd.begin()
+		more := rows.Next()
+		wd.end()
+		if !more {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			// pgx may have the rows buffered already: stop at the caller's context.
+			closed = true
+			cancel(err)
+			rows.Close()
+			yield(zero, err)
+			return nil
+		}
+		rec, err := s.scan(rows)
+		if err != nil {
+			closed = true
+			rows.Close()
+			yielded = true // a row that does not scan fails the same way on the primary
+			return fail(err)
+		}
+		yielded = true
+		if !yield(rec, nil) {
+			closed = true
+			stopEarly()
+			return nil
+		}
+	}
+	closed = true
+	wd.begin()
+	rows.Close()
+	wd.end()
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// Count implements repo.Driver. With replicas it may read from a standby (see readOn).
 func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error) {
 	c := compiler[T]{desc: d.desc}
 	c.b.WriteString(d.countSQL)
@@ -172,11 +229,11 @@ func (d *Driver[T]) Count(ctx context.Context, filter query.Expr) (int64, error)
 			return 0, repo.E(repo.ErrInvalidInput, err)
 		}
 	}
-	cctx, cancel := d.callCtx(ctx)
-	defer cancel()
-	var n int64
-	if err := d.db.QueryRow(cctx, c.b.String(), c.args...).Scan(&n); err != nil {
-		return 0, d.fail(ctx, err)
-	}
-	return n, nil
+	return readOn(d, ctx, func(db DB) (int64, error) {
+		cctx, cancel := d.callCtx(ctx)
+		defer cancel()
+		var n int64
+		err := db.QueryRow(cctx, c.b.String(), c.args...).Scan(&n)
+		return n, err
+	})
 }

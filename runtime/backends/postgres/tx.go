@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,6 +24,32 @@ type Beginner interface {
 // SQL in it through Pgx.
 type Tx struct {
 	tx pgx.Tx
+
+	mu   sync.Mutex
+	sets []*replicaSet // of the repositories WithTx bound: marked written when InTx ends
+}
+
+// bind records a repository's replica set, whose write generation InTx advances when the
+// transaction ends (its writes are visible on the primary only then).
+func (t *Tx) bind(rs *replicaSet) {
+	if rs == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !slices.Contains(t.sets, rs) {
+		t.sets = append(t.sets, rs)
+	}
+}
+
+// ended marks the bound repositories' replica sets written, whatever the outcome (a commit
+// whose answer was lost may have committed).
+func (t *Tx) ended() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, rs := range t.sets {
+		rs.markWrite()
+	}
 }
 
 // Pgx returns the underlying pgx transaction.
@@ -47,6 +75,8 @@ func InTx(ctx context.Context, db Beginner, fn func(tx *Tx) error) (err error) {
 		return txErr(ctx, "InTx.Begin", err)
 	}
 	done := false
+	t := &Tx{tx: ptx}
+	defer t.ended()
 	defer func() {
 		if done {
 			return
@@ -54,7 +84,7 @@ func InTx(ctx context.Context, db Beginner, fn func(tx *Tx) error) (err error) {
 		// fn panicked: roll back, then let the panic continue.
 		_ = ptx.Rollback(context.WithoutCancel(ctx))
 	}()
-	if ferr := fn(&Tx{tx: ptx}); ferr != nil {
+	if ferr := fn(t); ferr != nil {
 		done = true
 		// A transaction whose connection is closed (a context ended one of its statements)
 		// is rolled back by the server: only other rollback failures are worth reporting.
@@ -122,5 +152,9 @@ func WithTx[T any](r repo.Repository[T], tx *Tx) (*repo.Collection[T], error) {
 	b.lease = pool.Lease[*pgxpool.Pool]{}
 	b.bound = true
 	b.pooled = false
+	// Reads in the transaction go to it; its writes count for d's read-your-writes when
+	// InTx ends (a Tx made otherwise does not know when it commits: see docs/postgres.md).
+	tx.bind(d.rs)
+	b.rs = nil
 	return repo.New(d.desc, &b), nil
 }
