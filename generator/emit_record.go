@@ -456,12 +456,39 @@ func emitPrepare(f *jen.File, r *Record) {
 				body = append(body, c)
 			}
 		}
+		body = append(body, roundTrip(fd, x)...)
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	f.Add(docComment(fmt.Sprintf("%s runs before every write, on the repository's own copy of r: it applies\n"+
-		"defaults, normalizes times and checks every value. It never writes through a pointer\n"+
-		"or into a slice it received.", r.PrepareFunc())))
+		"defaults, normalizes times, checks every value, then applies the round-trip rule of\n"+
+		"docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so\n"+
+		"that every backend gives back the same record. It never writes through a pointer or\n"+
+		"into a slice it received.", r.PrepareFunc())))
 	f.Func().Id(r.PrepareFunc()).Params(recParam(r)).Error().Block(body...)
+}
+
+// roundTrip returns the statements normalizing the checked field x to the one form every
+// backend stores and gives back (docs/semantics.md, "Round trip"): −0 becomes +0, an empty
+// list, bytes or JSON value becomes nil (missing), and JSON is compacted.
+func roundTrip(fd *Field, x *jen.Statement) []jen.Code {
+	var out []jen.Code
+	switch {
+	case fd.Type() == schema.TypeJSON:
+		return []jen.Code{x.Clone().Op("=").Qual(pkgRecord, "CompactJSON").Call(x.Clone())}
+	case fd.IsList() || fd.Type() == schema.TypeBytes:
+		out = append(out, jen.If(jen.Len(x.Clone()).Op("==").Lit(0)).Block(x.Clone().Op("=").Nil()))
+	}
+	if fd.Type() == schema.TypeFloat {
+		switch {
+		case fd.IsList():
+			out = append(out, x.Clone().Op("=").Qual(pkgRecord, "NormalizeFloats").Call(x.Clone()))
+		case fd.Pointer():
+			out = append(out, x.Clone().Op("=").Qual(pkgRecord, "NormalizeFloatPtr").Call(x.Clone()))
+		default:
+			out = append(out, x.Clone().Op("=").Qual(pkgRecord, "NormalizeFloat").Call(x.Clone()))
+		}
+	}
+	return out
 }
 
 // emitAddr emits the function returning a pointer to the struct field with a descriptor

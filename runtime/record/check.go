@@ -1,7 +1,10 @@
 package record
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +41,59 @@ func CheckString(s string) error {
 
 // CheckFloat reports NaN and infinities (query.CheckFloat, as a value error).
 func CheckFloat(v float64) error { return valueErr(query.CheckFloat(v)) }
+
+// NormalizeFloat returns v with −0 replaced by +0, which it equals: the round-trip rule of
+// docs/semantics.md, since not every backend gives −0 back.
+func NormalizeFloat(v float64) float64 {
+	if v == 0 {
+		return 0
+	}
+	return v
+}
+
+// NormalizeFloatPtr returns p, or a pointer to +0 when p points to −0; it never writes
+// through p.
+func NormalizeFloatPtr(p *float64) *float64 {
+	if p != nil && *p == 0 && math.Signbit(*p) {
+		return new(float64)
+	}
+	return p
+}
+
+// NormalizeFloats returns vs with every −0 replaced by +0, copying the slice only when an
+// element changes so that the caller's memory is never written.
+func NormalizeFloats(vs []float64) []float64 {
+	for i, v := range vs {
+		if v != 0 || !math.Signbit(v) {
+			continue
+		}
+		out := slices.Clone(vs)
+		for j := i; j < len(out); j++ {
+			out[j] = NormalizeFloat(out[j])
+		}
+		return out
+	}
+	return vs
+}
+
+// CompactJSON returns the valid JSON document b without insignificant white space (what
+// encoding/json.Compact writes: nothing else is changed, keys keep their order and strings
+// their escapes), and nil for an empty b. It returns b itself when b is already compact and
+// never writes into b.
+func CompactJSON(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	if bytes.IndexAny(b, " \t\n\r") < 0 {
+		return b
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(b))
+	if json.Compact(&buf, b) != nil || buf.Len() == len(b) {
+		return b // invalid JSON is reported by ValidJSON; equal lengths: only spaces in strings
+	}
+	return buf.Bytes()
+}
 
 // valueError is an error of the query package's value checks about a value being written:
 // the same text without the "query: " prefix, which would call the write a query, and the same

@@ -144,8 +144,10 @@ func cloneCustomer(r *Customer) Customer {
 }
 
 // prepareCustomer runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareCustomer(r *Customer) error {
 	if err := record.CheckUUID(r.ID); err != nil {
 		return &record.FieldError{Record: "Customer", Field: "id", Err: err}
@@ -170,12 +172,16 @@ func prepareCustomer(r *Customer) error {
 			return &record.FieldError{Record: "Customer", Field: "tags", Err: err}
 		}
 	}
+	if len(r.Tags) == 0 {
+		r.Tags = nil
+	}
 	r.SignedUp = record.NormalizeTime(r.SignedUp)
 	if r.Credit != nil {
 		if err := record.CheckFloat(*r.Credit); err != nil {
 			return &record.FieldError{Record: "Customer", Field: "credit", Err: err}
 		}
 	}
+	r.Credit = record.NormalizeFloatPtr(r.Credit)
 	return nil
 }
 

@@ -150,8 +150,10 @@ func cloneOrder(r *Order) Order {
 }
 
 // prepareOrder runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareOrder(r *Order) error {
 	if err := record.CheckUUID(r.ID); err != nil {
 		return &record.FieldError{Record: "Order", Field: "id", Err: err}
@@ -170,9 +172,13 @@ func prepareOrder(r *Order) error {
 			return &record.FieldError{Record: "Order", Field: "skus", Err: err}
 		}
 	}
+	if len(r.SKUs) == 0 {
+		r.SKUs = nil
+	}
 	if err := record.CheckFloat(r.Total); err != nil {
 		return &record.FieldError{Record: "Order", Field: "total", Err: err}
 	}
+	r.Total = record.NormalizeFloat(r.Total)
 	r.PlacedAt = record.NormalizeTime(r.PlacedAt)
 	if r.Notes != nil {
 		if err := record.CheckString(*r.Notes); err != nil {

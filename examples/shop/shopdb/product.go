@@ -193,8 +193,10 @@ func cloneProduct(r *Product) Product {
 }
 
 // prepareProduct runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareProduct(r *Product) error {
 	if err := record.CheckString(r.SKU); err != nil {
 		return &record.FieldError{Record: "Product", Field: "sku", Err: err}
@@ -210,6 +212,7 @@ func prepareProduct(r *Product) error {
 	if err := record.CheckFloat(r.Price); err != nil {
 		return &record.FieldError{Record: "Product", Field: "price", Err: err}
 	}
+	r.Price = record.NormalizeFloat(r.Price)
 	if r.Status == nil {
 		v := ProductStatusDraft
 		r.Status = &v
@@ -224,8 +227,18 @@ func prepareProduct(r *Product) error {
 			return &record.FieldError{Record: "Product", Field: "categories", Err: err}
 		}
 	}
+	if len(r.Categories) == 0 {
+		r.Categories = nil
+	}
+	if len(r.Ratings) == 0 {
+		r.Ratings = nil
+	}
 	if len(r.Attributes) > 0 && !record.ValidJSON(r.Attributes) {
 		return &record.FieldError{Record: "Product", Field: "attributes", Err: errors.New("invalid JSON")}
+	}
+	r.Attributes = record.CompactJSON(r.Attributes)
+	if len(r.Thumbnail) == 0 {
+		r.Thumbnail = nil
 	}
 	if r.UpdatedAt != nil {
 		v := record.NormalizeTime(*r.UpdatedAt)

@@ -238,8 +238,10 @@ func cloneSetting(r *Setting) Setting {
 }
 
 // prepareSetting runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareSetting(r *Setting) error {
 	if err := record.CheckString(r.Key); err != nil {
 		return &record.FieldError{Record: "Setting", Field: "key", Err: err}
@@ -288,6 +290,7 @@ func prepareSetting(r *Setting) error {
 			return &record.FieldError{Record: "Setting", Field: "ratio", Err: err}
 		}
 	}
+	r.Ratio = record.NormalizeFloatPtr(r.Ratio)
 	if r.Weight == nil {
 		v := float64(2.0)
 		r.Weight = &v
@@ -297,6 +300,7 @@ func prepareSetting(r *Setting) error {
 			return &record.FieldError{Record: "Setting", Field: "weight", Err: err}
 		}
 	}
+	r.Weight = record.NormalizeFloatPtr(r.Weight)
 	if r.Enabled == nil {
 		v := true
 		r.Enabled = &v

@@ -222,8 +222,10 @@ func cloneTicket(r *Ticket) Ticket {
 }
 
 // prepareTicket runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareTicket(r *Ticket) error {
 	if err := record.CheckString(r.ID); err != nil {
 		return &record.FieldError{Record: "Ticket", Field: "id", Err: err}
@@ -245,6 +247,9 @@ func prepareTicket(r *Ticket) error {
 			return &record.FieldError{Record: "Ticket", Field: "labels", Err: err}
 		}
 	}
+	if len(r.Labels) == 0 {
+		r.Labels = nil
+	}
 	if len(r.Categories) == 0 {
 		return &record.FieldError{Record: "Ticket", Field: "categories", Err: errors.New("required value is empty")}
 	}
@@ -253,15 +258,24 @@ func prepareTicket(r *Ticket) error {
 			return &record.FieldError{Record: "Ticket", Field: "categories", Err: err}
 		}
 	}
+	if len(r.Categories) == 0 {
+		r.Categories = nil
+	}
 	for _, v := range r.Boxes {
 		if err := record.CheckEnum(string(v), valuesTicketBox); err != nil {
 			return &record.FieldError{Record: "Ticket", Field: "boxes", Err: err}
 		}
 	}
+	if len(r.Boxes) == 0 {
+		r.Boxes = nil
+	}
 	for _, v := range r.Status {
 		if err := record.CheckEnum(string(v), valuesTicketStatus); err != nil {
 			return &record.FieldError{Record: "Ticket", Field: "status", Err: err}
 		}
+	}
+	if len(r.Status) == 0 {
+		r.Status = nil
 	}
 	return nil
 }

@@ -82,8 +82,10 @@ func cloneUUIDGenerated(r *UUIDGenerated) UUIDGenerated {
 }
 
 // prepareUUIDGenerated runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareUUIDGenerated(r *UUIDGenerated) error {
 	if err := record.CheckUUID(r.ID); err != nil {
 		return &record.FieldError{Record: "UUIDGenerated", Field: "id", Err: err}

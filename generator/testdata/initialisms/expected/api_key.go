@@ -189,8 +189,10 @@ func cloneAPIKey(r *APIKey) APIKey {
 }
 
 // prepareAPIKey runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareAPIKey(r *APIKey) error {
 	if err := record.CheckString(r.KeyID); err != nil {
 		return &record.FieldError{Record: "api_key", Field: "key_id", Err: err}
@@ -199,6 +201,9 @@ func prepareAPIKey(r *APIKey) error {
 		if err := record.CheckUUID(v); err != nil {
 			return &record.FieldError{Record: "api_key", Field: "post_ids", Err: err}
 		}
+	}
+	if len(r.PostIDs) == 0 {
+		r.PostIDs = nil
 	}
 	if r.URL != nil {
 		if err := record.CheckString(*r.URL); err != nil {
@@ -209,6 +214,9 @@ func prepareAPIKey(r *APIKey) error {
 		if err := record.CheckString(v); err != nil {
 			return &record.FieldError{Record: "api_key", Field: "image_urls", Err: err}
 		}
+	}
+	if len(r.ImageURLs) == 0 {
+		r.ImageURLs = nil
 	}
 	if r.OwnerUID != nil {
 		if err := record.CheckString(*r.OwnerUID); err != nil {

@@ -74,8 +74,10 @@ func cloneBook(r *Book) Book {
 }
 
 // prepareBook runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareBook(r *Book) error {
 	if err := record.CheckString(r.Isbn); err != nil {
 		return &record.FieldError{Record: "Book", Field: "isbn", Err: err}

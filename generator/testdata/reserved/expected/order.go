@@ -174,8 +174,10 @@ func cloneOrder(r *Order) Order {
 }
 
 // prepareOrder runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareOrder(r *Order) error {
 	if err := record.CheckString(r.ID); err != nil {
 		return &record.FieldError{Record: "Order", Field: "id", Err: err}
@@ -199,6 +201,9 @@ func prepareOrder(r *Order) error {
 		if err := record.CheckString(v); err != nil {
 			return &record.FieldError{Record: "Order", Field: "range", Err: err}
 		}
+	}
+	if len(r.Range) == 0 {
+		r.Range = nil
 	}
 	if r.From != nil {
 		v := record.NormalizeTime(*r.From)

@@ -74,8 +74,10 @@ func cloneSelect(r *Select) Select {
 }
 
 // prepareSelect runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareSelect(r *Select) error {
 	if err := record.CheckString(r.ID); err != nil {
 		return &record.FieldError{Record: "select", Field: "id", Err: err}

@@ -81,8 +81,10 @@ func cloneThingWindows(r *ThingWindows) ThingWindows {
 }
 
 // prepareThingWindows runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareThingWindows(r *ThingWindows) error {
 	if err := record.CheckString(r.ID); err != nil {
 		return &record.FieldError{Record: "ThingWindows", Field: "id", Err: err}

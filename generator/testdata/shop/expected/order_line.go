@@ -167,8 +167,10 @@ func cloneOrderLine(r *OrderLine) OrderLine {
 }
 
 // prepareOrderLine runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareOrderLine(r *OrderLine) error {
 	if err := record.CheckString(r.ID); err != nil {
 		return &record.FieldError{Record: "order_line", Field: "id", Err: err}
@@ -182,21 +184,38 @@ func prepareOrderLine(r *OrderLine) error {
 	if err := record.CheckFloat(r.UnitPrice); err != nil {
 		return &record.FieldError{Record: "order_line", Field: "unit_price", Err: err}
 	}
+	r.UnitPrice = record.NormalizeFloat(r.UnitPrice)
 	for _, v := range r.Discounts {
 		if err := record.CheckFloat(v); err != nil {
 			return &record.FieldError{Record: "order_line", Field: "discounts", Err: err}
 		}
 	}
+	if len(r.Discounts) == 0 {
+		r.Discounts = nil
+	}
+	r.Discounts = record.NormalizeFloats(r.Discounts)
 	r.ShippedAt = record.NormalizeTimes(r.ShippedAt)
+	if len(r.ShippedAt) == 0 {
+		r.ShippedAt = nil
+	}
 	for _, v := range r.Notes {
 		if err := record.CheckString(v); err != nil {
 			return &record.FieldError{Record: "order_line", Field: "notes", Err: err}
 		}
 	}
+	if len(r.Notes) == 0 {
+		r.Notes = nil
+	}
 	for _, v := range r.RefIDs {
 		if err := record.CheckUUID(v); err != nil {
 			return &record.FieldError{Record: "order_line", Field: "ref_ids", Err: err}
 		}
+	}
+	if len(r.RefIDs) == 0 {
+		r.RefIDs = nil
+	}
+	if len(r.Flags) == 0 {
+		r.Flags = nil
 	}
 	if len(r.Receipt) == 0 {
 		return &record.FieldError{Record: "order_line", Field: "receipt", Err: errors.New("required value is empty")}
@@ -204,11 +223,18 @@ func prepareOrderLine(r *OrderLine) error {
 	if len(r.Receipt) > 0 && !record.ValidJSON(r.Receipt) {
 		return &record.FieldError{Record: "order_line", Field: "receipt", Err: errors.New("invalid JSON")}
 	}
+	r.Receipt = record.CompactJSON(r.Receipt)
 	if len(r.Signature) == 0 {
 		return &record.FieldError{Record: "order_line", Field: "signature", Err: errors.New("required value is empty")}
 	}
+	if len(r.Signature) == 0 {
+		r.Signature = nil
+	}
 	if len(r.Sizes) == 0 {
 		return &record.FieldError{Record: "order_line", Field: "sizes", Err: errors.New("required value is empty")}
+	}
+	if len(r.Sizes) == 0 {
+		r.Sizes = nil
 	}
 	return nil
 }

@@ -192,8 +192,10 @@ func cloneProduct(r *Product) Product {
 }
 
 // prepareProduct runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareProduct(r *Product) error {
 	if err := record.CheckUUID(r.ID); err != nil {
 		return &record.FieldError{Record: "Product", Field: "id", Err: err}
@@ -212,6 +214,7 @@ func prepareProduct(r *Product) error {
 	if err := record.CheckFloat(r.Price); err != nil {
 		return &record.FieldError{Record: "Product", Field: "price", Err: err}
 	}
+	r.Price = record.NormalizeFloat(r.Price)
 	if r.Status == nil {
 		v := ProductStatusDraft
 		r.Status = &v
@@ -226,10 +229,17 @@ func prepareProduct(r *Product) error {
 			return &record.FieldError{Record: "Product", Field: "tags", Err: err}
 		}
 	}
+	if len(r.Tags) == 0 {
+		r.Tags = nil
+	}
 	r.CreatedAt = record.NormalizeTime(r.CreatedAt)
+	if len(r.Image) == 0 {
+		r.Image = nil
+	}
 	if len(r.Attributes) > 0 && !record.ValidJSON(r.Attributes) {
 		return &record.FieldError{Record: "Product", Field: "attributes", Err: errors.New("invalid JSON")}
 	}
+	r.Attributes = record.CompactJSON(r.Attributes)
 	if r.SupplierID != nil {
 		if err := record.CheckUUID(*r.SupplierID); err != nil {
 			return &record.FieldError{Record: "Product", Field: "supplier_id", Err: err}

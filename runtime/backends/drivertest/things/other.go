@@ -113,8 +113,10 @@ func cloneOther(r *Other) Other {
 }
 
 // prepareOther runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareOther(r *Other) error {
 	if err := record.CheckUUID(r.ID); err != nil {
 		return &record.FieldError{Record: "Other", Field: "id", Err: err}
@@ -127,6 +129,7 @@ func prepareOther(r *Other) error {
 			return &record.FieldError{Record: "Other", Field: "weight", Err: err}
 		}
 	}
+	r.Weight = record.NormalizeFloatPtr(r.Weight)
 	if r.State == nil {
 		v := OtherStateNew
 		r.State = &v

@@ -277,8 +277,10 @@ func cloneThing(r *Thing) Thing {
 }
 
 // prepareThing runs before every write, on the repository's own copy of r: it applies
-// defaults, normalizes times and checks every value. It never writes through a pointer
-// or into a slice it received.
+// defaults, normalizes times, checks every value, then applies the round-trip rule of
+// docs/semantics.md (−0 as +0, empty lists, bytes and JSON as nil, JSON compacted) so
+// that every backend gives back the same record. It never writes through a pointer or
+// into a slice it received.
 func prepareThing(r *Thing) error {
 	if err := record.CheckString(r.ID); err != nil {
 		return &record.FieldError{Record: "Thing", Field: "id", Err: err}
@@ -311,9 +313,11 @@ func prepareThing(r *Thing) error {
 			return &record.FieldError{Record: "Thing", Field: "score", Err: err}
 		}
 	}
+	r.Score = record.NormalizeFloatPtr(r.Score)
 	if err := record.CheckFloat(r.Ratio); err != nil {
 		return &record.FieldError{Record: "Thing", Field: "ratio", Err: err}
 	}
+	r.Ratio = record.NormalizeFloat(r.Ratio)
 	if r.At != nil {
 		v := record.NormalizeTime(*r.At)
 		r.At = &v
@@ -324,14 +328,27 @@ func prepareThing(r *Thing) error {
 			return &record.FieldError{Record: "Thing", Field: "tags", Err: err}
 		}
 	}
+	if len(r.Tags) == 0 {
+		r.Tags = nil
+	}
+	if len(r.Nums) == 0 {
+		r.Nums = nil
+	}
 	for _, v := range r.Levels {
 		if err := record.CheckEnum(string(v), valuesThingLevel); err != nil {
 			return &record.FieldError{Record: "Thing", Field: "levels", Err: err}
 		}
 	}
+	if len(r.Levels) == 0 {
+		r.Levels = nil
+	}
+	if len(r.Blob) == 0 {
+		r.Blob = nil
+	}
 	if len(r.Meta) > 0 && !record.ValidJSON(r.Meta) {
 		return &record.FieldError{Record: "Thing", Field: "meta", Err: errors.New("invalid JSON")}
 	}
+	r.Meta = record.CompactJSON(r.Meta)
 	return nil
 }
 
