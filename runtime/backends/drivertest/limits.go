@@ -42,6 +42,7 @@ func RunLimitTests(t *testing.T, h LimitHarness) {
 	t.Run("TimeRange", func(t *testing.T) { testTimeRange(t, h) })
 	t.Run("ExtremeIntSort", func(t *testing.T) { testExtremeIntSort(t, h) })
 	t.Run("RegexPortability", func(t *testing.T) { testRegexPortability(t, h) })
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, h) })
 }
 
 // The documented limits (docs/semantics.md, "Limits"), written out here so that a change

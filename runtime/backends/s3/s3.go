@@ -166,12 +166,18 @@ func (d *Driver[T]) Key(id string) string { return d.prefix + EscapeID(id) }
 // first, so that every write, even of identical content, gets a new ETag and a version is
 // never reused (no ABA on conditional writes), then, with WithMigrations, the schema
 // version it is written at ("@schema", see schema.go). "@rev" and "@schema" are no valid
-// field names, so they cannot collide with a field; decoding ignores them.
+// field names, so they cannot collide with a field; decoding ignores them. HTML escaping is
+// off: encoding/json would otherwise rewrite <, >, & and U+2028/U+2029 inside the bytes of
+// JSON fields, which every other backend gives back as written (docs/semantics.md, "Round
+// trip").
 func (d *Driver[T]) encode(rec *T) ([]byte, error) {
-	b, err := json.Marshal(rec)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rec); err != nil {
 		return nil, repo.E(repo.ErrInvalidInput, fmt.Errorf("encoding %s as JSON: %w", d.desc.Name, err))
 	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if len(b) < 2 || b[0] != '{' {
 		return nil, fmt.Errorf("s3: %s does not encode as a JSON object", d.desc.Name)
 	}
