@@ -227,13 +227,11 @@ func (d *Driver[T]) DeleteMany(ctx context.Context, ids []string, ifVersion []st
 	return errors.Join(err, d.notFoundOr(ctx, check, res))
 }
 
-// putMany writes records without unique fields: an item with a version conditionally on
-// it; one without, when updating, conditionally on the version read just before (read and
-// sent again, at most maxAttempts times, while other writers change it), when upserting
-// unconditionally.
-func (d *Driver[T]) putMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result, upsert bool) error {
-	var check []int // refused for their version: ErrNotFound when the record is missing
-	pending := make([]int, 0, len(recs))
+// startPut sets each item's id in res and splits the items of a batch write: check, those
+// whose version this backend cannot have issued (res[i].Err set; ErrNotFound instead when
+// the record turns out to be missing), and pending, the others, in batch order.
+func (d *Driver[T]) startPut(recs []T, ifVersion []string, res []repo.Result) (pending, check []int) {
+	pending = make([]int, 0, len(recs))
 	for i := range recs {
 		res[i] = repo.Result{ID: d.desc.GetID(&recs[i])}
 		if v := at(ifVersion, i); v != "" {
@@ -245,6 +243,15 @@ func (d *Driver[T]) putMany(ctx context.Context, recs []T, ifVersion []string, r
 		}
 		pending = append(pending, i)
 	}
+	return pending, check
+}
+
+// putMany writes records without unique fields: an item with a version conditionally on
+// it; one without, when updating, conditionally on the version read just before (read and
+// sent again, at most maxAttempts times, while other writers change it), when upserting
+// unconditionally.
+func (d *Driver[T]) putMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result, upsert bool) error {
+	pending, check := d.startPut(recs, ifVersion, res)
 	var failed error
 	for attempt := 1; len(pending) > 0; attempt++ {
 		cur := map[int]string{} // the versions read, of the items to update without one

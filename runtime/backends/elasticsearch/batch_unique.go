@@ -32,19 +32,7 @@ type putItem struct {
 // write is read and sent again in the next pass, at most maxAttempts times, unless it has
 // a version.
 func (d *Driver[T]) putManyUnique(ctx context.Context, recs []T, ifVersion []string, res []repo.Result, upsert bool) error {
-	var check []int // refused for their version: ErrNotFound when the record is missing
-	pending := make([]int, 0, len(recs))
-	for i := range recs {
-		res[i] = repo.Result{ID: d.desc.GetID(&recs[i])}
-		if v := at(ifVersion, i); v != "" {
-			if _, _, ok := parseVersion(v); !ok {
-				res[i].Err = repo.VersionNotIssued(v)
-				check = append(check, i)
-				continue
-			}
-		}
-		pending = append(pending, i)
-	}
+	pending, check := d.startPut(recs, ifVersion, res)
 	attempts := make([]int, len(recs))
 	var failed error
 	for len(pending) > 0 {
