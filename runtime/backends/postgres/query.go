@@ -133,9 +133,16 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 	}
 }
 
+// replicaHoldRows is how many rows a read on a standby holds back before yielding the first:
+// a result that ends (or fails) within them is retried whole on the primary when the standby
+// dies part-way (see readRows); a longer one is streamed from then on, and a failure after
+// that is the caller's error.
+const replicaHoldRows = 256
+
 // readRows yields the rows of a Query (see there). r is the standby they come from (nil: the
-// primary). On a standby, a failure before the first row is returned (raw, from pgx) for the
-// caller to try the primary; every other failure is yielded, and nil returned.
+// primary). On a standby the first replicaHoldRows rows are held back, and a failure before
+// any row was yielded is returned (raw, from pgx) for the caller to try the primary; every
+// other failure is yielded, and nil returned.
 func (d *Driver[T]) readRows(ctx context.Context, rows pgx.Rows, pooled bool, limit int, fields []int,
 	cancel context.CancelCauseFunc, wd *watchdog, r *replica, yield func(T, error) bool) error {
 	var zero T
@@ -180,6 +187,23 @@ func (d *Driver[T]) readRows(ctx context.Context, rows pgx.Rows, pooled bool, li
 		}
 	}()
 	s := newScanner(d.desc, fields)
+	// held are the rows of a standby not yet yielded (nil on the primary, or once flushed).
+	var held []T
+	if r != nil {
+		held = make([]T, 0, min(replicaHoldRows, max(limit, 16)))
+	}
+	// flush yields the held rows; false when the loop was broken off.
+	flush := func() bool {
+		recs := held
+		held = nil
+		for _, rec := range recs {
+			yielded = true
+			if !yield(rec, nil) {
+				return false
+			}
+		}
+		return true
+	}
 	for {
 		wd.begin()
 		more := rows.Next()
@@ -199,8 +223,22 @@ func (d *Driver[T]) readRows(ctx context.Context, rows pgx.Rows, pooled bool, li
 		if err != nil {
 			closed = true
 			rows.Close()
+			if !flush() {
+				return nil
+			}
 			yielded = true // a row that does not scan fails the same way on the primary
 			return fail(err)
+		}
+		if held != nil {
+			if held = append(held, rec); len(held) < replicaHoldRows {
+				continue
+			}
+			if !flush() {
+				closed = true
+				stopEarly()
+				return nil
+			}
+			continue
 		}
 		yielded = true
 		if !yield(rec, nil) {
@@ -216,6 +254,7 @@ func (d *Driver[T]) readRows(ctx context.Context, rows pgx.Rows, pooled bool, li
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
+	flush()
 	return nil
 }
 
