@@ -74,3 +74,14 @@ type QueryDeleter interface {
 	// while it runs may or may not be removed; the backend's documentation says which.
 	DeleteMatching(ctx context.Context, filter query.Expr) (int64, error)
 }
+
+// BulkDriver is a driver with every bulk fast path above; the four backends implement it
+// (each asserts `var _ repo.BulkDriver[struct{}] = (*Driver[struct{}])(nil)`). The
+// Collection checks each interface on its own, so a driver may implement any subset.
+type BulkDriver[T any] interface {
+	BatchGetter[T]
+	BatchUpserter[T]
+	BatchUpdater[T]
+	BatchDeleter[T]
+	QueryDeleter
+}

@@ -15,13 +15,7 @@ import (
 // with the outcome the driver's single call would give it. Records with unique fields are
 // written by batch_unique.go; DeleteMatching is in deletematching.go.
 
-var (
-	_ repo.BatchGetter[struct{}]   = (*Driver[struct{}])(nil)
-	_ repo.BatchUpserter[struct{}] = (*Driver[struct{}])(nil)
-	_ repo.BatchUpdater[struct{}]  = (*Driver[struct{}])(nil)
-	_ repo.BatchDeleter[struct{}]  = (*Driver[struct{}])(nil)
-	_ repo.QueryDeleter            = (*Driver[struct{}])(nil)
-)
+var _ repo.BulkDriver[struct{}] = (*Driver[struct{}])(nil)
 
 // maxAttempts bounds the reads and conditional writes of one item of a write without a
 // version that another writer keeps changing under it, as in Update (10 retries).

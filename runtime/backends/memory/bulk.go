@@ -11,13 +11,7 @@ import (
 // The bulk driver interfaces (repo/bulkdriver.go): each call takes the lock once and
 // handles its items in order, with the outcome of each exactly that of the single call.
 
-var (
-	_ repo.BatchGetter[struct{}]   = (*Driver[struct{}])(nil)
-	_ repo.BatchUpserter[struct{}] = (*Driver[struct{}])(nil)
-	_ repo.BatchUpdater[struct{}]  = (*Driver[struct{}])(nil)
-	_ repo.BatchDeleter[struct{}]  = (*Driver[struct{}])(nil)
-	_ repo.QueryDeleter            = (*Driver[struct{}])(nil)
-)
+var _ repo.BulkDriver[struct{}] = (*Driver[struct{}])(nil)
 
 // GetMany implements repo.BatchGetter.
 func (d *Driver[T]) GetMany(ctx context.Context, ids []string, recs []T, res []repo.Result) error {

@@ -15,13 +15,7 @@ import (
 // one DELETE ... WHERE; UpdateMany and UpsertMany are in bulkwrite.go. On a transaction
 // every batch write runs in a savepoint (see inSavepoint), as CreateBatch's steps do.
 
-var (
-	_ repo.BatchGetter[struct{}]   = (*Driver[struct{}])(nil)
-	_ repo.BatchUpserter[struct{}] = (*Driver[struct{}])(nil)
-	_ repo.BatchUpdater[struct{}]  = (*Driver[struct{}])(nil)
-	_ repo.BatchDeleter[struct{}]  = (*Driver[struct{}])(nil)
-	_ repo.QueryDeleter            = (*Driver[struct{}])(nil)
-)
+var _ repo.BulkDriver[struct{}] = (*Driver[struct{}])(nil)
 
 // idArrayType returns the type of an array of ids (text[] or uuid[]).
 func (d *Driver[T]) idArrayType() string {

@@ -21,13 +21,7 @@ import (
 // fill a result per item and, when ctx ends, stop starting requests, give the items not done
 // the context error and return it. Each item is written exactly as the single call would
 // write it (unique values, conditions, a lost answer read back: see put and unique.go).
-var (
-	_ repo.BatchGetter[struct{}]   = (*Driver[struct{}])(nil)
-	_ repo.BatchUpserter[struct{}] = (*Driver[struct{}])(nil)
-	_ repo.BatchUpdater[struct{}]  = (*Driver[struct{}])(nil)
-	_ repo.BatchDeleter[struct{}]  = (*Driver[struct{}])(nil)
-	_ repo.QueryDeleter            = (*Driver[struct{}])(nil)
-)
+var _ repo.BulkDriver[struct{}] = (*Driver[struct{}])(nil)
 
 // deleteChunk is the most keys one DeleteObjects request takes (S3's limit).
 const deleteChunk = 1000
