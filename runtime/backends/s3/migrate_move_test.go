@@ -1,0 +1,193 @@
+package s3_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/repokit/repokit/runtime/backends/s3"
+	"github.com/repokit/repokit/runtime/migrate"
+	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/runtime/repo"
+)
+
+// tag is the second record of the move test, dropped by its version 2.
+type tag struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	RecordVersion string `json:"-"`
+}
+
+var tagSchema = record.MustNew(&record.Desc[tag]{
+	Name: "Tag", Table: "tag", Index: "tag", Prefix: "tag",
+	Fields: []record.Field[tag]{
+		{Name: "id", GoName: "ID", Kind: query.KindString, JSON: "id", Str: func(r *tag) (string, bool) { return r.ID, true }},
+		{Name: "name", GoName: "Name", Kind: query.KindString, Unique: true, JSON: "name", Str: func(r *tag) (string, bool) { return r.Name, true }},
+	},
+	GetID: func(r *tag) string { return r.ID }, SetID: func(r *tag, id string) { r.ID = id },
+	GetVersion: func(r *tag) string { return r.RecordVersion }, SetVersion: func(r *tag, v string) { r.RecordVersion = v },
+	Clone:   func(r *tag) tag { return *r },
+	Prepare: func(r *tag) error { return nil },
+	Project: func(dst, src *tag, _ []int) { *dst = *src },
+	Addr:    func(r *tag, i int) any { return []any{&r.ID, &r.Name}[i] },
+})
+
+// movedItemSchema is Item at version 1 stored under the prefix "items" with code unique:
+// what version 2 of the move test's history describes.
+var movedItemSchema = func() *record.Desc[itemV1] {
+	d := *itemV1Schema
+	d.Prefix = "items"
+	d.Fields = slices.Clone(itemV1Schema.Fields)
+	for i := range d.Fields {
+		if d.Fields[i].Name == "code" {
+			d.Fields[i].Unique = true
+		}
+	}
+	return record.MustNew(&d)
+}()
+
+// moveHistory is the move test's migrations: 1 the baseline (Item under item/, Tag under
+// tag/ with a unique name), 2 Item moved to items/ with code made unique, and Tag dropped
+// (destructive, planned with -allow-destructive).
+func moveHistory(t *testing.T) fstest.MapFS {
+	t.Helper()
+	tagRec := migrate.Record{Name: "Tag", Table: "tag", Index: "tag", Prefix: "tag", ID: migrate.ID{Name: "id", Type: "string"},
+		Fields: []migrate.Field{{Name: "name", Type: "string", Required: true, Unique: true}}}
+	moved := itemRecordV1()
+	moved.Prefix = "items"
+	for i := range moved.Fields {
+		if moved.Fields[i].Name == "code" {
+			moved.Fields[i].Unique = true
+		}
+	}
+	var h migrate.History
+	fsys := fstest.MapFS{}
+	for i, want := range []migrate.Schema{{Records: []migrate.Record{itemRecordV1(), tagRec}}, {Records: []migrate.Record{moved}}} {
+		mg, err := h.Next(want, []string{"baseline", "move_and_drop"}[i], true)
+		if err != nil || mg == nil {
+			t.Fatalf("planning version %d: %v (%v)", i+1, err, mg)
+		}
+		h = append(h, mg)
+		data, err := mg.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[mg.FileName()] = &fstest.MapFile{Data: data}
+	}
+	kinds := map[migrate.Kind]bool{}
+	for _, c := range h[1].Changes {
+		kinds[c.Kind] = true
+	}
+	if !kinds[migrate.ChangePrefix] || !kinds[migrate.DropRecord] || !kinds[migrate.AddUnique] {
+		t.Fatalf("version 2 changes %v, want change_prefix, drop_record and add_unique", h[1].Changes)
+	}
+	return fsys
+}
+
+// TestMigrateChangePrefixAndDrop: on a store holding version 1 data, a migration that moves
+// a record to another prefix (making a field unique on the way) and drops another record
+// moves every object, leaves nothing under the old prefix, reserves the unique values under
+// the new one, deletes the dropped record's objects and reservations, and reports no drift.
+func TestMigrateChangePrefixAndDrop(t *testing.T) {
+	ctx, m, cfg := migEnv(t)
+	const n = 120
+	v1 := loadV1(ctx, t, m, cfg, n, codeOfIndex)
+	tags, err := openItems(ctx, t, m, cfg, tagSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := tags.Create(ctx, tag{ID: fmt.Sprint("t", i), Name: fmt.Sprint("tag ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	under := func(p string) int { return len(listKeys(ctx, t, m, cfg, cfg.Prefix+"/"+p+"/")) }
+	if got := under("item"); got != n {
+		t.Fatalf("%d objects under item/ before the move, want %d", got, n)
+	}
+	tagKeys := len(listKeys(ctx, t, m, cfg, cfg.Prefix+"/"))
+	fsys := moveHistory(t)
+
+	mg := newMigrator(ctx, t, m, cfg, fsys)
+	steps, err := mg.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for _, s := range steps {
+		plan = append(plan, s.Text)
+	}
+	text := strings.Join(plan, "\n")
+	for _, want := range []string{"Item: move objects from " + cfg.Prefix + "/item/ to " + cfg.Prefix + "/items/", "Tag: delete every object under " + cfg.Prefix + "/tag/", "Item.code: reserve"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+	if got := under("items"); got != 0 {
+		t.Fatalf("Plan wrote %d objects under items/", got)
+	}
+
+	if got, err := mg.Apply(ctx); err != nil || !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("apply: %v, %v", got, err)
+	}
+	if got := under("item"); got != 0 {
+		t.Errorf("%d objects left under item/ after the move", got)
+	}
+	if got := under("items"); got != n {
+		t.Errorf("%d objects under items/ after the move, want %d", got, n)
+	}
+	if got := under("tag"); got != 0 {
+		t.Errorf("%d objects left under tag/ after the drop", got)
+	}
+	for _, k := range listKeys(ctx, t, m, cfg, cfg.Prefix+"/") {
+		if strings.Contains(k, "tag") {
+			t.Errorf("a key of the dropped record is left: %s (of %d keys before)", k, tagKeys)
+		}
+	}
+	st, err := mg.Status(ctx)
+	if err != nil || !st.OK() || !slices.Equal(st.Applied, []int64{1, 2}) {
+		t.Fatalf("status after apply: %+v, %v", st, err)
+	}
+
+	r, err := openItems(ctx, t, m, cfg, movedItemSchema, s3.WithMigrations("shop", fsys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := r.Count(ctx, query.New[itemV1]()); err != nil || c != n {
+		t.Fatalf("Count after the move: %d, %v; want %d", c, err, n)
+	}
+	for _, i := range []int{0, 1, n - 1} {
+		got, err := r.Get(ctx, v1[i].ID)
+		if err != nil || got.Name != v1[i].Name || got.Qty != v1[i].Qty || !eqPtr(got.Code, v1[i].Code) || !eqPtr(got.Label, v1[i].Label) {
+			t.Fatalf("Get %s after the move: %+v, %v; want %+v", v1[i].ID, got, err, v1[i])
+		}
+	}
+	// The moved values are reserved under the new prefix: a new record cannot take one,
+	// and a freed value (its record deleted) can be taken again.
+	_, err = r.Create(ctx, itemV1{ID: "new", Name: "n", Qty: 1, Code: codeOfIndex(5)})
+	if !errors.Is(err, repo.ErrAlreadyExists) {
+		t.Fatalf("Create with a moved unique value: %v, want ErrAlreadyExists", err)
+	}
+	if err := r.Delete(ctx, v1[5].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Create(ctx, itemV1{ID: "new", Name: "n", Qty: 1, Code: codeOfIndex(5)}); err != nil {
+		t.Fatalf("Create with a value freed by a Delete after the move: %v", err)
+	}
+	// The dropped record's unique values are free again for a new Tag (its reservations went
+	// with it), and its old ids are gone.
+	tags2, err := openItems(ctx, t, m, cfg, tagSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tags2.Get(ctx, "t1"); !errors.Is(err, repo.ErrNotFound) {
+		t.Fatalf("Get of a dropped Tag: %v, want ErrNotFound", err)
+	}
+	if _, err := tags2.Create(ctx, tag{ID: "t100", Name: "tag 1"}); err != nil {
+		t.Fatalf("Create of a Tag with a name of a dropped one: %v", err)
+	}
+}
