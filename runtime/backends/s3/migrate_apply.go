@@ -46,6 +46,9 @@ func (m *Migrator) Apply(ctx context.Context) ([]int64, error) {
 	if st.current() > m.h.Version() {
 		return nil, repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: package %s: the store is at version %d, newer than this program's history (%d)", m.pkg, st.current(), m.h.Version()))
 	}
+	if err := m.checkMoves(m.h.After(st.current())); err != nil {
+		return nil, err
+	}
 	st.Package = m.pkg
 	a := &applier{m: m, lock: lock, st: st, etag: etag}
 	var applied []int64
@@ -84,7 +87,7 @@ func (a *applier) version(ctx context.Context, mg *migrate.Migration) error {
 			}
 		case migrate.DropRecord:
 			if r := before.Record(c.Record); r != nil {
-				for _, p := range []string{m.recordPrefix(r), joinPrefix(m.prefix, uniqueSegment, r.Prefix) + "/"} {
+				for _, p := range []string{m.recordPrefix(r), m.uniquePrefix(r)} {
 					if err := m.deletePrefix(ctx, p); err != nil {
 						return err
 					}

@@ -191,3 +191,74 @@ func TestMigrateChangePrefixAndDrop(t *testing.T) {
 		t.Fatalf("Create of a Tag with a name of a dropped one: %v", err)
 	}
 }
+
+// TestMigrateWithRecordPrefix: for records whose drivers are opened with WithPrefix, the
+// migrator given WithRecordPrefix reserves, counts and rewrites the objects under that
+// prefix (without it, it would look under the schema's prefix and find nothing), and refuses
+// a change_prefix of such a record.
+func TestMigrateWithRecordPrefix(t *testing.T) {
+	ctx, m, cfg := migEnv(t)
+	const n = 50
+	r1, err := openItems(ctx, t, m, cfg, itemV1Schema, s3.WithPrefix("custom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := make([]itemV1, n)
+	for i := range v1 {
+		v1[i] = itemV1{ID: fmt.Sprintf("i%03d", i), Name: "n", Label: ptr(fmt.Sprint("label ", i)), Qty: int64(i), Code: codeOfIndex(i)}
+		if _, err := r1.Create(ctx, v1[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fsys := history(t, 2)
+
+	// Without the option the objects are not where the migrator looks.
+	blind := newMigrator(ctx, t, m, cfg, fsys)
+	steps, err := blind.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := fmt.Sprint(steps); !strings.Contains(text, cfg.Prefix+"/item/") || strings.Contains(text, "custom") {
+		t.Fatalf("plan without WithRecordPrefix: %s", text)
+	}
+
+	mg := newMigrator(ctx, t, m, cfg, fsys, s3.WithRecordPrefix("Item", "custom"), s3.WithoutRewrite())
+	if steps, err = mg.Plan(ctx); err != nil || !strings.Contains(fmt.Sprint(steps), cfg.Prefix+"/custom/") {
+		t.Fatalf("plan with WithRecordPrefix: %v, %v", steps, err)
+	}
+	if got, err := mg.Apply(ctx); err != nil || !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("apply: %v, %v", got, err)
+	}
+	st, err := mg.Status(ctx)
+	if err != nil || st.OK() || !strings.Contains(strings.Join(st.Drift, "\n"), fmt.Sprintf("Item: %d objects at versions older than 2", n)) {
+		t.Fatalf("status with the rewrite pending: %q, %v (the objects under custom/ must be counted)", st.Drift, err)
+	}
+	full := newMigrator(ctx, t, m, cfg, fsys, s3.WithRecordPrefix("Item", "custom"))
+	if got, err := full.Apply(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("rewrite: %v, %v", got, err)
+	}
+	if st, err = full.Status(ctx); err != nil || !st.OK() {
+		t.Fatalf("status after the rewrite: %+v, %v", st, err)
+	}
+	r2, err := openItems(ctx, t, m, cfg, itemV2Schema, s3.WithPrefix("custom"), s3.WithMigrations("shop", fsys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r2.Get(ctx, v1[7].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkUpgraded(t, v1[7], got)
+	// The migration reserved the values under the driver's prefix.
+	_, err = r2.Create(ctx, itemV2{ID: "dup", Name: "x", Code: v1[7].Code})
+	wantKind(t, "create with a stored code", err, repo.ErrAlreadyExists)
+
+	_, m2, cfg2 := migEnv(t) // a store with nothing applied, where the move is pending
+	moving := newMigrator(ctx, t, m2, cfg2, moveHistory(t), s3.WithRecordPrefix("Item", "other"))
+	if _, err := moving.Plan(ctx); !errors.Is(err, repo.ErrInvalidInput) || !strings.Contains(err.Error(), "WithRecordPrefix") {
+		t.Fatalf("plan of a change_prefix of a record with its own prefix: %v, want ErrInvalidInput", err)
+	}
+	if _, err := moving.Apply(ctx); !errors.Is(err, repo.ErrInvalidInput) {
+		t.Fatalf("apply of a change_prefix of a record with its own prefix: %v, want ErrInvalidInput", err)
+	}
+}

@@ -68,7 +68,7 @@ func canonJSON(typ string, v any) (string, bool) {
 func (m *Migrator) reserve(ctx context.Context, r *migrate.Record, up *migrate.Upgrader, f, c, id string, readFirst bool) error {
 	sum := sha256.Sum256([]byte(c))
 	hx := hex.EncodeToString(sum[:])
-	key := joinPrefix(m.prefix, uniqueSegment, r.Prefix) + "/" + f + "/" + hx
+	key := m.uniquePrefix(r) + f + "/" + hx
 	held := func() reservation {
 		return reservation{Owner: id, State: stateHeld, Rev: record.NewID(), Record: r.Name, Field: f, SHA256: hx, At: time.Now().UTC()}
 	}

@@ -41,6 +41,21 @@ type migrateOptions struct {
 	rewriteAll bool
 	noRewrite  bool
 	chunk      int
+	prefixes   map[string]string // record name -> the prefix its drivers' WithPrefix sets
+}
+
+// WithRecordPrefix tells the migrator that the drivers of record name are opened with
+// WithPrefix(p), so that it rewrites, reserves and deletes that record's objects under
+// <cfg.Prefix>/<p>/ instead of the prefix in the schema. A migration that changes the
+// record's prefix (change_prefix) is refused for such a record: move its objects by changing
+// p. Give one option per record opened with WithPrefix.
+func WithRecordPrefix(name, p string) MigrateOption {
+	return func(o *migrateOptions) {
+		if o.prefixes == nil {
+			o.prefixes = map[string]string{}
+		}
+		o.prefixes[name] = p
+	}
 }
 
 // WithProgress has Apply report the progress of its long steps (moves, reservations,
@@ -78,8 +93,8 @@ const rewriteChunk = 1000
 // NewMigrator returns the migrator of package pkg, whose migrations fsys holds (the generated
 // Migrations()), for the objects under cfg's bucket and prefix (a pool.S3PoolConfig or a
 // *pool.Prepared of one). Records are found at <cfg.Prefix>/<record prefix>/ as the history
-// names them (a driver opened with WithPrefix is not covered). It holds a lease on the pooled
-// client until Close.
+// names them, or as WithRecordPrefix sets them for drivers opened with WithPrefix. It holds a
+// lease on the pooled client until Close.
 func NewMigrator(ctx context.Context, m *pool.Manager, cfg pool.Config, pkg string, fsys fs.FS, opts ...MigrateOption) (*Migrator, error) {
 	sc, err := pool.ConfigAs[pool.S3PoolConfig](cfg)
 	if err != nil {
@@ -135,7 +150,34 @@ func (m *Migrator) state(ctx context.Context) (*migState, string, error) {
 
 // recordPrefix returns the key prefix of a record's objects, ending with "/".
 func (m *Migrator) recordPrefix(r *migrate.Record) string {
-	return joinPrefix(m.prefix, r.Prefix) + "/"
+	return joinPrefix(m.prefix, m.ownPrefix(r)) + "/"
+}
+
+// uniquePrefix returns the key prefix of a record's unique reservations, ending with "/".
+func (m *Migrator) uniquePrefix(r *migrate.Record) string {
+	return joinPrefix(m.prefix, uniqueSegment, m.ownPrefix(r)) + "/"
+}
+
+// ownPrefix returns the record's prefix below the config's: WithRecordPrefix's, else the
+// schema's.
+func (m *Migrator) ownPrefix(r *migrate.Record) string {
+	if p, ok := m.o.prefixes[r.Name]; ok {
+		return p
+	}
+	return r.Prefix
+}
+
+// checkMoves refuses a pending change_prefix of a record whose prefix WithRecordPrefix sets.
+func (m *Migrator) checkMoves(pending []*migrate.Migration) error {
+	for _, mg := range pending {
+		for _, c := range mg.Changes {
+			if _, ok := m.o.prefixes[c.Record]; ok && c.Kind == migrate.ChangePrefix {
+				return repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: migration %d moves %s from prefix %s to %s, but its drivers set their own prefix (WithRecordPrefix): change that prefix instead",
+					mg.Version, c.Record, c.From, c.To))
+			}
+		}
+	}
+	return nil
 }
 
 // Plan implements migrate.Migrator: the steps of every pending version, then the rewrite of
@@ -150,6 +192,9 @@ func (m *Migrator) Plan(ctx context.Context) ([]migrate.Step, error) {
 		steps = append(steps, migrate.Step{Version: v, Backend: pool.BackendS3, Text: fmt.Sprintf(format, args...), Online: online})
 	}
 	pending := m.h.After(st.current())
+	if err := m.checkMoves(pending); err != nil {
+		return nil, err
+	}
 	for _, mg := range pending {
 		before := m.h.State(mg.Version - 1)
 		for _, c := range mg.Changes {
@@ -159,12 +204,12 @@ func (m *Migrator) Plan(ctx context.Context) ([]migrate.Step, error) {
 					c.Record, joinPrefix(m.prefix, c.From), joinPrefix(m.prefix, c.To))
 			case migrate.DropRecord:
 				if r := before.Record(c.Record); r != nil {
-					add(mg.Version, true, "%s: delete every object under %s/ and its unique reservations (destructive)", c.Record, joinPrefix(m.prefix, r.Prefix))
+					add(mg.Version, true, "%s: delete every object under %s and its unique reservations (destructive)", c.Record, m.recordPrefix(r))
 				}
 			case migrate.AddUnique:
 				add(mg.Version, true, "%s.%s: reserve the value of every object, rewriting it to version %d (fails naming duplicates) before the version is recorded", c.Record, c.Field, m.h.Version())
 			case migrate.AddRecord:
-				add(mg.Version, true, "%s: new record (nothing to create: its objects are written under %s/)", c.Record, joinPrefix(m.prefix, mg.Schema.Record(c.Record).Prefix))
+				add(mg.Version, true, "%s: new record (nothing to create: its objects are written under %s)", c.Record, m.recordPrefix(mg.Schema.Record(c.Record)))
 			default:
 				add(mg.Version, true, "%s (objects of older versions are upgraded when read, then rewritten)", c)
 			}
