@@ -49,7 +49,9 @@ func (e *DriftError) Unwrap() error { return ErrMappingDrift }
 // EnsureIndex creates index with mapping (JSON as returned by esdialect.Mapping) and the given number
 // of shards and replicas when it does not exist; when it exists, it compares the live
 // mapping with mapping and returns a *DriftError (wrapping ErrMappingDrift, kind
-// repo.ErrInvalidInput) listing every difference.
+// repo.ErrInvalidInput) listing every difference. An index that differs only by lacking
+// the write token (_rk.w, which indices created before it lack) gets it added with an
+// additive mapping update (see esdialect.AddedMeta).
 func EnsureIndex(ctx context.Context, c *Client, index string, mapping []byte, shards, replicas int) error {
 	_, err := ensureIndex(ctx, c, index, mapping, shards, replicas)
 	return err
