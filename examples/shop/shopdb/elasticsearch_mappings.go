@@ -51,6 +51,11 @@ const CustomerElasticsearchMapping = `{
         },
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }
@@ -113,6 +118,11 @@ const ProductElasticsearchMapping = `{
         },
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }
@@ -167,6 +177,11 @@ const OrderElasticsearchMapping = `{
         },
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }

@@ -335,16 +335,17 @@ func (d *Driver[T]) writeBulk(ctx context.Context, ops []bulkOp, recs []T, res [
 	var body []byte
 	idx := make([]int, 0, min(len(ops), d.o.BatchDocs))
 	acts := make([]string, 0, cap(idx))
+	base := newToken() // item i's write token is itemToken(base, i)
 	var failed error
 	flush := func() {
 		if len(idx) > 0 && failed == nil {
-			failed = d.sendBulk(ctx, body, idx, acts, res, repo.ErrVersionConflict)
+			failed = d.sendBulk(ctx, body, idx, acts, res, repo.ErrVersionConflict, base)
 		}
 		body, idx, acts = body[:0], idx[:0], acts[:0]
 	}
 	for _, op := range ops {
 		start := len(body)
-		body = d.appendAction(body, op, res[op.i].ID, recs)
+		body = d.appendAction(body, op, res[op.i].ID, recs, base)
 		if len(idx) > 0 && (len(idx) >= d.o.BatchDocs || len(body) > d.o.BatchBytes) {
 			lines := append([]byte(nil), body[start:]...)
 			body = body[:start]
@@ -371,8 +372,9 @@ func (d *Driver[T]) writeBulk(ctx context.Context, ops []bulkOp, recs []T, res [
 	return failed
 }
 
-// appendAction appends the _bulk lines of op on the record with the id to b.
-func (d *Driver[T]) appendAction(b []byte, op bulkOp, id string, recs []T) []byte {
+// appendAction appends the _bulk lines of op on the record with the id to b; a document
+// carries the write token itemToken(base, op.i).
+func (d *Driver[T]) appendAction(b []byte, op bulkOp, id string, recs []T, base string) []byte {
 	b = append(b, `{"`...)
 	b = append(b, op.action...)
 	b = append(b, `":{"_id":`...)
@@ -385,7 +387,7 @@ func (d *Driver[T]) appendAction(b []byte, op bulkOp, id string, recs []T) []byt
 	}
 	b = append(b, "}}\n"...)
 	if op.action != "delete" {
-		b = d.codec.encode(b, &recs[op.i], false)
+		b = d.codec.encode(b, &recs[op.i], false, itemToken(base, op.i))
 		b = append(b, '\n')
 	}
 	return b

@@ -31,9 +31,12 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 	return d.bulkCreate(ctx, recs, nil, res, nil)
 }
 
-// createOne creates one document with an index request (op_type=create) and fills r.
+// createOne creates one document with an index request (op_type=create) and fills r. A 409
+// is read back: when the document holds this write's token, an earlier attempt of the
+// request stored it (see wtoken.go).
 func (d *Driver[T]) createOne(ctx context.Context, rec *T, r *repo.Result) {
-	doc := d.codec.encode(nil, rec, false)
+	tok := newToken()
+	doc := d.codec.encode(nil, rec, false, tok)
 	resp, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(r.ID), Body: bytes.NewReader(doc),
 		OpType: "create", Refresh: string(d.o.Refresh), WaitForActiveShards: d.o.WaitForActiveShards})
 	if err != nil {
@@ -43,6 +46,9 @@ func (d *Driver[T]) createOne(ctx context.Context, rec *T, r *repo.Result) {
 	defer closeBody(resp)
 	if resp.IsError() {
 		r.Err = d.respErr(resp, repo.ErrAlreadyExists)
+		if resp.StatusCode == http.StatusConflict {
+			r.Version, r.Err = d.settle(ctx, r.ID, tok, r.Err)
+		}
 		return
 	}
 	r.Version, r.Err = decodeWrite(resp)
@@ -79,6 +85,7 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 	if idx != nil {
 		n = len(idx)
 	}
+	base := newToken() // record i's write token is itemToken(base, i)
 	var body []byte
 	pending := make([]int, 0, min(n, d.o.BatchDocs))
 	var starts []int // with prep: where each pending record's lines start in body
@@ -110,7 +117,7 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 		}
 		var err error
 		if len(p) > 0 {
-			err = d.sendBulk(wctx, b, p, nil, res, repo.ErrAlreadyExists)
+			err = d.sendBulk(wctx, b, p, nil, res, repo.ErrAlreadyExists, base)
 			if wctx != ctx {
 				err = d.uq.lateWriteErr(ctx, err)
 				for _, i := range p {
@@ -131,7 +138,7 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 		}
 		start := len(body)
 		body = meta(body, res[i].ID)
-		body = d.codec.encode(body, &recs[i], false)
+		body = d.codec.encode(body, &recs[i], false, itemToken(base, i))
 		body = append(body, '\n')
 		if len(pending) > 0 && (len(pending) >= d.o.BatchDocs || len(body) > d.o.BatchBytes) {
 			doc := append([]byte(nil), body[start:]...)
@@ -164,8 +171,11 @@ func (d *Driver[T]) bulkCreate(ctx context.Context, recs []T, idx []int, res []r
 // sendBulk sends one chunk (body holds the action lines of the records at idx; acts[j] is
 // the action of idx[j], every one "create" when acts is nil) and fills their results: the
 // version on success, else the item's error, of kind conflict for a 409. Items rejected
-// with 429 are sent again, at most DefaultBulkItemAttempts times in all, with backoff.
-func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, acts []string, res []repo.Result, conflict error) error {
+// with 429 are sent again, at most DefaultBulkItemAttempts times in all, with backoff. The
+// document of record i carries the write token itemToken(base, i): a create or index item
+// answered 409 is read back, and succeeds when its document holds that token (an earlier
+// attempt of the request stored it, see wtoken.go).
+func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, acts []string, res []repo.Result, conflict error, base string) error {
 	var w blockWait
 	act := func(j int) string {
 		if acts == nil {
@@ -193,7 +203,7 @@ func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, acts [
 		if len(br.Items) != len(idx) {
 			return repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _bulk answered %d items for %d documents", len(br.Items), len(idx)))
 		}
-		var retry []int
+		var retry, conflicts []int
 		blocked := false
 		for j, item := range br.Items {
 			st, ok := item[act(j)]
@@ -211,8 +221,12 @@ func (d *Driver[T]) sendBulk(ctx context.Context, body []byte, idx []int, acts [
 			default:
 				se := parseError(st.Status, []byte(`{"error":`+string(st.Error)+`}`))
 				res[i].Err = repo.E(kindOf(st.Status, conflict), se)
+				if st.Status == http.StatusConflict && act(j) != "delete" {
+					conflicts = append(conflicts, i)
+				}
 			}
 		}
+		d.settleItems(ctx, conflicts, res, base)
 		if len(retry) == 0 {
 			return nil
 		}

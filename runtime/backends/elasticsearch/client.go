@@ -70,6 +70,12 @@ func Hooks() pool.Hooks[*Client] {
 // manager validates new clients with Ping before their first use only when asked to, so
 // repositories call Ping themselves when they open.
 func NewClient(ctx context.Context, c pool.Config) (*Client, error) {
+	return newClient(ctx, c, nil)
+}
+
+// newClient is NewClient; wrap, when not nil, wraps the HTTP transport (tests put faults
+// between the client and the server with it).
+func newClient(ctx context.Context, c pool.Config, wrap func(http.RoundTripper) http.RoundTripper) (*Client, error) {
 	cfg, err := pool.ConfigAs[pool.ElasticsearchPoolConfig](c)
 	if err != nil {
 		return nil, err
@@ -97,12 +103,16 @@ func NewClient(ctx context.Context, c pool.Config) (*Client, error) {
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     false,
 	}
+	var rt http.RoundTripper = tr
+	if wrap != nil {
+		rt = wrap(tr)
+	}
 	client, err := es.NewClient(es.Config{
 		Addresses:     cfg.Hosts,
 		Username:      cfg.BasicAuthUser,
 		Password:      cfg.BasicAuthPassword,
 		APIKey:        cfg.APIKey,
-		Transport:     instrumentTransport(ctx, tr),
+		Transport:     instrumentTransport(ctx, rt),
 		RetryOnStatus: RetryStatuses,
 		MaxRetries:    MaxRetries,
 		RetryOnError:  retryOnError,

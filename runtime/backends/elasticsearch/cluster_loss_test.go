@@ -39,6 +39,7 @@ type lossLedger struct {
 	ambiguous, conflicts int
 	kinds                map[string]int // error kinds of the writes
 	firstExists          string         // the first "already exists" answer to a create
+	firstConflict        string         // the first "version conflict" answer to an update
 	started, acked       atomic.Int64   // creates sent / acknowledged (the base records included)
 
 	readsDown, readsOK, readsUnavailable, readsDeadline int
@@ -163,13 +164,17 @@ func (c *cluster) writeThroughLoss(t *testing.T, master bool) {
 		"updates answered version-conflict: %d (applied: %d); error kinds %v",
 		l.created+l.updated, l.created, l.batches, l.updated, l.ackedDown, lost, l.ambiguous, applied, dropped,
 		countRejected(l), visibleRejected, l.conflicts, visibleConflicts, l.kinds)
-	if visibleRejected+visibleConflicts > 0 {
-		// Elasticsearch retried the shard-level write on the promoted replica, which already
-		// had it: the write was applied, yet answered "already exists" or "version conflict".
-		// Reported here, not failed: repokit cannot tell its own write from another's
-		// without a per-write token in the document (see docs/reliability.md).
-		t.Logf("writes answered already-exists or version-conflict although they were applied: %d creates (e.g. %s), %d updates",
-			visibleRejected, l.firstExists, visibleConflicts)
+	// Every writer creates fresh ids and updates only records of its own with the version of
+	// their last acknowledged write, so no create can meet an existing record and no update a
+	// changed one: an "already exists" or "version conflict" answer is false. It is what a
+	// write gets when Elasticsearch resends it (to the promoted replica, which has it already)
+	// and the write is not recognized by its token (_rk.w) when read back.
+	if n := countRejected(l); n > 0 {
+		t.Errorf("%d creates of fresh ids answered already-exists (%d of them stored), e.g. %s", n, visibleRejected, l.firstExists)
+	}
+	if l.conflicts > 0 {
+		t.Errorf("%d updates with the last acknowledged version (no other writer) answered version-conflict (%d of them applied), e.g. %s",
+			l.conflicts, visibleConflicts, l.firstConflict)
 	}
 	t.Logf("calls over deadline (%v + %v): %d; longest call %v", clusterCallTimeout, clusterSlack, len(cs.late), cs.longest.Round(time.Millisecond))
 	t.Logf("reads (Count + Find) while the node was down: %d: %d complete, %d ErrUnavailable, %d own deadline; incomplete answers: %d",
@@ -299,6 +304,9 @@ func (c *cluster) writer(r repo.Repository[things.Thing], l *lossLedger, cs *cal
 			if errors.Is(err, repo.ErrVersionConflict) {
 				l.conflicts++
 				e.conflict = true
+				if l.firstConflict == "" {
+					l.firstConflict = id + ": " + err.Error()
+				}
 			} else {
 				l.ambiguous++
 			}

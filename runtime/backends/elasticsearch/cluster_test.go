@@ -40,9 +40,11 @@ const (
 // while one node is killed (SIGKILL) and later started again. With 3 shards and 1 replica,
 // writers stream CreateBatch and conditional Update calls through the loss (once losing a
 // node that is not the elected master, once the master): afterwards every acknowledged
-// write is read back, no call returned later than its deadline (plus a slack), and every
-// read made meanwhile returned either the complete answer or an error (ErrUnavailable, or
-// its own deadline), never fewer records. With 0 replicas, once a node holding a shard is
+// write is read back, no create of a fresh id answered already-exists and no update with
+// the last acknowledged version version-conflict (a write Elasticsearch resent after it
+// was stored is recognized by its token), no call returned later than its deadline (plus a
+// slack), and every read made meanwhile returned either the complete answer or an error
+// (ErrUnavailable, or its own deadline), never fewer records. With 0 replicas, once a node holding a shard is
 // gone, Find and Count fail with ErrUnavailable instead of returning fewer records.
 //
 // It needs REPOKIT_ES_URLS with at least three nodes and REPOKIT_ES_CTL; with fewer nodes it

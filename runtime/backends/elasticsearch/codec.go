@@ -45,9 +45,10 @@ func newCodec[T any](desc *record.Desc[T]) *codec[T] {
 	return c
 }
 
-// encode appends the document for rec to b. With nulls, absent fields are written as null
+// encode appends the document for rec to b, with the write token tok in _rk.w (see
+// esdialect.WriteToken; none when tok is ""). With nulls, absent fields are written as null
 // (a partial-update body that clears them). Floats -0 are written as 0, which they equal.
-func (c *codec[T]) encode(b []byte, rec *T, nulls bool) []byte {
+func (c *codec[T]) encode(b []byte, rec *T, nulls bool, tok string) []byte {
 	b = append(b, '{')
 	first := true
 	key := func(k string) {
@@ -198,6 +199,11 @@ func (c *codec[T]) encode(b []byte, rec *T, nulls bool) []byte {
 	}
 	key(esdialect.MetaField)
 	b = append(b, '{')
+	if tok != "" {
+		b = append(b, `"`+esdialect.WriteToken+`":`...)
+		b = appendString(b, tok)
+		b = append(b, ',')
+	}
 	if c.hasUS {
 		b = append(b, `"us":{`...)
 		if len(us) > 0 {

@@ -44,10 +44,11 @@ func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 	return rec, nil
 }
 
-// index writes rec in full; with a version, only over that version of the document.
-func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool) (*esapi.Response, error) {
+// index writes rec in full with the write token tok; with a version, only over that version
+// of the document.
+func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool, tok string) (*esapi.Response, error) {
 	req := esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(d.desc.GetID(rec)),
-		Body: bytes.NewReader(d.codec.encode(nil, rec, false)), Refresh: string(d.o.Refresh),
+		Body: bytes.NewReader(d.codec.encode(nil, rec, false, tok)), Refresh: string(d.o.Refresh),
 		WaitForActiveShards: d.o.WaitForActiveShards}
 	if conditional {
 		req.IfSeqNo, req.IfPrimaryTerm = &seq, &term
@@ -57,9 +58,11 @@ func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditiona
 
 // Update implements repo.Driver. The document is replaced in full with if_seq_no and
 // if_primary_term: the given version, or, without one, the version just read (retrying when
-// another writer got in between), so an update never creates a missing document. A record
-// with unique fields is always read first, to reserve the values it adds and release the
-// ones it drops (see writeUnique).
+// another writer got in between), so an update never creates a missing document. A 409 is
+// read back: when the document holds this write's token, an earlier attempt of the request
+// stored it and the update succeeds (see wtoken.go). A record with unique fields is always
+// read first, to reserve the values it adds and release the ones it drops (see
+// writeUnique).
 func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error {
 	if d.uq != nil {
 		return d.writeUnique(ctx, rec, ifVersion, false)
@@ -78,13 +81,22 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		if !ok {
 			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(v))
 		}
-		r, err := d.index(ctx, rec, seq, term, true)
+		tok := newToken()
+		r, err := d.index(ctx, rec, seq, term, true, tok)
 		if err != nil {
 			return err
 		}
 		if r.StatusCode == http.StatusConflict {
 			cerr := d.respErr(r, repo.ErrVersionConflict)
 			closeBody(r)
+			nv, err := d.settle(ctx, id, tok, cerr)
+			if err == nil {
+				d.desc.SetVersion(rec, nv)
+				return nil
+			}
+			if err != cerr {
+				return err
+			}
 			if ifVersion != "" || attempt >= 10 {
 				return repo.NotFoundOr(ctx, d.Exists, id, cerr)
 			}
@@ -109,7 +121,7 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	if d.uq != nil {
 		return d.writeUnique(ctx, rec, "", true)
 	}
-	r, err := d.index(ctx, rec, 0, 0, false)
+	r, err := d.index(ctx, rec, 0, 0, false, newToken())
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,8 @@ func NewRepository[T any](ctx context.Context, m *pool.Manager, cfg pool.Config,
 // New takes a lease on the shared client for cfg (a pool.ElasticsearchPoolConfig, or a
 // *pool.Prepared made from one) from m, held until Close, then, unless WithoutEnsureIndex is
 // given, creates the index with the mapping or checks an existing index's mapping against it
-// (a *DriftError on a difference). When the record has unique fields it does the same for
+// (a *DriftError on a difference; the write token _rk.w, missing in an index created before
+// it, is added instead, see EnsureIndex). When the record has unique fields it does the same for
 // the companion index of reservations (see WithUniqueIndex) and, for a unique field that
 // has no reservations yet while the index already existed, reserves the values of the
 // stored records (failing with ErrAlreadyExists when two of them share a value). A node that

@@ -49,7 +49,9 @@ func (e *DriftError) Unwrap() error { return ErrMappingDrift }
 // EnsureIndex creates index with mapping (JSON as returned by esdialect.Mapping) and the given number
 // of shards and replicas when it does not exist; when it exists, it compares the live
 // mapping with mapping and returns a *DriftError (wrapping ErrMappingDrift, kind
-// repo.ErrInvalidInput) listing every difference.
+// repo.ErrInvalidInput) listing every difference. An index that differs only by lacking
+// the write token (_rk.w, which indices created before it lack) gets it added with an
+// additive mapping update (see esdialect.AddedMeta).
 func EnsureIndex(ctx context.Context, c *Client, index string, mapping []byte, shards, replicas int) error {
 	_, err := ensureIndex(ctx, c, index, mapping, shards, replicas)
 	return err
@@ -83,14 +85,35 @@ func ensureIndex(ctx context.Context, c *Client, index string, mapping []byte, s
 	if err != nil {
 		return false, err
 	}
-	if diffs := esdialect.Diff(m, live); len(diffs) > 0 {
+	added, diffs := esdialect.SplitAdded(esdialect.Diff(m, live))
+	if len(diffs) > 0 {
 		lines := make([]string, len(diffs))
 		for i, d := range diffs {
 			lines[i] = d.String()
 		}
 		return false, repo.E(repo.ErrInvalidInput, &DriftError{Index: index, Differences: lines})
 	}
+	if len(added) > 0 {
+		return false, addMeta(ctx, c, index)
+	}
 	return false, nil
+}
+
+// addMeta adds the members of the meta object that an index created by an earlier version
+// lacks (esdialect.AddedMeta: the write token), with a mapping update that only adds
+// fields: idempotent, safe while other processes use the index, and its documents stay as
+// they are (documents without the token read as before).
+func addMeta(ctx context.Context, c *Client, index string) error {
+	res, err := esapi.IndicesPutMappingRequest{Index: []string{index}, Body: bytes.NewReader(esdialect.AddedMeta())}.Do(ctx, c.ES)
+	if err != nil {
+		return transportError(ctx, err)
+	}
+	defer closeBody(res)
+	if res.IsError() {
+		err := responseError(res, nil)
+		return fmt.Errorf("elasticsearch: adding %s.%s to the mapping of %s: %w", esdialect.MetaField, esdialect.WriteToken, index, err)
+	}
+	return nil
 }
 
 func liveMapping(ctx context.Context, c *Client, index string) (any, error) {

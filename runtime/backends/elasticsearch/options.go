@@ -123,7 +123,9 @@ func WithWaitForActiveShards(v string) Option { return func(o *Options) { o.Wait
 // must equal esdialect.Mapping(desc)).
 func WithMapping(m []byte) Option { return func(o *Options) { o.Mapping = m } }
 
-// WithoutEnsureIndex skips creating and checking the index when the repository opens.
+// WithoutEnsureIndex skips creating and checking the index when the repository opens. The
+// index must then map the write token _rk.w, which an index created by a version before
+// write tokens lacks (EnsureIndex, or opening once without this option, adds it).
 func WithoutEnsureIndex() Option { return func(o *Options) { o.SkipEnsureIndex = true } }
 
 // WithoutPIT makes Stream page with search_after alone, without opening a point in time.

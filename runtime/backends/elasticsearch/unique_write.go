@@ -181,13 +181,14 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 			wctx, cancel = d.uq.writeCtx(ctx, start)
 		}
 		var r *esapi.Response
+		tok := newToken()
 		if old == nil {
 			r, err = d.do(wctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(id),
-				Body: bytes.NewReader(d.codec.encode(nil, rec, false)), OpType: "create", Refresh: string(d.o.Refresh),
+				Body: bytes.NewReader(d.codec.encode(nil, rec, false, tok)), OpType: "create", Refresh: string(d.o.Refresh),
 				WaitForActiveShards: d.o.WaitForActiveShards})
 		} else {
 			seq, term, _ := parseVersion(d.desc.GetVersion(old))
-			r, err = d.index(wctx, rec, seq, term, true)
+			r, err = d.index(wctx, rec, seq, term, true, tok)
 		}
 		if err != nil {
 			cancel()
@@ -197,6 +198,16 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 			cerr := d.respErr(r, repo.ErrVersionConflict)
 			closeBody(r)
 			cancel()
+			// An earlier attempt of this very write may have stored it (see wtoken.go).
+			nv, err := d.settle(ctx, id, tok, cerr)
+			if err == nil {
+				d.desc.SetVersion(rec, nv)
+				d.release(ctx, owned)
+				return nil
+			}
+			if err != cerr {
+				return err // may have been written: the reservations stay
+			}
 			d.release(ctx, madeBy(claim))
 			if ifVersion != "" || attempt >= 10 {
 				if upsert {

@@ -29,7 +29,7 @@ func TestMappingFor(t *testing.T) {
 		`"at":{"type":"date","format":"strict_date_optional_time"},` +
 		`"raw":{"type":"binary","doc_values":true},` +
 		`"doc":{"type":"object","enabled":false},` +
-		`"_rk":{"properties":{"us":{"properties":{"at":{"type":"long"}}},"has":{"type":"keyword"}}}}}`
+		`"_rk":{"properties":{"us":{"properties":{"at":{"type":"long"}}},"has":{"type":"keyword"},"w":{"type":"keyword","index":false,"doc_values":false}}}}}`
 	if compact.String() != want {
 		t.Errorf("MappingFor =\n%s\nwant\n%s", compact.String(), want)
 	}
@@ -57,6 +57,7 @@ func TestDiff(t *testing.T) {
 	}
 	exp := []string{
 		`(root): index has {"dynamic":"true"}, schema wants {"dynamic":"strict"}`,
+		`_rk.w: missing in the index (schema: {"doc_values":false,"index":false,"type":"keyword"})`,
 		`a: index has {"type":"keyword"}, schema wants {"type":"long"}`,
 		`b.kw: missing in the index (schema: {"type":"keyword"})`,
 		`b: missing in the index (schema: {"type":"text"})`,
@@ -64,5 +65,22 @@ func TestDiff(t *testing.T) {
 	}
 	if !slices.Equal(got, exp) {
 		t.Errorf("Diff =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(exp, "\n"))
+	}
+	// The write token missing in an index made before it existed is added, not drift.
+	added, rest := esdialect.SplitAdded(esdialect.Diff(want, live))
+	if len(added) != 1 || added[0].Path != "_rk.w" || len(rest) != len(exp)-1 {
+		t.Errorf("SplitAdded = %v, %v", added, rest)
+	}
+	var upd map[string]any
+	if err := json.Unmarshal(esdialect.AddedMeta(), &upd); err != nil {
+		t.Fatal(err)
+	}
+	live2 := decode(`{"dynamic":"strict","properties":{"a":{"type":"long"},"b":{"type":"text","fields":{"kw":{"type":"keyword"}}},` +
+		`"_rk":{"properties":{"has":{"type":"keyword"},"w":{"type":"keyword","index":false,"doc_values":false}}}}}`)
+	if d := esdialect.Diff(want, live2); d != nil {
+		t.Errorf("Diff with the added meta field = %v", d)
+	}
+	if p, _ := upd["properties"].(map[string]any)["_rk"].(map[string]any)["properties"].(map[string]any)["w"]; p == nil {
+		t.Errorf("AddedMeta = %s, no _rk.w", esdialect.AddedMeta())
 	}
 }

@@ -11,8 +11,15 @@ import (
 // Reserved names in every document. Schema fields may not use them.
 const (
 	// MetaField is the object holding repokit's derived values: the microsecond form of time
-	// fields (MetaField.us.<field>) and the names of present json fields (MetaField.has).
+	// fields (MetaField.us.<field>), the names of present json fields (MetaField.has) and
+	// the token of the write that stored the document (MetaField.w, see WriteToken).
 	MetaField = "_rk"
+	// WriteToken is the member of MetaField holding a random token each write puts in the
+	// document it stores: when a write is answered 409 (already exists, version conflict),
+	// reading the token back tells whether an earlier attempt of the same request (resent
+	// after a lost answer, e.g. during a primary failover) stored it. It is a keyword that
+	// is neither indexed nor has doc values, so no query can see it.
+	WriteToken = "w"
 	// KeywordSub is the keyword subfield of text fields, used for exact filters and sorting.
 	KeywordSub = "kw"
 )
@@ -68,8 +75,36 @@ func mappingObj(fields []FieldSpec) obj {
 		meta = append(meta, kv{"us", obj{{"properties", us}}})
 	}
 	meta = append(meta, kv{"has", obj{{"type", "keyword"}}})
+	meta = append(meta, kv{WriteToken, writeTokenMapping()})
 	props = append(props, kv{MetaField, obj{{"properties", meta}}})
 	return obj{{"dynamic", "strict"}, {"properties", props}}
+}
+
+// writeTokenMapping is the mapping of MetaField.WriteToken: stored in _source only.
+func writeTokenMapping() obj {
+	return obj{{"type", "keyword"}, {"index", false}, {"doc_values", false}}
+}
+
+// AddedMeta returns the mapping members of MetaField added after indices were first created
+// with it, as a mapping update (JSON) that adds them to such an index: an older index lacks
+// them, and a write carrying them would be refused by its dynamic: strict.
+func AddedMeta() []byte {
+	b, _ := json.Marshal(obj{{"properties", obj{{MetaField, obj{{"properties", obj{{WriteToken, writeTokenMapping()}}}}}}}})
+	return b
+}
+
+// SplitAdded splits the differences of Diff into added, the members of MetaField missing in
+// an index created before they were (see AddedMeta; no drift: opening the index adds them),
+// and rest, every other difference.
+func SplitAdded(diffs []Difference) (added, rest []Difference) {
+	for _, d := range diffs {
+		if d.Path == MetaField+"."+WriteToken && d.Live == "" {
+			added = append(added, d)
+			continue
+		}
+		rest = append(rest, d)
+	}
+	return added, rest
 }
 
 // fieldMapping returns the mapping of one field of kind k (see Mapping).

@@ -73,6 +73,11 @@ const ProductElasticsearchMapping = `{
         },
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }
@@ -99,6 +104,11 @@ const CategoryElasticsearchMapping = `{
       "properties": {
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }
@@ -170,6 +180,11 @@ const OrderLineElasticsearchMapping = `{
         },
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }

@@ -95,6 +95,11 @@ const ThingElasticsearchMapping = `{
         },
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }
@@ -121,6 +126,11 @@ const OtherElasticsearchMapping = `{
       "properties": {
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }
@@ -150,6 +160,11 @@ const KeywordElasticsearchMapping = `{
       "properties": {
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }
@@ -179,6 +194,11 @@ const MemberElasticsearchMapping = `{
       "properties": {
         "has": {
           "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
         }
       }
     }
