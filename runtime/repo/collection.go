@@ -134,7 +134,7 @@ func (c *Collection[T]) prepare(op string, rec *T, assignID bool) error {
 // Collection does before calling the driver: when rec has no id it assigns a new one if
 // assignID is set and d's ids are generated (ErrInvalidInput otherwise), then validates and
 // normalizes rec with d.Prepare and checks it against the portable limits (MaxIDBytes,
-// MaxIndexedStringBytes). Errors are *Error values naming d's record and op.
+// MaxIndexedStringBytes, MaxStringBytes, MinYear to MaxYear). Errors are *Error values naming d's record and op.
 // Backend-specific write methods (batch extensions) call it so that they store exactly
 // what the Collection would.
 func Prepare[T any](d *record.Desc[T], op string, rec *T, assignID bool) error {

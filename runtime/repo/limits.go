@@ -23,6 +23,12 @@ const (
 	// btree and GIN entries hold at most about 2,700 bytes, and 2048 leave room for the
 	// entry's own overhead.
 	MaxIndexedStringBytes = 2048
+	// MaxStringBytes is the longest value, in bytes of UTF-8, of any string, text, uuid or
+	// enum field (list elements included) other than the id: the largest value a search
+	// index holds as one exact term (Lucene's limit, 32,766 bytes), which exact filters,
+	// sorting and uniqueness need. Elasticsearch refused a longer value ("immense term")
+	// that the other backends stored, and the same filter then returned different records.
+	MaxStringBytes = 32766
 	// MaxFilterConditions is the most conditions (comparisons on a field: EQ, IN, LIKE, ...;
 	// And, Or and Not do not count) in one query's filter. An IN of any number of values is
 	// one condition.
@@ -50,13 +56,16 @@ type Limit struct {
 var (
 	idLimit         = Limit{Name: "id", Max: MaxIDBytes, Unit: "bytes"}
 	indexedLimit    = Limit{Name: "indexed or unique string value", Max: MaxIndexedStringBytes, Unit: "bytes"}
+	stringLimit     = Limit{Name: "string value", Max: MaxStringBytes, Unit: "bytes"}
 	conditionsLimit = Limit{Name: "filter", Max: MaxFilterConditions, Unit: "conditions"}
 	timeLimit       = Limit{Name: "time", Min: MinYear, Max: MaxYear, Unit: "year"}
 	regexLimit      = Limit{Name: "regex pattern", Max: MaxRegexBytes, Unit: "bytes"}
 )
 
 // Limits returns the portable limits, in the order of the docs' table.
-func Limits() []Limit { return []Limit{idLimit, indexedLimit, conditionsLimit, timeLimit, regexLimit} }
+func Limits() []Limit {
+	return []Limit{idLimit, indexedLimit, stringLimit, conditionsLimit, timeLimit, regexLimit}
+}
 
 // LimitError is the cause of the ErrInvalidInput error of a value or a query over a
 // portable limit (errors.As finds it). For a record value it is wrapped in a
@@ -86,8 +95,9 @@ func checkIDLimit[T any](d *record.Desc[T], id string) error {
 }
 
 // checkRecordLimits reports the first value of rec over a portable limit: the id, then the
-// string values (list elements included) of the fields with an index, and the times (list
-// elements included) outside years MinYear to MaxYear in UTC.
+// string values (list elements included) longer than MaxIndexedStringBytes in a field with an
+// index, or longer than MaxStringBytes in any other, and the times (list elements included)
+// outside years MinYear to MaxYear in UTC.
 func checkRecordLimits[T any](d *record.Desc[T], rec *T) error {
 	if err := checkIDLimit(d, d.GetID(rec)); err != nil {
 		return err
@@ -100,17 +110,21 @@ func checkRecordLimits[T any](d *record.Desc[T], rec *T) error {
 			}
 			continue
 		}
-		if !(f.Indexed || f.Unique) || !f.Kind.IsString() {
+		if !f.Kind.IsString() {
 			continue
+		}
+		l := stringLimit
+		if f.Indexed || f.Unique {
+			l = indexedLimit
 		}
 		if f.List {
 			for _, v := range f.Strs(rec) {
-				if len(v) > MaxIndexedStringBytes {
-					return fieldOver(d, f, indexedLimit, len(v))
+				if len(v) > l.Max {
+					return fieldOver(d, f, l, len(v))
 				}
 			}
-		} else if v, ok := f.Str(rec); ok && len(v) > MaxIndexedStringBytes {
-			return fieldOver(d, f, indexedLimit, len(v))
+		} else if v, ok := f.Str(rec); ok && len(v) > l.Max {
+			return fieldOver(d, f, l, len(v))
 		}
 	}
 	return nil

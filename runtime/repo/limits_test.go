@@ -36,9 +36,9 @@ func TestLimitBoundaries(t *testing.T) {
 		t.Errorf("CheckID of %d bytes: %v", repo.MaxIDBytes, err)
 	}
 	wantLimit(t, "CheckID", repo.CheckID(d, "Get", strings.Repeat("/", repo.MaxIDBytes+1)), repo.MaxIDBytes, repo.MaxIDBytes+1)
-	rec := things.Thing{ID: strings.Repeat("a", repo.MaxIDBytes), Name: strings.Repeat("n", 100000)}
+	rec := things.Thing{ID: strings.Repeat("a", repo.MaxIDBytes), Name: strings.Repeat("n", repo.MaxStringBytes)}
 	if err := repo.Prepare(d, "Create", &rec, false); err != nil {
-		t.Errorf("Prepare with an id of %d bytes and a long field without index: %v", repo.MaxIDBytes, err)
+		t.Errorf("Prepare with an id of %d bytes and a string of %d: %v", repo.MaxIDBytes, repo.MaxStringBytes, err)
 	}
 	rec.ID += "a"
 	err := repo.Prepare(d, "Create", &rec, false)
@@ -69,6 +69,35 @@ func TestLimitBoundaries(t *testing.T) {
 	if err := repo.Prepare(L, "Create", &drivertest.Limited{ID: "a", Note: &long}, false); err != nil {
 		t.Errorf("Prepare with a long value of a field without index: %v", err)
 	}
+	// An indexed value over both string limits is over the indexed one.
+	huge := strings.Repeat("x", repo.MaxStringBytes+1)
+	err = repo.Prepare(L, "Create", &drivertest.Limited{ID: "a", Idx: &huge}, false)
+	wantLimit(t, "Prepare with an indexed value over both limits", err, repo.MaxIndexedStringBytes, repo.MaxStringBytes+1)
+
+	// Every string, text, uuid or enum value, list elements included, of at most
+	// MaxStringBytes (counted in bytes: 3-byte characters fill it exactly).
+	maxStr := strings.Repeat("日", repo.MaxStringBytes/3)
+	for _, r := range []things.Thing{
+		{ID: "s", Name: maxStr}, {ID: "s", Name: "n", Title: &maxStr}, {ID: "s", Name: "n", Body: &maxStr},
+		{ID: "s", Name: "n", Tags: []string{"", maxStr, maxStr}},
+	} {
+		if err := repo.Prepare(d, "Upsert", &r, false); err != nil {
+			t.Errorf("Prepare with a string of %d bytes: %v", repo.MaxStringBytes, err)
+		}
+	}
+	overStr := maxStr + "é"
+	for field, r := range map[string]things.Thing{
+		"name": {ID: "s", Name: overStr}, "title": {ID: "s", Name: "n", Title: &overStr},
+		"body": {ID: "s", Name: "n", Body: &overStr}, "tags": {ID: "s", Name: "n", Tags: []string{"", overStr}},
+	} {
+		err := repo.Prepare(d, "Update", &r, false)
+		wantLimit(t, "Prepare with a long "+field, err, repo.MaxStringBytes, repo.MaxStringBytes+2)
+		if err != nil && !strings.Contains(err.Error(), "Thing."+field) {
+			t.Errorf("Prepare with a long %s: %q does not name the field", field, err)
+		}
+	}
+	L2 := drivertest.Limited{ID: "a", Note: &overStr}
+	wantLimit(t, "Prepare with a long note", repo.Prepare(L, "Create", &L2, false), repo.MaxStringBytes, repo.MaxStringBytes+2)
 
 	F := things.ThingFields
 	conds := make([]query.Cond[things.Thing], 0, repo.MaxFilterConditions+1)

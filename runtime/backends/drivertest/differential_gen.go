@@ -22,6 +22,7 @@ var (
 		"", "a", "A", "b", "B", "ab", "aB", "Ab", "abc", "é", "É", "e\u0301", "ß", "SS", "ı", "İ", "日本", "日",
 		"😀", "ａ", "a b", " a", "a%b", "a_b", `a\b`, "x*y?", "[z]", "\t", "\uffff", "\U0010ffff", "0", "10", "9",
 		diffLong, diffLong + "a", diffLong + "b", diffLong[:899] + "é", strings.Repeat("é", 600), diffLong + diffLong,
+		strings.Repeat("k", stringLimit), strings.Repeat("k", stringLimit-1) + "l", strings.Repeat("é", stringLimit/2),
 	}
 	diffCodes = []string{
 		"00000000-0000-0000-0000-000000000000", "0190a6c4-1b2c-7d3e-8f40-123456789abc",
@@ -62,7 +63,9 @@ func pick[V any](g *diffGen, vs []V) V   { return vs[g.n(len(vs))] }
 func (g *diffGen) str() string {
 	s := pick(g, diffStrs)
 	if g.chance(0.2) && s != "" {
-		s = s + pick(g, diffStrs[:20])
+		if t := s + pick(g, diffStrs[:20]); len(t) <= stringLimit {
+			s = t
+		}
 	}
 	return s
 }

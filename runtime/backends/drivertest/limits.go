@@ -33,6 +33,7 @@ func RunLimitTests(t *testing.T, h LimitHarness) {
 	t.Run("IDBytes", func(t *testing.T) { testIDBytes(t, h) })
 	t.Run("LongIDOrder", func(t *testing.T) { testLongIDOrder(t, h) })
 	t.Run("IndexedStringBytes", func(t *testing.T) { testIndexedStringBytes(t, h) })
+	t.Run("StoredStringBytes", func(t *testing.T) { testStoredStringBytes(t, h) })
 	t.Run("FilterConditions", func(t *testing.T) { testFilterConditions(t, h) })
 	t.Run("LargeIN", func(t *testing.T) { testLargeIN(t, h) })
 	t.Run("NonFiniteCursor", func(t *testing.T) { testNonFiniteCursor(t, h) })

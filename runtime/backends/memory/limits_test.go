@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest"
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/memory"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -25,4 +26,10 @@ const diffBudget = 400
 // backend (drivertest.RunDifferentialTests).
 func TestDifferential(t *testing.T) {
 	drivertest.RunDifferentialTests(t, harness{}, diffBudget)
+}
+
+// TestLegacyLongStrings: records stored before the string limit, with longer strings, stay
+// readable (drivertest.CheckLegacyLongStrings).
+func TestLegacyLongStrings(t *testing.T) {
+	drivertest.CheckLegacyLongStrings(t, memory.New(things.ThingSchema))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest"
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
@@ -79,6 +80,21 @@ func TestIndexRowTooLarge(t *testing.T) {
 	if err != nil || n != 18+1 {
 		t.Errorf("Count = %d, %v; want 19 (18 of the batch of 20, 1 of the batch of 3)", n, err)
 	}
+}
+
+// TestLegacyLongStrings: records stored before the string limit, with longer strings (written
+// here by the driver, below the portable checks), stay readable
+// (drivertest.CheckLegacyLongStrings).
+func TestLegacyLongStrings(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := postgres.New(ctx, h.m, h.cfg, things.ThingSchema, postgres.WithTable(tableName(t, h.m, h.cfg, "thing")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	drivertest.CheckLegacyLongStrings(t, d)
 }
 
 // diffBudget is the number of random queries TestDifferential runs in CI (a few seconds);

@@ -95,7 +95,8 @@ func TestIsConnErr(t *testing.T) {
 	ctx, m, cfg := sharedPrefix(t)
 	// One object large enough that its body is cut by the faulty links.
 	_, r := openThings(ctx, t, m, cfg)
-	big := things.Thing{ID: "big", Name: strings.Repeat("x", 64<<10), Created: time.Unix(0, 0).UTC()}
+	part := strings.Repeat("x", 16<<10) // four of them: 64 KiB, each under the string limit
+	big := things.Thing{ID: "big", Name: part, Tags: []string{part, part, part}, Created: time.Unix(0, 0).UTC()}
 	if _, err := r.Create(ctx, big); err != nil {
 		t.Fatal(err)
 	}

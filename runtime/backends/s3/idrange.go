@@ -1,7 +1,10 @@
 package s3
 
 import (
+	"unicode/utf8"
+
 	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/repo"
 )
 
 // idRange is the range of ids outside of which a filter matches no record, as far as its
@@ -26,6 +29,16 @@ type bound struct {
 func (d *Driver[T]) idRangeOf(filter query.Expr) idRange {
 	id := d.desc.ID().Name
 	lo, hi := idBound(id, filter, true), idBound(id, filter, false)
+	if len(lo.v) > repo.MaxIDBytes {
+		// A filter operand is not limited, but a key to start a listing after is: MinIO
+		// refused an id operand of 32,766 bytes as a StartAfter key (HTTP 400). Every id at
+		// or after the operand is at or after its prefix, so the prefix is a looser bound.
+		n := repo.MaxIDBytes
+		for n > 0 && !utf8.RuneStart(lo.v[n]) {
+			n--
+		}
+		lo.v, lo.incl = lo.v[:n], true
+	}
 	return idRange{lo: lo.v, loIncl: lo.incl, hasLo: lo.ok && lo.v != "", hi: hi.v, hiIncl: hi.incl, hasHi: hi.ok}
 }
 

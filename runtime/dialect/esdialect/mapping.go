@@ -34,7 +34,8 @@ type FieldSpec struct {
 // Mapping returns the index mapping for records described by desc, as indented JSON:
 //
 //   - string, uuid, enum (and the id): keyword, with no ignore_above, so a value is indexed
-//     whole or the write is rejected (Lucene's term limit is 32766 bytes);
+//     whole or the write is rejected (Lucene's term limit is 32766 bytes, which is also the
+//     portable limit repo.MaxStringBytes, checked before a write reaches the server);
 //   - text: text with a keyword subfield "kw" used for exact filters, patterns and sorting;
 //   - int: long; float: double; bool: boolean;
 //   - time: the readable RFC 3339 value (microseconds, UTC) as a date, plus its exact
