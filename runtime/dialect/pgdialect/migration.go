@@ -30,9 +30,11 @@ func MigrationFileName(m *migrate.Migration) string {
 // changes, enum CHECK constraints replaced (NOT VALID, then VALIDATE), NOT NULL set through
 // a validated CHECK, the indexes (a unique index is preceded by a scan that names stored
 // duplicates); then the same for the fields that are renamed or change type, after their
-// renames (with the names of their indexes and constraints) and type changes (ALTER COLUMN
-// ... TYPE ... USING), so that the code of the previous version keeps writing as long as
-// possible.
+// renames and type changes (ALTER COLUMN ... TYPE ... USING), so that the code of the
+// previous version keeps writing as long as possible. A renamed field that keeps its old
+// name (migrate.Field.OldName) is renamed online: a new column, a trigger keeping the two in
+// step and a batched backfill (see migration_rename.go); the file then runs outside a
+// transaction too.
 func MigrationFile(before migrate.Schema, m *migrate.Migration) (string, []byte, error) {
 	stmts, concurrent, err := MigrationStatements(before, m)
 	if err != nil {
