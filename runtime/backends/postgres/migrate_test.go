@@ -14,6 +14,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/repokit/repokit/internal/servicetest"
@@ -68,14 +69,31 @@ func migrationDirs(t *testing.T, steps ...step) []fs.FS {
 
 var pkgSeq atomic.Int64
 
-// migPackage returns a package name no other test uses, and drops its version table and
-// the extra tables when t ends.
+// migPackage returns a package name no other test uses, and drops its version table, the
+// extra tables and the trigger functions of their renamed fields (pgdialect.CompatName),
+// which a table does not take with it, when t ends.
 func migPackage(t *testing.T, h harness, tables ...string) string {
 	pkg := fmt.Sprintf("mig_%d_%d", os.Getpid(), pkgSeq.Add(1))
 	servicetest.Cleanup(t, h.m, h.cfg, postgres.Hooks(), "dropping the tables of "+pkg, func(ctx context.Context, p *pgxpool.Pool) error {
 		for _, tb := range append(tables, postgres.VersionTable(pkg)) {
 			if _, err := p.Exec(ctx, "DROP TABLE IF EXISTS "+pgdialect.Quote(tb)); err != nil {
 				return err
+			}
+		}
+		for _, tb := range tables {
+			rows, err := p.Query(ctx, `SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace
+				AND p.proname LIKE replace(replace(replace($1, '\', '\\'), '%', '\%'), '_', '\_') || '\_%\_compat'`, tb)
+			if err != nil {
+				return err
+			}
+			fns, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			for _, fn := range fns {
+				if _, err := p.Exec(ctx, "DROP FUNCTION IF EXISTS "+fn+" CASCADE"); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -265,7 +283,7 @@ func TestMigrateDay2(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	table := tableName(t, h.m, h.cfg, "prod")
-	pkg := migPackage(t, h, table+"_review")
+	pkg := migPackage(t, h, table, table+"_review")
 	v3 := prodState(table, true)
 	v3.Records[0].Fields = slices.DeleteFunc(v3.Records[0].Fields, func(f migrate.Field) bool { return f.Name == "color" })
 	v4 := v3.Clone()
