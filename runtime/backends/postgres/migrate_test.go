@@ -481,7 +481,7 @@ func TestMigrateConcurrentApply(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	table := tableName(t, h.m, h.cfg, "prod")
-	pkg := migPackage(t, h, table+"_review")
+	pkg := migPackage(t, h, table, table+"_review")
 	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
 	var wg sync.WaitGroup
 	results := make([][]int64, 2)
@@ -519,7 +519,7 @@ func TestMigrateUniqueOverDuplicates(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	table := tableName(t, h.m, h.cfg, "prod")
-	pkg := migPackage(t, h, table+"_review")
+	pkg := migPackage(t, h, table, table+"_review")
 	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
 	if _, err := newMigrator(t, ctx, h, pkg, dirs[0]).Apply(ctx); err != nil {
 		t.Fatal(err)
@@ -555,7 +555,7 @@ func TestMigrateStatusDrift(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	table := tableName(t, h.m, h.cfg, "prod")
-	pkg := migPackage(t, h, table+"_review")
+	pkg := migPackage(t, h, table, table+"_review")
 	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
 	var progress []string
 	mg := newMigrator(t, ctx, h, pkg, dirs[1], postgres.WithProgress(func(p migrate.Progress) {
