@@ -24,6 +24,10 @@ const (
 	AddField    Kind = "add_field"    // existing records get the field's default (or none)
 	DropField   Kind = "drop_field"   // destructive: the field's values are lost
 	RenameField Kind = "rename_field" // From: the old field name
+	// DropOldName drops the old name (From) that a renamed field kept for code of the
+	// previous version (Field.OldName): planned once the schema no longer says
+	// renamed_from: From. Destructive: code that still uses the old name fails.
+	DropOldName Kind = "drop_old_name"
 	// ChangeType changes a field's type from From to To ("int" → "float"). A widening keeps
 	// every value; anything else is destructive.
 	ChangeType     Kind = "change_type"
@@ -91,6 +95,8 @@ func (c Change) String() string {
 		b.WriteString("drop field")
 	case RenameField:
 		fmt.Fprintf(&b, "rename field from %s", c.From)
+	case DropOldName:
+		fmt.Fprintf(&b, "drop old name %s", c.From)
 	case ChangeType:
 		fmt.Fprintf(&b, "change type %s → %s", c.From, c.To)
 	case AddEnumValues:

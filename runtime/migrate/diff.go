@@ -42,8 +42,19 @@ func (e *DiffError) Error() string {
 // yet: every record is added (the baseline). A destructive change is a *DiffError unless
 // allowDestructive is set. want's RenamedFrom values mark renames; they are matched only
 // against names old has and want does not.
+//
+// A renamed field keeps its old name for code of the previous version (the state after the
+// migration records it as the field's OldName) for as long as want says renamed_from: OLD;
+// once it no longer does, Diff plans drop_old_name, which is destructive.
 func Diff(old *Schema, want Schema, allowDestructive bool) ([]Change, error) {
-	d := differ{allow: allowDestructive}
+	changes, _, err := diff(old, want, allowDestructive)
+	return changes, err
+}
+
+// diff is Diff, and returns the old names the fields of want keep after the changes
+// (record, field → old name).
+func diff(old *Schema, want Schema, allowDestructive bool) ([]Change, map[[2]string]string, error) {
+	d := differ{allow: allowDestructive, oldNames: map[[2]string]string{}}
 	if old == nil {
 		old = &Schema{}
 	}
@@ -73,15 +84,16 @@ func Diff(old *Schema, want Schema, allowDestructive bool) ([]Change, error) {
 		}
 	}
 	if len(d.problems) > 0 {
-		return nil, &DiffError{Problems: d.problems}
+		return nil, nil, &DiffError{Problems: d.problems}
 	}
-	return d.changes, nil
+	return d.changes, d.oldNames, nil
 }
 
 type differ struct {
 	allow    bool
 	changes  []Change
 	problems []Problem
+	oldNames map[[2]string]string // record, field → the old name it keeps
 }
 
 func (d *differ) add(c Change) { d.changes = append(d.changes, c) }
@@ -167,10 +179,22 @@ func (d *differ) addField(r *Record, f *Field) {
 
 func (d *differ) field(r *Record, of, f *Field) {
 	c := func(k Kind) Change { return Change{Kind: k, Record: r.Name, Field: f.Name} }
+	if of.OldName != "" {
+		if of.Name == f.Name && f.RenamedFrom == of.OldName && r.Field(of.OldName) == nil {
+			d.oldNames[[2]string{r.Name, f.Name}] = of.OldName
+		} else {
+			ch := c(DropOldName)
+			ch.From = of.OldName
+			d.destructive(ch, fmt.Sprintf("code that still uses the old name %s fails; plan it once no such code runs", of.OldName))
+		}
+	}
 	if of.Name != f.Name {
 		ch := c(RenameField)
 		ch.From = of.Name
 		d.add(ch)
+		if r.Field(of.Name) == nil { // else another field takes the name: a plain rename
+			d.oldNames[[2]string{r.Name, f.Name}] = of.Name
+		}
 	}
 	switch {
 	case of.List != f.List:

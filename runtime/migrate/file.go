@@ -205,7 +205,7 @@ func (h History) Next(want Schema, name string, allowDestructive bool) (*Migrati
 		old = &last.Schema
 		parent = last.Schema.Digest()
 	}
-	changes, err := Diff(old, want, allowDestructive)
+	changes, oldNames, err := diff(old, want, allowDestructive)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,8 @@ func (h History) Next(want Schema, name string, allowDestructive bool) (*Migrati
 	for i := range state.Records {
 		state.Records[i].RenamedFrom = ""
 		for j := range state.Records[i].Fields {
-			state.Records[i].Fields[j].RenamedFrom = ""
+			f := &state.Records[i].Fields[j]
+			f.RenamedFrom, f.OldName = "", oldNames[[2]string{state.Records[i].Name, f.Name}]
 		}
 	}
 	if err := state.normalize(); err != nil {

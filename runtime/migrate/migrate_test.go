@@ -72,6 +72,50 @@ func TestDiffDay2(t *testing.T) {
 	if m2, err := h.Next(v2(), "again", false); err != nil || m2 != nil {
 		t.Errorf("Next after applying: %v, %v; want nil, nil", m2, err)
 	}
+	if f := m.Schema.Record("Product").Field("title"); f.OldName != "label" {
+		t.Errorf("state after the rename: title keeps old name %q, want label", f.OldName)
+	}
+}
+
+// A renamed field keeps its old name while the schema says renamed_from; without it, the
+// old name is dropped by a destructive drop_old_name.
+func TestDiffDropOldName(t *testing.T) {
+	h := History{{Format: Format, Version: 1, Name: "baseline", Schema: v1()}}
+	m, err := h.Next(v2(), "day2", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = append(h, m)
+	v3 := v2()
+	v3.Records[0].Fields[4].RenamedFrom = ""
+	_, err = h.Next(v3, "contract", false)
+	var de *DiffError
+	if !errors.As(err, &de) || len(de.Problems) != 1 || !de.Problems[0].Destructive || de.Problems[0].Field != "title" ||
+		!strings.Contains(err.Error(), "drop old name label is destructive") {
+		t.Fatalf("Next without renamed_from: %v, want one destructive drop old name label", err)
+	}
+	m3, err := h.Next(v3, "contract", true)
+	if err != nil || m3 == nil {
+		t.Fatalf("Next -allow-destructive: %v, %v", m3, err)
+	}
+	want := []Change{{Kind: DropOldName, Record: "Product", Field: "title", From: "label", Destructive: true,
+		Why: "code that still uses the old name label fails; plan it once no such code runs"}}
+	if diff := cmp.Diff(want, m3.Changes); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if f := m3.Schema.Record("Product").Field("title"); f.OldName != "" {
+		t.Errorf("state after drop_old_name: old name %q", f.OldName)
+	}
+	// A field that takes the old name: the old name is not kept.
+	v4 := v2()
+	v4.Records[0].Fields = append(v4.Records[0].Fields, Field{Name: "label", Type: "string"})
+	m4, err := History{h[0]}.Next(v4, "reuse", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := m4.Schema.Record("Product").Field("title"); f.OldName != "" {
+		t.Errorf("title keeps old name %q that field label takes", f.OldName)
+	}
 }
 
 func TestDiffBaseline(t *testing.T) {

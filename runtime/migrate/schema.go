@@ -51,6 +51,13 @@ type Field struct {
 	Unique  bool     `json:"unique,omitempty"`
 	Indexed bool     `json:"indexed,omitempty"`
 
+	// OldName is the field's name before a rename that code of the previous version may
+	// still use: PostgreSQL keeps a column of that name in step with the field's own until a
+	// later migration drops it (drop_old_name; see docs/migrations-postgres.md). It is
+	// recorded in a migration's state, and kept for as long as the schema still says
+	// renamed_from: OldName.
+	OldName string `json:"old_name,omitempty"`
+
 	// RenamedFrom is the field's previous name; only in a desired schema.
 	RenamedFrom string `json:"-"`
 }
@@ -136,6 +143,11 @@ func (s *Schema) normalize() error {
 				return fmt.Errorf("record %s, field %s: default: %w", r.Name, f.Name, err)
 			}
 			f.Default = d
+		}
+		for _, f := range r.Fields {
+			if f.OldName != "" && names[f.OldName] {
+				return fmt.Errorf("record %s, field %s: old name %q is the name of a field", r.Name, f.Name, f.OldName)
+			}
 		}
 	}
 	return nil

@@ -111,8 +111,8 @@ func checkApplied(ctx context.Context, db querier, spec *migSpec, record, table 
 // errNoTable reports a table that does not exist.
 var errNoTable = errors.New("table does not exist")
 
-// liveTable reads a table's columns, defaults, indexes and CHECK constraints from the
-// catalog; errNoTable when it does not exist.
+// liveTable reads a table's columns, defaults, indexes, CHECK constraints and triggers from
+// the catalog; errNoTable when it does not exist.
 func liveTable(ctx context.Context, q querier, table string) (pgdialect.LiveTable, error) {
 	var lt pgdialect.LiveTable
 	cols, err := liveColumns(ctx, q, table)
@@ -155,6 +155,13 @@ func liveTable(ctx context.Context, q querier, table string) (pgdialect.LiveTabl
 	}
 	var ck pgdialect.LiveCheck
 	if _, err := pgx.ForEachRow(rows, []any{&ck.Name, &ck.Def}, func() error { lt.Checks = append(lt.Checks, ck); return nil }); err != nil {
+		return lt, mapErr(ctx, err)
+	}
+	rows, err = q.Query(ctx, `SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname`, qt)
+	if err != nil {
+		return lt, mapErr(ctx, err)
+	}
+	if lt.Triggers, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 		return lt, mapErr(ctx, err)
 	}
 	return lt, nil

@@ -14,6 +14,7 @@ type LiveTable struct {
 	Defaults map[string]string // column → default expression as pg_get_expr prints it
 	Indexes  []LiveIndex       // every index but the primary key
 	Checks   []LiveCheck       // CHECK constraints (contype 'c')
+	Triggers []string          // the names of the enabled triggers that are not internal
 }
 
 // LiveIndex is one index of a live table.
@@ -33,9 +34,12 @@ type LiveCheck struct {
 
 // LiveDrift returns one line per difference between the live table and t: the columns
 // (Drift), the defaults, the indexes (missing, not unique, invalid, on other columns, extra)
-// and the enum CHECK constraints (missing, other values, extra); nil when they match.
+// and the enum CHECK constraints (missing, other values, extra); nil when they match. The
+// old column of a renamed field that keeps its old name (ColumnDef.OldName) and its index
+// are not compared, but the column and the trigger that keeps it in step must be there.
 func (t TableDef) LiveDrift(live LiveTable) []string {
-	probs := Drift(live.Columns, t.ColumnList())
+	live, probs := t.compatDrift(live)
+	probs = append(probs, Drift(live.Columns, t.ColumnList())...)
 	present := map[string]bool{}
 	for _, c := range live.Columns {
 		present[c.Name] = true
@@ -91,6 +95,32 @@ func (t TableDef) LiveDrift(live LiveTable) []string {
 		}
 	}
 	return probs
+}
+
+// compatDrift checks the old columns of renamed fields and their triggers, and returns live
+// without those columns and the indexes on them only.
+func (t TableDef) compatDrift(live LiveTable) (LiveTable, []string) {
+	old := map[string]bool{}
+	var probs []string
+	for _, c := range t.Columns {
+		if c.OldName == "" {
+			continue
+		}
+		old[c.OldName] = true
+		if !slices.ContainsFunc(live.Columns, func(l Column) bool { return l.Name == c.OldName }) {
+			probs = append(probs, fmt.Sprintf("column %q (the old name of %q, kept for code of the previous version) is missing", c.OldName, c.Name))
+		}
+		if trig := CompatName(t.Table, c.Name); !slices.Contains(live.Triggers, trig) {
+			probs = append(probs, fmt.Sprintf("trigger %q (keeps column %q in step with %q) is missing", trig, c.OldName, c.Name))
+		}
+	}
+	if len(old) == 0 {
+		return live, nil
+	}
+	out := live
+	out.Columns = slices.DeleteFunc(slices.Clone(live.Columns), func(c Column) bool { return old[c.Name] })
+	out.Indexes = slices.DeleteFunc(slices.Clone(live.Indexes), func(ix LiveIndex) bool { return len(ix.Columns) == 1 && old[ix.Columns[0]] })
+	return out, probs
 }
 
 func orNone(s string) string {

@@ -40,3 +40,27 @@ func TestLiveDriftDefaults(t *testing.T) {
 		}
 	}
 }
+
+// The old column of a renamed field that keeps its old name, and its index, are not drift;
+// a missing old column or trigger is.
+func TestLiveDriftOldName(t *testing.T) {
+	td := pgdialect.TableDef{Table: "t", Columns: []pgdialect.ColumnDef{{Name: "id", Kind: query.KindString},
+		{Name: "title", Kind: query.KindString, Optional: true, OldName: "label"}}}
+	cols := td.ColumnList()
+	label := cols[1]
+	label.Name = "label"
+	live := pgdialect.LiveTable{Columns: append(cols, label), Defaults: map[string]string{},
+		Indexes:  []pgdialect.LiveIndex{{Name: "t_label_idx", Columns: []string{"label"}, Valid: true, Method: "btree"}},
+		Triggers: []string{pgdialect.CompatName("t", "title")}}
+	if probs := td.LiveDrift(live); len(probs) > 0 {
+		t.Errorf("drift %q, want none", probs)
+	}
+	live.Columns, live.Triggers = cols, nil
+	probs := strings.Join(td.LiveDrift(live), "\n")
+	for _, want := range []string{`column "label" (the old name of "title", kept for code of the previous version) is missing`,
+		`trigger "t_title_compat" (keeps column "label" in step with "title") is missing`} {
+		if !strings.Contains(probs, want) {
+			t.Errorf("drift lacks %q:\n%s", want, probs)
+		}
+	}
+}

@@ -30,9 +30,11 @@ func MigrationFileName(m *migrate.Migration) string {
 // changes, enum CHECK constraints replaced (NOT VALID, then VALIDATE), NOT NULL set through
 // a validated CHECK, the indexes (a unique index is preceded by a scan that names stored
 // duplicates); then the same for the fields that are renamed or change type, after their
-// renames (with the names of their indexes and constraints) and type changes (ALTER COLUMN
-// ... TYPE ... USING), so that the code of the previous version keeps writing as long as
-// possible.
+// renames and type changes (ALTER COLUMN ... TYPE ... USING), so that the code of the
+// previous version keeps writing as long as possible. A renamed field that keeps its old
+// name (migrate.Field.OldName) is renamed online: a new column, a trigger keeping the two in
+// step and a batched backfill (see migration_rename.go); the file then runs outside a
+// transaction too.
 func MigrationFile(before migrate.Schema, m *migrate.Migration) (string, []byte, error) {
 	stmts, concurrent, err := MigrationStatements(before, m)
 	if err != nil {
@@ -82,6 +84,9 @@ type renderer struct {
 	baseline      bool
 	out           []Statement
 	concurrent    bool
+	// expand holds the renamed fields that keep their old name (online renames):
+	// record, field → the field before.
+	expand map[[2]string]*migrate.Field
 }
 
 func (r *renderer) add(sql string) { r.out = append(r.out, Statement{SQL: sql}) }
@@ -131,6 +136,7 @@ func has(changes []migrate.Change, k migrate.Kind, rec, field string) bool {
 }
 
 func (r *renderer) render(changes []migrate.Change) error {
+	r.expand = r.expandRenames(changes)
 	byKind := func(kinds ...migrate.Kind) []migrate.Change {
 		var out []migrate.Change
 		for _, c := range changes {
@@ -147,9 +153,17 @@ func (r *renderer) render(changes []migrate.Change) error {
 			return err
 		}
 	}
+	for _, c := range byKind(migrate.DropOldName) {
+		if t := r.after.Record(c.Record); t != nil {
+			r.dropOldName(t.Table, c.Field, c.From)
+		}
+	}
 	for _, c := range byKind(migrate.DropField) {
 		rec := r.oldRecord(changes, c.Record)
 		if t := r.after.Record(c.Record); t != nil && rec != nil {
+			if f := rec.Field(c.Field); f != nil && f.OldName != "" {
+				r.dropOldName(t.Table, c.Field, f.OldName)
+			}
 			r.add(fmt.Sprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", QuoteTable(t.Table), Quote(c.Field)))
 		}
 	}
@@ -159,7 +173,8 @@ func (r *renderer) render(changes []migrate.Change) error {
 		}
 	}
 	// Fields renamed or changing type come last: code of the previous version keeps
-	// writing until then (it fails once a column it names is renamed).
+	// writing until then (it fails once a column it names is renamed; a renamed field that
+	// keeps its old name adds its new column instead, which that code does not notice).
 	late := func(c migrate.Change) bool {
 		return c.Field != "" && (has(changes, migrate.RenameField, c.Record, c.Field) || has(changes, migrate.ChangeType, c.Record, c.Field))
 	}
@@ -169,6 +184,20 @@ func (r *renderer) render(changes []migrate.Change) error {
 				t, old := r.after.Record(c.Record), r.oldRecord(changes, c.Record)
 				if t == nil || old == nil || old.Field(c.From) == nil {
 					return fmt.Errorf("change %s: no such record or field", c)
+				}
+				if of := r.expand[[2]string{c.Record, c.Field}]; of != nil {
+					td, err := RecordTableDef(t)
+					if err != nil {
+						return err
+					}
+					want, err := fieldColumn(t.Field(c.Field))
+					if err != nil {
+						return err
+					}
+					if err := r.expandColumn(td, of, want); err != nil {
+						return err
+					}
+					continue
 				}
 				if err := r.renameColumn(t.Table, old.Field(c.From), c.Field); err != nil {
 					return err
@@ -247,6 +276,9 @@ func (r *renderer) change(c migrate.Change) error {
 	case migrate.SetOptional:
 		r.add(fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", qt, Quote(col.Name)))
 	case migrate.ChangeType:
+		if r.expand[[2]string{rec.Name, col.Name}] != nil {
+			return nil // a new column, added with the new type
+		}
 		c := col.column()
 		r.doIf(fmt.Sprintf("(SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped) <> %s",
 			Literal(qt), Literal(col.Name), Literal(c.Type)),
@@ -291,6 +323,9 @@ func (r *renderer) renameTable(changes []migrate.Change, c migrate.Change) error
 	for i := range old.Fields {
 		if err := r.renameNames(c.To, c.From, &old.Fields[i], c.To, old.Fields[i].Name); err != nil {
 			return err
+		}
+		if old.Fields[i].OldName != "" {
+			r.renameCompat(c.To, c.From, old.Fields[i].Name)
 		}
 	}
 	return nil
@@ -357,6 +392,12 @@ func (r *renderer) pairs(changes []migrate.Change, rec *migrate.Record) (TableDe
 	var pairs []columnPair
 	for i := range rec.Fields {
 		p := columnPair{want: td.Columns[i+1], required: has(changes, migrate.SetRequired, rec.Name, rec.Fields[i].Name)}
+		if r.expand[[2]string{rec.Name, rec.Fields[i].Name}] != nil {
+			// an online rename: a new column, which gets every constraint of the field
+			p.required = p.want.column().NotNull
+			pairs = append(pairs, p)
+			continue
+		}
 		if of := oldField(changes, old, rec.Name, rec.Fields[i].Name); of != nil {
 			if p.was, err = fieldColumn(of); err != nil {
 				return td, nil, err

@@ -54,6 +54,31 @@ func TestMigrationFile(t *testing.T) {
 			want: []string{`ALTER TABLE "user" RENAME COLUMN "select" TO "where";`,
 				`ALTER INDEX IF EXISTS "user_select_idx" RENAME TO "user_where_idx";`},
 			notWant: []string{"CREATE INDEX"}},
+		{name: "rename field online", edit: func(r *migrate.Record) {
+			r.Fields[1].Name, r.Fields[1].OldName, r.Fields[1].Values = "order", "group", []string{"a", "it's", "b"}
+			r.Fields[1].Unique = true
+		}, change: migrate.Change{Kind: migrate.RenameField, Field: "order", From: "group"},
+			noTx: true,
+			want: []string{`ALTER TABLE "user" ADD COLUMN IF NOT EXISTS "order" text COLLATE "C";`,
+				`CREATE OR REPLACE FUNCTION "user_order_compat"() RETURNS trigger LANGUAGE plpgsql`,
+				`NEW."order" := NEW."group";`, `NEW."group" := NEW."order";`,
+				`CREATE TRIGGER "user_order_compat" BEFORE INSERT OR UPDATE ON "user" FOR EACH ROW EXECUTE FUNCTION "user_order_compat"()`,
+				`UPDATE "user" SET "order" = "group" WHERE "from" = ANY (ids) AND "order" IS DISTINCT FROM "group";`, "COMMIT;",
+				`ALTER TABLE "user" DROP CONSTRAINT IF EXISTS "user_group_check";`,
+				`ADD CONSTRAINT "user_order_check" CHECK ("order" IN ('a', 'it''s', 'b')) NOT VALID;`,
+				`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "user_order_key" ON "user" ("order");`},
+			notWant: []string{"RENAME COLUMN", `RENAME CONSTRAINT`}},
+		{name: "rename and widen online", edit: func(r *migrate.Record) {
+			r.Fields[2].Name, r.Fields[2].OldName, r.Fields[2].Type = "max", "limit", "float"
+		}, change: migrate.Change{Kind: migrate.RenameField, Field: "max", From: "limit"},
+			noTx: true,
+			want: []string{`ADD COLUMN IF NOT EXISTS "max" double precision;`,
+				`UPDATE "user" SET "max" = CAST("limit" AS double precision)`},
+			notWant: []string{"RENAME COLUMN", "USING"}},
+		{name: "drop old name", edit: func(r *migrate.Record) {},
+			change: migrate.Change{Kind: migrate.DropOldName, Field: "select", From: "sel", Destructive: true},
+			want: []string{`DROP TRIGGER IF EXISTS "user_select_compat" ON "user";`, `DROP FUNCTION IF EXISTS "user_select_compat"();`,
+				`ALTER TABLE "user" DROP COLUMN IF EXISTS "sel";`}},
 		{name: "widen", edit: func(r *migrate.Record) { r.Fields[2].Type = "float" },
 			change: migrate.Change{Kind: migrate.ChangeType, Field: "limit", From: "int", To: "float"},
 			want:   []string{`ALTER TABLE "user" ALTER COLUMN "limit" TYPE double precision USING "limit"::double precision;`}},

@@ -26,6 +26,10 @@ type ColumnDef struct {
 	Indexed  bool
 	Enum     []string // allowed values of an enum field, checked by a CHECK constraint
 	Default  string   // SQL expression of the column default, "" for none
+	// OldName is the old column of a renamed field that code of the previous version still
+	// uses, kept in step by a trigger (CompatName) until a later migration drops it; "" for
+	// none. CreateTable does not create it: only a migration that renames makes it.
+	OldName string
 }
 
 // TableDefOf returns the table definition of desc under the given table name (no

@@ -55,12 +55,48 @@ END
 $repokit$;
 -- +goose StatementEnd
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "item_category_idx" ON "item" ("category");
+ALTER TABLE "item" ADD COLUMN IF NOT EXISTS "title" text COLLATE "C";
 -- +goose StatementBegin
 DO $repokit$
 BEGIN
-	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'label' AND NOT attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'title' AND NOT attisdropped) THEN
-		ALTER TABLE "item" RENAME COLUMN "label" TO "title";
+	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'label' AND NOT attisdropped) THEN
+		EXECUTE $fn$CREATE OR REPLACE FUNCTION "item_title_compat"() RETURNS trigger LANGUAGE plpgsql AS $body$BEGIN
+	IF TG_OP = 'INSERT' THEN
+		IF NEW."title" IS NOT DISTINCT FROM NULL AND NEW."label" IS DISTINCT FROM NULL THEN
+			NEW."title" := NEW."label";
+		ELSE
+			NEW."label" := NEW."title";
+		END IF;
+	ELSIF NEW."title" IS DISTINCT FROM OLD."title" THEN
+		NEW."label" := NEW."title";
+	ELSIF NEW."label" IS DISTINCT FROM OLD."label" THEN
+		NEW."title" := NEW."label";
 	END IF;
+	RETURN NEW;
+END$body$$fn$;
+		IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass('"item"') AND tgname = 'item_title_compat') THEN
+			EXECUTE 'CREATE TRIGGER "item_title_compat" BEFORE INSERT OR UPDATE ON "item" FOR EACH ROW EXECUTE FUNCTION "item_title_compat"()';
+		END IF;
+	END IF;
+END
+$repokit$;
+-- +goose StatementEnd
+-- +goose StatementBegin
+DO $repokit$
+DECLARE
+	last text COLLATE "C";
+	ids text[];
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"item"') AND attname = 'label' AND NOT attisdropped) THEN
+		RETURN;
+	END IF;
+	LOOP
+		SELECT array_agg("id" ORDER BY "id") INTO ids FROM (SELECT "id" FROM "item" WHERE last IS NULL OR "id" > last ORDER BY "id" LIMIT 1000) b;
+		EXIT WHEN ids IS NULL;
+		UPDATE "item" SET "title" = "label" WHERE "id" = ANY (ids) AND "title" IS DISTINCT FROM "label";
+		last := ids[cardinality(ids)];
+		COMMIT;
+	END LOOP;
 END
 $repokit$;
 -- +goose StatementEnd

@@ -48,12 +48,48 @@ $repokit$;
 -- +goose StatementEnd
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Order_select_key" ON "Order" ("select");
 DROP INDEX CONCURRENTLY IF EXISTS "Order_select_idx";
+ALTER TABLE "Order" ADD COLUMN IF NOT EXISTS "table" text COLLATE "C";
 -- +goose StatementBegin
 DO $repokit$
 BEGIN
-	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Order"') AND attname = 'user' AND NOT attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Order"') AND attname = 'table' AND NOT attisdropped) THEN
-		ALTER TABLE "Order" RENAME COLUMN "user" TO "table";
+	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Order"') AND attname = 'user' AND NOT attisdropped) THEN
+		EXECUTE $fn$CREATE OR REPLACE FUNCTION "Order_table_compat"() RETURNS trigger LANGUAGE plpgsql AS $body$BEGIN
+	IF TG_OP = 'INSERT' THEN
+		IF NEW."table" IS NOT DISTINCT FROM NULL AND NEW."user" IS DISTINCT FROM NULL THEN
+			NEW."table" := NEW."user";
+		ELSE
+			NEW."user" := NEW."table";
+		END IF;
+	ELSIF NEW."table" IS DISTINCT FROM OLD."table" THEN
+		NEW."user" := NEW."table";
+	ELSIF NEW."user" IS DISTINCT FROM OLD."user" THEN
+		NEW."table" := NEW."user";
 	END IF;
+	RETURN NEW;
+END$body$$fn$;
+		IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass('"Order"') AND tgname = 'Order_table_compat') THEN
+			EXECUTE 'CREATE TRIGGER "Order_table_compat" BEFORE INSERT OR UPDATE ON "Order" FOR EACH ROW EXECUTE FUNCTION "Order_table_compat"()';
+		END IF;
+	END IF;
+END
+$repokit$;
+-- +goose StatementEnd
+-- +goose StatementBegin
+DO $repokit$
+DECLARE
+	last text COLLATE "C";
+	ids text[];
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Order"') AND attname = 'user' AND NOT attisdropped) THEN
+		RETURN;
+	END IF;
+	LOOP
+		SELECT array_agg("id" ORDER BY "id") INTO ids FROM (SELECT "id" FROM "Order" WHERE last IS NULL OR "id" > last ORDER BY "id" LIMIT 1000) b;
+		EXIT WHEN ids IS NULL;
+		UPDATE "Order" SET "table" = "user" WHERE "id" = ANY (ids) AND "table" IS DISTINCT FROM "user";
+		last := ids[cardinality(ids)];
+		COMMIT;
+	END LOOP;
 END
 $repokit$;
 -- +goose StatementEnd
