@@ -151,6 +151,9 @@ func mgetAs[D any, PD interface {
 	var out struct {
 		Docs []D `json:"docs"`
 	}
+	// One document per id: sized up front, so that the decoder appends into it instead of
+	// growing the slice (by reflection, copying every decoded record) as it goes.
+	out.Docs = make([]D, 0, len(ids))
 	if err := json.NewDecoder(r.Body).Decode(&out); err != nil {
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the _mget response of %s: %w", index, err))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/repo"
 )
 
 // TestGeneratedSchema applies a generated package's EnsurePostgresSchema (the statements of
@@ -113,6 +115,62 @@ func TestGeneratedConstructor(t *testing.T) {
 	got, err := r.Find(ctx, shopdb.ProductQuery().Where(shopdb.ProductFields.Categories.Contains(shopdb.ProductCategoryToys)))
 	if err != nil || len(got) != 1 || string(got[0].Attributes) != `{"color":"red"}` {
 		t.Errorf("Find = %+v, %v", got, err)
+	}
+}
+
+// TestGeneratedBatchRead: GetBatch and Find, which scan rows with the driver's scanner (enum
+// fields and lists and json.RawMessage read through the same memory as *string, **string,
+// *[]string and *[]byte), give the records Get gives through the generated statements.
+func TestGeneratedBatchRead(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := shopdb.MigratePostgres(ctx, h.m, h.cfg); err != nil {
+		t.Fatal(err)
+	}
+	table := tableName(t, h.m, h.cfg, "products")
+	h.exec(t, migratedTable(t, "Product", table)...)
+	r, err := shopdb.NewProductPostgresRepository(ctx, h.m, pool.Prepare(h.cfg), postgres.WithTable(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	active, desc, at := shopdb.ProductStatusActive, "a toy", time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	recs := []shopdb.Product{
+		{SKU: "sku-1", Name: "Widget", Price: 9.5, Stock: 3, Status: &active, Description: &desc, UpdatedAt: &at,
+			Categories: []shopdb.ProductCategory{shopdb.ProductCategoryToys, shopdb.ProductCategoryBooks},
+			Ratings:    []int64{4, 5}, Attributes: []byte(`{"color": "red", "size": [1, 2]}`), Thumbnail: []byte{0, 1, 2}},
+		{SKU: "sku-2", Name: "Plain"},
+	}
+	if _, err := r.CreateBatch(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"sku-2", "sku-missing", "sku-1"}
+	got, res, err := r.GetBatch(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(res[1].Err, repo.ErrNotFound) {
+		t.Errorf("GetBatch of a missing id: %v", res[1].Err)
+	}
+	found, err := r.Find(ctx, shopdb.ProductQuery().OrderBy(shopdb.ProductFields.SKU.Desc()))
+	if err != nil || len(found) != 2 {
+		t.Fatalf("Find = %v, %v", found, err)
+	}
+	for k, i := range []int{0, 2} {
+		want, err := r.Get(ctx, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[i].Err != nil || !reflect.DeepEqual(got[i], want) {
+			t.Errorf("GetBatch %s = %+v, %v; Get gives %+v", ids[i], got[i], res[i].Err, want)
+		}
+		if !reflect.DeepEqual(found[k], want) {
+			t.Errorf("Find %s = %+v; Get gives %+v", ids[i], found[k], want)
+		}
+	}
+	if *got[2].Status != active || len(got[2].Categories) != 2 || got[2].Categories[1] != shopdb.ProductCategoryBooks || got[2].Attributes == nil {
+		t.Errorf("GetBatch sku-1 = %+v", got[2])
 	}
 }
 
