@@ -53,6 +53,8 @@ type Driver[T any] struct {
 	deleteIfSQL string // deleteSQL AND version = $2
 	existsSQL   string
 	countSQL    string
+	copyDescSQL string     // SELECT of the COPY columns, described before each COPY
+	copyTypes   *copyTypes // the column types at the first COPY (shared by bound copies)
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -116,7 +118,7 @@ func newDriver[T any](ctx context.Context, db DB, desc *record.Desc[T], o option
 	if table == "" {
 		return nil, fmt.Errorf("postgres: record %s has no table name", desc.Name)
 	}
-	d := &Driver[T]{desc: desc, db: db, table: table, cmdTimeout: o.cmdTimeout}
+	d := &Driver[T]{desc: desc, db: db, table: table, cmdTimeout: o.cmdTimeout, copyTypes: &copyTypes{}}
 	switch db.(type) {
 	case *pgxpool.Pool:
 		d.pooled = true
@@ -167,6 +169,7 @@ func (d *Driver[T]) prepareSQL() {
 	}
 	quoted = append(quoted, pgdialect.Quote(pgdialect.VersionColumn))
 	d.allCols = strings.Join(quoted, ", ")
+	d.copyDescSQL = "SELECT " + d.allCols + " FROM " + d.ident.Sanitize() + " LIMIT 0"
 	for _, st := range pgdialect.StaticSQL(d.table, d.cols, nil) {
 		switch st.Name {
 		case pgdialect.StmtGet:

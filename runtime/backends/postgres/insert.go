@@ -170,7 +170,7 @@ func (d *Driver[T]) insertCopy(ctx context.Context, recs []T, res []repo.Result)
 	err := d.inSavepoint(ctx, func() error {
 		cctx, cancel := d.callCtx(ctx)
 		defer cancel()
-		if _, err := d.db.CopyFrom(cctx, d.ident, d.cols, src); err != nil {
+		if err := d.copyFrom(cctx, src); err != nil {
 			return d.fail(ctx, err)
 		}
 		return nil

@@ -237,10 +237,9 @@ func (w *dayTwoWriter) copyBatch(ctx context.Context, v1 *repo.Collection[prod],
 	batch := make([]prod, 16)
 	for k := range batch {
 		id := fmt.Sprintf("w%d-%06d-%02d", w.n, i, k)
-		// No stock: pgx caches the column types of a COPY per connection, so v1 code that
-		// COPYed before the widening sends int8 bytes into the float8 column after it (see
-		// "Old code during the apply" in docs/migrations-postgres.md).
-		batch[k] = prod{ID: id, Name: "n-" + id, SKU: ptr("sku-" + id), Status: ptr("draft"), Label: ptr("B-" + id)}
+		// With stock: the COPY of v1 code (an int column to it) goes on after the widening to
+		// float, on connections that COPYed before it (see copy.go in the driver).
+		batch[k] = prod{ID: id, Name: "n-" + id, SKU: ptr("sku-" + id), Status: ptr("draft"), Label: ptr("B-" + id), Stock: ptr(int64(1000 + k))}
 	}
 	res, err := v1.CreateBatch(ctx, batch)
 	if err != nil {
@@ -254,6 +253,7 @@ func (w *dayTwoWriter) copyBatch(ctx context.Context, v1 *repo.Collection[prod],
 		}
 		p := batch[k]
 		p.Weight = 1
+		p.StockF, p.Stock = ptr(float64(*p.Stock)), nil
 		w.ids = append(w.ids, p.ID)
 		w.want[p.ID] = p
 	}

@@ -1,0 +1,74 @@
+package postgres
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// copyTypes guards the COPY path against column types that changed under a running
+// process. pgx encodes COPY rows in binary for the column types it looked up the first time
+// a connection ran a COPY into the table, and keeps them for the connection's life: after a
+// migration widens a column (int to float, ALTER COLUMN ... TYPE), a connection of code that
+// copied before would send an 8-byte integer where the server now reads an 8-byte float, and
+// 15 would be stored as 7.4e-323 without an error. So every COPY first asks the server for
+// the columns' types (one unnamed Describe on the same connection, a round trip per COPY
+// chunk); when they differ from the types the driver saw at its first COPY, the
+// connection's cached statements and descriptions are dropped (DeallocateAll) so that pgx
+// looks the types up again and encodes for the column as it is now (int64 values into a
+// float8 column are exact up to 2^53, as the migration's USING cast is).
+type copyTypes struct {
+	mu    sync.Mutex
+	first []uint32 // the column type OIDs at the driver's first COPY; nil before it
+}
+
+// changed records oids as the first seen, or reports whether they differ from them.
+func (c *copyTypes) changed(oids []uint32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.first == nil {
+		c.first = oids
+		return false
+	}
+	return !slices.Equal(c.first, oids)
+}
+
+// copyFrom runs COPY of src into the driver's table on one connection of d.db (see
+// copyTypes), returning pgx's errors.
+func (d *Driver[T]) copyFrom(ctx context.Context, src pgx.CopyFromSource) error {
+	var conn *pgx.Conn
+	switch db := d.db.(type) {
+	case *pgxpool.Pool:
+		pc, err := db.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer pc.Release()
+		conn = pc.Conn()
+	case pgx.Tx:
+		conn = db.Conn()
+	case *pgx.Conn:
+		conn = db
+	default: // another DB: no connection to ask
+		_, err := d.db.CopyFrom(ctx, d.ident, d.cols, src)
+		return err
+	}
+	sd, err := conn.PgConn().Prepare(ctx, "", d.copyDescSQL, nil)
+	if err != nil {
+		return err
+	}
+	oids := make([]uint32, len(sd.Fields))
+	for i, f := range sd.Fields {
+		oids[i] = f.DataTypeOID
+	}
+	if d.copyTypes.changed(oids) {
+		if err := conn.DeallocateAll(ctx); err != nil {
+			return err
+		}
+	}
+	_, err = conn.CopyFrom(ctx, d.ident, d.cols, src)
+	return err
+}

@@ -1,0 +1,86 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/dialect/pgdialect"
+	"github.com/repokit/repokit/runtime/pool"
+)
+
+// TestCopyAfterTypeChange: a driver whose pooled connections have run COPY keeps storing the
+// right values after a column under it is widened (int to float, as a migration does while
+// older code runs): pgx had cached the old column types per connection and encoded int64s
+// that the server read as float8 bits (15 stored as 7.4e-323, no error).
+func TestCopyAfterTypeChange(t *testing.T) {
+	h := newHarness(t)
+	ctx, r := thingsRepo(t, h)
+	table := r.Driver().(*postgres.Driver[things.Thing]).Table()
+	batch := func(prefix string, workers int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for w := range workers {
+			wg.Go(func() {
+				recs := make([]things.Thing, 40) // above the COPY threshold
+				for i := range recs {
+					recs[i] = things.Thing{ID: fmt.Sprintf("%s%d-%03d", prefix, w, i), Name: "n", Count: int64(15 + i), Created: t0}
+				}
+				res, err := r.CreateBatch(ctx, recs)
+				if err == nil {
+					for _, x := range res {
+						if x.Err != nil {
+							err = x.Err
+							break
+						}
+					}
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	batch("a", 4) // every pooled connection copies, so pgx caches the column types
+	h.exec(t, "ALTER TABLE "+pgdialect.Quote(table)+" ALTER COLUMN count TYPE double precision USING count::double precision")
+	batch("b", 4)
+
+	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	rows, err := lease.Pool().Query(context.Background(), "SELECT id, count FROM "+pgdialect.Quote(table)+" WHERE id LIKE 'b%' ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id string
+		var got float64
+		if err := rows.Scan(&id, &got); err != nil {
+			t.Fatal(err)
+		}
+		var w, i int
+		if _, err := fmt.Sscanf(id, "b%d-%03d", &w, &i); err != nil {
+			t.Fatal(err)
+		}
+		if got != float64(15+i) {
+			t.Errorf("%s: count stored as %g after the column became double precision, want %d", id, got, 15+i)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 160 {
+		t.Fatalf("read %d rows (%v), want 160", n, err)
+	}
+}
