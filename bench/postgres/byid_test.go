@@ -10,7 +10,6 @@ import (
 
 	"github.com/repokit/repokit/examples/shop/shopdb"
 	"github.com/repokit/repokit/examples/shop/shopdb/shopdbsql"
-	"github.com/repokit/repokit/internal/servicetest"
 	rkpg "github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
@@ -35,23 +34,12 @@ func setupByID(b *testing.B) *byIDEnv {
 // setupByIDIn is setupByID in the database named db (dropped and created again).
 func setupByIDIn(b *testing.B, db string) *byIDEnv {
 	b.Helper()
-	u := servicetest.PostgresURL(b)
+	u := freshDatabase(b, db)
 	ctx := context.Background()
-	admin, err := pgxpool.New(ctx, u)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	for _, s := range []string{"DROP DATABASE IF EXISTS " + db + " WITH (FORCE)", "CREATE DATABASE " + db} {
-		if _, err := admin.Exec(ctx, s); err != nil {
-			b.Fatalf("%s: %v", s, err)
-		}
-	}
 	cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": u})
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg.Database = db
 	m := pool.New(pool.Options{})
 	b.Cleanup(func() { _ = m.CloseAll(ctx) })
 	// The generated constructor checks that the schema set's migrations are applied.

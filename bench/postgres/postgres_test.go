@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -40,6 +41,30 @@ import (
 
 const table = "bench_products"
 
+// freshDatabase drops and creates the database db on the test server and returns the test
+// URL with db as its database.
+func freshDatabase(b *testing.B, db string) string {
+	b.Helper()
+	u := servicetest.PostgresURL(b)
+	ctx := context.Background()
+	admin, err := pgxpool.New(ctx, u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close()
+	for _, s := range []string{"DROP DATABASE IF EXISTS " + db + " WITH (FORCE)", "CREATE DATABASE " + db} {
+		if _, err := admin.Exec(ctx, s); err != nil {
+			b.Fatalf("%s: %v", s, err)
+		}
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pu.Path = "/" + db
+	return pu.String()
+}
+
 // columns are the table's columns in the order every peer writes them.
 var columns = []string{"sku", "name", "description", "price", "stock", "status", "categories", "ratings", "attributes", "thumbnail", "updated_at", "repokit_version"}
 
@@ -53,7 +78,8 @@ type env struct {
 
 func setup(b *testing.B) *env {
 	b.Helper()
-	u := servicetest.PostgresURL(b)
+	// A database of its own, as the other benchmarks have.
+	u := freshDatabase(b, "repokit_bench_batch")
 	ctx := context.Background()
 	cfg, err := pool.PostgresPoolConfigFromMap(map[string]any{"connection_string": u})
 	if err != nil {
@@ -69,10 +95,14 @@ func setup(b *testing.B) *env {
 	if _, err := p.Exec(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
 		b.Fatal(err)
 	}
-	r, err := shopdb.NewProductPostgresRepository(ctx, m, cfg, rkpg.WithTable(table))
+	// The driver on a table of the bench's own (the peers' models name it), created from
+	// the schema: the generated constructor would require package shopdb's migrations,
+	// which make table products, and its static statements serve that table only.
+	d, err := rkpg.New(ctx, m, cfg, shopdb.ProductSchema, rkpg.WithTable(table))
 	if err != nil {
 		b.Fatal(err)
 	}
+	r := repo.New(shopdb.ProductSchema, d)
 	b.Cleanup(func() { _ = r.Close() })
 	g, err := gorm.Open(gormpg.Open(u), &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true})
 	if err != nil {
