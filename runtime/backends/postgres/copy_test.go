@@ -10,6 +10,7 @@ import (
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/repo"
 )
 
 // TestCopyAfterTypeChange: a driver whose pooled connections have run COPY keeps storing the
@@ -82,5 +83,67 @@ func TestCopyAfterTypeChange(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil || n != 160 {
 		t.Fatalf("read %d rows (%v), want 160", n, err)
+	}
+}
+
+// TestReadsAfterTypeChange: reads whose statements every pooled connection had prepared go
+// on after a column they return changes type under them (the migration's ALTER COLUMN ...
+// TYPE while older code runs): PostgreSQL answers such a cached statement with "cached plan
+// must not change result type" (0A000) once per connection, and the driver runs the read
+// again instead of failing it.
+func TestReadsAfterTypeChange(t *testing.T) {
+	h := newHarness(t)
+	ctx, r := thingsRepo(t, h)
+	table := r.Driver().(*postgres.Driver[things.Thing]).Table()
+	ids := make([]string, 20)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("r%02d", i)
+		if _, err := r.Create(ctx, things.Thing{ID: ids[i], Name: "n", Count: int64(i), Created: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := things.ThingQuery().Where(things.ThingFields.Count.LT(10))
+	reads := func(round string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, 4*len(ids))
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range ids {
+					var err error
+					switch (w + i) % 4 {
+					case 0:
+						_, err = r.Get(ctx, ids[i])
+					case 1:
+						var recs []things.Thing
+						if recs, err = r.Find(ctx, q); err == nil && len(recs) != 10 {
+							err = fmt.Errorf("Find returned %d records, want 10", len(recs))
+						}
+					case 2:
+						_, err = r.Count(ctx, q)
+					default:
+						var res []repo.Result
+						if _, res, err = r.GetBatch(ctx, ids[:3]); err == nil && res[0].Err != nil {
+							err = res[0].Err
+						}
+					}
+					if err != nil {
+						errs <- fmt.Errorf("%s: %w", round, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	}
+	reads("before") // every pooled connection prepares the statements
+	h.exec(t, "ALTER TABLE "+pgdialect.Quote(table)+" ALTER COLUMN count TYPE double precision USING count::double precision")
+	reads("after the type change")
+	got, err := r.Get(ctx, "r07")
+	if err != nil || got.Count != 7 {
+		t.Fatalf("Get after the type change: %+v, %v", got, err)
 	}
 }

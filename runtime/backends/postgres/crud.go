@@ -163,7 +163,9 @@ func (d *Driver[T]) exists(ctx context.Context, db DB, id string) (bool, error) 
 // readOn runs one read (fn, which returns pgx's errors) on a standby when the call may go to
 // one (see replicaSet.choose), else on the primary. When the standby fails it in a way that
 // says nothing about the query itself (see retryOnPrimary), fn runs again on the primary,
-// within the call's context. The error returned is mapped (see fail).
+// within the call's context. A read that fails because a column changed type under a
+// connection's cached statement runs again (see stalePlan). The error returned is mapped
+// (see fail).
 func readOn[T, R any](d *Driver[T], ctx context.Context, fn func(db DB) (R, error)) (R, error) {
 	if r := d.route(ctx); r != nil {
 		if conn := d.rs.acquire(ctx, r); conn != nil {
@@ -178,6 +180,9 @@ func readOn[T, R any](d *Driver[T], ctx context.Context, fn func(db DB) (R, erro
 		}
 	}
 	v, err := fn(d.db)
+	for i := 0; err != nil && stalePlan(err) && i < d.stalePlanRetries() && ctx.Err() == nil; i++ {
+		v, err = fn(d.db)
+	}
 	if err != nil {
 		return v, d.fail(ctx, err)
 	}

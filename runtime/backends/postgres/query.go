@@ -122,14 +122,20 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 				}
 			}
 		}
-		wd.begin()
-		rows, err := d.db.Query(qctx, sql, args...)
-		wd.end()
-		if err != nil {
-			yield(zero, fail(err))
-			return
+		for attempt := 0; ; attempt++ {
+			wd.begin()
+			rows, err := d.db.Query(qctx, sql, args...)
+			wd.end()
+			if err == nil {
+				if err = d.readRows(ctx, rows, d.pooled, limit, fields, cancel, wd, nil, yield); err == nil {
+					return
+				}
+			}
+			if !stalePlan(err) || attempt >= d.stalePlanRetries() || ctx.Err() != nil || wd.fired() {
+				yield(zero, fail(err))
+				return
+			}
 		}
-		_ = d.readRows(ctx, rows, d.pooled, limit, fields, cancel, wd, nil, yield)
 	}
 }
 
@@ -141,8 +147,8 @@ const replicaHoldRows = 256
 
 // readRows yields the rows of a Query (see there). r is the standby they come from (nil: the
 // primary). On a standby the first replicaHoldRows rows are held back, and a failure before
-// any row was yielded is returned (raw, from pgx) for the caller to try the primary; every
-// other failure is yielded, and nil returned.
+// any row was yielded is returned (raw, from pgx) for the caller to try the primary, as is a
+// stalePlan error before any row on either; every other failure is yielded, and nil returned.
 func (d *Driver[T]) readRows(ctx context.Context, rows pgx.Rows, pooled bool, limit int, fields []int,
 	cancel context.CancelCauseFunc, wd *watchdog, r *replica, yield func(T, error) bool) error {
 	var zero T
@@ -151,9 +157,9 @@ func (d *Driver[T]) readRows(ctx context.Context, rows pgx.Rows, pooled bool, li
 		lease = r.currentLease()
 	}
 	yielded := false
-	// fail returns err for the caller to retry (see above) or yields it mapped.
+	// fail returns err for the caller to retry (see above and stalePlan) or yields it mapped.
 	fail := func(err error) error {
-		if r != nil && !yielded && !wd.fired() {
+		if (r != nil || stalePlan(err)) && !yielded && !wd.fired() {
 			return err
 		}
 		switch {

@@ -353,7 +353,7 @@ func (rs *replicaSet) retryOnPrimary(ctx context.Context, r *replica, err error)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
-		case pe.Code == "40001", pe.Code == "42P01", pe.Code == "42703":
+		case pe.Code == "40001", pe.Code == "42P01", pe.Code == "42703", stalePlan(err):
 			return true
 		case serverGone(err), strings.HasPrefix(pe.Code, "53"), pe.Code == "57014":
 			r.failed(err)
