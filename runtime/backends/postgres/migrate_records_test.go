@@ -160,3 +160,25 @@ func prodState(table string, v2 bool) migrate.Schema {
 }
 
 func prodName(i int) string { return fmt.Sprintf("p%06d", i) }
+
+// review is the record that the day-2 migration adds (prodState's "Review").
+type review struct {
+	ID            string
+	ProdID        string
+	RecordVersion string
+}
+
+func reviewDesc(table string) *record.Desc[review] {
+	return record.MustNew(&record.Desc[review]{Name: "Review", Table: table + "_review",
+		Fields: []record.Field[review]{
+			{Name: "id", GoName: "ID", Kind: query.KindUUID, Column: "id", JSON: "id", Str: func(r *review) (string, bool) { return r.ID, true }},
+			{Name: "prod_id", GoName: "ProdID", Kind: query.KindString, Indexed: true, Column: "prod_id", JSON: "prod_id", Str: func(r *review) (string, bool) { return r.ProdID, true }},
+		},
+		GetID: func(r *review) string { return r.ID }, SetID: func(r *review, id string) { r.ID = id },
+		GetVersion: func(r *review) string { return r.RecordVersion }, SetVersion: func(r *review, v string) { r.RecordVersion = v },
+		Clone:   func(r *review) review { return *r },
+		Prepare: func(r *review) error { return record.CheckUUID(r.ID) },
+		Project: func(dst, src *review, _ []int) { *dst = *src },
+		Addr:    func(r *review, i int) any { return []any{&r.ID, &r.ProdID}[i] },
+	})
+}

@@ -416,6 +416,35 @@ func TestMigrateDay2(t *testing.T) {
 	if _, err := v2.Create(ctx, prod{ID: "dup", Name: "x", SKU: ptr("sku-" + prodName(7)), Weight: 3}); !errors.Is(err, repo.ErrAlreadyExists) {
 		t.Errorf("v2 Create with a stored sku: %v, want ErrAlreadyExists", err)
 	}
+	// v2 code writes the added record (a COPY batch and single creates) and finds it by its
+	// indexed field.
+	rdesc := reviewDesc(table)
+	rd, err := postgres.New(ctx, h.m, h.cfg, rdesc, postgres.WithMigrations(pkg, dirs[1]))
+	if err != nil {
+		t.Fatalf("the added record's constructor after the apply: %v", err)
+	}
+	reviews := repo.New(rdesc, rd)
+	defer reviews.Close()
+	rs := make([]review, 24)
+	for i := range rs {
+		rs[i] = review{ID: fmt.Sprintf("00000000-0000-7000-8000-%012d", i), ProdID: prodName(i % 3)}
+	}
+	if res, err := reviews.CreateBatch(ctx, rs[:20]); err != nil || slices.ContainsFunc(res, func(r repo.Result) bool { return r.Err != nil }) {
+		t.Fatalf("CreateBatch of the added record: %v, %v", res, err)
+	}
+	for _, r := range rs[20:] {
+		if _, err := reviews.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pid := query.NewStringField[review]("prod_id")
+	if found, err := reviews.Find(ctx, query.New[review]().Where(pid.EQ(prodName(1)))); err != nil || len(found) != 8 {
+		t.Errorf("Find of the added record by its indexed field: %d, %v; want 8", len(found), err)
+	}
+	if got, err := reviews.Get(ctx, rs[23].ID); err != nil || got.ProdID != prodName(2) {
+		t.Errorf("Get of the added record: %+v, %v", got, err)
+	}
+	checkStatus(t, ctx, mg, []int64{1, 2}, 0)
 
 	// The destructive step: drop a field.
 	mg3 := newMigrator(t, ctx, h, pkg, dirs[2])
