@@ -19,6 +19,7 @@ import (
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -145,6 +146,24 @@ func TestMigrateDay2(t *testing.T) {
 	}
 	if _, err := r.Create(ctx, itemV2{ID: "gone", Name: "x", Status: ptr("gone"), Code: ptr("fresh")}); err != nil {
 		t.Errorf("create with the new enum value and a fresh code: %v", err)
+	}
+	// v2 code writes the record that version 2 adds and finds it.
+	tagDesc := *tagSchema
+	tagDesc.Fields = slices.Clone(tagSchema.Fields)
+	tagDesc.Fields[1].Unique = false // version 2's Tag: a plain required name
+	tags, err := openItems(ctx, t, m, cfg, record.MustNew(&tagDesc), s3.WithMigrations("shop", fsys))
+	if err != nil {
+		t.Fatalf("the added record's constructor: %v", err)
+	}
+	newTags := make([]tag, 12)
+	for i := range newTags {
+		newTags[i] = tag{ID: fmt.Sprint("t", i), Name: fmt.Sprint("tag ", i%4)}
+	}
+	if res, err := tags.CreateBatch(ctx, newTags); err != nil || slices.ContainsFunc(res, func(r repo.Result) bool { return r.Err != nil }) {
+		t.Fatalf("CreateBatch of the added record: %v, %v", res, err)
+	}
+	if found, err := tags.Find(ctx, query.New[tag]().Where(query.NewStringField[tag]("name").EQ("tag 1"))); err != nil || len(found) != 3 {
+		t.Errorf("Find of the added record: %d, %v; want 3", len(found), err)
 	}
 	st, err := newMigrator(ctx, t, m, cfg, fsys).Status(ctx)
 	if err != nil || !st.OK() || !slices.Equal(st.Applied, []int64{1, 2}) {
