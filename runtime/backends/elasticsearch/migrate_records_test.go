@@ -109,3 +109,20 @@ func itemSchemas(index, tags string) (v1, v2 migrate.Schema) {
 	v2 = migrate.Schema{Records: []migrate.Record{r2, tag}}
 	return v1, v2
 }
+
+// tagDoc is the record Tag that version 2 adds.
+type tagDoc struct {
+	ID            string `json:"id"`
+	Label         string `json:"label"`
+	RecordVersion string `json:"-"`
+}
+
+var tagDocDesc = func() *record.Desc[tagDoc] {
+	d := *descOf([]record.Field[tagDoc]{
+		strField("id", func(r *tagDoc) *string { return &r.ID }),
+		strField("label", func(r *tagDoc) *string { return &r.Label }),
+	}, func(r *tagDoc) *string { return &r.ID }, func(r *tagDoc) *string { return &r.RecordVersion },
+		func(r *tagDoc) []any { return []any{&r.ID, &r.Label} })
+	d.Name, d.Index = "Tag", "tag"
+	return record.MustNew(&d)
+}()

@@ -242,6 +242,23 @@ func TestMigrateDay2(t *testing.T) {
 	if _, err := r2.Create(e.ctx, item2{ID: "c-kind", Name: "c", Kind: "c", Sku: "sku-new", Title: "t", Score: 1.5, Status: "done"}); err != nil {
 		t.Errorf("Create of version 2 (new enum value, float score): %v", err)
 	}
+	// Version 2 code writes the record the migration adds, and finds it.
+	tags, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, tagDocDesc, elasticsearch.WithIndex(e.tags),
+		elasticsearch.WithMigrations(e.pkg, e.all), elasticsearch.WithMigrationStateIndex(e.state))
+	if err != nil {
+		t.Fatalf("the added record's constructor after Apply: %v", err)
+	}
+	defer tags.Close()
+	newTags := make([]tagDoc, 12)
+	for i := range newTags {
+		newTags[i] = tagDoc{ID: fmt.Sprint("t", i), Label: fmt.Sprint("tag ", i%4)}
+	}
+	if res, err := tags.CreateBatch(e.ctx, newTags); err != nil || slices.ContainsFunc(res, func(r repo.Result) bool { return r.Err != nil }) {
+		t.Fatalf("CreateBatch of the added record: %v, %v", res, err)
+	}
+	if found, err := tags.Find(e.ctx, query.New[tagDoc]().Where(query.NewStringField[tagDoc]("label").EQ("tag 1"))); err != nil || len(found) != 3 {
+		t.Errorf("Find of the added record: %d, %v; want 3", len(found), err)
+	}
 	st, err := mg.Status(e.ctx)
 	if err != nil {
 		t.Fatal(err)
