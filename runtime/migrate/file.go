@@ -182,6 +182,20 @@ func (h History) After(v int64) History {
 	return h[v:]
 }
 
+// LastChange returns the newest version, at most upTo, whose migration has a change naming
+// record name, or 0 when none has. The record's stored form is the same at every version
+// from that one to upTo: an object written at any of them needs no upgrade to upTo.
+func (h History) LastChange(name string, upTo int64) int64 {
+	for v := min(upTo, int64(len(h))); v >= 1; v-- {
+		for _, c := range h[v-1].Changes {
+			if c.Record == name {
+				return v
+			}
+		}
+	}
+	return 0
+}
+
 // State returns the schema after version v (an empty schema for 0).
 func (h History) State(v int64) Schema {
 	if v <= 0 || len(h) == 0 {

@@ -220,6 +220,8 @@ func (c *Collection[T]) streamWrite(ctx context.Context, recs iter.Seq[T], opts 
 		pending = nil
 		return err
 	}
+	wctx, wcancel := batchCtx(ctx)
+	defer wcancel()
 	done := ctx.Done()
 	for rec := range recs {
 		if done != nil {
@@ -239,7 +241,7 @@ func (c *Collection[T]) streamWrite(ctx context.Context, recs iter.Seq[T], opts 
 				break
 			}
 			ch, full := make(chan error, 1), bufs[cur]
-			go func() { ch <- w.flush(ctx, full) }()
+			go func() { ch <- w.flush(wctx, full) }()
 			pending = ch
 			cur ^= 1
 			if bufs[cur] == nil {
@@ -252,7 +254,7 @@ func (c *Collection[T]) streamWrite(ctx context.Context, recs iter.Seq[T], opts 
 		err = werr
 	}
 	if err == nil {
-		err = w.flush(ctx, bufs[cur])
+		err = w.flush(wctx, bufs[cur])
 	} else {
 		for i := range bufs[cur] { // read but not sent: ctx ended or a batch failed as a whole
 			id := c.desc.GetID(&bufs[cur][i])
@@ -262,6 +264,18 @@ func (c *Collection[T]) streamWrite(ctx context.Context, recs iter.Seq[T], opts 
 	}
 	r.Duration = time.Since(start)
 	return r, c.fail("StreamWrite", "", err)
+}
+
+// batchCtx returns the context StreamWrite writes its batches with: ctx's values and
+// deadline, not its cancellation. A batch already sent when the caller cancels is finished,
+// so that the result says exactly what was stored: a write cancelled in flight may be
+// stored by the server all the same, and its outcome would be unknown.
+func batchCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	b := context.WithoutCancel(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(b, dl)
+	}
+	return context.WithCancel(b)
 }
 
 // streamTransform is StreamTransform without instrumentation.

@@ -24,6 +24,7 @@ type applier struct {
 	lock *migLock
 	st   *migState
 	etag string
+	from int64 // the From of the rewrite this Apply records (see rewriteState)
 }
 
 // Apply implements migrate.Migrator. Under the package's lock object it applies every
@@ -50,7 +51,13 @@ func (m *Migrator) Apply(ctx context.Context) ([]int64, error) {
 		return nil, err
 	}
 	st.Package = m.pkg
-	a := &applier{m: m, lock: lock, st: st, etag: etag}
+	a := &applier{m: m, lock: lock, st: st, etag: etag, from: rewriteFrom(st, st.current())}
+	if m.o.rewriteAll { // every record: objects of older code may be behind any record's last change
+		a.from = 0
+		if rw := st.Rewrite; rw != nil && rw.Before == 0 {
+			rw.From = 0
+		}
+	}
 	var applied []int64
 	for _, mg := range m.h.After(st.current()) {
 		if err := a.version(ctx, mg); err != nil {
@@ -115,7 +122,7 @@ func (a *applier) version(ctx context.Context, mg *migrate.Migration) error {
 		}
 	}
 	a.st.Applied = append(a.st.Applied, appliedVersion{Version: mg.Version, Name: mg.Name, At: time.Now().UTC()})
-	a.st.Rewrite = &rewriteState{Version: m.h.Version()}
+	a.st.Rewrite = &rewriteState{Version: m.h.Version(), From: a.from}
 	return a.save(ctx)
 }
 
@@ -160,12 +167,15 @@ func (a *applier) rewrite(ctx context.Context) error {
 	}
 	for i := start; i < len(recs); i++ {
 		r := &recs[i]
+		if rw.From > 0 && m.h.LastChange(r.Name, v) <= rw.From {
+			continue // no migration since the store's version changed it: its objects are current
+		}
 		after := ""
 		if i == start {
 			after = rw.After
 		}
 		err := m.pass(ctx, v, r, after, true, func(last string) error {
-			a.st.Rewrite = &rewriteState{Version: v, Record: r.Name, After: last}
+			a.st.Rewrite = &rewriteState{Version: v, Record: r.Name, After: last, From: rw.From}
 			return a.save(ctx)
 		})
 		if err != nil {
@@ -340,8 +350,8 @@ func (m *Migrator) rewriteOne(ctx context.Context, r *migrate.Record, up *migrat
 			return err
 		}
 		v := objectVersion(body)
-		if write && v >= target {
-			return nil
+		if write && v >= min(target, max(m.h.LastChange(r.Name, target), 1)) {
+			return nil // written at a version with the newest stored form
 		}
 		doc, err := up.UpgradeJSON(body, v, revMember, schemaMember)
 		if err != nil {

@@ -262,3 +262,99 @@ func TestMigrateWithRecordPrefix(t *testing.T) {
 		t.Fatalf("apply of a change_prefix of a record with its own prefix: %v, want ErrInvalidInput", err)
 	}
 }
+
+// plainTagSchema is tagSchema without the unique name.
+var plainTagSchema = func() *record.Desc[tag] {
+	d := *tagSchema
+	d.Fields = slices.Clone(tagSchema.Fields)
+	d.Fields[1].Unique = false
+	return record.MustNew(&d)
+}()
+
+// TestMigrateRewritesChangedRecordsOnly: the rewrite after a migration goes through the
+// objects of the records that a migration since the store's version changed, not every
+// record's: a version that changes only Item leaves the Tag objects as they are (their
+// stored form is the newest), and Status does not count them as behind.
+func TestMigrateRewritesChangedRecordsOnly(t *testing.T) {
+	ctx, m, cfg := migEnv(t)
+	loadV1(ctx, t, m, cfg, 40, codeOfIndex)
+	tags, err := openItems(ctx, t, m, cfg, plainTagSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := tags.Create(ctx, tag{ID: fmt.Sprint("t", i), Name: fmt.Sprint("tag ", i%4)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tagRec := migrate.Record{Name: "Tag", Table: "tag", Index: "tag", Prefix: "tag", ID: migrate.ID{Name: "id", Type: "string"},
+		Fields: []migrate.Field{{Name: "name", Type: "string", Required: true}}}
+	item2, item3 := itemRecordV1(), itemRecordV1()
+	item2.Fields = append(item2.Fields, migrate.Field{Name: "note", Type: "string"})
+	item3.Fields = append(slices.Clone(item2.Fields), migrate.Field{Name: "prio", Type: "int", Required: true, Default: int64(5)})
+	var h migrate.History
+	dirs := []fstest.MapFS{}
+	for i, want := range []migrate.Schema{{Records: []migrate.Record{itemRecordV1(), tagRec}}, {Records: []migrate.Record{item2, tagRec}}, {Records: []migrate.Record{item3, tagRec}}} {
+		mg, err := h.Next(want, []string{"baseline", "note", "prio"}[i], false)
+		if err != nil || mg == nil {
+			t.Fatalf("planning version %d: %v (%v)", i+1, err, mg)
+		}
+		h = append(h, mg)
+		fsys := fstest.MapFS{}
+		for _, x := range h {
+			data, err := x.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys[x.FileName()] = &fstest.MapFile{Data: data}
+		}
+		dirs = append(dirs, fsys)
+	}
+	var seen []string
+	record := func(p migrate.Progress) { seen = append(seen, p.Step) }
+	// Versions 1 and 2 from a store written without migrations: every object is rewritten.
+	if got, err := newMigrator(ctx, t, m, cfg, dirs[1], s3.WithProgress(record)).Apply(ctx); err != nil || !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("apply of 1 and 2: %v, %v", got, err)
+	}
+	if text := strings.Join(seen, "\n"); !strings.Contains(text, "rewrite Item") || !strings.Contains(text, "rewrite Tag") {
+		t.Fatalf("the first apply's steps, want rewrites of Item and Tag:\n%s", text)
+	}
+	// Version 3 changes Item only.
+	mg := newMigrator(ctx, t, m, cfg, dirs[2], s3.WithProgress(record))
+	plan, err := mg.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := fmt.Sprint(plan); !strings.Contains(text, "Item: rewrite objects") || strings.Contains(text, "Tag: rewrite objects") {
+		t.Fatalf("plan of version 3, want a rewrite of Item only: %s", text)
+	}
+	seen = nil
+	if got, err := mg.Apply(ctx); err != nil || !slices.Equal(got, []int64{3}) {
+		t.Fatalf("apply of 3: %v, %v", got, err)
+	}
+	if text := strings.Join(seen, "\n"); !strings.Contains(text, "rewrite Item") || strings.Contains(text, "rewrite Tag") {
+		t.Fatalf("the second apply's steps, want a rewrite of Item only:\n%s", text)
+	}
+	st, err := mg.Status(ctx)
+	if err != nil || !st.OK() {
+		t.Fatalf("status after version 3: %+v, %v (the Tag objects, at version 2, have the newest form)", st, err)
+	}
+	tags3, err := openItems(ctx, t, m, cfg, plainTagSchema, s3.WithMigrations("shop", dirs[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tags3.Get(ctx, "t7"); err != nil || got.Name != "tag 3" {
+		t.Fatalf("Get of a Tag left at version 2, by version 3 code: %+v, %v", got, err)
+	}
+	if n, err := tags3.Count(ctx, query.New[tag]().Where(query.NewStringField[tag]("name").EQ("tag 1"))); err != nil || n != 5 {
+		t.Fatalf("Count of Tags by version 3 code: %d, %v; want 5", n, err)
+	}
+	// WithRewriteAll goes through every record again: nothing is behind, nothing written.
+	seen = nil
+	if _, err := newMigrator(ctx, t, m, cfg, dirs[2], s3.WithRewriteAll(), s3.WithProgress(record)).Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(seen, "\n"); !strings.Contains(text, "rewrite Tag") {
+		t.Fatalf("WithRewriteAll's steps, want every record:\n%s", text)
+	}
+}

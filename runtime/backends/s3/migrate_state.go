@@ -45,6 +45,20 @@ type rewriteState struct {
 	// Before is set on the checkpoint of a pass that runs before version Before is
 	// recorded (the reservations of a new unique field).
 	Before int64 `json:"before,omitempty"`
+	// From is the version the store was at before the versions this rewrite is for: only
+	// records that a migration after it changes are rewritten. 0: every record (a state
+	// written before From existed, WithRewriteAll, or a rewrite restarted for a newer
+	// version).
+	From int64 `json:"from,omitempty"`
+}
+
+// rewriteFrom returns the From of a rewrite for the versions after the store's current
+// version cur, which also covers a rewrite still pending in st.
+func rewriteFrom(st *migState, cur int64) int64 {
+	if rw := st.Rewrite; rw != nil && rw.Before == 0 {
+		return min(cur, rw.From)
+	}
+	return cur
 }
 
 // current returns the newest applied version, or 0.

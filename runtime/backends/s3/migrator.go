@@ -217,8 +217,16 @@ func (m *Migrator) Plan(ctx context.Context) ([]migrate.Step, error) {
 		add(mg.Version, true, "record version %d (%s) as applied", mg.Version, mg.Name)
 	}
 	if v := m.h.Version(); (len(pending) > 0 || st.Rewrite != nil || m.o.rewriteAll) && !m.o.noRewrite && v > 0 {
+		from := rewriteFrom(st, st.current())
+		if m.o.rewriteAll || (st.Rewrite != nil && st.Rewrite.Before == 0 && st.Rewrite.Version != v) {
+			from = 0 // see Apply and rewrite
+		}
 		for _, r := range m.h.Last().Schema.Records {
-			add(v, true, "%s: rewrite objects under %s older than version %d (conditional PUTs: a concurrent write wins; resumable)", r.Name, m.recordPrefix(&r), v)
+			since := min(v, max(m.h.LastChange(r.Name, v), 1))
+			if from > 0 && since <= from {
+				continue // unchanged since the store's version
+			}
+			add(v, true, "%s: rewrite objects under %s older than version %d (conditional PUTs: a concurrent write wins; resumable)", r.Name, m.recordPrefix(&r), since)
 		}
 	}
 	return steps, nil
@@ -260,7 +268,7 @@ func (m *Migrator) Status(ctx context.Context) (migrate.Status, error) {
 			return migrate.Status{}, err
 		}
 		if older > 0 {
-			s.Drift = append(s.Drift, fmt.Sprintf("%s: %d objects at versions older than %d (upgraded when read; apply with WithRewriteAll rewrites them)", r.Name, older, cur))
+			s.Drift = append(s.Drift, fmt.Sprintf("%s: %d objects at versions older than %d (upgraded when read; apply with WithRewriteAll rewrites them)", r.Name, older, min(cur, max(m.h.LastChange(r.Name, cur), 1))))
 		}
 		if newer > 0 {
 			s.Drift = append(s.Drift, fmt.Sprintf("%s: %d objects at versions newer than %d (written by newer code)", r.Name, newer, cur))
@@ -269,8 +277,10 @@ func (m *Migrator) Status(ctx context.Context) (migrate.Status, error) {
 	return s, nil
 }
 
-// countVersions counts the objects of r written at a version older and newer than v.
+// countVersions counts the objects of r written at a version older than r's last change
+// up to v (their stored form is older than v's) and newer than v.
 func (m *Migrator) countVersions(ctx context.Context, r *migrate.Record, v int64) (older, newer int64, err error) {
+	since := min(v, max(m.h.LastChange(r.Name, v), 1))
 	var mu sync.Mutex
 	err = m.forEachObject(ctx, m.recordPrefix(r), "", func(ctx context.Context, key string) error {
 		ov, err := m.headVersion(ctx, key)
@@ -280,7 +290,7 @@ func (m *Migrator) countVersions(ctx context.Context, r *migrate.Record, v int64
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
-		case ov < v:
+		case ov < since:
 			older++
 		case ov > v:
 			newer++
