@@ -23,7 +23,7 @@ func stalePlan(err error) bool {
 // of its connections at most once before one of them is fixed twice.
 func (d *Driver[T]) stalePlanRetries() int {
 	if p, ok := d.db.(*pgxpool.Pool); ok && !d.bound {
-		return int(p.Config().MaxConns) + 1
+		return int(p.Stat().MaxConns()) + 1
 	}
 	return 0 // a transaction is aborted by the error; a single connection is fixed by it, but the caller's statement order is its own
 }

@@ -167,7 +167,7 @@ func (a *applier) rewrite(ctx context.Context) error {
 	}
 	for i := start; i < len(recs); i++ {
 		r := &recs[i]
-		if rw.From > 0 && m.h.LastChange(r.Name, v) <= rw.From {
+		if rw.From > 0 && m.formSince(r.Name, v) <= rw.From {
 			continue // no migration since the store's version changed it: its objects are current
 		}
 		after := ""
@@ -202,8 +202,9 @@ func (m *Migrator) pass(ctx context.Context, version int64, r *migrate.Record, a
 		step = fmt.Sprintf("reserve the unique values of %s objects", r.Name)
 	}
 	uniq := uniqueNames(r)
+	since := m.formSince(r.Name, up.Version())
 	err = m.forEachObject(ctx, prefix, after, func(ctx context.Context, key string) error {
-		return m.rewriteOne(ctx, r, up, uniq, prefix, key, write, &dups)
+		return m.rewriteOne(ctx, r, up, uniq, since, prefix, key, write, &dups)
 	}, m.reporter(version, step, checkpoint))
 	if err != nil {
 		return err
@@ -332,10 +333,11 @@ func stamp(doc []byte, v int64) []byte {
 const maxRewriteAttempts = 3
 
 // rewriteOne upgrades the object at key to the newest version, reserving its unique values
-// first; without write, it only reserves them (at any version). A concurrent write wins:
+// first, unless it was written at version since (formSince) or later; without write, it
+// only reserves them (at any version). A concurrent write wins:
 // when the conditional PUT fails, the object is read again and left alone if its writer
 // wrote the newest version.
-func (m *Migrator) rewriteOne(ctx context.Context, r *migrate.Record, up *migrate.Upgrader, uniq []string, prefix, key string, write bool, dups *dupList) error {
+func (m *Migrator) rewriteOne(ctx context.Context, r *migrate.Record, up *migrate.Upgrader, uniq []string, since int64, prefix, key string, write bool, dups *dupList) error {
 	id, ok := UnescapeID(key[len(prefix):])
 	if !ok {
 		return nil
@@ -350,8 +352,8 @@ func (m *Migrator) rewriteOne(ctx context.Context, r *migrate.Record, up *migrat
 			return err
 		}
 		v := objectVersion(body)
-		if write && v >= min(target, max(m.h.LastChange(r.Name, target), 1)) {
-			return nil // written at a version with the newest stored form
+		if write && v >= since {
+			return nil // written at a version with the newest stored form (formSince)
 		}
 		doc, err := up.UpgradeJSON(body, v, revMember, schemaMember)
 		if err != nil {

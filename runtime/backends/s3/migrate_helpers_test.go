@@ -156,23 +156,33 @@ func schemaV3() migrate.Schema {
 // at version 1), 2 the day-2 changes, 3 the drop of note.
 func history(t testing.TB, n int) fstest.MapFS {
 	t.Helper()
+	dirs, _ := dirsOf(t, true, []string{"baseline", "day2", "drop_note"}, []migrate.Schema{{Records: []migrate.Record{itemRecordV1()}}, schemaV2(), schemaV3()}[:n]...)
+	return dirs[n-1]
+}
+
+// dirsOf plans a version per schema in want (named by names, destructive changes allowed or
+// not) and returns the migration directory after each version, and the history.
+func dirsOf(t testing.TB, destructive bool, names []string, want ...migrate.Schema) ([]fstest.MapFS, migrate.History) {
+	t.Helper()
 	var h migrate.History
-	for i, want := range []migrate.Schema{{Records: []migrate.Record{itemRecordV1()}}, schemaV2(), schemaV3()}[:n] {
-		m, err := h.Next(want, []string{"baseline", "day2", "drop_note"}[i], true)
+	var dirs []fstest.MapFS
+	for i, w := range want {
+		m, err := h.Next(w, names[i], destructive)
 		if err != nil || m == nil {
 			t.Fatalf("planning version %d: %v (%v)", i+1, err, m)
 		}
 		h = append(h, m)
-	}
-	fsys := fstest.MapFS{}
-	for _, m := range h {
-		data, err := m.Encode()
-		if err != nil {
-			t.Fatal(err)
+		fsys := fstest.MapFS{}
+		for _, x := range h {
+			data, err := x.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys[x.FileName()] = &fstest.MapFile{Data: data}
 		}
-		fsys[m.FileName()] = &fstest.MapFile{Data: data}
+		dirs = append(dirs, fsys)
 	}
-	return fsys
+	return dirs, h
 }
 
 // openItems returns a Collection of items of version V on cfg.

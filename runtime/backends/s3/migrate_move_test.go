@@ -64,20 +64,8 @@ func moveHistory(t *testing.T) fstest.MapFS {
 			moved.Fields[i].Unique = true
 		}
 	}
-	var h migrate.History
-	fsys := fstest.MapFS{}
-	for i, want := range []migrate.Schema{{Records: []migrate.Record{itemRecordV1(), tagRec}}, {Records: []migrate.Record{moved}}} {
-		mg, err := h.Next(want, []string{"baseline", "move_and_drop"}[i], true)
-		if err != nil || mg == nil {
-			t.Fatalf("planning version %d: %v (%v)", i+1, err, mg)
-		}
-		h = append(h, mg)
-		data, err := mg.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys[mg.FileName()] = &fstest.MapFile{Data: data}
-	}
+	dirs, h := dirsOf(t, true, []string{"baseline", "move_and_drop"},
+		migrate.Schema{Records: []migrate.Record{itemRecordV1(), tagRec}}, migrate.Schema{Records: []migrate.Record{moved}})
 	kinds := map[migrate.Kind]bool{}
 	for _, c := range h[1].Changes {
 		kinds[c.Kind] = true
@@ -85,7 +73,7 @@ func moveHistory(t *testing.T) fstest.MapFS {
 	if !kinds[migrate.ChangePrefix] || !kinds[migrate.DropRecord] || !kinds[migrate.AddUnique] {
 		t.Fatalf("version 2 changes %v, want change_prefix, drop_record and add_unique", h[1].Changes)
 	}
-	return fsys
+	return dirs[1]
 }
 
 // TestMigrateChangePrefixAndDrop: on a store holding version 1 data, a migration that moves
@@ -292,24 +280,8 @@ func TestMigrateRewritesChangedRecordsOnly(t *testing.T) {
 	item2, item3 := itemRecordV1(), itemRecordV1()
 	item2.Fields = append(item2.Fields, migrate.Field{Name: "note", Type: "string"})
 	item3.Fields = append(slices.Clone(item2.Fields), migrate.Field{Name: "prio", Type: "int", Required: true, Default: int64(5)})
-	var h migrate.History
-	dirs := []fstest.MapFS{}
-	for i, want := range []migrate.Schema{{Records: []migrate.Record{itemRecordV1(), tagRec}}, {Records: []migrate.Record{item2, tagRec}}, {Records: []migrate.Record{item3, tagRec}}} {
-		mg, err := h.Next(want, []string{"baseline", "note", "prio"}[i], false)
-		if err != nil || mg == nil {
-			t.Fatalf("planning version %d: %v (%v)", i+1, err, mg)
-		}
-		h = append(h, mg)
-		fsys := fstest.MapFS{}
-		for _, x := range h {
-			data, err := x.Encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			fsys[x.FileName()] = &fstest.MapFile{Data: data}
-		}
-		dirs = append(dirs, fsys)
-	}
+	dirs, _ := dirsOf(t, false, []string{"baseline", "note", "prio"}, migrate.Schema{Records: []migrate.Record{itemRecordV1(), tagRec}},
+		migrate.Schema{Records: []migrate.Record{item2, tagRec}}, migrate.Schema{Records: []migrate.Record{item3, tagRec}})
 	var seen []string
 	record := func(p migrate.Progress) { seen = append(seen, p.Step) }
 	// Versions 1 and 2 from a store written without migrations: every object is rewritten.

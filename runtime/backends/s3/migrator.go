@@ -153,6 +153,13 @@ func (m *Migrator) recordPrefix(r *migrate.Record) string {
 	return joinPrefix(m.prefix, m.ownPrefix(r)) + "/"
 }
 
+// formSince returns the oldest version, at least 1 and at most v, whose objects of record
+// name have the stored form of version v (History.LastChange): objects written before it
+// are behind, those written at it or later need no rewrite.
+func (m *Migrator) formSince(name string, v int64) int64 {
+	return min(v, max(m.h.LastChange(name, v), 1))
+}
+
 // uniquePrefix returns the key prefix of a record's unique reservations, ending with "/".
 func (m *Migrator) uniquePrefix(r *migrate.Record) string {
 	return joinPrefix(m.prefix, uniqueSegment, m.ownPrefix(r)) + "/"
@@ -222,7 +229,7 @@ func (m *Migrator) Plan(ctx context.Context) ([]migrate.Step, error) {
 			from = 0 // see Apply and rewrite
 		}
 		for _, r := range m.h.Last().Schema.Records {
-			since := min(v, max(m.h.LastChange(r.Name, v), 1))
+			since := m.formSince(r.Name, v)
 			if from > 0 && since <= from {
 				continue // unchanged since the store's version
 			}
@@ -268,7 +275,7 @@ func (m *Migrator) Status(ctx context.Context) (migrate.Status, error) {
 			return migrate.Status{}, err
 		}
 		if older > 0 {
-			s.Drift = append(s.Drift, fmt.Sprintf("%s: %d objects at versions older than %d (upgraded when read; apply with WithRewriteAll rewrites them)", r.Name, older, min(cur, max(m.h.LastChange(r.Name, cur), 1))))
+			s.Drift = append(s.Drift, fmt.Sprintf("%s: %d objects at versions older than %d (upgraded when read; apply with WithRewriteAll rewrites them)", r.Name, older, m.formSince(r.Name, cur)))
 		}
 		if newer > 0 {
 			s.Drift = append(s.Drift, fmt.Sprintf("%s: %d objects at versions newer than %d (written by newer code)", r.Name, newer, cur))
@@ -280,7 +287,7 @@ func (m *Migrator) Status(ctx context.Context) (migrate.Status, error) {
 // countVersions counts the objects of r written at a version older than r's last change
 // up to v (their stored form is older than v's) and newer than v.
 func (m *Migrator) countVersions(ctx context.Context, r *migrate.Record, v int64) (older, newer int64, err error) {
-	since := min(v, max(m.h.LastChange(r.Name, v), 1))
+	since := m.formSince(r.Name, v)
 	var mu sync.Mutex
 	err = m.forEachObject(ctx, m.recordPrefix(r), "", func(ctx context.Context, key string) error {
 		ov, err := m.headVersion(ctx, key)
