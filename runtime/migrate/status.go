@@ -63,6 +63,23 @@ func (e *BehindError) Error() string {
 		e.Backend, e.Applied, strings.Join(names, ", "))
 }
 
+// AheadError is the cause of a repo.ErrSchemaAhead error: the store has applied version
+// Applied, newer than Known (the newest version of this code's history), and what the
+// newer versions changed keeps code of version Known from working on Record: Problems
+// says what, one line each.
+type AheadError struct {
+	Backend  string
+	Record   string
+	Applied  int64
+	Known    int64
+	Problems []string
+}
+
+func (e *AheadError) Error() string {
+	return fmt.Sprintf("the %s store is at schema version %d, newer than this program's %d, and no longer serves its record %s: %s (deploy the newer code, or roll the store back)",
+		e.Backend, e.Applied, e.Known, e.Record, strings.Join(e.Problems, "; "))
+}
+
 // Behind returns a *BehindError when h has migrations newer than applied, and nil otherwise.
 func (h History) Behind(backend string, applied int64) error {
 	if p := h.After(applied); len(p) > 0 {

@@ -20,6 +20,13 @@ var (
 	// applied every migration of the generated package; the cause (a *migrate.BehindError)
 	// names the applied and the pending versions.
 	ErrSchemaBehind = errors.New("schema behind")
+	// ErrSchemaAhead is the kind of the error a constructor returns when the store has
+	// applied migrations newer than the generated package knows and its schema no longer
+	// serves this code (a newer version dropped, renamed away or narrowed what it uses);
+	// the cause (a *migrate.AheadError) names the versions and each reason. A store that
+	// is ahead but still serves the code (added fields, indexes, enum values, widenings)
+	// opens without error, as a rolling deploy needs.
+	ErrSchemaAhead = errors.New("schema ahead")
 )
 
 // Error is a failed repository call: which record type, which operation, which id, of what

@@ -267,6 +267,8 @@ func ErrorType(err error) string {
 		return "closed"
 	case errors.Is(err, ErrSchemaBehind):
 		return "schema_behind"
+	case errors.Is(err, ErrSchemaAhead):
+		return "schema_ahead"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -29,6 +29,9 @@ type Driver[T any] struct {
 	c     *Client
 	o     Options
 	uq    *uniq // nil when the record has no unique field
+	// ahead is set when the cluster applied migrations newer than the driver's (see
+	// checkMigrations); nil otherwise.
+	ahead *migrate.AheadError
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -111,7 +114,10 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		err = d.c.Ping(ctx)
 	default:
 		var created bool
-		created, err = ensureIndex(ctx, d.c, o.Index, o.Mapping, o.Shards, o.Replicas)
+		created, err = ensureIndexFor(ctx, d.c, o.Index, o.Mapping, o.Shards, o.Replicas, d.ahead)
+		if err == nil && d.ahead != nil {
+			err = d.checkAheadUnique(ctx)
+		}
 		if err == nil && uq != nil {
 			err = d.ensureUnique(ctx, created)
 		}
@@ -217,7 +223,9 @@ func (d *Driver[T]) Close() error {
 }
 
 // checkMigrations fails with repo.ErrSchemaBehind when the cluster has not applied every
-// migration given with WithMigrations.
+// migration given with WithMigrations. When it applied newer ones (a rolling deploy, a
+// rollback) it sets d.ahead: the index is then checked for serving this code, not for
+// equality (esdialect.OlderCodeDiffs).
 func (d *Driver[T]) checkMigrations(ctx context.Context) error {
 	h, err := migrate.Load(d.o.Migrations)
 	if err != nil {
@@ -233,6 +241,9 @@ func (d *Driver[T]) checkMigrations(ctx context.Context) error {
 	}
 	if err := h.Behind("elasticsearch", applied); err != nil {
 		return repo.E(repo.ErrSchemaBehind, err)
+	}
+	if applied > h.Version() {
+		d.ahead = &migrate.AheadError{Backend: "elasticsearch", Record: d.desc.Name, Applied: applied, Known: h.Version()}
 	}
 	d.codec.up = newReadUpgrade(h, d.desc.Name)
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/repokit/repokit/runtime/dialect/esdialect"
+	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -59,6 +60,13 @@ func EnsureIndex(ctx context.Context, c *Client, index string, mapping []byte, s
 
 // ensureIndex is EnsureIndex that also reports whether this call created the index.
 func ensureIndex(ctx context.Context, c *Client, index string, mapping []byte, shards, replicas int) (created bool, err error) {
+	return ensureIndexFor(ctx, c, index, mapping, shards, replicas, nil)
+}
+
+// ensureIndexFor is ensureIndex for code whose migrations are behind the cluster's when
+// ahead is not nil: an existing index is then checked with esdialect.OlderCodeDiffs (it
+// must still serve the code), and a difference is ahead's ErrSchemaAhead.
+func ensureIndexFor(ctx context.Context, c *Client, index string, mapping []byte, shards, replicas int, ahead *migrate.AheadError) (created bool, err error) {
 	var m any
 	if err := json.Unmarshal(mapping, &m); err != nil {
 		return false, fmt.Errorf("elasticsearch: mapping is not JSON: %w", err)
@@ -86,6 +94,15 @@ func ensureIndex(ctx context.Context, c *Client, index string, mapping []byte, s
 		return false, err
 	}
 	added, diffs := esdialect.SplitAdded(esdialect.Diff(m, live))
+	if ahead != nil {
+		if diffs = esdialect.OlderCodeDiffs(diffs); len(diffs) > 0 {
+			e := *ahead
+			for _, d := range diffs {
+				e.Problems = append(e.Problems, "index "+index+": "+d.String())
+			}
+			return false, repo.E(repo.ErrSchemaAhead, &e)
+		}
+	}
 	if len(diffs) > 0 {
 		lines := make([]string, len(diffs))
 		for i, d := range diffs {

@@ -186,6 +186,15 @@ func (m *Migrator) Status(ctx context.Context) (migrate.Status, error) {
 	if cur == 0 {
 		return st, nil
 	}
+	if cur == m.h.Version() {
+		newest, err := m.newestApplied(ctx)
+		if err != nil {
+			return st, err
+		}
+		if newest > cur {
+			st.Drift = append(st.Drift, fmt.Sprintf("the store is at version %d, newer than this history (%d)", newest, cur))
+		}
+	}
 	state := m.h.State(cur)
 	for i := range state.Records {
 		r := &state.Records[i]
@@ -250,8 +259,14 @@ func contiguous(applied []int64) int64 {
 }
 
 // appliedVersion returns the newest version of package pkg's history (fsys) applied to the cluster, for
-// constructors (WithMigrations) and tools.
+// constructors (WithMigrations) and tools; when the whole history is applied, a newer
+// version applied by newer code, if any.
 func appliedVersion(ctx context.Context, c *Client, stateIndex, pkg string, h migrate.History) (int64, error) {
 	m := &Migrator{pkg: pkg, h: h, c: c, o: migrateOptions{stateIndex: stateIndex}}
-	return m.current(ctx)
+	v, err := m.current(ctx)
+	if err != nil || v < h.Version() {
+		return v, err
+	}
+	newest, err := m.newestApplied(ctx)
+	return max(v, newest), err
 }

@@ -133,6 +133,30 @@ func (m *Migrator) applied(ctx context.Context) ([]int64, error) {
 	return vs, nil
 }
 
+// newestApplied returns the newest version of the package recorded in the state index,
+// also one newer than m's history knows (applied by newer code), or 0.
+func (m *Migrator) newestApplied(ctx context.Context) (int64, error) {
+	body, _ := json.Marshal(map[string]any{"size": 1, "_source": []string{"version"},
+		"query": map[string]any{"bool": map[string]any{"filter": []any{
+			map[string]any{"term": map[string]any{"pkg": m.pkg}}, map[string]any{"exists": map[string]any{"field": "version"}}}}},
+		"sort": []any{map[string]any{"version": "desc"}}})
+	var out struct {
+		Hits struct {
+			Hits []struct {
+				Source stateDoc `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	err := call(ctx, m.c, esapi.SearchRequest{Index: []string{m.o.stateIndex}, Body: bytes.NewReader(body)}, &out)
+	if statusOf(err) == http.StatusNotFound {
+		return 0, nil
+	}
+	if err != nil || len(out.Hits.Hits) == 0 {
+		return 0, err
+	}
+	return out.Hits.Hits[0].Source.Version, nil
+}
+
 func (m *Migrator) markApplied(ctx context.Context, mig *migrate.Migration) error {
 	doc, _ := json.Marshal(stateDoc{Pkg: m.pkg, Version: mig.Version, Name: mig.Name, At: time.Now().UTC().Format(time.RFC3339Nano)})
 	return call(ctx, m.c, esapi.IndexRequest{Index: m.o.stateIndex, DocumentID: docPath(versionID(m.pkg, mig.Version)),

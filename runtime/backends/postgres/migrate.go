@@ -279,5 +279,8 @@ func (mg *Migrator) Status(ctx context.Context) (migrate.Status, error) {
 	if cur > 0 {
 		st.Drift, err = stateDrift(ctx, mg.lease.Pool(), mg.hist.State(cur))
 	}
+	if cur > mg.hist.Version() {
+		st.Drift = append([]string{fmt.Sprintf("the store is at version %d, newer than this history (%d)", cur, mg.hist.Version())}, st.Drift...)
+	}
 	return st, err
 }

@@ -66,7 +66,9 @@ func appliedVersions(ctx context.Context, q querier, pkg string) ([]int64, error
 // checkApplied is the check of a constructor given WithMigrations: the store must have
 // applied every migration of the package (else repo.ErrSchemaBehind with a
 // *migrate.BehindError), and the live table of the record must match the state of the
-// newest one (else a *DriftError).
+// newest one (else a *DriftError). A store that applied versions newer than the package
+// knows must still serve it (pgdialect.TableDef.OlderCodeDrift; else repo.ErrSchemaAhead
+// with a *migrate.AheadError).
 func checkApplied(ctx context.Context, db querier, spec *migSpec, record, table string) error {
 	h, err := loadHistory(spec.pkg, spec.fsys)
 	if err != nil {
@@ -101,6 +103,14 @@ func checkApplied(ctx context.Context, db querier, spec *migSpec, record, table 
 	}
 	if err != nil {
 		return err
+	}
+	if cur > h.Version() {
+		// A newer version's migrations ran (a rolling deploy, a rollback): this code opens
+		// as long as the table still serves it.
+		if probs := td.OlderCodeDrift(live); len(probs) > 0 {
+			return repo.E(repo.ErrSchemaAhead, &migrate.AheadError{Backend: backendName, Record: record, Applied: cur, Known: h.Version(), Problems: probs})
+		}
+		return nil
 	}
 	if probs := td.LiveDrift(live); len(probs) > 0 {
 		return &DriftError{Table: table, Problems: probs}

@@ -121,7 +121,7 @@ func (a *applier) version(ctx context.Context, mg *migrate.Migration) error {
 			return err
 		}
 	}
-	a.st.Applied = append(a.st.Applied, appliedVersion{Version: mg.Version, Name: mg.Name, At: time.Now().UTC()})
+	a.st.Applied = append(a.st.Applied, appliedVersion{Version: mg.Version, Name: mg.Name, At: time.Now().UTC(), Changes: mg.Changes})
 	a.st.Rewrite = &rewriteState{Version: m.h.Version(), From: a.from}
 	return a.save(ctx)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/record"
 )
 
@@ -34,6 +35,10 @@ type appliedVersion struct {
 	Version int64     `json:"version"`
 	Name    string    `json:"name"`
 	At      time.Time `json:"at"`
+	// Changes are the migration's changes, so that code with an older history can tell
+	// whether the store still serves it (migrate.OlderCodeProblem); nil in a state
+	// written before they were recorded.
+	Changes []migrate.Change `json:"changes,omitempty"`
 }
 
 // rewriteState is the checkpoint of a rewrite: every record before Record (in the newest

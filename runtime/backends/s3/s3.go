@@ -132,7 +132,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		schema: schema,
 	}
 	if schema != nil {
-		if err := o.mig.checkApplied(ctx, l, sc); err != nil {
+		if err := o.mig.checkApplied(ctx, l, sc, desc.Name); err != nil {
 			l.Release()
 			return nil, err
 		}

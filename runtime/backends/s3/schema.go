@@ -78,8 +78,9 @@ func (m *migrations) schema(record string) (*docSchema, error) {
 }
 
 // checkApplied fails with repo.ErrSchemaBehind when the store has not applied every
-// version of the history.
-func (m *migrations) checkApplied(ctx context.Context, l pool.Lease[*Client], sc pool.S3PoolConfig) error {
+// version of the history, and with repo.ErrSchemaAhead when it applied newer versions
+// that changed record in a way code of this history cannot follow (olderCodeProblems).
+func (m *migrations) checkApplied(ctx context.Context, l pool.Lease[*Client], sc pool.S3PoolConfig, record string) error {
 	st, _, err := readState(ctx, l.Pool().API, sc.Bucket, stateKey(sc.Prefix, m.pkg))
 	if err != nil {
 		return mapErr(ctx, err, l.ReportBroken)
@@ -87,7 +88,38 @@ func (m *migrations) checkApplied(ctx context.Context, l pool.Lease[*Client], sc
 	if err := m.h.Behind(pool.BackendS3, st.current()); err != nil {
 		return repo.E(repo.ErrSchemaBehind, err)
 	}
+	if probs := olderCodeProblems(st, m.h.Version(), record); len(probs) > 0 {
+		return repo.E(repo.ErrSchemaAhead, &migrate.AheadError{Backend: pool.BackendS3, Record: record, Applied: st.current(), Known: m.h.Version(), Problems: probs})
+	}
 	return nil
+}
+
+// olderCodeProblems returns why code whose history ends at version known cannot work on
+// record (by its name at that version) in a store whose state st has newer versions: the
+// migrate.OlderCodeProblem of each of their changes to the record.
+func olderCodeProblems(st *migState, known int64, record string) []string {
+	var probs []string
+	for _, a := range st.Applied {
+		if a.Version <= known {
+			continue
+		}
+		if a.Changes == nil {
+			probs = append(probs, fmt.Sprintf("version %d (%s) was applied by a repokit that did not record its changes", a.Version, a.Name))
+			continue
+		}
+		for _, c := range a.Changes {
+			switch {
+			case c.Kind == migrate.RenameRecord && c.From == record:
+				probs = append(probs, fmt.Sprintf("version %d: %s", a.Version, migrate.OlderCodeProblem(c)))
+				record = c.Record
+			case c.Record == record:
+				if p := migrate.OlderCodeProblem(c); p != "" {
+					probs = append(probs, fmt.Sprintf("version %d: %s", a.Version, p))
+				}
+			}
+		}
+	}
+	return probs
 }
 
 // objectVersion returns the schema version an object body was written at: its "@schema"
