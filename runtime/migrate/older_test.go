@@ -20,7 +20,8 @@ func TestOlderCodeProblem(t *testing.T) {
 		{migrate.Change{Kind: migrate.ChangeType, Record: "R", Field: "f", From: "float", To: "int"}, "field f changed type from float to int"},
 		{migrate.Change{Kind: migrate.RenameField, Record: "R", Field: "title", From: "label"}, "field label was renamed title"},
 		{migrate.Change{Kind: migrate.AddUnique, Record: "R", Field: "sku"}, "field sku became unique, and code of this version would write its values without reserving them"},
-		{migrate.Change{Kind: migrate.ChangePrefix, Record: "R", From: "a", To: "b"}, "record R moved from a to b"},
+		{migrate.Change{Kind: migrate.ChangePrefix, Record: "R", From: "a", To: "b"}, "record R moved from prefix a to b"},
+		{migrate.Change{Kind: migrate.ChangeIndex, Record: "R", From: "a", To: "b"}, ""},
 		{migrate.Change{Kind: migrate.DropRecord, Record: "R"}, "record R was dropped"},
 	}
 	for _, c := range cases {

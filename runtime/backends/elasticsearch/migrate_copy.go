@@ -57,8 +57,9 @@ type copier struct {
 	report func(done int64)
 }
 
-// copyIndex copies from into to (which exists) and moves alias onto to; removeFrom deletes
-// from in the same request (from is a concrete index named as the alias).
+// copyIndex copies from into to (which exists) and moves alias, and every other alias of
+// from, onto to; removeFrom deletes from in the same request (from is a concrete index
+// named as the alias).
 func (m *Migrator) copyIndex(ctx context.Context, alias, from, to string, removeFrom bool, tr func(map[string]any) error, report func(int64)) error {
 	cp := &copier{m: m, to: to, tr: tr, seen: map[string]struct{}{}, report: report}
 	last, err := m.maxSeqNos(ctx, from)
@@ -102,7 +103,18 @@ func (m *Migrator) copyIndex(ctx context.Context, alias, from, to string, remove
 	if removeFrom {
 		acts = append(acts, map[string]any{"remove_index": map[string]any{"index": from}})
 	} else {
-		acts = append(acts, map[string]any{"remove": map[string]any{"index": from, "alias": alias}})
+		// Every alias of the old index moves: the old names a change_index left for code
+		// of earlier versions must reach the documents alias reaches.
+		names, err := m.aliasesOf(ctx, from)
+		if err != nil {
+			return err
+		}
+		for _, a := range names {
+			if a != alias {
+				acts = append(acts, map[string]any{"add": map[string]any{"index": to, "alias": a}})
+			}
+			acts = append(acts, map[string]any{"remove": map[string]any{"index": from, "alias": a}})
+		}
 	}
 	if err := m.aliases(ctx, acts...); err != nil {
 		return err

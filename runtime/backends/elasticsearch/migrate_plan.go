@@ -68,7 +68,7 @@ func (m *Migrator) actions(mig *migrate.Migration) ([]action, error) {
 }
 
 func (p *recordPlan) plan() ([]action, error) {
-	var out []action
+	var out, pre []action // pre: the index name's move, before the steps that use the new name
 	noop := func(c migrate.Change, why string) {
 		out = append(out, action{text: fmt.Sprintf("%s: nothing to change in Elasticsearch (%s)", c, why), online: true})
 	}
@@ -79,7 +79,7 @@ func (p *recordPlan) plan() ([]action, error) {
 		case migrate.DropRecord:
 			out = append(out, p.dropRecord())
 		case migrate.ChangeIndex:
-			return nil, fmt.Errorf("elasticsearch: migration %s: %s: moving a record to another index is not supported yet; keep the index name (index: in the schema)", p.mig.BaseName(), c)
+			pre = append(pre, p.changeIndex(c))
 		case migrate.RenameField:
 			p.renames = append(p.renames, [2]string{c.From, c.Field})
 			p.copy = true
@@ -113,9 +113,9 @@ func (p *recordPlan) plan() ([]action, error) {
 		}
 	}
 	if p.after == nil || p.before == nil {
-		return out, nil
+		return append(pre, out...), nil
 	}
-	var mid []action
+	mid := pre
 	if p.copy {
 		mid = append(mid, p.copyAction())
 	} else if !sameMapping(p.before, p.after) {

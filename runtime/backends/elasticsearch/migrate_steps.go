@@ -117,7 +117,14 @@ func (p *recordPlan) dropRecord() action {
 			if err != nil {
 				return err
 			}
-			idx = append(idx, alias+UniqueIndexSuffix)
+			_, uidx, err := p.m.resolve(ctx, alias+UniqueIndexSuffix) // an alias after a change_index
+			if err != nil {
+				return err
+			}
+			idx = append(idx, uidx...)
+			if len(idx) == 0 {
+				return nil
+			}
 			err = call(ctx, p.m.c, esapi.IndicesDeleteRequest{Index: idx, IgnoreUnavailable: ptrBool(true)}, nil)
 			if statusOf(err) == http.StatusNotFound {
 				return nil
