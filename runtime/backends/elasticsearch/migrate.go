@@ -31,6 +31,7 @@ type migrateOptions struct {
 	batch      int
 	progress   func(migrate.Progress)
 	owner      string
+	unique     map[string]string // record → unique index given with WithRecordUniqueIndex
 }
 
 // MigrateOption configures a Migrator (NewMigrator).
@@ -45,6 +46,27 @@ func WithProgress(f func(migrate.Progress)) MigrateOption {
 // DefaultStateIndex).
 func WithStateIndex(name string) MigrateOption {
 	return func(o *migrateOptions) { o.stateIndex = name }
+}
+
+// WithRecordUniqueIndex tells the migrator that the repositories of record use
+// WithUniqueIndex(name): the reservations its migrations delete (a dropped unique field,
+// a dropped record) are in that index, and a change_index leaves it where it is. Without
+// it a record's unique index is its index name followed by UniqueIndexSuffix.
+func WithRecordUniqueIndex(record, name string) MigrateOption {
+	return func(o *migrateOptions) {
+		if o.unique == nil {
+			o.unique = map[string]string{}
+		}
+		o.unique[record] = name
+	}
+}
+
+// uniqueIndex returns the unique index of record, whose index is index.
+func (m *Migrator) uniqueIndex(record, index string) string {
+	if u, ok := m.o.unique[record]; ok {
+		return u
+	}
+	return index + UniqueIndexSuffix
 }
 
 // WithLockLease sets how long the apply lock lasts unless renewed (default

@@ -12,20 +12,27 @@ import (
 )
 
 // changeIndex moves the record to the index name c.To without copying: the alias c.To is
-// added to the index behind c.From (and c.To's unique index to c.From's), in one _aliases
+// added to the index behind c.From (and c.To's unique index to c.From's, unless the record
+// has its own, WithRecordUniqueIndex), in one _aliases
 // request, so both names reach the same documents. The old name stays for code of the
 // previous version, which keeps reading and writing the same documents; copies of later
 // migrations move it along (copyIndex moves every alias of the old index); dropping the
 // record deletes the indices behind the new name, and the old alias with them.
 func (p *recordPlan) changeIndex(c migrate.Change) action {
 	from, to := c.From, c.To
+	pairs := [][2]string{{from, to}}
+	text := fmt.Sprintf("%s: add alias %s to the index behind %s", p.name, to, from)
+	if _, custom := p.m.o.unique[p.name]; !custom {
+		pairs = append(pairs, [2]string{from + UniqueIndexSuffix, to + UniqueIndexSuffix})
+		text += fmt.Sprintf(", and %s%s to %s%s", to, UniqueIndexSuffix, from, UniqueIndexSuffix)
+	}
 	return action{
-		text: fmt.Sprintf("%s: add alias %s to the index behind %s, and %s%s to %s%s (one _aliases request; no copy): both names reach the same documents, %s stays for code of version %d",
-			p.name, to, from, to, UniqueIndexSuffix, from, UniqueIndexSuffix, from, p.mig.Version-1),
+		text: fmt.Sprintf("%s (one _aliases request; no copy): both names reach the same documents, %s stays for code of version %d",
+			text, from, p.mig.Version-1),
 		online: true,
 		run: func(ctx context.Context) error {
 			var acts []any
-			for _, pair := range [][2]string{{from, to}, {from + UniqueIndexSuffix, to + UniqueIndexSuffix}} {
+			for _, pair := range pairs {
 				a, err := p.aliasActions(ctx, pair[0], pair[1], pair == [2]string{from, to})
 				if err != nil {
 					return err

@@ -108,16 +108,16 @@ func (p *recordPlan) addRecord() action {
 
 // dropRecord deletes the alias's indices and the record's unique index.
 func (p *recordPlan) dropRecord() action {
-	alias := p.before.Index
+	alias, unique := p.before.Index, p.m.uniqueIndex(p.name, p.before.Index)
 	return action{
-		text:   fmt.Sprintf("%s: delete the indices behind %s and %s%s (destructive)", p.name, alias, alias, UniqueIndexSuffix),
+		text:   fmt.Sprintf("%s: delete the indices behind %s and %s (destructive)", p.name, alias, unique),
 		online: true,
 		run: func(ctx context.Context) error {
 			_, idx, err := p.m.resolve(ctx, alias)
 			if err != nil {
 				return err
 			}
-			_, uidx, err := p.m.resolve(ctx, alias+UniqueIndexSuffix) // an alias after a change_index
+			_, uidx, err := p.m.resolve(ctx, unique) // an alias after a change_index
 			if err != nil {
 				return err
 			}

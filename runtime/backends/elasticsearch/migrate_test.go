@@ -409,15 +409,33 @@ func TestMigrateBehind(t *testing.T) {
 // TestMigrateDropUnique makes sku unique (its values reserved by the first version-2
 // repository), then not unique: the migration deletes its reservations.
 func TestMigrateDropUnique(t *testing.T) {
+	for _, custom := range []bool{false, true} {
+		t.Run(fmt.Sprintf("own unique index %v", custom), func(t *testing.T) { testMigrateDropUnique(t, custom) })
+	}
+}
+
+// testMigrateDropUnique is TestMigrateDropUnique, with custom: on repositories that name
+// their unique index (WithUniqueIndex) and a migrator told so (WithRecordUniqueIndex).
+func testMigrateDropUnique(t *testing.T, custom bool) {
 	e := newMigEnv(t)
 	v3 := e.v2.Clone()
 	v3.Records[0].Field("sku").Unique = false
 	dirs := history(t, false, e.v1, e.v2, v3)
+	uindex := e.index + elasticsearch.UniqueIndexSuffix
+	var ropts []elasticsearch.Option
+	var mopts []elasticsearch.MigrateOption
+	if custom {
+		uindex = e.index + "-own-reservations"
+		t.Cleanup(func() { deleteIndex(t, e.m, e.cfg, uindex) })
+		ropts = append(ropts, elasticsearch.WithUniqueIndex(uindex))
+		mopts = append(mopts, elasticsearch.WithRecordUniqueIndex("Item", uindex))
+	}
 	loadItems(t, e, e.v1Repo(t), 50)
-	if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
+	if _, err := e.migrator(t, dirs[1], mopts...).Apply(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.v2Repo(dirs[1])
+	r, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item2Desc, append([]elasticsearch.Option{elasticsearch.WithIndex(e.index),
+		elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state)}, ropts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,10 +445,10 @@ func TestMigrateDropUnique(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res, err := c.ES.Indices.Refresh(c.ES.Indices.Refresh.WithIndex(e.index + elasticsearch.UniqueIndexSuffix)); err == nil {
+		if res, err := c.ES.Indices.Refresh(c.ES.Indices.Refresh.WithIndex(uindex)); err == nil {
 			res.Body.Close()
 		}
-		res, err := c.ES.Count(c.ES.Count.WithIndex(e.index+elasticsearch.UniqueIndexSuffix), c.ES.Count.WithContext(e.ctx))
+		res, err := c.ES.Count(c.ES.Count.WithIndex(uindex), c.ES.Count.WithContext(e.ctx))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -442,12 +460,12 @@ func TestMigrateDropUnique(t *testing.T) {
 		return out.Count
 	}
 	if n := reservations(); n < 50 {
-		t.Fatalf("%d reservations after opening version 2, want at least 50", n)
+		t.Fatalf("%d reservations in %s after opening version 2, want at least 50", n, uindex)
 	}
-	if v, err := e.migrator(t, dirs[2]).Apply(e.ctx); err != nil || fmt.Sprint(v) != "[3]" {
+	if v, err := e.migrator(t, dirs[2], mopts...).Apply(e.ctx); err != nil || fmt.Sprint(v) != "[3]" {
 		t.Fatalf("Apply: %v %v", v, err)
 	}
 	if n := reservations(); n != 0 {
-		t.Errorf("%d reservations after dropping unique, want 0", n)
+		t.Errorf("%d reservations in %s after dropping unique, want 0", n, uindex)
 	}
 }

@@ -32,8 +32,8 @@ func (p *recordPlan) uniquePath(field string) string {
 // covers documents that code of the previous version writes until it is replaced.
 func (p *recordPlan) addUnique(field string) action {
 	return action{
-		text: fmt.Sprintf("%s.%s: check that no two documents of %s share a value (a terms aggregation; duplicates fail the migration, named); the first repository opened with the new schema reserves the values in %s%s",
-			p.name, field, p.after.Index, p.after.Index, UniqueIndexSuffix),
+		text: fmt.Sprintf("%s.%s: check that no two documents of %s share a value (a terms aggregation; duplicates fail the migration, named); the first repository opened with the new schema reserves the values in %s",
+			p.name, field, p.after.Index, p.m.uniqueIndex(p.name, p.after.Index)),
 		online: true,
 		run: func(ctx context.Context) error {
 			if err := p.m.refresh(ctx, p.after.Index); err != nil {
@@ -83,7 +83,7 @@ func (p *recordPlan) addUnique(field string) action {
 
 // dropUnique deletes the reservations and the state document of field.
 func (p *recordPlan) dropUnique(field string) action {
-	idx := p.after.Index + UniqueIndexSuffix
+	idx := p.m.uniqueIndex(p.name, p.after.Index)
 	return action{
 		text:   fmt.Sprintf("%s.%s: delete its reservations from %s", p.name, field, idx),
 		online: true,
