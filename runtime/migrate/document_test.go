@@ -16,7 +16,7 @@ func TestUpgradeJSON(t *testing.T) {
 		err      bool
 	}{
 		{1, `{"@rev":"r","@schema":1,"id":"a","name":"n","stock":7,"label":"L"}`,
-			`{"id":"a","name":"n","stock":7,"title":"L","weight":1.5}`, false},
+			`{"id":"a","label":"L","name":"n","stock":7,"title":"L","weight":1.5}`, false}, // label: the old name kept
 		{1, `{"id":"a","name":"n"}`, `{"id":"a","name":"n","weight":1.5}`, false},
 		{2, `{"@rev":"r","@schema":2,"id":"a"}`, `{"@rev":"r","@schema":2,"id":"a"}`, false},
 		{1, `[1]`, ``, true},

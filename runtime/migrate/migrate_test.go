@@ -285,9 +285,9 @@ func TestUpgrader(t *testing.T) {
 		want string
 	}{
 		{1, `{"id":"a","name":"n","stock":7,"label":"L","status":"draft"}`,
-			`{"color":null,"id":"a","name":"n","status":"draft","stock":7,"title":"L","weight":1.5}`},
+			`{"color":null,"id":"a","label":"L","name":"n","status":"draft","stock":7,"title":"L","weight":1.5}`}, // the old name kept: OldNames
 		{1, `{"id":"a","name":"n"}`, `{"id":"a","name":"n","weight":1.5}`},
-		{2, `{"id":"a","name":"n","stock":7.5,"title":"T","weight":2}`, `{"id":"a","name":"n","title":"T","weight":2}`},
+		{2, `{"id":"a","name":"n","stock":7.5,"title":"T","weight":2}`, `{"id":"a","label":"T","name":"n","title":"T","weight":2}`},
 		{2, `{"id":"a","name":"n","stock":8,"weight":2}`, `{"id":"a","name":"n","stock":8,"weight":2}`},
 		{3, `{"id":"a","name":"n","stock":8,"weight":2}`, `{"id":"a","name":"n","stock":8,"weight":2}`},
 	}

@@ -3,24 +3,25 @@ package migrate
 import "fmt"
 
 // OlderCodeProblem says why code that does not know change c (code of a version before
-// it) cannot keep working on a store where c was applied, for a store that does not keep
-// old names or reject such code's writes by itself (the S3 backend; PostgreSQL and
-// Elasticsearch check their live table or index instead); "" when such code keeps working.
-// It can after an added field, index or enum value, a changed default or nullability, a
-// new table or index name (other backends' storage), a widening int → float, a dropped
-// field or unique constraint: objects it writes are older ones that newer code upgrades
-// when it reads them. It cannot after a rename of the record or of a field (it would read
-// objects without the name it knows and write them back without the new one's value), a
-// move to another key prefix, a narrowing or other type change, a new unique field (its
-// writes would not reserve values), or a dropped record.
+// it) cannot keep working on a store where c was applied, for a store that keeps no
+// structure it could check (the S3 backend; PostgreSQL and Elasticsearch check their live
+// table or index instead); "" when such code keeps working. It can after an added field,
+// index or enum value, a changed default or nullability, a new table or index name (other
+// backends' storage), a widening int → float, a dropped unique constraint, and a rename of
+// a field while the old name is kept (newer code writes both names, Upgrader.OldNames;
+// objects it writes are older ones that newer code upgrades when it reads them). It
+// cannot after the old name is dropped (drop_old_name), a rename of the record, a move to
+// another key prefix, a narrowing or other type change, a new unique field (its writes
+// would not reserve values), a dropped field (newer code no longer keeps its values) or a
+// dropped record.
 func OlderCodeProblem(c Change) string {
 	switch c.Kind {
 	case RenameRecord:
 		return fmt.Sprintf("record %s was renamed from %s", c.Record, c.From)
 	case ChangePrefix:
 		return fmt.Sprintf("record %s moved from prefix %s to %s", c.Record, c.From, c.To)
-	case RenameField:
-		return fmt.Sprintf("field %s was renamed %s", c.From, c.Field)
+	case DropField:
+		return fmt.Sprintf("field %s was dropped", c.Field)
 	case DropOldName:
 		return fmt.Sprintf("the old name %s of field %s was dropped", c.From, c.Field)
 	case ChangeType:

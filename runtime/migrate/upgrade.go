@@ -16,6 +16,9 @@ import (
 type Upgrader struct {
 	record string
 	steps  []step // steps[v-1] turn a document of version v-1 into version v
+	// oldNames maps a renamed field of the newest state to the old name it keeps for code of
+	// the previous version (Field.OldName): an upgraded document carries the value under both.
+	oldNames map[string]string
 }
 
 // step is what one migration does to a document of the record.
@@ -73,16 +76,33 @@ func (h History) Upgrader(record string) (*Upgrader, error) {
 		s.edits = s.compile()
 		u.steps = append(u.steps, s)
 	}
+	newest := last.Schema.Record(record)
+	for _, f := range newest.Fields {
+		if f.OldName != "" && newest.Field(f.OldName) == nil {
+			if u.oldNames == nil {
+				u.oldNames = map[string]string{}
+			}
+			u.oldNames[f.Name] = f.OldName
+		}
+	}
 	return u, nil
 }
+
+// OldNames returns, for each renamed field of the newest state that keeps its old name for
+// code of the previous version (Field.OldName), the new name → the old one; nil when none
+// does. Stores that keep documents as written write such a field under both names (as
+// Upgrade leaves an upgraded document), so that code of the previous version reads the
+// documents of newer code; its own writes, under the old name only, are upgraded when read.
+func (u *Upgrader) OldNames() map[string]string { return u.oldNames }
 
 // Version returns the version documents are upgraded to.
 func (u *Upgrader) Version() int64 { return int64(len(u.steps)) }
 
 // Upgrade changes doc, a document of the record written at version from (decoded with
 // json.Decoder.UseNumber, or with float64 numbers), in place into the newest version's form:
-// renamed fields moved, added fields given their defaults, converted types converted,
-// dropped fields removed. A document of the newest version (or a newer one, written by
+// renamed fields moved (and, while the newest state keeps an old name, copied back under
+// it: OldNames), added fields given their defaults, converted types converted, dropped
+// fields removed. A document of the newest version (or a newer one, written by
 // newer code) is left alone. It fails when the record did not exist at version from.
 func (u *Upgrader) Upgrade(doc map[string]any, from int64) error {
 	if from >= u.Version() {
@@ -97,6 +117,13 @@ func (u *Upgrader) Upgrade(doc map[string]any, from int64) error {
 		}
 		for _, e := range s.edits {
 			e(doc)
+		}
+	}
+	for n, old := range u.oldNames {
+		if v, ok := doc[n]; ok {
+			doc[old] = v
+		} else {
+			delete(doc, old)
 		}
 	}
 	return nil

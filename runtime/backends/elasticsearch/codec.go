@@ -33,6 +33,10 @@ type codec[T any] struct {
 	// up, when set (WithMigrations), upgrades documents still in an older version's form
 	// as they are read (see readupgrade.go).
 	up *readUpgrade
+	// oldNames[i], when set (WithMigrations, while the state keeps it: migrate.Field.OldName), is the old
+	// name under which field i is written too, so that code of the previous version reads
+	// what this code writes (see compatNames).
+	oldNames []string
 }
 
 func newCodec[T any](desc *record.Desc[T]) *codec[T] {
@@ -63,9 +67,10 @@ func (c *codec[T]) encode(b []byte, rec *T, nulls bool, tok string) []byte {
 	var has []string
 	for i := range c.desc.Fields {
 		f := &c.desc.Fields[i]
-		start := len(b)
+		start, usStart := len(b), len(us)
 		wasFirst := first
 		key(f.JSON)
+		valStart := len(b)
 		present := true
 		if f.List {
 			switch {
@@ -194,6 +199,19 @@ func (c *codec[T]) encode(b []byte, rec *T, nulls bool, tok string) []byte {
 				b = append(b, "null"...)
 			} else {
 				b, first = b[:start], wasFirst
+			}
+		} else if c.oldNames != nil && c.oldNames[i] != "" {
+			// The same value under the old name (and its microseconds for a time field).
+			valEnd := len(b)
+			key(c.oldNames[i])
+			b = append(b, b[valStart:valEnd]...)
+			if f.Kind == query.KindJSON {
+				has = append(has, c.oldNames[i])
+			}
+			if len(us) > usStart {
+				v := us[usStart+len(appendUSKey(nil, f.JSON)):]
+				us = appendUSKey(us, c.oldNames[i])
+				us = append(us, v...)
 			}
 		}
 	}

@@ -246,5 +246,6 @@ func (d *Driver[T]) checkMigrations(ctx context.Context) error {
 		d.ahead = &migrate.AheadError{Backend: "elasticsearch", Record: d.desc.Name, Applied: applied, Known: h.Version()}
 	}
 	d.codec.up = newReadUpgrade(h, d.desc.Name)
+	d.codec.oldNames = compatNames(h, d.desc.Name, d.desc)
 	return nil
 }

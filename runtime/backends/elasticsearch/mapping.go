@@ -89,7 +89,11 @@ func ensureIndexFor(ctx context.Context, c *Client, index string, mapping []byte
 	if se.Type != "resource_already_exists_exception" && (se.Type != "invalid_index_name_exception" || !strings.Contains(se.Reason, "exists as alias")) {
 		return false, repo.E(kindOf(res.StatusCode, nil), se)
 	}
-	live, err := liveMapping(ctx, c, index)
+	strip := esdialect.StripCompat
+	if ahead != nil {
+		strip = esdialect.StripCompatForOlderCode // the old names newer code still writes serve this code
+	}
+	live, err := liveMappingAs(ctx, c, index, strip)
 	if err != nil {
 		return false, err
 	}
@@ -134,6 +138,11 @@ func addMeta(ctx context.Context, c *Client, index string) error {
 }
 
 func liveMapping(ctx context.Context, c *Client, index string) (any, error) {
+	return liveMappingAs(ctx, c, index, esdialect.StripCompat)
+}
+
+// liveMappingAs is liveMapping with the compat fields stripped by strip.
+func liveMappingAs(ctx context.Context, c *Client, index string, strip func(any) any) (any, error) {
 	res, err := esapi.IndicesGetMappingRequest{Index: []string{index}}.Do(ctx, c.ES)
 	if err != nil {
 		return nil, transportError(ctx, err)
@@ -149,7 +158,7 @@ func liveMapping(ctx context.Context, c *Client, index string) (any, error) {
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the mapping of %s: %w", index, err))
 	}
 	for _, v := range out { // the index, or the concrete index behind an alias
-		return esdialect.StripCompat(v.Mappings), nil
+		return strip(v.Mappings), nil
 	}
 	return nil, fmt.Errorf("elasticsearch: no mapping returned for %s", index)
 }

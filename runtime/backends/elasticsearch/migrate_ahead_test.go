@@ -45,6 +45,29 @@ var item3Desc = func() *record.Desc[item3] {
 		})
 }()
 
+// item1t is item1 with label renamed to title.
+type item1t struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Qty           int64  `json:"qty"`
+	Kind          string `json:"kind"`
+	Sku           string `json:"sku"`
+	Title         string `json:"title"`
+	Score         int64  `json:"score"`
+	RecordVersion string `json:"-"`
+}
+
+var item1tDesc = descOf([]record.Field[item1t]{
+	strField("id", func(r *item1t) *string { return &r.ID }),
+	strField("name", func(r *item1t) *string { return &r.Name }),
+	intField("qty", func(r *item1t) *int64 { return &r.Qty }),
+	strField("kind", func(r *item1t) *string { return &r.Kind }),
+	strField("sku", func(r *item1t) *string { return &r.Sku }),
+	strField("title", func(r *item1t) *string { return &r.Title }),
+	intField("score", func(r *item1t) *int64 { return &r.Score }),
+}, func(r *item1t) *string { return &r.ID }, func(r *item1t) *string { return &r.RecordVersion },
+	func(r *item1t) []any { return []any{&r.ID, &r.Name, &r.Qty, &r.Kind, &r.Sku, &r.Title, &r.Score} })
+
 // checkAhead checks that err is ErrSchemaAhead for a store at applied and code at known,
 // with a problem containing want.
 func checkAhead(t *testing.T, err error, applied, known int64, want string) {
@@ -60,8 +83,9 @@ func checkAhead(t *testing.T, err error, applied, known int64, want string) {
 
 // TestMigrateOlderCodeRestarts is a rolling deploy: code of version 1 starts again after
 // newer versions were applied. It works after additive changes (a new field, an enum
-// value), and is refused with ErrSchemaAhead, saying why, once a field became unique (its
-// writes would not reserve values) or a field it uses was renamed away.
+// value) and a rename while the schema keeps the old name, and is refused with
+// ErrSchemaAhead, saying why, once a field became unique (its writes would not reserve
+// values) or the old name of a renamed field was dropped.
 func TestMigrateOlderCodeRestarts(t *testing.T) {
 	t.Run("additive then unique", func(t *testing.T) {
 		e := newMigEnv(t)
@@ -108,15 +132,69 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 	t.Run("renamed", func(t *testing.T) {
 		e := newMigEnv(t)
 		loadItems(t, e, e.v1Repo(t), 10)
-		if _, err := e.migrator(t, e.all).Apply(e.ctx); err != nil {
+		v2 := e.v1.Clone()
+		f := v2.Records[0].Field("label")
+		f.Name, f.RenamedFrom = "title", "label"
+		v3 := v2.Clone()
+		v3.Records[0].Field("title").RenamedFrom = ""
+		dirs := history(t, true, e.v1, v2, v3)
+		if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
 			t.Fatal(err)
 		}
-		_, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
-			elasticsearch.WithMigrations(e.pkg, e.migrationsV1), elasticsearch.WithMigrationStateIndex(e.state))
-		checkAhead(t, err, 2, 1, `label: missing in the index`)
-		st, err := e.migrator(t, e.migrationsV1).Status(e.ctx)
-		if err != nil || !slices.Contains(st.Drift, "the store is at version 2, newer than this history (1)") {
+		r2, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1tDesc, elasticsearch.WithIndex(e.index),
+			elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r2.Close()
+		if _, err := r2.Create(e.ctx, item1t{ID: "t1", Name: "n", Title: "T"}); err != nil {
+			t.Fatal(err)
+		}
+		// While the schema says renamed_from, version-2 code writes the old name too: a
+		// restarted version-1 process opens and reads it, also in copied documents, and its
+		// writes (whole documents under the old name) read back through version 2.
+		r1, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
+			elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state))
+		if err != nil {
+			t.Fatalf("version-1 constructor while the old name is kept: %v", err)
+		}
+		defer r1.Close()
+		got, err := r1.Get(e.ctx, "t1")
+		if err != nil || got.Label != "T" {
+			t.Fatalf("version-1 Get of a version-2 write: %+v, %v; want label T", got, err)
+		}
+		if c, err := r1.Get(e.ctx, "i-00003"); err != nil || c.Label != "label 3" {
+			t.Errorf("version-1 Get of a copied document: %+v, %v", c, err)
+		}
+		got.Name = "changed by v1"
+		if _, err := r1.Update(e.ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r1.Update(e.ctx, item1{ID: "i-00004", Name: "n4", Label: "relabelled"}); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]item1t{"t1": {Name: "changed by v1", Title: "T"}, "i-00004": {Name: "n4", Title: "relabelled"}} {
+			if g, err := r2.Get(e.ctx, id); err != nil || g.Name != want.Name || g.Title != want.Title {
+				t.Errorf("version-2 Get %s after a version-1 update: %+v, %v; want %+v", id, g, err, want)
+			}
+		}
+		if st, err := e.migrator(t, dirs[1]).Status(e.ctx); err != nil || !st.OK() {
+			t.Errorf("status: %+v, %v", st, err)
+		}
+
+		// The contract step drops the old name: version-1 code is refused from then on.
+		if _, err := e.migrator(t, dirs[2]).Apply(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err = elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
+			elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state))
+		checkAhead(t, err, 3, 1, `label: missing in the index`)
+		st, err := e.migrator(t, dirs[0]).Status(e.ctx)
+		if err != nil || !slices.Contains(st.Drift, "the store is at version 3, newer than this history (1)") {
 			t.Errorf("status with the history of version 1: %q, %v", st.Drift, err)
+		}
+		if st, err := e.migrator(t, dirs[2]).Status(e.ctx); err != nil || !st.OK() {
+			t.Errorf("status after drop_old_name: %+v, %v", st, err)
 		}
 	})
 }

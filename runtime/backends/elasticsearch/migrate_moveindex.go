@@ -1,12 +1,15 @@
 package elasticsearch
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -93,4 +96,30 @@ func (m *Migrator) aliasesOf(ctx context.Context, index string) ([]string, error
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// dropOldName stops offering field c.Field's old name c.From to code of the previous version:
+// the name leaves the index's _meta list of old names (esdialect.OldNamesMeta), so such
+// code is refused from then on (OlderCodeDiffs). The field stays mapped (a mapping cannot
+// lose a field) and documents keep their values under it until they are written again.
+func (p *recordPlan) dropOldName(c migrate.Change) action {
+	return action{
+		text:   fmt.Sprintf("%s: remove %s from the old names in the _meta of %s (code of version %d, which uses it, is refused from now on)", c, c.From, p.after.Index, p.mig.Version-1),
+		online: true,
+		run: func(ctx context.Context) error {
+			live, err := liveMappingAs(ctx, p.m.c, p.after.Index, func(a any) any { return a })
+			if err != nil {
+				return err
+			}
+			m, _ := live.(map[string]any)
+			meta, _ := m["_meta"].(map[string]any)
+			olds, _ := meta[esdialect.OldNamesMeta].([]any)
+			if !slices.Contains(olds, any(c.From)) {
+				return nil // an earlier, interrupted apply did it, or no copy kept the name
+			}
+			meta[esdialect.OldNamesMeta] = slices.DeleteFunc(olds, func(n any) bool { return n == any(c.From) })
+			body, _ := json.Marshal(map[string]any{"_meta": meta})
+			return call(ctx, p.m.c, esapi.IndicesPutMappingRequest{Index: []string{p.after.Index}, Body: bytes.NewReader(body)}, nil)
+		},
+	}
 }

@@ -100,6 +100,8 @@ func (p *recordPlan) plan() ([]action, error) {
 			} else if c.Kind == migrate.SetRequired {
 				noop(c, "no default to fill")
 			}
+		case migrate.DropOldName:
+			out = append(out, p.dropOldName(c))
 		case migrate.AddUnique:
 			out = append(out, p.addUnique(c.Field))
 		case migrate.DropUnique:

@@ -240,8 +240,22 @@ func (p *recordPlan) transform() (func(map[string]any) error, error) {
 			return err
 		}
 		p.fixMeta(doc)
+		p.keepOldNames(doc)
 		return nil
 	}, nil
+}
+
+// keepOldNames copies the microsecond form (_rk.us) of each renamed time field to its old
+// name too, where the upgrade kept the old name (migrate.Upgrader.OldNames), as the driver
+// of this version writes it (compatNames).
+func (p *recordPlan) keepOldNames(doc map[string]any) {
+	rk, _ := doc[esdialect.MetaField].(map[string]any)
+	us, _ := rk["us"].(map[string]any)
+	for _, r := range p.renames {
+		if _, kept := doc[r[0]]; kept && us != nil && us[r[1]] != nil {
+			us[r[0]] = us[r[1]]
+		}
+	}
 }
 
 // compatFields returns the previous names of renamed and dropped fields, mapped as before.
@@ -261,12 +275,15 @@ func (p *recordPlan) compatFields() []esdialect.FieldSpec {
 	return out
 }
 
-// sweepQuery matches documents in the previous version's form: with a renamed or dropped
-// field's old name, or without a defaulted field.
+// sweepQuery matches documents in the previous version's form: with a renamed field's old
+// name but not its new one, with a dropped field, or without a defaulted field.
 func (p *recordPlan) sweepQuery() map[string]any {
 	var should []any
 	for _, r := range p.renames {
-		should = append(should, map[string]any{"exists": map[string]any{"field": r[0]}})
+		// Old form: the old name only (this version writes both: migrate.Upgrader.OldNames).
+		should = append(should, map[string]any{"bool": map[string]any{
+			"filter":   map[string]any{"exists": map[string]any{"field": r[0]}},
+			"must_not": map[string]any{"exists": map[string]any{"field": r[1]}}}})
 	}
 	for _, f := range p.drops {
 		should = append(should, map[string]any{"exists": map[string]any{"field": f}})

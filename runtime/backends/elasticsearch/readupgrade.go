@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/repokit/repokit/runtime/migrate"
+	"github.com/repokit/repokit/runtime/record"
 )
 
 // readUpgrade turns a document that code of an older version wrote after a migration (a
@@ -62,8 +63,10 @@ func newReadUpgrade(h migrate.History, record string) *readUpgrade {
 // apply returns src in the newest form (src itself when it already is).
 func (u *readUpgrade) apply(src []byte) []byte {
 	need := false
-	for old := range u.renames {
-		if bytes.Contains(src, []byte(`"`+old+`":`)) {
+	for old, n := range u.renames {
+		// A document that has both names was written by this version (compatNames): the
+		// newest name's value is the one to read.
+		if bytes.Contains(src, []byte(`"`+old+`":`)) && !bytes.Contains(src, []byte(`"`+n+`":`)) {
 			need = true
 		}
 	}
@@ -95,6 +98,24 @@ func (u *readUpgrade) apply(src []byte) []byte {
 	out, err := json.Marshal(doc)
 	if err != nil {
 		return src
+	}
+	return out
+}
+
+// compatNames returns, per field of desc, the old name that record's newest state in h
+// still keeps for code of the previous version (migrate.Upgrader.OldNames: while the schema
+// says renamed_from, until a drop_old_name), or nil when no field has one. The driver
+// writes each such field under both names, so code of the previous version reads what
+// newer code writes and does not write back an empty value (its writes replace whole
+// documents).
+func compatNames[T any](h migrate.History, record string, desc *record.Desc[T]) []string {
+	up, err := h.Upgrader(record)
+	if err != nil || up.OldNames() == nil {
+		return nil
+	}
+	out := make([]string, len(desc.Fields))
+	for i := range desc.Fields {
+		out[i] = up.OldNames()[desc.Fields[i].Name]
 	}
 	return out
 }

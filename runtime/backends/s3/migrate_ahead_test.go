@@ -8,13 +8,15 @@ import (
 
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
+	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
 // TestMigrateOlderCodeRestarts is a rolling deploy: code of version 1 starts again after
-// newer versions were applied. It works after a new field, enum value and an int → float
-// widening, and is refused with ErrSchemaAhead, saying why, after a rename and a new unique
-// field.
+// newer versions were applied. It works after a new field, an enum value, an int → float
+// widening and a rename while the schema keeps the old name (newer code writes both names),
+// reading and updating what newer code wrote; it is refused with ErrSchemaAhead, saying
+// why, once the old name is dropped and a field became unique.
 func TestMigrateOlderCodeRestarts(t *testing.T) {
 	ctx, m, cfg := migEnv(t)
 	loadV1(ctx, t, m, cfg, 5, codeOfIndex)
@@ -23,7 +25,12 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 	v2.Records[0].Fields = append(v2.Records[0].Fields, migrate.Field{Name: "note", Type: "string"})
 	v2.Records[0].Field("status").Values = []string{"new", "done", "gone"}
 	v2.Records[0].Field("qty").Type = "float"
-	dirs, _ := dirsOf(t, false, []string{"baseline", "additive", "day2"}, v1, v2, schemaV2())
+	v3 := schemaV2() // the rename of label to title, prio, Tag
+	v3.Records[0].Field("code").Unique = false
+	v4 := v3.Clone()
+	v4.Records[0].Field("title").RenamedFrom = ""
+	v4.Records[0].Field("code").Unique = true
+	dirs, _ := dirsOf(t, true, []string{"baseline", "additive", "rename", "contract"}, v1, v2, v3, v4)
 	if _, err := newMigrator(ctx, t, m, cfg, dirs[1]).Apply(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -41,17 +48,54 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 	if _, err := newMigrator(ctx, t, m, cfg, dirs[2]).Apply(ctx); err != nil {
 		t.Fatal(err)
 	}
+	d3 := *itemV2Schema
+	d3.Fields = slices.Clone(d3.Fields)
+	d3.Fields[5].Unique = false
+	r3, err := openItems(ctx, t, m, cfg, record.MustNew(&d3), s3.WithMigrations("shop", dirs[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r3.Create(ctx, itemV2{ID: "t1", Name: "n", Title: ptr("T"), Prio: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r1, err = openItems(ctx, t, m, cfg, itemV1Schema, s3.WithMigrations("shop", dirs[0]))
+	if err != nil {
+		t.Fatalf("version-1 constructor on a store at version 3 (the old name kept): %v", err)
+	}
+	got, err := r1.Get(ctx, "t1")
+	if err != nil || got.Label == nil || *got.Label != "T" {
+		t.Fatalf("version-1 Get of a version-3 write: %+v, %v; want label T", got, err)
+	}
+	if o, err := r1.Get(ctx, "i000002"); err != nil || o.Label == nil || *o.Label != "label 2" {
+		t.Errorf("version-1 Get of an object the apply rewrote: %+v, %v", o, err)
+	}
+	got.Name = "changed by v1"
+	if _, err := r1.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r1.Update(ctx, itemV1{ID: "i000004", Name: "n4", Label: ptr("relabelled"), Qty: 4}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][2]string{"t1": {"changed by v1", "T"}, "i000004": {"n4", "relabelled"}} {
+		if g, err := r3.Get(ctx, id); err != nil || g.Name != want[0] || g.Title == nil || *g.Title != want[1] {
+			t.Errorf("version-3 Get %s after a version-1 update: %+v, %v; want %v", id, g, err, want)
+		}
+	}
+
+	if _, err := newMigrator(ctx, t, m, cfg, dirs[3]).Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
 	_, err = openItems(ctx, t, m, cfg, itemV1Schema, s3.WithMigrations("shop", dirs[0]))
 	var ae *migrate.AheadError
 	if !errors.Is(err, repo.ErrSchemaAhead) || !errors.As(err, &ae) {
-		t.Fatalf("version-1 constructor on a store at version 3: %v, want ErrSchemaAhead with a *migrate.AheadError", err)
+		t.Fatalf("version-1 constructor on a store at version 4: %v, want ErrSchemaAhead with a *migrate.AheadError", err)
 	}
-	for _, want := range []string{"version 3: field label was renamed title", "version 3: field code became unique"} {
+	for _, want := range []string{"version 4: the old name label of field title was dropped", "version 4: field code became unique"} {
 		if !slices.ContainsFunc(ae.Problems, func(p string) bool { return strings.HasPrefix(p, want) }) {
 			t.Errorf("AheadError problems %q lack %q", ae.Problems, want)
 		}
 	}
-	if ae.Applied != 3 || ae.Known != 1 || len(ae.Problems) != 2 {
-		t.Errorf("AheadError %+v, want applied 3, known 1, two problems", ae)
+	if ae.Applied != 4 || ae.Known != 1 || len(ae.Problems) != 2 {
+		t.Errorf("AheadError %+v, want applied 4, known 1, two problems", ae)
 	}
 }

@@ -165,7 +165,8 @@ func (d *Driver[T]) Key(id string) string { return d.prefix + EscapeID(id) }
 // encode returns the object body of rec: its JSON (struct tags) with a fresh "@rev" member
 // first, so that every write, even of identical content, gets a new ETag and a version is
 // never reused (no ABA on conditional writes), then, with WithMigrations, the schema
-// version it is written at ("@schema", see schema.go). "@rev" and "@schema" are no valid
+// version it is written at ("@schema", see schema.go), and a renamed field's value under
+// its old name too while the schema keeps it (withOldNames). "@rev" and "@schema" are no valid
 // field names, so they cannot collide with a field; decoding ignores them. HTML escaping is
 // off: encoding/json would otherwise rewrite <, >, & and U+2028/U+2029 inside the bytes of
 // JSON fields, which every other backend gives back as written (docs/semantics.md, "Round
@@ -180,6 +181,9 @@ func (d *Driver[T]) encode(rec *T) ([]byte, error) {
 	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if len(b) < 2 || b[0] != '{' {
 		return nil, fmt.Errorf("s3: %s does not encode as a JSON object", d.desc.Name)
+	}
+	if d.schema != nil && d.schema.up.OldNames() != nil {
+		b = withOldNames(b, d.schema.up.OldNames())
 	}
 	out := make([]byte, 0, len(b)+64)
 	out = append(out, revOpen...)

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
+	"strconv"
 
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
@@ -160,4 +163,34 @@ func (d *Driver[T]) decode(body []byte, rec *T) error {
 		}
 	}
 	return json.Unmarshal(body, rec)
+}
+
+// withOldNames returns the JSON object b with the value of each field in names (new name →
+// old name, migrate.Upgrader.OldNames) added under its old name, so that code of the
+// previous version reads the object; b itself when none of those fields is present.
+func withOldNames(b []byte, names map[string]string) []byte {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(b, &doc) != nil {
+		return b
+	}
+	out := b[: len(b)-1 : len(b)-1] // without the closing brace; appends copy
+	added := false
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		v, ok := doc[n]
+		if !ok {
+			continue
+		}
+		if _, taken := doc[names[n]]; taken {
+			continue
+		}
+		out = append(out, ',')
+		out = strconv.AppendQuote(out, names[n])
+		out = append(out, ':')
+		out = append(out, v...)
+		added = true
+	}
+	if !added {
+		return b
+	}
+	return append(out, '}')
 }

@@ -2,6 +2,7 @@ package esdialect
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/query"
@@ -30,6 +31,12 @@ func SameFieldMapping(from, to string) bool {
 // can keep writing them while it is being replaced. They are no drift.
 const CompatMeta = "repokit_compat"
 
+// OldNamesMeta is the key, in a mapping's _meta, listing the compat fields that are old
+// names of renamed fields still written by current code (migrate.Field.OldName), so
+// that code of the previous version reads current documents. A drop_old_name removes its
+// name from the list; code of the previous version is then refused (OlderCodeDiffs).
+const OldNamesMeta = "repokit_old_names"
+
 // RecordMappingCompat returns RecordMapping(r) with the compat fields added (see
 // CompatMeta), or RecordMapping(r) when there are none.
 func RecordMappingCompat(r *migrate.Record, compat []FieldSpec) []byte {
@@ -42,23 +49,44 @@ func RecordMappingCompat(r *migrate.Record, compat []FieldSpec) []byte {
 	}
 	o := mappingObj(append(fields, compat...))
 	names := make([]string, len(compat))
+	var old []string
 	for i, f := range compat {
 		names[i] = f.JSON
+		for j := range r.Fields {
+			if r.Fields[j].OldName == f.JSON {
+				old = append(old, f.JSON)
+			}
+		}
 	}
-	o = append(obj{{"_meta", obj{{CompatMeta, names}}}}, o...)
+	meta := obj{{CompatMeta, names}}
+	if len(old) > 0 {
+		meta = append(meta, kv{OldNamesMeta, old})
+	}
+	o = append(obj{{"_meta", meta}}, o...)
 	b, _ := json.MarshalIndent(o, "", "  ")
 	return b
 }
 
 // StripCompat removes from a live mapping (decoded JSON) the compat fields its _meta lists,
-// and that _meta entry, so that Diff compares only the schema's fields.
-func StripCompat(live any) any {
+// and those _meta entries, so that Diff compares only the schema's fields.
+func StripCompat(live any) any { return stripCompat(live, false) }
+
+// StripCompatForOlderCode is StripCompat that keeps the old names current code still writes
+// (OldNamesMeta): the mapping as code of the previous version sees it.
+func StripCompatForOlderCode(live any) any { return stripCompat(live, true) }
+
+func stripCompat(live any, keepOld bool) any {
 	m, _ := live.(map[string]any)
 	meta, _ := m["_meta"].(map[string]any)
 	names, _ := meta[CompatMeta].([]any)
 	if len(names) == 0 {
 		return live
 	}
+	if keepOld {
+		olds, _ := meta[OldNamesMeta].([]any)
+		names = slices.DeleteFunc(slices.Clone(names), func(n any) bool { return slices.Contains(olds, n) })
+	}
+	delete(meta, OldNamesMeta)
 	props, _ := m["properties"].(map[string]any)
 	rk, _ := props[MetaField].(map[string]any)
 	rkp, _ := rk["properties"].(map[string]any)
