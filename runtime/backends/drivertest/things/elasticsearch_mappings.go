@@ -238,6 +238,18 @@ const DocElasticsearchMapping = `{
     },
     "_rk": {
       "properties": {
+        "s": {
+          "properties": {
+            "body": {
+              "type": "text",
+              "analyzer": "standard"
+            },
+            "title": {
+              "type": "text",
+              "analyzer": "standard"
+            }
+          }
+        },
         "has": {
           "type": "keyword"
         },
