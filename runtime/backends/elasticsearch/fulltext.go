@@ -57,3 +57,35 @@ func (c *codec[T]) appendSearch(b []byte, rec *T) []byte {
 	}
 	return append(b, "},"...)
 }
+
+// fillSearch sets, in a document a migration copies, the analysed terms of every
+// searchable field of the new version (esdialect.SearchPath) from the field's value, and
+// removes those of fields that are no longer searchable: the terms a write of the new
+// version would store.
+func (p *recordPlan) fillSearch(doc map[string]any) {
+	s := map[string]any{}
+	for i := range p.after.Fields {
+		f := &p.after.Fields[i]
+		if f.Search == "" {
+			continue
+		}
+		if v, ok := doc[f.Name].(string); ok {
+			s[f.Name] = esdialect.DocumentTerms(f.Search, v)
+		} else {
+			s[f.Name] = nil
+		}
+	}
+	rk, _ := doc[esdialect.MetaField].(map[string]any)
+	if rk == nil {
+		if len(s) == 0 {
+			return
+		}
+		rk = map[string]any{}
+		doc[esdialect.MetaField] = rk
+	}
+	if len(s) == 0 {
+		delete(rk, esdialect.SearchMeta)
+		return
+	}
+	rk[esdialect.SearchMeta] = s
+}

@@ -232,6 +232,7 @@ func (p *recordPlan) transform() (func(map[string]any) error, error) {
 			return err
 		}
 		p.fixMeta(doc)
+		p.fillSearch(doc)
 		return nil
 	}, nil
 }
