@@ -31,7 +31,7 @@ func TestMigrationFileSearch(t *testing.T) {
 		}, want: []string{`ALTER TABLE "user" ADD COLUMN IF NOT EXISTS "note" text COLLATE "C";`, setup, add("note", "simple"),
 			`CREATE INDEX CONCURRENTLY IF NOT EXISTS "user_note_search" ON "user" USING gin ("_tsv_note");`}},
 		{name: "make searchable", edit: func(r *migrate.Record) { r.Fields[5].Search = "english" },
-			want: []string{setup, add("plain", "english"), `CREATE INDEX CONCURRENTLY IF NOT EXISTS "user_plain_search" ON "user" USING gin ("_tsv_plain");`},
+			want:    []string{setup, add("plain", "english"), `CREATE INDEX CONCURRENTLY IF NOT EXISTS "user_plain_search" ON "user" USING gin ("_tsv_plain");`},
 			notWant: []string{`DROP COLUMN`}},
 		{name: "change language", edit: func(r *migrate.Record) { r.Fields[4].Search = "simple" },
 			want: []string{`ALTER TABLE "user" DROP COLUMN IF EXISTS "_tsv_body";`, add("body", "simple"),
