@@ -29,7 +29,10 @@ func main() {
 		want int
 	}{
 		{"english stems", func() (int, error) { n, err := r.Count(ctx, Q().Where(F.Body.Search("RUN cafe"))); return int(n), err }, 1},
-		{"english phrase", func() (int, error) { n, err := r.Count(ctx, Q().Where(F.Body.SearchPhrase("running to the"))); return int(n), err }, 1},
+		{"english phrase", func() (int, error) {
+			n, err := r.Count(ctx, Q().Where(F.Body.SearchPhrase("running to the")))
+			return int(n), err
+		}, 1},
 		{"simple does not stem", func() (int, error) { n, err := r.Count(ctx, Q().Where(F.Title.Search("run"))); return int(n), err }, 0},
 	} {
 		n, err := c.q()
