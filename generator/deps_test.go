@@ -58,8 +58,9 @@ func TestGeneratorLinksNoDriver(t *testing.T) {
 	}
 }
 
-// The dialect packages import the standard library, runtime/query, runtime/record and
-// runtime/migrate (driver-free: the migration state they render) only.
+// The dialect packages import the standard library, runtime/query, runtime/record,
+// runtime/migrate (driver-free: the migration state they render) and runtime/textsearch
+// (the full-text analysis: text only) only.
 func TestDialectImports(t *testing.T) {
 	lines := goList(t, "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./runtime/dialect/...")
 	if len(lines) < 2 {
@@ -69,7 +70,7 @@ func TestDialectImports(t *testing.T) {
 		pkg, imports, _ := strings.Cut(line, " ")
 		for _, imp := range strings.Fields(imports) {
 			std := !strings.Contains(strings.Split(imp, "/")[0], ".")
-			if !std && imp != ModulePath+"/runtime/query" && imp != ModulePath+"/runtime/record" && imp != ModulePath+"/runtime/migrate" {
+			if !std && imp != ModulePath+"/runtime/query" && imp != ModulePath+"/runtime/record" && imp != ModulePath+"/runtime/migrate" && imp != ModulePath+"/runtime/textsearch" {
 				t.Errorf("%s imports %s", pkg, imp)
 			}
 		}

@@ -28,7 +28,7 @@ func elasticsearchMappingConst(r *Record) string { return r.GoName() + "Elastics
 func elasticsearchMapping(r *Record) []byte {
 	var fields []esdialect.FieldSpec
 	for _, f := range r.All() {
-		fields = append(fields, esdialect.FieldSpec{JSON: f.Name(), Kind: queryKind(f.Type())})
+		fields = append(fields, esdialect.FieldSpec{JSON: f.Name(), Kind: queryKind(f.Type()), Search: f.Search()})
 	}
 	return esdialect.MappingFor(fields)
 }

@@ -35,7 +35,7 @@ func postgresTable(r *Record) (pgdialect.TableDef, error) {
 	t := pgdialect.TableDef{Table: r.Schema().Table}
 	for _, f := range r.All() {
 		c := pgdialect.ColumnDef{Name: f.Name(), Kind: queryKind(f.Type()), List: f.IsList(),
-			Optional: f.Optional(), Unique: f.Unique(), Indexed: f.Indexed()}
+			Optional: f.Optional(), Unique: f.Unique(), Indexed: f.Indexed(), Search: f.Search()}
 		if f.Type() == schema.TypeEnum {
 			c.Enum = f.Values()
 		}

@@ -143,7 +143,12 @@ func handle(fd *Field) (typ, ctor jen.Code) {
 	}
 	var t string
 	switch fd.Type() {
-	case schema.TypeString, schema.TypeText, schema.TypeUUID:
+	case schema.TypeText:
+		t = "StringField"
+		if fd.Search() != "" {
+			t = "TextField"
+		}
+	case schema.TypeString, schema.TypeUUID:
 		t = "StringField"
 	case schema.TypeEnum:
 		return jen.Qual(pkgQuery, "EnumField").Types(rec, jen.Id(fd.EnumType())),
@@ -259,6 +264,9 @@ func emitDescriptor(f *jen.File, r *Record) {
 			items = append(items, kv("Indexed", jen.True()))
 		}
 		items = append(items, kv("Column", jen.Lit(fd.Name())), kv("JSON", jen.Lit(fd.Name())))
+		if fd.Search() != "" {
+			items = append(items, kv("Search", jen.Lit(fd.Search())))
+		}
 		if fd.EnumType() != "" {
 			items = append(items, kv("Enum", jen.Index().String().ValuesFunc(func(g *jen.Group) {
 				for _, v := range fd.Values() {

@@ -44,7 +44,7 @@ func SchemaState(set *schema.Set) migrate.Schema {
 			mr.Fields = append(mr.Fields, migrate.Field{
 				Name: f.Name, Type: string(f.Type), List: f.List, Required: f.Required,
 				Default: f.Default, Values: slices.Clone(f.Values), Unique: f.Unique, Indexed: f.Indexed,
-				RenamedFrom: f.RenamedFrom,
+				Search: f.Search, RenamedFrom: f.RenamedFrom,
 			})
 		}
 		s.Records = append(s.Records, mr)

@@ -350,6 +350,15 @@ func (f *Field) Unique() bool { return f.s != nil && f.s.Unique }
 // Indexed reports whether the schema declares the field indexed.
 func (f *Field) Indexed() bool { return f.s != nil && f.s.Indexed }
 
+// Search returns the full-text language of a searchable text field ("english", "simple"),
+// or "" when the field is not searchable.
+func (f *Field) Search() string {
+	if f.s == nil {
+		return ""
+	}
+	return f.s.Search
+}
+
 // IsString reports whether values are Go strings (string, text, uuid, enum).
 func (f *Field) IsString() bool {
 	switch f.Type() {

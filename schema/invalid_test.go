@@ -63,7 +63,7 @@ records:
       - name: color
         type: string
         colour: red
-`)), want: "s.yaml:7:9: record Product, field color: unknown key \"colour\" (expected name, type, doc, required, default, values, unique, indexed or renamed_from)", kind: ErrUnknownKey},
+`)), want: "s.yaml:7:9: record Product, field color: unknown key \"colour\" (expected name, type, doc, required, default, values, unique, indexed, search or renamed_from)", kind: ErrUnknownKey},
 	{name: "non-string key", files: one(head + "  - name: A\n    1: x\n"), want: "s.yaml:4:5: record A: unknown key integer 1 (expected name, doc, id, postgres, elasticsearch, s3, fields or renamed_from)", kind: ErrUnknownKey},
 	{name: "duplicate key", files: one(y(`
 version: 1
@@ -206,6 +206,9 @@ records:
 	{name: "bool default is a string", files: one(head + "  - name: A\n    fields:\n      - {name: on, type: bool, default: \"true\"}\n"), want: "s.yaml:5:41: record A, field on: default must be true or false, got string \"true\"", kind: ErrInvalidValue},
 	{name: "string default with NUL", files: one(head + "  - name: A\n    fields:\n      - {name: s, type: string, default: \"a\\0b\"}\n"), want: "s.yaml:5:42: record A, field s: default contains a NUL character", kind: ErrInvalidValue},
 	{name: "unique on a list", files: one(head + "  - name: A\n    fields:\n      - {name: tags, type: list<string>, unique: true}\n"), want: "s.yaml:5:50: record A, field tags: unique is not supported on list<string> fields", kind: ErrInvalidValue},
+	{name: "unknown search language", files: one(head + "  - name: A\n    fields:\n      - {name: body, type: text, search: klingon}\n"), want: "s.yaml:5:42: record A, field body: unknown search language \"klingon\" (expected english or simple)", kind: ErrInvalidValue},
+	{name: "search on string", files: one(head + "  - name: A\n    fields:\n      - {name: body, type: string, search: english}\n"), want: "s.yaml:5:44: record A, field body: search is only allowed on text fields, not on string", kind: ErrInvalidValue},
+	{name: "search on list", files: one(head + "  - name: A\n    fields:\n      - {name: body, type: list<text>, search: simple}\n"), want: "s.yaml:5:48: record A, field body: search is only allowed on text fields, not on list<text>", kind: ErrInvalidValue},
 	{name: "indexed on json", files: one(head + "  - name: A\n    fields:\n      - {name: attrs, type: json, indexed: true}\n"), want: "s.yaml:5:44: record A, field attrs: indexed is not supported on json fields", kind: ErrInvalidValue},
 
 	// --- Validate: per-backend names ---

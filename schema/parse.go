@@ -22,7 +22,7 @@ var (
 	fileKeys   = []string{"version", "records"}
 	recordKeys = []string{"name", "doc", "id", "postgres", "elasticsearch", "s3", "fields", "renamed_from"}
 	idKeys     = []string{"name", "type", "generated", "required"}
-	fieldKeys  = []string{"name", "type", "doc", "required", "default", "values", "unique", "indexed", "renamed_from"}
+	fieldKeys  = []string{"name", "type", "doc", "required", "default", "values", "unique", "indexed", "search", "renamed_from"}
 	pgKeys     = []string{"table"}
 	esKeys     = []string{"index"}
 	s3Keys     = []string{"prefix"}
@@ -529,6 +529,10 @@ func (p *parser) field(i int, n *yaml.Node, record string) *Field {
 		case "indexed":
 			if b, ok := p.boolean(v, w, "indexed"); ok {
 				f.Indexed, f.IndexedPos = b, p.pos(v)
+			}
+		case "search":
+			if s, ok := p.str(v, w, "search"); ok {
+				f.Search, f.SearchPos = s, p.pos(v)
 			}
 		case "default":
 			if d, ok := p.defaultValue(v, w); ok {

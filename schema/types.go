@@ -96,11 +96,14 @@ type Field struct {
 	Values  []string // enum values (for enum and list<enum>)
 	Unique  bool     // unique across records
 	Indexed bool     // secondary index where the backend has them
-	Pos     Pos      // position of the field's name
-	TypePos Pos      // position of the type value
+	// Search is the full-text language of a searchable text field ("english" or "simple",
+	// the languages of package runtime/textsearch); empty when the field is not searchable.
+	Search  string
+	Pos     Pos // position of the field's name
+	TypePos Pos // position of the type value
 
 	// Positions of optional keys' values as written; zero when the key is not written.
-	DefaultPos, ValuesPos, UniquePos, IndexedPos Pos
+	DefaultPos, ValuesPos, UniquePos, IndexedPos, SearchPos Pos
 	// ValuePos holds the position of each enum value, parallel to Values.
 	ValuePos []Pos
 

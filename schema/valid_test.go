@@ -187,7 +187,7 @@ func TestLoadErrors(t *testing.T) {
 	t.Run("parse errors of every file", func(t *testing.T) {
 		_, err := Load("testdata/invalid/typo.yaml", "testdata/invalid/semantic.yaml")
 		want := "testdata/invalid/typo.yaml:6:15: record Product, field price: unknown type \"flaot\" (expected string, text, uuid, int, float, bool, time, bytes, json, enum or list<T>)\n" +
-			"testdata/invalid/typo.yaml:9:9: record Product, field stock: unknown key \"requried\" (expected name, type, doc, required, default, values, unique, indexed or renamed_from)"
+			"testdata/invalid/typo.yaml:9:9: record Product, field stock: unknown key \"requried\" (expected name, type, doc, required, default, values, unique, indexed, search or renamed_from)"
 		if err == nil || err.Error() != want {
 			t.Errorf("err:\n%v\nwant:\n%s", err, want)
 		}

@@ -257,6 +257,10 @@ func (v *validator) field(f *File, w where, fpos Pos, fd *Field) {
 		v.errorf(at(f, fd.IndexedPos, tpos), ErrInvalidValue, w, "indexed is not supported on %s fields", typ)
 	}
 
+	if fd.SearchPos != (Pos{}) {
+		v.search(f, w, fd, typ, known)
+	}
+
 	// The default.
 	if fd.Default == nil || !known {
 		return

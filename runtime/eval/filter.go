@@ -169,6 +169,9 @@ func known(op query.Op) bool {
 func atom[T any](d *record.Desc[T], i int, e query.Expr) (Pred[T], error) {
 	f := &d.Fields[i]
 	op := e.Op
+	if op.IsSearch() {
+		return searchAtom(d, i, e)
+	}
 	if !known(op) {
 		return nil, badAtom(f, e, "unknown operator")
 	}

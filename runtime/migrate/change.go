@@ -44,6 +44,10 @@ const (
 	AddUnique   Kind = "add_unique" // fails on stored duplicates, which it names
 	DropUnique  Kind = "drop_unique"
 	ChangeGenID Kind = "change_generated_id" // the id's generated flag (no storage change)
+	// SetSearch makes a text field searchable (From "", To the language), changes its
+	// language or makes it not searchable (To ""); stored records are indexed for search by
+	// the migration.
+	SetSearch Kind = "set_search"
 )
 
 // Change is one typed, backend-neutral schema change. Each backend renders its own plan
@@ -123,6 +127,15 @@ func (c Change) String() string {
 		b.WriteString("drop unique")
 	case ChangeGenID:
 		fmt.Fprintf(&b, "generated id %s → %s", c.From, c.To)
+	case SetSearch:
+		switch {
+		case c.To == "":
+			fmt.Fprintf(&b, "drop search (was %s)", c.From)
+		case c.From == "":
+			fmt.Fprintf(&b, "make searchable (%s)", c.To)
+		default:
+			fmt.Fprintf(&b, "change search language %s → %s", c.From, c.To)
+		}
 	default:
 		b.WriteString(string(c.Kind))
 	}

@@ -261,6 +261,11 @@ func (d *differ) field(r *Record, of, f *Field) {
 	if !of.Unique && f.Unique {
 		d.add(c(AddUnique))
 	}
+	if of.Search != f.Search {
+		ch := c(SetSearch)
+		ch.From, ch.To = of.Search, f.Search
+		d.add(ch)
+	}
 }
 
 func sameDefault(a, b any) bool { return fmt.Sprintf("%T %v", a, a) == fmt.Sprintf("%T %v", b, b) }

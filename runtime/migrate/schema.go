@@ -50,6 +50,7 @@ type Field struct {
 	Values  []string `json:"values,omitempty"` // enum values
 	Unique  bool     `json:"unique,omitempty"`
 	Indexed bool     `json:"indexed,omitempty"`
+	Search  string   `json:"search,omitempty"` // full-text language of a searchable text field
 
 	// OldName is the field's name before a rename that code of the previous version may
 	// still use: PostgreSQL keeps a column of that name in step with the field's own until a

@@ -29,6 +29,9 @@ const (
 	OpAnd           // every child matches (no children: matches everything)
 	OpOr            // some child matches (no children: matches nothing)
 	OpNot           // the single child does not match
+
+	OpSearch       // a searchable text field holds every term of the operand, after the field's analysis
+	OpSearchPhrase // a searchable text field holds the operand's terms at the same relative positions
 )
 
 var opNames = [...]string{
@@ -53,6 +56,9 @@ var opNames = [...]string{
 	OpAnd:        "AND",
 	OpOr:         "OR",
 	OpNot:        "NOT",
+
+	OpSearch:       "SEARCH",
+	OpSearchPhrase: "SEARCH_PHRASE",
 }
 
 // String returns the operator's name as used in the seed (EQ, NOT_IN, ...).

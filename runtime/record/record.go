@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/textsearch"
 )
 
 // Desc describes record type T. Build it with New; it is immutable afterwards and safe for
@@ -53,6 +54,7 @@ type Field[T any] struct {
 	Column   string     // PostgreSQL column name
 	JSON     string     // JSON key (Elasticsearch, S3)
 	Enum     []string   // allowed values, for KindEnum
+	Search   string     // full-text language of a searchable text field ("english", "simple"; see package textsearch); "" if not searchable
 
 	Str   func(*T) (string, bool)    // string, text, uuid, enum
 	Int   func(*T) (int64, bool)     // int
@@ -84,6 +86,9 @@ func New[T any](d *Desc[T]) (*Desc[T], error) {
 		f := &d.Fields[i]
 		if _, dup := d.byName[f.Name]; dup {
 			return nil, fmt.Errorf("record %s: duplicate field %q", d.Name, f.Name)
+		}
+		if f.Search != "" && (f.Kind != query.KindText || f.List || !textsearch.Valid(f.Search)) {
+			return nil, fmt.Errorf("record %s: field %q: search %q needs a text field and a known language", d.Name, f.Name, f.Search)
 		}
 		if !f.hasAccessor() {
 			return nil, fmt.Errorf("record %s: field %q has no accessor for kind %s (list=%v)", d.Name, f.Name, f.Kind, f.List)

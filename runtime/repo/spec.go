@@ -132,6 +132,8 @@ func checkAtom[T any](f *record.Field[T], e query.Expr) error {
 			return bad(fmt.Sprintf("operand of type %T", e.Args[0]))
 		}
 		return nil
+	case query.OpSearch, query.OpSearchPhrase:
+		return checkSearch(f, e)
 	default:
 		return bad("unknown operator")
 	}

@@ -38,6 +38,7 @@ type Harness interface {
 	MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[things.Other], error)
 	MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error)
 	MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error)
+	MakeDocs(ctx context.Context, t *testing.T) (repo.Repository[things.Doc], error)
 }
 
 // LeakIgnorer is implemented by a Harness whose backend client runs goroutines of its own
@@ -78,6 +79,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, h) })
 	t.Run("Unique", func(t *testing.T) { testUnique(t, h) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, h) })
+	t.Run("Search", func(t *testing.T) { testSearch(t, h) })
 }
 
 // testTimeout bounds every test, so that a backend that deadlocks fails instead of hanging.

@@ -24,9 +24,10 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // codec encodes records into documents and decodes _source back.
 type codec[T any] struct {
-	desc  *record.Desc[T]
-	byKey map[string]int // JSON key → field index
-	hasUS bool           // the record has time fields (and the mapping _rk.us)
+	desc   *record.Desc[T]
+	byKey  map[string]int // JSON key → field index
+	hasUS  bool           // the record has time fields (and the mapping _rk.us)
+	search []int          // the searchable fields, whose terms go to _rk.s (esdialect.SearchPath)
 	// direct: T's json tags name every field as the descriptor does, so _source is decoded
 	// with one json.Unmarshal.
 	direct bool
@@ -44,6 +45,9 @@ func newCodec[T any](desc *record.Desc[T]) *codec[T] {
 	for i := range desc.Fields {
 		c.byKey[desc.Fields[i].JSON] = i
 		c.hasUS = c.hasUS || desc.Fields[i].Kind == query.KindTime
+		if desc.Fields[i].Search != "" {
+			c.search = append(c.search, i)
+		}
 	}
 	c.direct = tagsMatch(desc)
 	return c
@@ -228,6 +232,9 @@ func (c *codec[T]) encode(b []byte, rec *T, nulls bool, tok string) []byte {
 			b = append(b, us[1:]...) // drop the leading comma
 		}
 		b = append(b, "},"...)
+	}
+	if len(c.search) > 0 {
+		b = c.appendSearch(b, rec)
 	}
 	b = append(b, `"has":`...)
 	if len(has) == 0 {

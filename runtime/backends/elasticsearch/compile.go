@@ -100,6 +100,9 @@ func (c *compiler[T]) compile(e query.Expr) (M, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.Op.IsSearch() {
+		return search(f, e)
+	}
 	p := path(f)
 	arg := func(i int) any { return operand(e.Args[i]) }
 	switch e.Op {

@@ -97,6 +97,10 @@ func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository
 	return makeRepo(ctx, t, h, "member", things.NewMemberElasticsearchRepository)
 }
 
+func (h harness) MakeDocs(ctx context.Context, t *testing.T) (repo.Repository[things.Doc], error) {
+	return makeRepo(ctx, t, h, "doc", things.NewDocElasticsearchRepository)
+}
+
 // LeakOptions ignores the HTTP transport's keep-alive goroutines.
 func (harness) LeakOptions() []goleak.Option {
 	return []goleak.Option{

@@ -72,7 +72,7 @@ func ensureIndexFor(ctx context.Context, c *Client, index string, mapping []byte
 		return false, fmt.Errorf("elasticsearch: mapping is not JSON: %w", err)
 	}
 	body, _ := json.Marshal(map[string]any{
-		"settings": map[string]any{"number_of_shards": shards, "number_of_replicas": replicas},
+		"settings": esdialect.IndexSettings(shards, replicas),
 		"mappings": m,
 	})
 	res, err := esapi.IndicesCreateRequest{Index: index, Body: bytes.NewReader(body)}.Do(ctx, c.ES)

@@ -92,7 +92,12 @@ func (p *recordPlan) plan() ([]action, error) {
 			} else {
 				noop(c, "both types map to the same field type")
 			}
+		case migrate.SetSearch:
+			p.copy = true // the stored documents' terms are computed in Go (fillSearch)
 		case migrate.AddField, migrate.SetRequired:
+			if f := p.after.Field(c.Field); c.Default != nil && f != nil && f.Search != "" {
+				p.copy = true // a painless backfill cannot compute the default's terms
+			}
 			if c.Default != nil {
 				if err := p.addDefault(c.Field, c.Default); err != nil {
 					return nil, err

@@ -47,8 +47,7 @@ func (p *recordPlan) createIndex(ctx context.Context, index string, shards, repl
 	if err != nil {
 		return err
 	}
-	settings := map[string]any{"number_of_shards": shards, "number_of_replicas": replicas}
-	body, _ := json.Marshal(map[string]any{"settings": settings, "mappings": mapping})
+	body, _ := json.Marshal(map[string]any{"settings": esdialect.IndexSettings(shards, replicas), "mappings": mapping})
 	return call(ctx, m.c, esapi.IndicesCreateRequest{Index: index, Body: bytes.NewReader(body)}, nil)
 }
 
@@ -241,6 +240,7 @@ func (p *recordPlan) transform() (func(map[string]any) error, error) {
 		}
 		p.fixMeta(doc)
 		p.keepOldNames(doc)
+		p.fillSearch(doc)
 		return nil
 	}, nil
 }

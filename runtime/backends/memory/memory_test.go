@@ -29,6 +29,10 @@ func (h harness) MakeMembers(context.Context, *testing.T) (repo.Repository[thing
 	return repo.New(things.MemberSchema, memory.New(things.MemberSchema), h.opts...), nil
 }
 
+func (h harness) MakeDocs(context.Context, *testing.T) (repo.Repository[things.Doc], error) {
+	return repo.New(things.DocSchema, memory.New(things.DocSchema), h.opts...), nil
+}
+
 func TestConformance(t *testing.T) {
 	drivertest.RunConformanceTests(t, harness{})
 }
@@ -55,6 +59,10 @@ func (loopHarness) MakeKeywords(context.Context, *testing.T) (repo.Repository[th
 
 func (loopHarness) MakeMembers(context.Context, *testing.T) (repo.Repository[things.Member], error) {
 	return repo.New(things.MemberSchema, loopOnly[things.Member]{memory.New(things.MemberSchema)}), nil
+}
+
+func (loopHarness) MakeDocs(context.Context, *testing.T) (repo.Repository[things.Doc], error) {
+	return repo.New(things.DocSchema, loopOnly[things.Doc]{memory.New(things.DocSchema)}), nil
 }
 
 // TestConformanceLoop runs the suite over drivers without the bulk interfaces: the

@@ -104,6 +104,8 @@ func (c *compiler[T]) leaf(e query.Expr) error {
 		asText = "(" + col + "::text COLLATE \"C\")"
 	}
 	switch e.Op {
+	case query.OpSearch, query.OpSearchPhrase:
+		return c.search(f, e)
 	case query.OpExists:
 		if f.List {
 			fmt.Fprintf(&c.b, "(cardinality(%s) > 0)", col)

@@ -100,6 +100,10 @@ func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository
 	return make_(ctx, t, h, things.MemberSchema)
 }
 
+func (h harness) MakeDocs(ctx context.Context, t *testing.T) (repo.Repository[things.Doc], error) {
+	return make_(ctx, t, h, things.DocSchema)
+}
+
 // LeakOptions ignores pgxpool's background goroutines (health checks, connection
 // creation), which belong to the shared pool, not to a stream.
 func (harness) LeakOptions() []goleak.Option {
@@ -181,6 +185,10 @@ func (h genHarness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Reposi
 
 func (h genHarness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error) {
 	return fresh(ctx, h, things.MemberSchema.Table, things.NewMemberPostgresRepository)
+}
+
+func (h genHarness) MakeDocs(ctx context.Context, t *testing.T) (repo.Repository[things.Doc], error) {
+	return fresh(ctx, h, things.DocSchema.Table, things.NewDocPostgresRepository)
 }
 
 // The suite again, on repositories whose statements by id run the sqlc-generated code.

@@ -46,6 +46,10 @@ func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository
 	return makeRepo(ctx, t, h, things.MemberSchema)
 }
 
+func (h harness) MakeDocs(ctx context.Context, t *testing.T) (repo.Repository[things.Doc], error) {
+	return makeRepo(ctx, t, h, things.DocSchema)
+}
+
 // LeakOptions ignores the HTTP transport's connection goroutines: pooled keep-alive
 // connections outlive a stream by design.
 func (harness) LeakOptions() []goleak.Option {

@@ -27,8 +27,9 @@ const (
 // FieldSpec is what the mapping needs to know of a field: its JSON name and its (element)
 // kind. Lists map like their elements.
 type FieldSpec struct {
-	JSON string
-	Kind query.Kind
+	JSON   string
+	Kind   query.Kind
+	Search string // full-text language of a searchable text field; "" if not searchable
 }
 
 // Mapping returns the index mapping for records described by desc, as indented JSON:
@@ -37,6 +38,7 @@ type FieldSpec struct {
 //     whole or the write is rejected (Lucene's term limit is 32766 bytes, which is also the
 //     portable limit repo.MaxStringBytes, checked before a write reaches the server);
 //   - text: text with a keyword subfield "kw" used for exact filters, patterns and sorting;
+//     a searchable field's analysed terms are a text field _rk.s.<field> (see SearchPath);
 //   - int: long; float: double; bool: boolean;
 //   - time: the readable RFC 3339 value (microseconds, UTC) as a date, plus its exact
 //     microseconds since the Unix epoch as a long in _rk.us.<field>, which filters and sorts
@@ -50,7 +52,7 @@ type FieldSpec struct {
 func Mapping[T any](desc *record.Desc[T]) []byte {
 	fields := make([]FieldSpec, len(desc.Fields))
 	for i := range desc.Fields {
-		fields[i] = FieldSpec{JSON: desc.Fields[i].JSON, Kind: desc.Fields[i].Kind}
+		fields[i] = FieldSpec{JSON: desc.Fields[i].JSON, Kind: desc.Fields[i].Kind, Search: desc.Fields[i].Search}
 	}
 	return MappingFor(fields)
 }
@@ -64,9 +66,12 @@ func MappingFor(fields []FieldSpec) []byte {
 
 func mappingObj(fields []FieldSpec) obj {
 	props := obj{}
-	var us obj
+	var us, search obj
 	for _, f := range fields {
 		props = append(props, kv{f.JSON, fieldMapping(f.Kind)})
+		if f.Search != "" && f.Kind == query.KindText {
+			search = append(search, kv{f.JSON, searchMapping()})
+		}
 		if f.Kind == query.KindTime {
 			us = append(us, kv{f.JSON, obj{{"type", "long"}}})
 		}
@@ -74,6 +79,9 @@ func mappingObj(fields []FieldSpec) obj {
 	meta := obj{}
 	if len(us) > 0 {
 		meta = append(meta, kv{"us", obj{{"properties", us}}})
+	}
+	if len(search) > 0 {
+		meta = append(meta, kv{SearchMeta, obj{{"properties", search}}})
 	}
 	meta = append(meta, kv{"has", obj{{"type", "keyword"}}})
 	meta = append(meta, kv{WriteToken, writeTokenMapping()})

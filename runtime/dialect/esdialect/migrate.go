@@ -13,7 +13,7 @@ import (
 func RecordMapping(r *migrate.Record) []byte {
 	fields := []FieldSpec{{JSON: r.ID.Name, Kind: query.KindOf(r.ID.Type)}}
 	for i := range r.Fields {
-		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: query.KindOf(r.Fields[i].Type)})
+		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: query.KindOf(r.Fields[i].Type), Search: r.Fields[i].Search})
 	}
 	return MappingFor(fields)
 }
@@ -45,7 +45,7 @@ func RecordMappingCompat(r *migrate.Record, compat []FieldSpec) []byte {
 	}
 	fields := []FieldSpec{{JSON: r.ID.Name, Kind: query.KindOf(r.ID.Type)}}
 	for i := range r.Fields {
-		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: query.KindOf(r.Fields[i].Type)})
+		fields = append(fields, FieldSpec{JSON: r.Fields[i].Name, Kind: query.KindOf(r.Fields[i].Type), Search: r.Fields[i].Search})
 	}
 	o := mappingObj(append(fields, compat...))
 	names := make([]string, len(compat))

@@ -16,6 +16,9 @@ type Column struct {
 	Type    string // PostgreSQL type as format_type prints it, e.g. "text", "bigint[]"
 	Collate string // "C" for text columns, "" otherwise
 	NotNull bool
+	// Generated is the generation expression of a generated column (the tsvector column of
+	// a searchable field); the drift check compares its type, not the expression.
+	Generated string
 }
 
 // ColumnType returns the PostgreSQL type and collation of a field of the given kind: text

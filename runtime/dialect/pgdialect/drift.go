@@ -61,17 +61,21 @@ func (t TableDef) LiveDrift(live LiveTable) []string {
 		chk[c.Name] = c
 	}
 	for _, c := range t.Columns[1:] {
-		if want, ok := t.IndexOf(c); ok {
+		for _, of := range []func(ColumnDef) (Index, bool){t.IndexOf, t.SearchIndexOf} {
+			want, ok := of(c)
+			if !ok {
+				continue
+			}
 			got, ok := idx[want.Name]
 			delete(idx, want.Name)
 			method := map[bool]string{true: "gin", false: "btree"}[want.GIN]
 			switch {
 			case !ok:
-				probs = append(probs, fmt.Sprintf("index %q on %q is missing", want.Name, c.Name))
+				probs = append(probs, fmt.Sprintf("index %q on %q is missing", want.Name, want.Column))
 			case !got.Valid:
 				probs = append(probs, fmt.Sprintf("index %q is INVALID (a failed CREATE INDEX CONCURRENTLY): apply again, which rebuilds it", want.Name))
-			case got.Unique != want.Unique || !slices.Equal(got.Columns, []string{c.Name}) || got.Method != method:
-				probs = append(probs, fmt.Sprintf("index %q is %s, want %s", want.Name, describeIndex(got), describeIndex(LiveIndex{Columns: []string{c.Name}, Unique: want.Unique, Method: method})))
+			case got.Unique != want.Unique || !slices.Equal(got.Columns, []string{want.Column}) || got.Method != method:
+				probs = append(probs, fmt.Sprintf("index %q is %s, want %s", want.Name, describeIndex(got), describeIndex(LiveIndex{Columns: []string{want.Column}, Unique: want.Unique, Method: method})))
 			}
 		}
 		if want, ok := t.CheckOf(c); ok {

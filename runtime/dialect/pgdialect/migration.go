@@ -89,7 +89,9 @@ type renderer struct {
 	expand map[[2]string]*migrate.Field
 }
 
-func (r *renderer) add(sql string) { r.out = append(r.out, Statement{SQL: sql}) }
+func (r *renderer) add(sql string) {
+	r.out = append(r.out, Statement{SQL: sql, Block: strings.HasPrefix(sql, "DO $repokit$")})
+}
 
 // doIf adds a DO block running body when cond holds.
 func (r *renderer) doIf(cond, body string) {
@@ -164,6 +166,9 @@ func (r *renderer) render(changes []migrate.Change) error {
 			if f := rec.Field(c.Field); f != nil && f.OldName != "" {
 				r.dropOldName(t.Table, c.Field, f.OldName)
 			}
+			if f := rec.Field(c.Field); f != nil && f.Search != "" {
+				r.add(TableDef{Table: t.Table}.DropSearchSQL(c.Field)) // it depends on the column
+			}
 			r.add(fmt.Sprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", QuoteTable(t.Table), Quote(c.Field)))
 		}
 	}
@@ -212,7 +217,7 @@ func (r *renderer) render(changes []migrate.Change) error {
 				return fmt.Errorf("change %s: %w", c, err)
 			}
 		}
-		for _, pass := range []func(rec *migrate.Record, td TableDef, pairs []columnPair){r.checks, r.required, r.indexes} {
+		for _, pass := range []func(rec *migrate.Record, td TableDef, pairs []columnPair){r.checks, r.required, r.indexes, r.searches} {
 			for i := range r.after.Records {
 				rec := &r.after.Records[i]
 				if r.oldRecord(changes, rec.Name) == nil {

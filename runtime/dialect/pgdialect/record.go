@@ -60,7 +60,7 @@ func RecordTableDef(r *migrate.Record) (TableDef, error) {
 // fieldColumn returns the column of one field.
 func fieldColumn(f *migrate.Field) (ColumnDef, error) {
 	c := ColumnDef{Name: f.Name, Kind: query.KindOf(f.Type), List: f.List, Optional: !f.Required,
-		Unique: f.Unique, Indexed: f.Indexed, OldName: f.OldName}
+		Unique: f.Unique, Indexed: f.Indexed, OldName: f.OldName, Search: f.Search}
 	if c.Kind == query.KindInvalid {
 		return c, fmt.Errorf("field %s: unknown type %q", f.Name, f.Type)
 	}

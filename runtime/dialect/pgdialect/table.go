@@ -26,6 +26,9 @@ type ColumnDef struct {
 	Indexed  bool
 	Enum     []string // allowed values of an enum field, checked by a CHECK constraint
 	Default  string   // SQL expression of the column default, "" for none
+	// Search is the full-text language of a searchable text column ("" for none): the table
+	// gets a generated tsvector column (SearchColumn) and a GIN index on it.
+	Search string
 	// OldName is the old column of a renamed field that code of the previous version still
 	// uses, kept in step by a trigger (CompatName) until a later migration drops it; "" for
 	// none. CreateTable does not create it: only a migration that renames makes it.
@@ -40,7 +43,7 @@ func TableDefOf[T any](desc *record.Desc[T], table string) TableDef {
 	for i := range desc.Fields {
 		f := &desc.Fields[i]
 		t.Columns = append(t.Columns, ColumnDef{Name: f.Column, Kind: f.Kind, List: f.List,
-			Optional: f.Optional, Unique: f.Unique, Indexed: f.Indexed, Enum: f.Enum})
+			Optional: f.Optional, Unique: f.Unique, Indexed: f.Indexed, Enum: f.Enum, Search: f.Search})
 	}
 	return t
 }
@@ -61,18 +64,31 @@ func (c ColumnDef) column() Column {
 }
 
 // ColumnList returns the table's columns as the drift check compares them: the fields in
-// order, then the version column.
+// order, the version column, then the generated tsvector column of each searchable field.
 func (t TableDef) ColumnList() []Column {
 	out := make([]Column, 0, len(t.Columns)+1)
 	for _, c := range t.Columns {
 		out = append(out, c.column())
 	}
-	return append(out, Column{Name: VersionColumn, Type: "bigint", NotNull: true})
+	out = append(out, Column{Name: VersionColumn, Type: "bigint", NotNull: true})
+	for _, c := range t.Columns {
+		if c.Search != "" {
+			out = append(out, c.searchColumn())
+		}
+	}
+	return out
 }
 
-// SQL returns the statements that create the table: CreateTable, then CreateIndexes. Every
-// statement is idempotent (IF NOT EXISTS).
-func (t TableDef) SQL() []string { return append([]string{t.CreateTable()}, t.CreateIndexes()...) }
+// SQL returns the statements that create the table: SearchSetupSQL when a column is
+// searchable, CreateTable, then CreateIndexes. Every statement is idempotent.
+func (t TableDef) SQL() []string {
+	var out []string
+	if t.searchable() {
+		out = append(out, SearchSetupSQL())
+	}
+	out = append(out, t.CreateTable())
+	return append(out, t.CreateIndexes()...)
+}
 
 // CreateTable returns the CREATE TABLE IF NOT EXISTS statement: every column (the fields,
 // then the version column) with its type, collation, default and NOT NULL, the primary key
@@ -97,12 +113,17 @@ func (t TableDef) CreateTable() string {
 
 // CreateIndexes returns the CREATE INDEX IF NOT EXISTS statements of the table, in field
 // order: a unique index per unique field and an index per indexed field (GIN for lists,
-// B-tree otherwise).
+// B-tree otherwise), then a GIN index per searchable field.
 func (t TableDef) CreateIndexes() []string {
 	var stmts []string
 	for _, c := range t.Columns[1:] {
 		if s, ok := t.createIndex(c); ok {
 			stmts = append(stmts, s)
+		}
+	}
+	for _, c := range t.Columns[1:] {
+		if ix, ok := t.SearchIndexOf(c); ok {
+			stmts = append(stmts, ix.CreateSQL(t.Table, false))
 		}
 	}
 	return stmts
@@ -112,6 +133,9 @@ func (t TableDef) CreateIndexes() []string {
 // and NOT NULL.
 func columnSQL(c Column, def string) string {
 	s := Quote(c.Name) + " " + c.TypeSQL()
+	if c.Generated != "" {
+		s += " GENERATED ALWAYS AS (" + c.Generated + ") STORED"
+	}
 	if def != "" {
 		s += " DEFAULT " + def
 	}

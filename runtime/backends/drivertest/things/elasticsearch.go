@@ -49,3 +49,13 @@ func NewKeywordElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg
 func NewMemberElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Member], error) {
 	return elasticsearch.NewRepository(ctx, m, cfg, MemberSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(MemberElasticsearchMapping))}, opts...)...)
 }
+
+// NewDocElasticsearchRepository returns the Doc records stored in Elasticsearch index "doc"
+// (elasticsearch.WithIndex changes it), on the client m holds for cfg (a
+// pool.ElasticsearchPoolConfig or a *pool.Prepared made from one): repositories on one
+// config share one client. It creates the index with DocElasticsearchMapping when it is missing and fails
+// with an *elasticsearch.DriftError when the live mapping differs (elasticsearch.WithoutEnsureIndex
+// skips both). Writes wait for a refresh by default (elasticsearch.WithRefresh).
+func NewDocElasticsearchRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[Doc], error) {
+	return elasticsearch.NewRepository(ctx, m, cfg, DocSchema, append([]elasticsearch.Option{elasticsearch.WithMapping([]byte(DocElasticsearchMapping))}, opts...)...)
+}

@@ -204,3 +204,61 @@ const MemberElasticsearchMapping = `{
     }
   }
 }`
+
+// DocElasticsearchMapping is the index mapping of Doc (index "doc").
+const DocElasticsearchMapping = `{
+  "dynamic": "strict",
+  "properties": {
+    "id": {
+      "type": "keyword"
+    },
+    "body": {
+      "type": "text",
+      "fields": {
+        "kw": {
+          "type": "keyword"
+        }
+      }
+    },
+    "title": {
+      "type": "text",
+      "fields": {
+        "kw": {
+          "type": "keyword"
+        }
+      }
+    },
+    "note": {
+      "type": "text",
+      "fields": {
+        "kw": {
+          "type": "keyword"
+        }
+      }
+    },
+    "_rk": {
+      "properties": {
+        "s": {
+          "properties": {
+            "body": {
+              "type": "text",
+              "analyzer": "standard"
+            },
+            "title": {
+              "type": "text",
+              "analyzer": "standard"
+            }
+          }
+        },
+        "has": {
+          "type": "keyword"
+        },
+        "w": {
+          "type": "keyword",
+          "index": false,
+          "doc_values": false
+        }
+      }
+    }
+  }
+}`

@@ -210,6 +210,55 @@ func NewMemberRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.
 	return open.Configure(c, err, opts)
 }
 
+// NewDocRepository opens the Doc repository on the backend a URL names, one
+// this package was generated with:
+//
+//	postgres://USER:PASSWORD@HOST:PORT/DB
+//	elasticsearch://HOST:PORT
+//
+// (runtime/open documents every form and parameter). The options of the target's backend
+// (postgres.Option, ...) go to its constructor, NewDoc<Backend>Repository;
+// repo.Options (repo.WithCursorKey) configure the repository on every backend; the
+// others are ignored. m is not used for mem://.
+func NewDocRepository(ctx context.Context, m *pool.Manager, target string, opts ...open.Option) (*repo.Collection[Doc], error) {
+	t, err := open.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	return NewDocRepositoryFromTarget(ctx, m, t, opts...)
+}
+
+// NewDocRepositoryFromConfig opens the Doc repository on backend (one of
+// postgres, elasticsearch), configured by its section of the configuration file at path (the seed's
+// databases: layout, see pool.LoadFile) with the seed's environment variables
+// (POSTGRES_POOL_MAX_SIZE, ...) applied over it.
+func NewDocRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, backend string, opts ...open.Option) (*repo.Collection[Doc], error) {
+	t, err := open.FromFile(path, backend, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	return NewDocRepositoryFromTarget(ctx, m, t, opts...)
+}
+
+// NewDocRepositoryFromTarget opens the Doc repository on t (from open.Parse, open.FromMap,
+// open.FromFile or open.FromPoolConfig) with the constructor of t's backend; see NewDocRepository.
+func NewDocRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ...open.Option) (*repo.Collection[Doc], error) {
+	if err := t.CheckManager(m); err != nil {
+		return nil, err
+	}
+	var c *repo.Collection[Doc]
+	var err error
+	switch t.Backend {
+	case open.Postgres:
+		c, err = NewDocPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
+	case open.Elasticsearch:
+		c, err = NewDocElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	default:
+		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+	}
+	return open.Configure(c, err, opts)
+}
+
 // Repositories holds a repository of every record of package things, all on one target:
 // Open, OpenFromConfig and OpenFromTarget open them, Close closes them. A program that adds
 // a record gets its repository here without changing how it opens them.
@@ -218,6 +267,7 @@ type Repositories struct {
 	Other   *repo.Collection[Other]
 	Keyword *repo.Collection[Keyword]
 	Member  *repo.Collection[Member]
+	Doc     *repo.Collection[Doc]
 }
 
 // Open opens the repository of every record on the target a URL names (see NewThingRepository).
@@ -257,6 +307,9 @@ func OpenFromTarget(ctx context.Context, m *pool.Manager, t open.Target, opts ..
 	if r.Member, err = NewMemberRepositoryFromTarget(ctx, m, t, opts...); err != nil {
 		return nil, errors.Join(err, r.Close())
 	}
+	if r.Doc, err = NewDocRepositoryFromTarget(ctx, m, t, opts...); err != nil {
+		return nil, errors.Join(err, r.Close())
+	}
 	return r, nil
 }
 
@@ -274,6 +327,9 @@ func (r *Repositories) Close() error {
 	}
 	if r.Member != nil {
 		errs = append(errs, r.Member.Close())
+	}
+	if r.Doc != nil {
+		errs = append(errs, r.Doc.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -431,6 +431,98 @@ func (s memberPostgresStatements) Exists(ctx context.Context, db postgres.DB, id
 	return thingssql.New(db).MemberExists(ctx, id)
 }
 
+// docPostgresSchema creates the table of Doc (the statements of postgres_schema.sql).
+const docPostgresSchema = "DO $repokit$\nBEGIN\n\tPERFORM pg_advisory_xact_lock(hashtext('repokit:textsearch'));\n\tCREATE EXTENSION IF NOT EXISTS unaccent;\n\tIF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'repokit_english_stem' AND dictnamespace::regnamespace::text = ANY (current_schemas(false))) THEN\n\t\tCREATE TEXT SEARCH DICTIONARY repokit_english_stem (TEMPLATE = pg_catalog.snowball, Language = english);\n\tEND IF;\n\tIF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'repokit_english' AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN\n\t\tCREATE TEXT SEARCH CONFIGURATION repokit_english (COPY = pg_catalog.simple);\n\t\tALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH unaccent, repokit_english_stem;\n\t\tALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;\n\tEND IF;\n\tIF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'repokit_simple' AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN\n\t\tCREATE TEXT SEARCH CONFIGURATION repokit_simple (COPY = pg_catalog.simple);\n\t\tALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH unaccent, simple;\n\t\tALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;\n\tEND IF;\nEND\n$repokit$;\nCREATE TABLE IF NOT EXISTS \"doc\" (\n\t\"id\" text COLLATE \"C\" NOT NULL,\n\t\"body\" text COLLATE \"C\",\n\t\"title\" text COLLATE \"C\",\n\t\"note\" text COLLATE \"C\",\n\t\"repokit_version\" bigint NOT NULL,\n\t\"_tsv_body\" tsvector GENERATED ALWAYS AS (to_tsvector('repokit_english'::regconfig, regexp_replace(coalesce(\"body\", '') COLLATE \"C.utf8\", '[^[:alnum:]]+', ' ', 'g'))) STORED,\n\t\"_tsv_title\" tsvector GENERATED ALWAYS AS (to_tsvector('repokit_simple'::regconfig, regexp_replace(coalesce(\"title\", '') COLLATE \"C.utf8\", '[^[:alnum:]]+', ' ', 'g'))) STORED,\n\tCONSTRAINT \"doc_pkey\" PRIMARY KEY (\"id\")\n);\nCREATE INDEX IF NOT EXISTS \"doc_body_search\" ON \"doc\" USING gin (\"_tsv_body\");\nCREATE INDEX IF NOT EXISTS \"doc_title_search\" ON \"doc\" USING gin (\"_tsv_title\");\n"
+
+// NewDocPostgresRepository returns the Doc records stored in PostgreSQL table "doc",
+// on the pool m holds for cfg (a pool.PostgresPoolConfig or a *pool.Prepared made from one):
+// repositories on one config share one pool. It creates the table when it is missing and fails
+// with a *postgres.DriftError when the live table does not match the schema
+// (postgres.WithoutSchemaCheck skips the check).
+// Its statements by id run the code sqlc generated in package thingssql.
+func NewDocPostgresRepository(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...postgres.Option) (*repo.Collection[Doc], error) {
+	d, err := postgres.New(ctx, m, cfg, DocSchema, append([]postgres.Option{postgres.WithSchemaScript(docPostgresSchema), postgres.WithStatements[Doc](docPostgresStatements{})}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	return repo.New(DocSchema, d), nil
+}
+
+// docPostgresStatements runs the static statements of Doc (postgres_queries.sql) with the code sqlc
+// generated in package thingssql.
+type docPostgresStatements struct{}
+
+// Get implements postgres.Statements.
+func (s docPostgresStatements) Get(ctx context.Context, db postgres.DB, id string) (Doc, int64, error) {
+	row, err := thingssql.New(db).GetDoc(ctx, id)
+	if err != nil {
+		return Doc{}, 0, err
+	}
+	return Doc{
+		Body:  row.Body,
+		ID:    row.ID,
+		Note:  row.Note,
+		Title: row.Title,
+	}, row.RepokitVersion, nil
+}
+
+// params returns the column values of r with the version, as sqlc's parameters.
+func (s docPostgresStatements) params(r *Doc, version int64) thingssql.InsertDocParams {
+	return thingssql.InsertDocParams{
+		Body:           r.Body,
+		ID:             r.ID,
+		Note:           r.Note,
+		RepokitVersion: version,
+		Title:          r.Title,
+	}
+}
+
+// Insert implements postgres.Statements.
+func (s docPostgresStatements) Insert(ctx context.Context, db postgres.DB, r *Doc, version int64) (int64, error) {
+	return thingssql.New(db).InsertDoc(ctx, s.params(r, version))
+}
+
+// Upsert implements postgres.Statements.
+func (s docPostgresStatements) Upsert(ctx context.Context, db postgres.DB, r *Doc, version int64) error {
+	return thingssql.New(db).UpsertDoc(ctx, thingssql.UpsertDocParams(s.params(r, version)))
+}
+
+// Update implements postgres.Statements.
+func (s docPostgresStatements) Update(ctx context.Context, db postgres.DB, r *Doc, version int64) (int64, error) {
+	return thingssql.New(db).UpdateDoc(ctx, thingssql.UpdateDocParams(s.params(r, version)))
+}
+
+// UpdateIfVersion implements postgres.Statements.
+func (s docPostgresStatements) UpdateIfVersion(ctx context.Context, db postgres.DB, r *Doc, version int64, want int64) (int64, error) {
+	p := s.params(r, version)
+	return thingssql.New(db).UpdateDocIfVersion(ctx, thingssql.UpdateDocIfVersionParams{
+		Body:                   p.Body,
+		ID:                     p.ID,
+		Note:                   p.Note,
+		RepokitExpectedVersion: want,
+		RepokitVersion:         p.RepokitVersion,
+		Title:                  p.Title,
+	})
+}
+
+// Delete implements postgres.Statements.
+func (s docPostgresStatements) Delete(ctx context.Context, db postgres.DB, id string) (int64, error) {
+	return thingssql.New(db).DeleteDoc(ctx, id)
+}
+
+// DeleteIfVersion implements postgres.Statements.
+func (s docPostgresStatements) DeleteIfVersion(ctx context.Context, db postgres.DB, id string, want int64) (int64, error) {
+	return thingssql.New(db).DeleteDocIfVersion(ctx, thingssql.DeleteDocIfVersionParams{
+		ID:                     id,
+		RepokitExpectedVersion: want,
+	})
+}
+
+// Exists implements postgres.Statements.
+func (s docPostgresStatements) Exists(ctx context.Context, db postgres.DB, id string) (bool, error) {
+	return thingssql.New(db).DocExists(ctx, id)
+}
+
 // EnsurePostgresSchema creates the table of every record that is missing (with the statements
 // of postgres_schema.sql) and checks the others against the schema: a table that differs is
 // reported in a *postgres.DriftError (errors.Is(err, postgres.ErrSchemaDrift)) and never altered.
@@ -441,5 +533,6 @@ func EnsurePostgresSchema(ctx context.Context, db postgres.Execer) error {
 		postgres.EnsureSchemaSQL(ctx, db, OtherSchema, OtherSchema.Table, otherPostgresSchema),
 		postgres.EnsureSchemaSQL(ctx, db, KeywordSchema, KeywordSchema.Table, keywordPostgresSchema),
 		postgres.EnsureSchemaSQL(ctx, db, MemberSchema, MemberSchema.Table, memberPostgresSchema),
+		postgres.EnsureSchemaSQL(ctx, db, DocSchema, DocSchema.Table, docPostgresSchema),
 	)
 }

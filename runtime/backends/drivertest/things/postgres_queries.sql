@@ -99,3 +99,27 @@ DELETE FROM "member" WHERE "id" = $1 AND "repokit_version" = sqlc.arg(repokit_ex
 
 -- name: MemberExists :one
 SELECT EXISTS (SELECT 1 FROM "member" WHERE "id" = $1);
+
+-- name: GetDoc :one
+SELECT "id", "body", "title", "note", "repokit_version" FROM "doc" WHERE "id" = $1;
+
+-- name: InsertDoc :execrows
+INSERT INTO "doc" ("id", "body", "title", "note", "repokit_version") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING;
+
+-- name: UpsertDoc :exec
+INSERT INTO "doc" ("id", "body", "title", "note", "repokit_version") VALUES ($1, $2, $3, $4, $5) ON CONFLICT ("id") DO UPDATE SET "body" = EXCLUDED."body", "title" = EXCLUDED."title", "note" = EXCLUDED."note", "repokit_version" = EXCLUDED."repokit_version";
+
+-- name: UpdateDoc :execrows
+UPDATE "doc" SET "body" = $2, "title" = $3, "note" = $4, "repokit_version" = $5 WHERE "id" = $1;
+
+-- name: UpdateDocIfVersion :execrows
+UPDATE "doc" SET "body" = $2, "title" = $3, "note" = $4, "repokit_version" = $5 WHERE "id" = $1 AND "repokit_version" = sqlc.arg(repokit_expected_version);
+
+-- name: DeleteDoc :execrows
+DELETE FROM "doc" WHERE "id" = $1;
+
+-- name: DeleteDocIfVersion :execrows
+DELETE FROM "doc" WHERE "id" = $1 AND "repokit_version" = sqlc.arg(repokit_expected_version);
+
+-- name: DocExists :one
+SELECT EXISTS (SELECT 1 FROM "doc" WHERE "id" = $1);

@@ -69,3 +69,36 @@ CREATE UNIQUE INDEX IF NOT EXISTS "member_email_key" ON "member" ("email");
 CREATE UNIQUE INDEX IF NOT EXISTS "member_nick_key" ON "member" ("nick");
 CREATE UNIQUE INDEX IF NOT EXISTS "member_seat_key" ON "member" ("seat");
 
+-- Doc
+DO $repokit$
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('repokit:textsearch'));
+	CREATE EXTENSION IF NOT EXISTS unaccent;
+	IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'repokit_english_stem' AND dictnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
+		CREATE TEXT SEARCH DICTIONARY repokit_english_stem (TEMPLATE = pg_catalog.snowball, Language = english);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'repokit_english' AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
+		CREATE TEXT SEARCH CONFIGURATION repokit_english (COPY = pg_catalog.simple);
+		ALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH unaccent, repokit_english_stem;
+		ALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'repokit_simple' AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
+		CREATE TEXT SEARCH CONFIGURATION repokit_simple (COPY = pg_catalog.simple);
+		ALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH unaccent, simple;
+		ALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;
+	END IF;
+END
+$repokit$;
+CREATE TABLE IF NOT EXISTS "doc" (
+	"id" text COLLATE "C" NOT NULL,
+	"body" text COLLATE "C",
+	"title" text COLLATE "C",
+	"note" text COLLATE "C",
+	"repokit_version" bigint NOT NULL,
+	"_tsv_body" tsvector GENERATED ALWAYS AS (to_tsvector('repokit_english'::regconfig, regexp_replace(coalesce("body", '') COLLATE "C.utf8", '[^[:alnum:]]+', ' ', 'g'))) STORED,
+	"_tsv_title" tsvector GENERATED ALWAYS AS (to_tsvector('repokit_simple'::regconfig, regexp_replace(coalesce("title", '') COLLATE "C.utf8", '[^[:alnum:]]+', ' ', 'g'))) STORED,
+	CONSTRAINT "doc_pkey" PRIMARY KEY ("id")
+);
+CREATE INDEX IF NOT EXISTS "doc_body_search" ON "doc" USING gin ("_tsv_body");
+CREATE INDEX IF NOT EXISTS "doc_title_search" ON "doc" USING gin ("_tsv_title");
+

@@ -8,6 +8,7 @@
 //   - [Other]: A record with a generated UUID id.
 //   - [Keyword]: A record whose field names are Go keywords or SQL reserved words.
 //   - [Member]: A record with unique fields, for the unique-value cases.
+//   - [Doc]: A record with searchable text fields, for the full-text cases.
 //
 // Generated backends: postgres, elasticsearch.
 //

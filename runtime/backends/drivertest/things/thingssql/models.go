@@ -10,6 +10,16 @@ import (
 	"time"
 )
 
+type Doc struct {
+	ID             string
+	Body           *string
+	Title          *string
+	Note           *string
+	RepokitVersion int64
+	TsvBody        interface{}
+	TsvTitle       interface{}
+}
+
 type Keyword struct {
 	ID             string
 	Type           string

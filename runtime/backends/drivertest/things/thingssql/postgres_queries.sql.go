@@ -12,6 +12,35 @@ import (
 	"time"
 )
 
+const deleteDoc = `-- name: DeleteDoc :execrows
+DELETE FROM "doc" WHERE "id" = $1
+`
+
+func (q *Queries) DeleteDoc(ctx context.Context, id string) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteDoc, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteDocIfVersion = `-- name: DeleteDocIfVersion :execrows
+DELETE FROM "doc" WHERE "id" = $1 AND "repokit_version" = $2
+`
+
+type DeleteDocIfVersionParams struct {
+	ID                     string
+	RepokitExpectedVersion int64
+}
+
+func (q *Queries) DeleteDocIfVersion(ctx context.Context, arg DeleteDocIfVersionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteDocIfVersion, arg.ID, arg.RepokitExpectedVersion)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteKeyword = `-- name: DeleteKeyword :execrows
 DELETE FROM "keyword" WHERE "id" = $1
 `
@@ -128,6 +157,42 @@ func (q *Queries) DeleteThingIfVersion(ctx context.Context, arg DeleteThingIfVer
 	return result.RowsAffected(), nil
 }
 
+const docExists = `-- name: DocExists :one
+SELECT EXISTS (SELECT 1 FROM "doc" WHERE "id" = $1)
+`
+
+func (q *Queries) DocExists(ctx context.Context, id string) (bool, error) {
+	row := q.db.QueryRow(ctx, docExists, id)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
+const getDoc = `-- name: GetDoc :one
+SELECT "id", "body", "title", "note", "repokit_version" FROM "doc" WHERE "id" = $1
+`
+
+type GetDocRow struct {
+	ID             string
+	Body           *string
+	Title          *string
+	Note           *string
+	RepokitVersion int64
+}
+
+func (q *Queries) GetDoc(ctx context.Context, id string) (GetDocRow, error) {
+	row := q.db.QueryRow(ctx, getDoc, id)
+	var i GetDocRow
+	err := row.Scan(
+		&i.ID,
+		&i.Body,
+		&i.Title,
+		&i.Note,
+		&i.RepokitVersion,
+	)
+	return i, err
+}
+
 const getKeyword = `-- name: GetKeyword :one
 SELECT "id", "type", "order", "select", "group", "repokit_version" FROM "keyword" WHERE "id" = $1
 `
@@ -217,6 +282,32 @@ func (q *Queries) GetThing(ctx context.Context, id string) (Thing, error) {
 		&i.RepokitVersion,
 	)
 	return i, err
+}
+
+const insertDoc = `-- name: InsertDoc :execrows
+INSERT INTO "doc" ("id", "body", "title", "note", "repokit_version") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+`
+
+type InsertDocParams struct {
+	ID             string
+	Body           *string
+	Title          *string
+	Note           *string
+	RepokitVersion int64
+}
+
+func (q *Queries) InsertDoc(ctx context.Context, arg InsertDocParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insertDoc,
+		arg.ID,
+		arg.Body,
+		arg.Title,
+		arg.Note,
+		arg.RepokitVersion,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const insertKeyword = `-- name: InsertKeyword :execrows
@@ -399,6 +490,60 @@ func (q *Queries) ThingExists(ctx context.Context, id string) (bool, error) {
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const updateDoc = `-- name: UpdateDoc :execrows
+UPDATE "doc" SET "body" = $2, "title" = $3, "note" = $4, "repokit_version" = $5 WHERE "id" = $1
+`
+
+type UpdateDocParams struct {
+	ID             string
+	Body           *string
+	Title          *string
+	Note           *string
+	RepokitVersion int64
+}
+
+func (q *Queries) UpdateDoc(ctx context.Context, arg UpdateDocParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateDoc,
+		arg.ID,
+		arg.Body,
+		arg.Title,
+		arg.Note,
+		arg.RepokitVersion,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const updateDocIfVersion = `-- name: UpdateDocIfVersion :execrows
+UPDATE "doc" SET "body" = $2, "title" = $3, "note" = $4, "repokit_version" = $5 WHERE "id" = $1 AND "repokit_version" = $6
+`
+
+type UpdateDocIfVersionParams struct {
+	ID                     string
+	Body                   *string
+	Title                  *string
+	Note                   *string
+	RepokitVersion         int64
+	RepokitExpectedVersion int64
+}
+
+func (q *Queries) UpdateDocIfVersion(ctx context.Context, arg UpdateDocIfVersionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateDocIfVersion,
+		arg.ID,
+		arg.Body,
+		arg.Title,
+		arg.Note,
+		arg.RepokitVersion,
+		arg.RepokitExpectedVersion,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const updateKeyword = `-- name: UpdateKeyword :execrows
@@ -683,6 +828,29 @@ func (q *Queries) UpdateThingIfVersion(ctx context.Context, arg UpdateThingIfVer
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const upsertDoc = `-- name: UpsertDoc :exec
+INSERT INTO "doc" ("id", "body", "title", "note", "repokit_version") VALUES ($1, $2, $3, $4, $5) ON CONFLICT ("id") DO UPDATE SET "body" = EXCLUDED."body", "title" = EXCLUDED."title", "note" = EXCLUDED."note", "repokit_version" = EXCLUDED."repokit_version"
+`
+
+type UpsertDocParams struct {
+	ID             string
+	Body           *string
+	Title          *string
+	Note           *string
+	RepokitVersion int64
+}
+
+func (q *Queries) UpsertDoc(ctx context.Context, arg UpsertDocParams) error {
+	_, err := q.db.Exec(ctx, upsertDoc,
+		arg.ID,
+		arg.Body,
+		arg.Title,
+		arg.Note,
+		arg.RepokitVersion,
+	)
+	return err
 }
 
 const upsertKeyword = `-- name: UpsertKeyword :exec
