@@ -78,6 +78,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, h) })
 	t.Run("Unique", func(t *testing.T) { testUnique(t, h) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, h) })
+	t.Run("Aggregate", func(t *testing.T) { testAggregate(t, h) })
 }
 
 // testTimeout bounds every test, so that a backend that deadlocks fails instead of hanging.
