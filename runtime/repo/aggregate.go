@@ -58,7 +58,7 @@ func (c *Collection[T]) aggregate(ctx context.Context, q query.Query[T], groups 
 	if a, ok := c.drv.(Aggregator); ok {
 		out, err = a.Aggregate(ctx, &spec)
 	} else {
-		out, err = c.aggregateStream(ctx, &spec)
+		out, err = AggregateStream(ctx, c.desc, c.drv, &spec)
 	}
 	if err != nil {
 		return nil, c.fail(op, "", err)
@@ -76,14 +76,16 @@ func (c *Collection[T]) kinds(spec *query.AggSpec) []query.Kind {
 	return ks
 }
 
-// aggregateStream is the portable path: the driver's Query over the filter, projected on
-// the fields read, fed to an eval.Aggregator.
-func (c *Collection[T]) aggregateStream(ctx context.Context, spec *query.AggSpec) ([]query.Group, error) {
-	agg, err := eval.NewAggregator(c.desc, spec)
+// AggregateStream is the portable path of Aggregate: drv's Query over spec's filter, in id
+// order and projected on the fields the aggregation reads, fed to an eval.Aggregator, with
+// memory bounded by the number of groups. The Collection uses it for a driver without
+// Aggregator; a driver's Aggregate may use it for specs its store cannot answer exactly.
+func AggregateStream[T any](ctx context.Context, d *record.Desc[T], drv Driver[T], spec *query.AggSpec) ([]query.Group, error) {
+	agg, err := eval.NewAggregator(d, spec)
 	if err != nil {
 		return nil, err
 	}
-	id := c.desc.ID().Name
+	id := d.ID().Name
 	fields := []string{id}
 	for _, g := range spec.Groups {
 		if !slices.Contains(fields, g.Field) {
@@ -96,7 +98,7 @@ func (c *Collection[T]) aggregateStream(ctx context.Context, spec *query.AggSpec
 		}
 	}
 	qs := query.Spec{Filter: spec.Filter, Sort: []query.SortKey{{Field: id}}, Fields: fields}
-	for rec, err := range c.drv.Query(ctx, &qs) {
+	for rec, err := range drv.Query(ctx, &qs) {
 		if err != nil {
 			return nil, err
 		}
