@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -147,5 +148,42 @@ func testAggregateInvalid(t *testing.T, h Harness) {
 		if err != nil && (!strings.HasPrefix(err.Error(), "repokit: Thing.Aggregate: invalid input: ") || !strings.Contains(err.Error(), c.msg)) {
 			t.Errorf("%s: error %q, want Thing.Aggregate and %q", c.name, err, c.msg)
 		}
+	}
+}
+
+// testAggregateMany: more groups than one Elasticsearch composite page (1000) and more
+// distinct values than one page, all counted.
+func testAggregateMany(t *testing.T, h Harness) {
+	ctx, r := makeThings(t, h)
+	const n, groups = 2345, 1500
+	recs := make([]things.Thing, n)
+	for i := range recs {
+		recs[i] = things.Thing{ID: fmt.Sprintf("m%05d", i), Name: fmt.Sprintf("n%05d", i), Count: int64(i % groups),
+			Rank: ptr(int64(i)), Created: t0}
+	}
+	seed(ctx, t, r, recs)
+	F := things.ThingFields
+	got, err := r.Aggregate(ctx, things.ThingQuery(), query.By(F.Count.GroupBy()), F.Name.CountDistinct(), F.Rank.Sum())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != groups {
+		t.Fatalf("%d groups, want %d", len(got), groups)
+	}
+	for c, g := range got {
+		want := fmt.Sprintf("{%d} count=1 [1 %d]", c, c)
+		if c < n-groups {
+			want = fmt.Sprintf("{%d} count=2 [2 %d]", c, 2*c+groups)
+		}
+		if g.String() != want {
+			t.Fatalf("group %d = %s, want %s", c, g, want)
+		}
+	}
+	all, err := r.Aggregate(ctx, things.ThingQuery(), nil, F.Name.CountDistinct(), F.Count.CountDistinct())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := groupStrings(all); len(s) != 1 || s[0] != fmt.Sprintf("{} count=%d [%d %d]", n, n, groups) {
+		t.Errorf("ungrouped = %q", s)
 	}
 }
