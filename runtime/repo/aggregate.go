@@ -185,7 +185,7 @@ func FinishGroups(spec *query.AggSpec, kinds []query.Kind, groups []query.Group)
 				continue
 			}
 			if v.Kind == query.KindInt && (v.Int >= MaxExactInt || v.Int <= -MaxExactInt) {
-				return nil, fmt.Errorf("%w: %s is %d, beyond ±2^53", query.ErrBadQuery, m, v.Int)
+				return nil, fmt.Errorf("%w: %s is beyond ±2^53", query.ErrBadQuery, m)
 			}
 			if v.Kind == query.KindFloat && (math.IsInf(v.Float, 0) || math.IsNaN(v.Float)) {
 				return nil, fmt.Errorf("%w: %s is not finite", query.ErrBadQuery, m)

@@ -196,3 +196,37 @@ func testAggregateMany(t *testing.T, h Harness) {
 		t.Errorf("ungrouped = %q", s)
 	}
 }
+
+// testAggregateLimits: int sums are exact up to 2^53 and ErrInvalidInput from 2^53 on
+// (also past the int64 range), and a float sum that is not finite is ErrInvalidInput, on
+// every backend.
+func testAggregateLimits(t *testing.T, h Harness) {
+	ctx, r := makeThings(t, h)
+	const big = int64(1) << 52
+	seed(ctx, t, r, []things.Thing{
+		{ID: "a", Count: big, Rank: ptr(big), Score: ptr(1e308), Created: t0},
+		{ID: "b", Count: big - 1, Rank: ptr(big), Score: ptr(1e308), Created: t0},
+		{ID: "c", Count: -5, Rank: ptr(int64(math.MaxInt64)), Created: t0},
+		{ID: "d", Count: 5, Rank: ptr(int64(math.MaxInt64)), Created: t0},
+	})
+	F := things.ThingFields
+	got, err := r.Aggregate(ctx, things.ThingQuery(), nil, F.Count.Sum())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := groupStrings(got); len(s) != 1 || s[0] != "{} count=4 [9007199254740991]" {
+		t.Errorf("sum below 2^53 = %q", s)
+	}
+	_, err = r.Aggregate(ctx, things.ThingQuery().Where(F.ID.IN("a", "b")), nil, F.Rank.Sum())
+	wantErr(t, "int sum of 2^53", err, repo.ErrInvalidInput)
+	if err != nil && !strings.HasSuffix(err.Error(), "sum(rank) is beyond ±2^53") {
+		t.Errorf("int sum of 2^53: %v", err)
+	}
+	_, err = r.Aggregate(ctx, things.ThingQuery(), query.By(F.Active.GroupBy()), F.Rank.Sum())
+	wantErr(t, "int sum past int64", err, repo.ErrInvalidInput)
+	if err != nil && !strings.HasSuffix(err.Error(), "sum(rank) is beyond ±2^53") {
+		t.Errorf("int sum past int64: %v", err)
+	}
+	_, err = r.Aggregate(ctx, things.ThingQuery(), nil, F.Score.Sum())
+	wantErr(t, "float sum past MaxFloat64", err, repo.ErrInvalidInput)
+}

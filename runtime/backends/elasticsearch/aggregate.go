@@ -193,7 +193,7 @@ func (a *aggPlan[T]) values(b M) []query.Value {
 			// set by countDistinct
 		case query.AggSum, query.AggAvg:
 			n := count("n" + strconv.Itoa(i))
-			s, _ := agg["value"].(json.Number).Float64()
+			s := floatOf(agg["value"])
 			switch {
 			case n == 0:
 				v.Null = true
@@ -208,6 +208,9 @@ func (a *aggPlan[T]) values(b M) []query.Value {
 		case query.AggMin, query.AggMax:
 			if f.Kind == query.KindFloat {
 				v = decodeValue(f.Kind, agg["value"], false)
+				if !v.Null {
+					v.Float = floatOf(agg["value"])
+				}
 				break
 			}
 			var raw any
@@ -226,6 +229,21 @@ func (a *aggPlan[T]) values(b M) []query.Value {
 		out[i] = v
 	}
 	return out
+}
+
+// floatOf reads a metric's float: a JSON number, or the string Elasticsearch writes for
+// a value JSON cannot hold ("Infinity", "-Infinity", "NaN"), which repo then rejects.
+func floatOf(v any) float64 {
+	switch x := v.(type) {
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	case string:
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			return f
+		}
+	}
+	return math.NaN()
 }
 
 // decodeValue converts a JSON value of an aggregation answer to a Value of kind k; nil is
