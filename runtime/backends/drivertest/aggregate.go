@@ -230,3 +230,26 @@ func testAggregateLimits(t *testing.T, h Harness) {
 	_, err = r.Aggregate(ctx, things.ThingQuery(), nil, F.Score.Sum())
 	wantErr(t, "float sum past MaxFloat64", err, repo.ErrInvalidInput)
 }
+
+// testAggregateKeywords: fields named after SQL reserved words as keys and metrics (quoted
+// identifiers on PostgreSQL, plain paths on Elasticsearch).
+func testAggregateKeywords(t *testing.T, h Harness) {
+	ctx, r := makeKeywords(t, h)
+	x, y := things.KeywordGroupX, things.KeywordGroupY
+	seed(ctx, t, r, []things.Keyword{
+		{ID: "1", Type: "a", Order: ptr[int64](3), Select: ptr(true), Group: &x},
+		{ID: "2", Type: "b", Order: ptr[int64](4), Select: ptr(false), Group: &x},
+		{ID: "3", Type: "a", Select: ptr(true), Group: &y},
+		{ID: "4", Type: "c", Order: ptr[int64](-1)},
+	})
+	F := things.KeywordFields
+	got, err := r.Aggregate(ctx, things.KeywordQuery().Where(F.Type.NEQ("zz")), query.By(F.Group.GroupBy(), F.Select.GroupBy()),
+		F.Order.Sum(), F.Order.Max(), F.Type.CountDistinct())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"x" false} count=1 [4 4 1]`, `{"x" true} count=1 [3 3 1]`, `{"y" true} count=1 [null null 1]`, `{null null} count=1 [-1 -1 1]`}
+	if g, w := strings.Join(groupStrings(got), "\n"), strings.Join(want, "\n"); g != w {
+		t.Errorf("got\n%s\nwant\n%s", g, w)
+	}
+}

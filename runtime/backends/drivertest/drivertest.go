@@ -81,6 +81,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("Aggregate", func(t *testing.T) { testAggregate(t, h) })
 	t.Run("AggregateMany", func(t *testing.T) { testAggregateMany(t, h) })
 	t.Run("AggregateLimits", func(t *testing.T) { testAggregateLimits(t, h) })
+	t.Run("AggregateKeywords", func(t *testing.T) { testAggregateKeywords(t, h) })
 }
 
 // testTimeout bounds every test, so that a backend that deadlocks fails instead of hanging.
