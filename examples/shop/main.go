@@ -227,6 +227,21 @@ func demo(ctx context.Context, w io.Writer, db *shopdb.Repositories) error {
 	_, err = db.Product.Find(ctx, shopdb.ProductQuery().Where(p.Name.Regex(`^Star.*`)))
 	fmt.Fprintf(w, "  a non-portable regex is rejected: %v (invalid input: %v)\n", err, errors.Is(err, repo.ErrInvalidInput))
 
+	fmt.Fprintln(w, "\n== Aggregate: a category facet with price stats (PostgreSQL GROUP BY, Elasticsearch composite aggregation)")
+	facets, err := db.Product.Aggregate(ctx, shopdb.ProductQuery().Where(p.Price.LT(100)),
+		query.By(p.Categories.GroupBy()), p.Price.Min(), p.Price.Max(), p.Price.Avg(), p.Stock.Sum())
+	if err != nil {
+		return err
+	}
+	for _, f := range facets {
+		category := "(none)"
+		if !f.Keys[0].Null {
+			category = f.Keys[0].Str
+		}
+		fmt.Fprintf(w, "  %-7s %d product(s)  price %6.2f .. %6.2f  avg %6.2f  stock %d\n",
+			category, f.Count, f.Metrics[0].Float, f.Metrics[1].Float, f.Metrics[2].Float, f.Metrics[3].Int)
+	}
+
 	fmt.Fprintln(w, "\n== Orders, then keyset pages of 4 (newest first)")
 	var orders []shopdb.Order
 	for i := range 10 {

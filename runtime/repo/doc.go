@@ -7,8 +7,8 @@
 //
 //   - Repository[T] is what application code uses: Create, CreateBatch, Get, Update, Upsert,
 //     Delete, Exists, Find, Count, Stream, Page, the bulk calls (GetBatch, UpsertBatch,
-//     UpdateBatch, DeleteBatch, DeleteWhere, StreamWrite, StreamTransform) and Close for
-//     records of type T. Generated
+//     UpdateBatch, DeleteBatch, DeleteWhere, StreamWrite, StreamTransform), Aggregate and Close
+//     for records of type T. Generated
 //     packages alias it per record (type ProductRepository = repo.Repository[Product]).
 //   - Collection[T] implements Repository[T] once, for every backend. It does what is the same
 //     everywhere — checks ids, assigns generated ids, validates and normalizes records with the

@@ -78,6 +78,13 @@ type Repository[T any] interface {
 	// ErrVersionConflict. An error from fn stops it: the decisions made before it are
 	// carried out, and the error is returned with the counts.
 	StreamTransform(ctx context.Context, q query.Query[T], fn func(T) (T, Action, error), opts ...StreamOption) (StreamResult, error)
+	// Aggregate computes metrics over the records matching q's filter, in one group per
+	// distinct tuple of the group keys' values (one group of every matching record when
+	// there are none), sorted by the keys with null keys last: e.g. Aggregate(ctx, q,
+	// query.By(Products.Category.GroupBy()), Products.Price.Avg()). Each group's Count is
+	// its number of records; its Metrics follow metrics' order. q's sort, limit, offset and
+	// projection do not apply. docs/semantics.md, "Aggregations", states the meaning.
+	Aggregate(ctx context.Context, q query.Query[T], groups []query.GroupKey[T], metrics ...query.Metric[T]) ([]query.Group, error)
 	// Close releases the repository's resources. It is safe to call more than once.
 	Close() error
 }

@@ -106,11 +106,12 @@ const (
 	opDeleteWhere
 	opStreamWrite
 	opStreamTransform
+	opAggregate
 	numOps
 )
 
 var opNames = [numOps]string{"Create", "CreateBatch", "Get", "Update", "Upsert", "Delete", "Exists", "Find", "Count", "Stream", "Page",
-	"GetBatch", "UpsertBatch", "UpdateBatch", "DeleteBatch", "DeleteWhere", "StreamWrite", "StreamTransform"}
+	"GetBatch", "UpsertBatch", "UpdateBatch", "DeleteBatch", "DeleteWhere", "StreamWrite", "StreamTransform", "Aggregate"}
 
 // durationBuckets are the semantic conventions' advised boundaries for
 // db.client.operation.duration.
