@@ -15,6 +15,7 @@ import (
 
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/internal/testcerts"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -201,7 +202,7 @@ func TestTLS(t *testing.T) {
 				return
 			}
 			// A repository on the TLS pool, end to end.
-			r, err := harness{m: m, cfg: cfg}.MakeThings(ctx, t)
+			r, err := drivertest.On(harness{m: m, cfg: cfg}).MakeThings(ctx, t)
 			if err != nil {
 				t.Fatal(err)
 			}
