@@ -138,3 +138,22 @@ func HTTPLeaks() []goleak.Option {
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 	}
 }
+
+// ThingsAt returns an opener of the Thing repository at one target of targets, taken now for
+// t under the name base (a table, index or prefix of its own, removed when t ends), with its
+// configuration replaced by via(config) when via is not nil: the fault tests reach the server
+// through a proxy while the cleanup reaches it directly. Every call opens the same place, on
+// the manager it is given: what the fault matrix reopens.
+func ThingsAt(t *testing.T, targets Targets, base string, via func(pool.Config) pool.Config) func(context.Context, *testing.T, *pool.Manager) (repo.Repository[things.Thing], error) {
+	t.Helper()
+	tg, opts, err := targets.Target(context.Background(), t, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if via != nil {
+		tg.Config = via(tg.Config)
+	}
+	return func(ctx context.Context, _ *testing.T, m *pool.Manager) (repo.Repository[things.Thing], error) {
+		return things.NewThingRepositoryFromTarget(ctx, m, tg, opts...)
+	}
+}
