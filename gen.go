@@ -8,10 +8,10 @@
 // nothing, and CI fails when it changes a committed file.
 package repokit
 
-// The conformance suite's records, with the PostgreSQL and Elasticsearch repositories those
-// backends' conformance tests also run (drivertest itself imports no backend; the backends'
-// tests import drivertest from external test packages).
-//go:generate go run ./generator/cmd/repokit generate -out runtime/backends/drivertest/things -package things -backends=postgres,elasticsearch runtime/backends/drivertest/testdata/things.yaml
+// The conformance suite's records, with the repositories of every backend: each backend's
+// conformance test opens them from an open.Target through the generated openers
+// (drivertest.Opener; the backends' tests import drivertest from external test packages).
+//go:generate go run ./generator/cmd/repokit generate -out runtime/backends/drivertest/things -package things -backends=memory,postgres,s3,elasticsearch runtime/backends/drivertest/testdata/things.yaml
 
 // The examples' packages.
 //go:generate go run ./generator/cmd/repokit generate -out examples/shop/shopdb -package shopdb -backends=memory,postgres,s3,elasticsearch examples/shop/schema

@@ -201,3 +201,19 @@ func CheckOutcome(t testing.TB, name string, ok bool, err error, secrets ...stri
 		t.Logf("%s: %v", name, err)
 	}
 }
+
+// Case returns what one case of a TLS table opens with: the pool configuration fromMap (a
+// pool.*PoolConfigFromMap) parses from raw, failing t on an error; a new pool manager with
+// opts, closed when t ends; and a context that ends after timeout, or when t ends.
+func Case[C any](t testing.TB, raw map[string]any, fromMap func(map[string]any) (C, error), opts pool.Options, timeout time.Duration) (context.Context, *pool.Manager, C) {
+	t.Helper()
+	cfg, err := fromMap(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := pool.New(opts)
+	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return ctx, m, cfg
+}

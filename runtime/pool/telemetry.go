@@ -53,6 +53,16 @@ func (m *Manager) TracerProvider() trace.TracerProvider { return m.opts.TracerPr
 // MeterProvider returns Options.MeterProvider: nil means otel's global provider.
 func (m *Manager) MeterProvider() metric.MeterProvider { return m.opts.MeterProvider }
 
+// Providers returns TracerProvider and MeterProvider, or nil and nil (otel's global
+// providers) when m is nil: what a backend driver's Telemetry reports for the manager its
+// lease came from.
+func (m *Manager) Providers() (trace.TracerProvider, metric.MeterProvider) {
+	if m == nil {
+		return nil, nil
+	}
+	return m.opts.TracerProvider, m.opts.MeterProvider
+}
+
 type managerKey struct{}
 
 // ManagerFrom returns the Manager that is calling a Hooks.Create with ctx, or nil; a Create

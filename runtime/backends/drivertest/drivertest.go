@@ -1,9 +1,12 @@
 // Package drivertest is repokit's backend conformance suite. A backend provides a Harness
 // that makes fresh, empty repositories for the records of package things (generated from
-// testdata/things.yaml), and calls RunConformanceTests from a plain Go test:
+// testdata/things.yaml for every backend), and calls RunConformanceTests from a plain Go
+// test. Every backend's Harness is an Opener: the backend implements only Targets (where
+// each test's repository lives: a target, options, the cleanup), and the Opener opens the
+// records there with the generated openers, the code users call:
 //
 //	func TestConformance(t *testing.T) {
-//		drivertest.RunConformanceTests(t, harness{})
+//		drivertest.RunConformanceTests(t, drivertest.On(harness{}))
 //	}
 //
 // The suite pins the semantics documented in package query and docs/semantics.md: every

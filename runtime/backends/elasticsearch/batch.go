@@ -221,13 +221,20 @@ func (d *Driver[T]) DeleteMany(ctx context.Context, ids []string, ifVersion []st
 	return errors.Join(err, d.notFoundOr(ctx, check, res))
 }
 
-// startPut sets each item's id in res and splits the items of a batch write: check, those
-// whose version this backend cannot have issued (res[i].Err set; ErrNotFound instead when
-// the record turns out to be missing), and pending, the others, in batch order.
+// startPut sets each item's id in res and splits the items of a batch write (splitIssued).
 func (d *Driver[T]) startPut(recs []T, ifVersion []string, res []repo.Result) (pending, check []int) {
-	pending = make([]int, 0, len(recs))
 	for i := range recs {
 		res[i] = repo.Result{ID: d.desc.GetID(&recs[i])}
+	}
+	return splitIssued(ifVersion, len(recs), res)
+}
+
+// splitIssued splits the n items of a batch call: check, those whose version this backend
+// cannot have issued (res[i].Err set; ErrNotFound instead when the record turns out to be
+// missing), and pending, the others, in batch order.
+func splitIssued(ifVersion []string, n int, res []repo.Result) (pending, check []int) {
+	pending = make([]int, 0, n)
+	for i := range n {
 		if v := at(ifVersion, i); v != "" {
 			if _, _, ok := parseVersion(v); !ok {
 				res[i].Err = repo.VersionNotIssued(v)
@@ -240,14 +247,37 @@ func (d *Driver[T]) startPut(recs []T, ifVersion []string, res []repo.Result) (p
 	return pending, check
 }
 
+// passes runs pass on the pending items, then on the items it returns (refused with a 409:
+// changed by another writer since they were read, to read and send again), until none is
+// left or pass fails. pass adds to check the items whose conflict stands (again). It
+// returns pass's error joined with notFoundOr's on check.
+func (d *Driver[T]) passes(ctx context.Context, pending, check []int, res []repo.Result, pass func(attempt int, pending []int, check *[]int) (next []int, err error)) error {
+	var failed error
+	for attempt := 1; len(pending) > 0; attempt++ {
+		next, err := pass(attempt, pending, &check)
+		if err != nil {
+			failed = err
+			break
+		}
+		pending = next
+	}
+	return errors.Join(failed, d.notFoundOr(ctx, check, res))
+}
+
+// again reports whether item i, refused with a 409 on its attempt-th write, is read and
+// sent again: when the call gave it no version, attempts remain (maxAttempts) and its
+// request was answered (err == nil). Otherwise its conflict stands, to check.
+func again(ifVersion []string, i, attempt int, err error) bool {
+	return at(ifVersion, i) == "" && attempt < maxAttempts && err == nil
+}
+
 // putMany writes records without unique fields: an item with a version conditionally on
 // it; one without, when updating, conditionally on the version read just before (read and
 // sent again, at most maxAttempts times, while other writers change it), when upserting
 // unconditionally.
 func (d *Driver[T]) putMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result, upsert bool) error {
 	pending, check := d.startPut(recs, ifVersion, res)
-	var failed error
-	for attempt := 1; len(pending) > 0; attempt++ {
+	return d.passes(ctx, pending, check, res, func(attempt int, pending []int, check *[]int) ([]int, error) {
 		cur := map[int]string{} // the versions read, of the items to update without one
 		if !upsert {
 			var read []int
@@ -259,8 +289,7 @@ func (d *Driver[T]) putMany(ctx context.Context, recs []T, ifVersion []string, r
 			docs, err := d.readDocs(ctx, idsOf(res, read), nil, true)
 			if err != nil {
 				failAll(res, pending, err)
-				failed = err
-				break
+				return nil, err
 			}
 			for k, i := range read {
 				switch doc := &docs[k]; {
@@ -296,19 +325,14 @@ func (d *Driver[T]) putMany(ctx context.Context, recs []T, ifVersion []string, r
 			case res[i].Err == nil:
 				d.desc.SetVersion(&recs[i], res[i].Version)
 			case !op.cond || !errors.Is(res[i].Err, repo.ErrVersionConflict):
-			case at(ifVersion, i) == "" && attempt < maxAttempts && err == nil:
+			case again(ifVersion, i, attempt, err):
 				next = append(next, i) // changed since it was read: read it again
 			default:
-				check = append(check, i)
+				*check = append(*check, i)
 			}
 		}
-		if err != nil {
-			failed = err
-			break
-		}
-		pending = next
-	}
-	return errors.Join(failed, d.notFoundOr(ctx, check, res))
+		return next, err
+	})
 }
 
 // errPending marks the result of an item whose write has not been answered.

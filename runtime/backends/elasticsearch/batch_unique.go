@@ -81,7 +81,7 @@ func (d *Driver[T]) putManyUnique(ctx context.Context, recs []T, ifVersion []str
 			conflicts, err := d.putChunk(ctx, chunk, recs, res)
 			for _, i := range conflicts {
 				attempts[i]++
-				if at(ifVersion, i) != "" || attempts[i] >= maxAttempts || err != nil {
+				if !again(ifVersion, i, attempts[i], err) {
 					if upsert && at(ifVersion, i) == "" {
 						continue // Upsert's 409 after its retries: ErrVersionConflict as it is
 					}
@@ -266,25 +266,12 @@ type delItem struct {
 // reservations (deleteKnown). A record changed meanwhile is read and deleted again, at most
 // maxAttempts times, unless a version was given.
 func (d *Driver[T]) deleteManyUnique(ctx context.Context, ids, ifVersion []string, res []repo.Result) error {
-	var check []int
-	pending := make([]int, 0, len(ids))
-	for i := range ids {
-		if v := at(ifVersion, i); v != "" {
-			if _, _, ok := parseVersion(v); !ok {
-				res[i].Err = repo.VersionNotIssued(v)
-				check = append(check, i)
-				continue
-			}
-		}
-		pending = append(pending, i)
-	}
-	var failed error
-	for attempt := 1; len(pending) > 0; attempt++ {
+	pending, check := splitIssued(ifVersion, len(ids), res)
+	return d.passes(ctx, pending, check, res, func(attempt int, pending []int, check *[]int) ([]int, error) {
 		docs, err := d.readDocs(ctx, idsOf(res, pending), d.uq.source, false)
 		if err != nil {
 			failAll(res, pending, err)
-			failed = err
-			break
+			return nil, err
 		}
 		dels := make([]delItem, 0, len(pending))
 		for k, i := range pending {
@@ -312,19 +299,14 @@ func (d *Driver[T]) deleteManyUnique(ctx context.Context, ids, ifVersion []strin
 		conflicts, err := d.deleteKnown(ctx, dels, res)
 		var next []int
 		for _, i := range conflicts {
-			if at(ifVersion, i) != "" || attempt >= maxAttempts || err != nil {
-				check = append(check, i)
-			} else {
+			if again(ifVersion, i, attempt, err) {
 				next = append(next, i)
+			} else {
+				*check = append(*check, i)
 			}
 		}
-		if err != nil {
-			failed = err
-			break
-		}
-		pending = next
-	}
-	return errors.Join(failed, d.notFoundOr(ctx, check, res))
+		return next, err
+	})
 }
 
 // deleteKnown deletes the records of dels conditionally on their versions, in chunks of

@@ -13,10 +13,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/repokit/repokit/internal/servicetest"
-	"github.com/repokit/repokit/runtime/backends/drivertest/things"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
+	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/repo"
 )
 
 // testConfig returns the config of the test node, skipping the test when it is not running
@@ -35,7 +35,7 @@ func uniqueIndex(t testing.TB, base string) string {
 	return fmt.Sprintf("rk-test-%s-%d-%d", strings.ToLower(base), os.Getpid(), indexSeq.Add(1))
 }
 
-// harness makes repositories on fresh indices (deleted when the test ends), all sharing one
+// harness opens repositories on fresh indices (deleted when the test ends), all sharing one
 // client through one pool manager.
 type harness struct{ m *pool.Manager }
 
@@ -45,23 +45,24 @@ func newHarness(t *testing.T) harness {
 	return harness{m: m}
 }
 
-// constructor is the shape of a generated New<R>ElasticsearchRepository.
-type constructor[T any] func(context.Context, *pool.Manager, pool.Config, ...elasticsearch.Option) (*repo.Collection[T], error)
+func (h harness) Manager() *pool.Manager { return h.m }
 
-// makeRepo opens a repository with a generated constructor on a fresh index (and unique
-// index, for a record with unique fields).
-func makeRepo[T any](ctx context.Context, t *testing.T, h harness, name string, ctor constructor[T]) (repo.Repository[T], error) {
+// Target returns the test node with a fresh index, deleted when the test ends.
+func (h harness) Target(_ context.Context, t *testing.T, table string) (open.Target, []open.Option, error) {
 	cfg := testConfig(t)
-	index := uniqueIndex(t, name)
-	r, err := ctor(ctx, h.m, cfg, elasticsearch.WithIndex(index))
-	if err != nil {
-		return nil, err
-	}
+	index := uniqueIndex(t, table)
 	t.Cleanup(func() { deleteIndex(t, h.m, cfg, index) })
-	if unique := r.Driver().(*elasticsearch.Driver[T]).UniqueIndex(); unique != "" {
+	return open.FromPoolConfig(cfg), []open.Option{elasticsearch.WithIndex(index)}, nil
+}
+
+// Opened deletes the driver's unique index, for a record with unique fields, when the test
+// ends.
+func (h harness) Opened(_ context.Context, t *testing.T, _ string, d any) error {
+	if unique := d.(interface{ UniqueIndex() string }).UniqueIndex(); unique != "" {
+		cfg := testConfig(t)
 		t.Cleanup(func() { deleteIndex(t, h.m, cfg, unique) })
 	}
-	return r, nil
+	return nil
 }
 
 func deleteIndex(t testing.TB, m *pool.Manager, cfg pool.ElasticsearchPoolConfig, index string) {
@@ -81,31 +82,5 @@ func deleteIndex(t testing.TB, m *pool.Manager, cfg pool.ElasticsearchPoolConfig
 	elasticsearch.Hooks().Close(ctx, c)
 }
 
-func (h harness) MakeThings(ctx context.Context, t *testing.T) (repo.Repository[things.Thing], error) {
-	return makeRepo(ctx, t, h, "thing", things.NewThingElasticsearchRepository)
-}
-
-func (h harness) MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[things.Other], error) {
-	return makeRepo(ctx, t, h, "other", things.NewOtherElasticsearchRepository)
-}
-
-func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error) {
-	return makeRepo(ctx, t, h, "keyword", things.NewKeywordElasticsearchRepository)
-}
-
-func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error) {
-	return makeRepo(ctx, t, h, "member", things.NewMemberElasticsearchRepository)
-}
-
-func (h harness) MakeDocs(ctx context.Context, t *testing.T) (repo.Repository[things.Doc], error) {
-	return makeRepo(ctx, t, h, "doc", things.NewDocElasticsearchRepository)
-}
-
 // LeakOptions ignores the HTTP transport's keep-alive goroutines.
-func (harness) LeakOptions() []goleak.Option {
-	return []goleak.Option{
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-	}
-}
+func (harness) LeakOptions() []goleak.Option { return drivertest.HTTPLeaks() }

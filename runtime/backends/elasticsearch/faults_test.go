@@ -1,17 +1,13 @@
 package elasticsearch_test
 
 import (
-	"context"
 	"encoding/base64"
 	"testing"
 
 	"github.com/repokit/repokit/internal/faulttest"
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest"
-	"github.com/repokit/repokit/runtime/backends/drivertest/things"
-	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/repo"
 )
 
 // faultUser and faultPassword are basic-auth credentials the client sends through the fault
@@ -35,17 +31,13 @@ func faultConfig(t testing.TB) pool.ElasticsearchPoolConfig {
 // es_fault proxy.
 func faultBackend(t *testing.T) faulttest.Backend {
 	cfg := faultConfig(t)
-	h := newHarness(t) // direct, for the index's cleanup
-	index := uniqueIndex(t, "faults")
-	t.Cleanup(func() { deleteIndex(t, h.m, testConfig(t), index) })
 	return faulttest.Backend{
 		Name:    "elasticsearch",
 		Package: "./runtime/backends/elasticsearch/",
 		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.ESFaultProxy},
 		Secrets: []string{faultPassword, base64.StdEncoding.EncodeToString([]byte(faultUser + ":" + faultPassword))},
-		Open: func(ctx context.Context, t *testing.T, m *pool.Manager) (repo.Repository[things.Thing], error) {
-			return things.NewThingElasticsearchRepository(ctx, m, cfg, elasticsearch.WithIndex(index))
-		},
+		// An index of its own, deleted through the direct connection.
+		Open: drivertest.ThingsAt(t, newHarness(t), "faults", func(pool.Config) pool.Config { return cfg }),
 	}
 }
 

@@ -10,26 +10,19 @@ import (
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
-	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-func (h harness) MakeLimited(ctx context.Context, t *testing.T) (repo.Repository[drivertest.Limited], error) {
-	return makeRepo(ctx, t, h, "limited", func(ctx context.Context, m *pool.Manager, cfg pool.Config, opts ...elasticsearch.Option) (*repo.Collection[drivertest.Limited], error) {
-		return elasticsearch.NewRepository(ctx, m, cfg, drivertest.LimitedSchema, opts...)
-	})
-}
-
 func TestLimits(t *testing.T) {
 	servicetest.ElasticsearchURL(t)
-	drivertest.RunLimitTests(t, newHarness(t))
+	drivertest.RunLimitTests(t, drivertest.On(newHarness(t)))
 }
 
 // TestHugeOffset: an offset past the index's result window is the documented ErrInvalidInput
 // also when offset + page size overflows an int (it was an HTTP 500, ErrUnavailable).
 func TestHugeOffset(t *testing.T) {
 	ctx := context.Background()
-	r, err := newHarness(t).MakeThings(ctx, t)
+	r, err := drivertest.On(newHarness(t)).MakeThings(ctx, t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,5 +42,5 @@ const diffBudget = 60
 // backend (drivertest.RunDifferentialTests).
 func TestDifferential(t *testing.T) {
 	servicetest.ElasticsearchURL(t)
-	drivertest.RunDifferentialTests(t, newHarness(t), diffBudget)
+	drivertest.RunDifferentialTests(t, drivertest.On(newHarness(t)), diffBudget)
 }

@@ -13,6 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
@@ -22,29 +23,10 @@ import (
 
 // history plans migrations through the given states (as `repokit migrate diff` would) and
 // returns the migrations directory after each of them.
-func history(t testing.TB, allowDestructive bool, states ...migrate.Schema) []fs.FS {
+func history(t testing.TB, allowDestructive bool, states ...migrate.Schema) []fstest.MapFS {
 	t.Helper()
-	var h migrate.History
-	dir := fstest.MapFS{}
-	var out []fs.FS
-	for i, s := range states {
-		m, err := h.Next(s, fmt.Sprintf("step%d", i+1), allowDestructive)
-		if err != nil || m == nil {
-			t.Fatalf("planning migration %d: %v (nil: %v)", i+1, err, m == nil)
-		}
-		data, err := m.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir[m.FileName()] = &fstest.MapFile{Data: data}
-		h = append(h, m)
-		snap := fstest.MapFS{}
-		for k, v := range dir {
-			snap[k] = v
-		}
-		out = append(out, snap)
-	}
-	return out
+	dirs, _ := migratetest.Dirs(t, nil, migratetest.Named(allowDestructive, nil, states...)...)
+	return dirs
 }
 
 // migEnv is a cluster, a package name and fresh index names for one migration test; the

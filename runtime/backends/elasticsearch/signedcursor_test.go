@@ -10,5 +10,5 @@ import (
 // TestSignedCursors runs the conformance suite's signed-cursor topic (repo.WithCursorKey).
 func TestSignedCursors(t *testing.T) {
 	servicetest.ElasticsearchURL(t)
-	drivertest.RunSignedCursorTests(t, newHarness(t))
+	drivertest.RunSignedCursorTests(t, drivertest.On(newHarness(t)))
 }

@@ -18,9 +18,7 @@ import (
 // the providers of the pool.Manager the client came from.
 func (d *Driver[T]) Telemetry() repo.Telemetry {
 	t := repo.Telemetry{System: "elasticsearch", Collection: d.o.Index}
-	if m := d.lease.Manager(); m != nil {
-		t.TracerProvider, t.MeterProvider = m.TracerProvider(), m.MeterProvider()
-	}
+	t.TracerProvider, t.MeterProvider = d.lease.Manager().Providers()
 	return t
 }
 

@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 	tl := drivertest.NewTelemetry("elasticsearch", true)
 	m := pool.New(tl.Options(pool.Options{IdleGrace: time.Minute}))
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-	h := harness{m: m}
+	h := drivertest.On(harness{m: m})
 	t.Run("Conformance", func(t *testing.T) { drivertest.RunConformanceTests(t, h) })
 	drivertest.RunTelemetryTests(t, h, tl)
 }

@@ -1,7 +1,6 @@
 package elasticsearch_test
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"io"
@@ -104,14 +103,7 @@ func TestTLSAndAuth(t *testing.T) {
 	direct := testConfig(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := pool.ElasticsearchPoolConfigFromMap(c.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := pool.New(pool.Options{})
-			t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
+			ctx, m, cfg := testcerts.Case(t, c.cfg, pool.ElasticsearchPoolConfigFromMap, pool.Options{}, 30*time.Second)
 			index := uniqueIndex(t, "tls")
 			r, err := elasticsearch.NewRepository(ctx, m, cfg, things.OtherSchema, elasticsearch.WithIndex(index))
 			if err == nil {

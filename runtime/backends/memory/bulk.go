@@ -15,25 +15,10 @@ var _ repo.BulkDriver[struct{}] = (*Driver[struct{}])(nil)
 
 // GetMany implements repo.BatchGetter.
 func (d *Driver[T]) GetMany(ctx context.Context, ids []string, recs []T, res []repo.Result) error {
-	if err := ctx.Err(); err != nil {
-		return failAll(res, err)
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if d.closed {
-		return failAll(res, errClosed)
-	}
-	for k, id := range ids {
-		res[k].ID = id
-		i, ok := d.index[id]
-		if !ok {
-			res[k].Err = repo.E(repo.ErrNotFound, nil)
-			continue
-		}
+	return d.byID(ctx, ids, res, false, func(k, i int) {
 		recs[k] = d.desc.Clone(d.recs[i])
 		res[k].Version = d.desc.GetVersion(&recs[k])
-	}
-	return nil
+	})
 }
 
 // UpsertMany implements repo.BatchUpserter.
@@ -50,14 +35,11 @@ func (d *Driver[T]) UpdateMany(ctx context.Context, recs []T, ifVersion []string
 // version) or Update does. A unique value taken by a record written earlier in the call is
 // named as an earlier record of the same batch.
 func (d *Driver[T]) writeMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result, create bool) error {
-	if err := ctx.Err(); err != nil {
-		return failAll(res, err)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return failAll(res, errClosed)
-	}
+	return d.locked(ctx, res, true, func() { d.writeLocked(recs, ifVersion, res, create) })
+}
+
+// writeLocked is writeMany under the write lock.
+func (d *Driver[T]) writeLocked(recs []T, ifVersion []string, res []repo.Result, create bool) {
 	var batch map[string]bool // ids written by this call, when a later record may meet their values
 	if len(recs) > 1 && len(d.unique) > 0 {
 		batch = make(map[string]bool, len(recs))
@@ -93,35 +75,55 @@ func (d *Driver[T]) writeMany(ctx context.Context, recs []T, ifVersion []string,
 			batch[id] = true
 		}
 	}
-	return nil
 }
 
 // DeleteMany implements repo.BatchDeleter.
 func (d *Driver[T]) DeleteMany(ctx context.Context, ids []string, ifVersion []string, res []repo.Result) error {
-	if err := ctx.Err(); err != nil {
-		return failAll(res, err)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return failAll(res, errClosed)
-	}
-	for k, id := range ids {
-		res[k].ID = id
-		i, ok := d.index[id]
-		if !ok {
-			res[k].Err = repo.E(repo.ErrNotFound, nil)
-			continue
-		}
+	return d.byID(ctx, ids, res, true, func(k, i int) {
 		if ifVersion != nil {
 			if err := d.checkVersion(i, ifVersion[k]); err != nil {
 				res[k].Err = err
-				continue
+				return
 			}
 		}
 		d.remove(i)
+	})
+}
+
+// locked runs fn under d's lock (the write lock when write is set) after the checks every
+// bulk call starts with: a context that is done or a closed driver fails every item.
+func (d *Driver[T]) locked(ctx context.Context, res []repo.Result, write bool, fn func()) error {
+	if err := ctx.Err(); err != nil {
+		return failAll(res, err)
 	}
+	if write {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+	} else {
+		d.mu.RLock()
+		defer d.mu.RUnlock()
+	}
+	if d.closed {
+		return failAll(res, errClosed)
+	}
+	fn()
 	return nil
+}
+
+// byID runs fn, under locked, on each item k of ids whose record is stored, with its
+// position i in d.recs; an item whose record is not stored is ErrNotFound.
+func (d *Driver[T]) byID(ctx context.Context, ids []string, res []repo.Result, write bool, fn func(k, i int)) error {
+	return d.locked(ctx, res, write, func() {
+		for k, id := range ids {
+			res[k].ID = id
+			i, ok := d.index[id]
+			if !ok {
+				res[k].Err = repo.E(repo.ErrNotFound, nil)
+				continue
+			}
+			fn(k, i)
+		}
+	})
 }
 
 // DeleteMatching implements repo.QueryDeleter: under one lock, so no record is written

@@ -1,21 +1,15 @@
 package memory_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/memory"
-	"github.com/repokit/repokit/runtime/repo"
 )
 
-func (harness) MakeLimited(context.Context, *testing.T) (repo.Repository[drivertest.Limited], error) {
-	return repo.New(drivertest.LimitedSchema, memory.New(drivertest.LimitedSchema)), nil
-}
-
 func TestLimits(t *testing.T) {
-	drivertest.RunLimitTests(t, harness{})
+	drivertest.RunLimitTests(t, drivertest.On(harness{}))
 }
 
 // diffBudget is the number of random queries TestDifferential runs in CI (a few seconds);
@@ -25,7 +19,7 @@ const diffBudget = 400
 // TestDifferential: random records and queries answer the same here as on the memory
 // backend (drivertest.RunDifferentialTests).
 func TestDifferential(t *testing.T) {
-	drivertest.RunDifferentialTests(t, harness{}, diffBudget)
+	drivertest.RunDifferentialTests(t, drivertest.On(harness{}), diffBudget)
 }
 
 // TestLegacyLongStrings: records stored before the string limit, with longer strings, stay

@@ -7,34 +7,22 @@ import (
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/memory"
+	"github.com/repokit/repokit/runtime/open"
+	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-// harness makes in-memory repositories: each is a new, empty store.
-type harness struct{ opts []repo.Option }
+// harness opens in-memory repositories: each is a new, empty store, configured with opts.
+type harness struct{ opts []open.Option }
 
-func (h harness) MakeThings(context.Context, *testing.T) (repo.Repository[things.Thing], error) {
-	return repo.New(things.ThingSchema, memory.New(things.ThingSchema), h.opts...), nil
-}
+func (harness) Manager() *pool.Manager { return nil }
 
-func (h harness) MakeOthers(context.Context, *testing.T) (repo.Repository[things.Other], error) {
-	return repo.New(things.OtherSchema, memory.New(things.OtherSchema), h.opts...), nil
-}
-
-func (h harness) MakeKeywords(context.Context, *testing.T) (repo.Repository[things.Keyword], error) {
-	return repo.New(things.KeywordSchema, memory.New(things.KeywordSchema), h.opts...), nil
-}
-
-func (h harness) MakeMembers(context.Context, *testing.T) (repo.Repository[things.Member], error) {
-	return repo.New(things.MemberSchema, memory.New(things.MemberSchema), h.opts...), nil
-}
-
-func (h harness) MakeDocs(context.Context, *testing.T) (repo.Repository[things.Doc], error) {
-	return repo.New(things.DocSchema, memory.New(things.DocSchema), h.opts...), nil
+func (h harness) Target(context.Context, *testing.T, string) (open.Target, []open.Option, error) {
+	return open.Target{Backend: open.Memory}, h.opts, nil
 }
 
 func TestConformance(t *testing.T) {
-	drivertest.RunConformanceTests(t, harness{})
+	drivertest.RunConformanceTests(t, drivertest.On(harness{}))
 }
 
 // loopOnly is a driver with the Driver methods of d only: the Collection runs its batch

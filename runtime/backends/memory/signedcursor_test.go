@@ -8,5 +8,5 @@ import (
 
 // TestSignedCursors runs the conformance suite's signed-cursor topic (repo.WithCursorKey).
 func TestSignedCursors(t *testing.T) {
-	drivertest.RunSignedCursorTests(t, harness{})
+	drivertest.RunSignedCursorTests(t, drivertest.On(harness{}))
 }

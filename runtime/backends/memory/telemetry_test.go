@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest"
+	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -11,7 +12,7 @@ import (
 // metric reader given to every repository, then the telemetry suite.
 func TestTelemetry(t *testing.T) {
 	tl := drivertest.NewTelemetry("memory", false)
-	h := harness{opts: []repo.Option{repo.WithTracerProvider(tl.TP), repo.WithMeterProvider(tl.MP)}}
+	h := drivertest.On(harness{opts: []open.Option{repo.WithTracerProvider(tl.TP), repo.WithMeterProvider(tl.MP)}})
 	t.Run("Conformance", func(t *testing.T) { drivertest.RunConformanceTests(t, h) })
 	drivertest.RunTelemetryTests(t, h, tl)
 }

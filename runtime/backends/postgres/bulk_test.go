@@ -488,7 +488,7 @@ func bulkThing(id string, full bool) things.Thing {
 // driver's own SQL and on the sqlc-generated statements' repository; uuid ids (Other) work
 // in GetMany, UpdateMany and DeleteMany.
 func TestWriteManyAllKinds(t *testing.T) {
-	for name, h := range map[string]drivertest.Harness{"plain": newHarness(t), "generated": newGenHarness(t)} {
+	for name, h := range map[string]drivertest.Harness{"plain": drivertest.On(newHarness(t)), "generated": drivertest.On(newGenHarness(t))} {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			tr, err := h.MakeThings(ctx, t)

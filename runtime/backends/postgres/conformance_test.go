@@ -13,12 +13,10 @@ import (
 
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest"
-	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
+	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/record"
-	"github.com/repokit/repokit/runtime/repo"
 )
 
 // testConfig returns the pool config of the test server, skipping the test when there is
@@ -76,32 +74,12 @@ func (h harness) exec(t testing.TB, stmts ...string) {
 	}
 }
 
-func make_[T any](ctx context.Context, t *testing.T, h harness, desc *record.Desc[T]) (repo.Repository[T], error) {
-	d, err := postgres.New(ctx, h.m, h.cfg, desc, postgres.WithTable(tableName(t, h.m, h.cfg, desc.Table)))
-	if err != nil {
-		return nil, err
-	}
-	return repo.New(desc, d), nil
-}
+func (h harness) Manager() *pool.Manager { return h.m }
 
-func (h harness) MakeThings(ctx context.Context, t *testing.T) (repo.Repository[things.Thing], error) {
-	return make_(ctx, t, h, things.ThingSchema)
-}
-
-func (h harness) MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[things.Other], error) {
-	return make_(ctx, t, h, things.OtherSchema)
-}
-
-func (h harness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error) {
-	return make_(ctx, t, h, things.KeywordSchema)
-}
-
-func (h harness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error) {
-	return make_(ctx, t, h, things.MemberSchema)
-}
-
-func (h harness) MakeDocs(ctx context.Context, t *testing.T) (repo.Repository[things.Doc], error) {
-	return make_(ctx, t, h, things.DocSchema)
+// Target returns the test server with a table of the test's own (WithTable), dropped when
+// the test ends.
+func (h harness) Target(_ context.Context, t *testing.T, table string) (open.Target, []open.Option, error) {
+	return open.FromPoolConfig(h.cfg), []open.Option{postgres.WithTable(tableName(t, h.m, h.cfg, table))}, nil
 }
 
 // LeakOptions ignores pgxpool's background goroutines (health checks, connection
@@ -116,11 +94,11 @@ func (harness) LeakOptions() []goleak.Option {
 }
 
 func TestConformance(t *testing.T) {
-	drivertest.RunConformanceTests(t, newHarness(t))
+	drivertest.RunConformanceTests(t, drivertest.On(newHarness(t)))
 }
 
-// genHarness makes repositories with the generated constructors
-// (things.New<Record>PostgresRepository), whose statements by id run the code sqlc generated
+// genHarness opens repositories with the generated constructors
+// (things.New<Record>PostgresRepository, without WithTable), whose statements by id run the code sqlc generated
 // (postgres.Statements). Their tables keep the records' own names, so they live in a database
 // of their own, emptied by every Make.
 type genHarness struct {
@@ -154,44 +132,23 @@ func newGenHarness(t *testing.T) genHarness {
 	return genHarness{harness{m: base.m, cfg: cfg}}
 }
 
-// fresh returns the repository mk makes, with its table emptied.
-func fresh[T any](ctx context.Context, h genHarness, table string, mk func(context.Context, *pool.Manager, pool.Config, ...postgres.Option) (*repo.Collection[T], error)) (repo.Repository[T], error) {
-	r, err := mk(ctx, h.m, h.cfg)
-	if err != nil {
-		return nil, err
-	}
+// Target returns the generated database: the records keep their own tables.
+func (h genHarness) Target(context.Context, *testing.T, string) (open.Target, []open.Option, error) {
+	return open.FromPoolConfig(h.cfg), nil, nil
+}
+
+// Opened empties the record's table, which an earlier test may have filled.
+func (h genHarness) Opened(ctx context.Context, t *testing.T, table string, _ any) error {
 	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer lease.Release()
-	if _, err := lease.Pool().Exec(ctx, "TRUNCATE "+pgdialect.Quote(table)); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-func (h genHarness) MakeThings(ctx context.Context, t *testing.T) (repo.Repository[things.Thing], error) {
-	return fresh(ctx, h, things.ThingSchema.Table, things.NewThingPostgresRepository)
-}
-
-func (h genHarness) MakeOthers(ctx context.Context, t *testing.T) (repo.Repository[things.Other], error) {
-	return fresh(ctx, h, things.OtherSchema.Table, things.NewOtherPostgresRepository)
-}
-
-func (h genHarness) MakeKeywords(ctx context.Context, t *testing.T) (repo.Repository[things.Keyword], error) {
-	return fresh(ctx, h, things.KeywordSchema.Table, things.NewKeywordPostgresRepository)
-}
-
-func (h genHarness) MakeMembers(ctx context.Context, t *testing.T) (repo.Repository[things.Member], error) {
-	return fresh(ctx, h, things.MemberSchema.Table, things.NewMemberPostgresRepository)
-}
-
-func (h genHarness) MakeDocs(ctx context.Context, t *testing.T) (repo.Repository[things.Doc], error) {
-	return fresh(ctx, h, things.DocSchema.Table, things.NewDocPostgresRepository)
+	_, err = lease.Pool().Exec(ctx, "TRUNCATE "+pgdialect.Quote(table))
+	return err
 }
 
 // The suite again, on repositories whose statements by id run the sqlc-generated code.
 func TestConformanceGenerated(t *testing.T) {
-	drivertest.RunConformanceTests(t, newGenHarness(t))
+	drivertest.RunConformanceTests(t, drivertest.On(newGenHarness(t)))
 }

@@ -1,16 +1,12 @@
 package postgres_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/repokit/repokit/internal/faulttest"
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest"
-	"github.com/repokit/repokit/runtime/backends/drivertest/things"
-	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/repo"
 )
 
 // faultConfig is testConfig through the fault proxy (REPOKIT_POSTGRES_FAULT_URL).
@@ -27,17 +23,14 @@ func faultConfig(t testing.TB) pool.PostgresPoolConfig {
 // faultBackend is this backend for internal/faulttest: a repository behind Toxiproxy's
 // pg_fault proxy.
 func faultBackend(t *testing.T) faulttest.Backend {
-	h := newHarness(t) // direct, for the table's cleanup
 	cfg := faultConfig(t)
-	table := tableName(t, h.m, h.cfg, "faults")
 	return faulttest.Backend{
 		Name:    "postgres",
 		Package: "./runtime/backends/postgres/",
 		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.PostgresFaultProxy},
 		Secrets: []string{cfg.Password},
-		Open: func(ctx context.Context, t *testing.T, m *pool.Manager) (repo.Repository[things.Thing], error) {
-			return things.NewThingPostgresRepository(ctx, m, cfg, postgres.WithTable(table))
-		},
+		// A table of its own, dropped through the direct connection.
+		Open: drivertest.ThingsAt(t, newHarness(t), "faults", func(pool.Config) pool.Config { return cfg }),
 	}
 }
 

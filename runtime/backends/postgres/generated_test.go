@@ -85,15 +85,16 @@ func TestGeneratedSchema(t *testing.T) {
 	}
 }
 
-// TestGeneratedConstructor uses a generated constructor end to end.
-func TestGeneratedConstructor(t *testing.T) {
+// generatedProducts returns a Product repository made by shopdb's generated constructor on
+// a table of the test's own, closed when the test ends, and a context for the test (a
+// minute). shopdb has migrations, so its constructors create nothing and check the table
+// against the newest migration's state: the table is made from that state. The version
+// check reads shopdb's version table: its migrations are applied first (the test must not
+// depend on examples/shop having run on the same server before it).
+func generatedProducts(t *testing.T) (context.Context, *repo.Collection[shopdb.Product]) {
 	h := newHarness(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	// shopdb has migrations, so its constructors create nothing and check the table against
-	// the newest migration's state: this test makes its own table from that state.
-	// The version check reads shopdb's version table: apply its migrations first (this test
-	// must not depend on examples/shop having run on the same server before it).
+	t.Cleanup(cancel)
 	if _, err := shopdb.MigratePostgres(ctx, h.m, h.cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,13 @@ func TestGeneratedConstructor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	t.Cleanup(func() { _ = r.Close() })
+	return ctx, r
+}
+
+// TestGeneratedConstructor uses a generated constructor end to end.
+func TestGeneratedConstructor(t *testing.T) {
+	ctx, r := generatedProducts(t)
 	p, err := r.Create(ctx, shopdb.Product{SKU: "sku-1", Name: "Widget", Price: 9.5, Stock: 3,
 		Categories: []shopdb.ProductCategory{shopdb.ProductCategoryToys}, Attributes: []byte(`{"color":"red"}`)})
 	if err != nil {
@@ -122,19 +129,7 @@ func TestGeneratedConstructor(t *testing.T) {
 // fields and lists and json.RawMessage read through the same memory as *string, **string,
 // *[]string and *[]byte), give the records Get gives through the generated statements.
 func TestGeneratedBatchRead(t *testing.T) {
-	h := newHarness(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := shopdb.MigratePostgres(ctx, h.m, h.cfg); err != nil {
-		t.Fatal(err)
-	}
-	table := tableName(t, h.m, h.cfg, "products")
-	h.exec(t, migratedTable(t, "Product", table)...)
-	r, err := shopdb.NewProductPostgresRepository(ctx, h.m, pool.Prepare(h.cfg), postgres.WithTable(table))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	ctx, r := generatedProducts(t)
 	active, desc, at := shopdb.ProductStatusActive, "a toy", time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
 	recs := []shopdb.Product{
 		{SKU: "sku-1", Name: "Widget", Price: 9.5, Stock: 3, Status: &active, Description: &desc, UpdatedAt: &at,

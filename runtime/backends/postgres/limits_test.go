@@ -15,12 +15,8 @@ import (
 	"github.com/repokit/repokit/runtime/repo"
 )
 
-func (h harness) MakeLimited(ctx context.Context, t *testing.T) (repo.Repository[drivertest.Limited], error) {
-	return make_(ctx, t, h, drivertest.LimitedSchema)
-}
-
 func TestLimits(t *testing.T) {
-	drivertest.RunLimitTests(t, newHarness(t))
+	drivertest.RunLimitTests(t, drivertest.On(newHarness(t)))
 }
 
 // TestIndexRowTooLarge: a value too long for a btree or GIN index entry (SQLSTATE 54000) is
@@ -104,5 +100,5 @@ const diffBudget = 300
 // TestDifferential: random records and queries answer the same here as on the memory
 // backend (drivertest.RunDifferentialTests).
 func TestDifferential(t *testing.T) {
-	drivertest.RunDifferentialTests(t, newHarness(t), diffBudget)
+	drivertest.RunDifferentialTests(t, drivertest.On(newHarness(t)), diffBudget)
 }

@@ -25,8 +25,8 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 	pkg := migPackage(t, h, table, table+"_review")
 	v3 := prodState(table, true)
 	v3.Records[0].Field("title").RenamedFrom = ""
-	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)},
-		step{name: "drop_label", state: v3, destructive: true})
+	dirs := migrationDirs(t, step{Name: "baseline", State: prodState(table, false)}, step{Name: "day2", State: prodState(table, true)},
+		step{Name: "drop_label", State: v3, Destructive: true})
 	if got, err := newMigrator(t, ctx, h, pkg, dirs[1]).Apply(ctx); err != nil || !slices.Equal(got, []int64{1, 2}) {
 		t.Fatalf("Apply: %v, %v", got, err)
 	}

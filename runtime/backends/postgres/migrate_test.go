@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
@@ -27,44 +28,16 @@ import (
 )
 
 // step is one migration of a test history: the desired state and the migration's name.
-type step struct {
-	name        string
-	state       migrate.Schema
-	destructive bool
-}
+// step is one migration of a test's history.
+type step = migratetest.Step
 
 // migrationDirs plans each step's migration from the previous state with History.Next and
 // renders its goose file with pgdialect.MigrationFile, as `repokit migrate diff` does, and
 // returns the migration directory after each step.
-func migrationDirs(t *testing.T, steps ...step) []fs.FS {
+func migrationDirs(t *testing.T, steps ...step) []fstest.MapFS {
 	t.Helper()
-	var h migrate.History
-	files := fstest.MapFS{}
-	var out []fs.FS
-	for _, s := range steps {
-		before := h.State(h.Version())
-		m, err := h.Next(s.state, s.name, s.destructive)
-		if err != nil || m == nil {
-			t.Fatalf("planning %s: %v (migration %v)", s.name, err, m)
-		}
-		data, err := m.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[m.FileName()] = &fstest.MapFile{Data: data}
-		name, sql, err := pgdialect.MigrationFile(before, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = &fstest.MapFile{Data: sql}
-		h = append(h, m)
-		snap := fstest.MapFS{}
-		for k, v := range files {
-			snap[k] = v
-		}
-		out = append(out, snap)
-	}
-	return out
+	dirs, _ := migratetest.Dirs(t, pgdialect.MigrationFile, steps...)
+	return dirs
 }
 
 var pkgSeq atomic.Int64
@@ -288,8 +261,8 @@ func TestMigrateDay2(t *testing.T) {
 	v3.Records[0].Fields = slices.DeleteFunc(v3.Records[0].Fields, func(f migrate.Field) bool { return f.Name == "color" })
 	v4 := v3.Clone()
 	v4.Records[0].Field("title").RenamedFrom = "" // v1 code is gone: drop the old name
-	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)},
-		step{name: "drop_color", state: v3, destructive: true}, step{name: "drop_label", state: v4, destructive: true})
+	dirs := migrationDirs(t, step{Name: "baseline", State: prodState(table, false)}, step{Name: "day2", State: prodState(table, true)},
+		step{Name: "drop_color", State: v3, Destructive: true}, step{Name: "drop_label", State: v4, Destructive: true})
 
 	// Today's constructor makes the table; 20,000 records in batches.
 	v1, err := prodRepo(ctx, h, table, false)
@@ -511,7 +484,7 @@ func TestMigrateConcurrentApply(t *testing.T) {
 	defer cancel()
 	table := tableName(t, h.m, h.cfg, "prod")
 	pkg := migPackage(t, h, table, table+"_review")
-	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	dirs := migrationDirs(t, step{Name: "baseline", State: prodState(table, false)}, step{Name: "day2", State: prodState(table, true)})
 	var wg sync.WaitGroup
 	results := make([][]int64, 2)
 	errs := make([]error, 2)
@@ -549,7 +522,7 @@ func TestMigrateUniqueOverDuplicates(t *testing.T) {
 	defer cancel()
 	table := tableName(t, h.m, h.cfg, "prod")
 	pkg := migPackage(t, h, table, table+"_review")
-	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	dirs := migrationDirs(t, step{Name: "baseline", State: prodState(table, false)}, step{Name: "day2", State: prodState(table, true)})
 	if _, err := newMigrator(t, ctx, h, pkg, dirs[0]).Apply(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -585,7 +558,7 @@ func TestMigrateStatusDrift(t *testing.T) {
 	defer cancel()
 	table := tableName(t, h.m, h.cfg, "prod")
 	pkg := migPackage(t, h, table, table+"_review")
-	dirs := migrationDirs(t, step{name: "baseline", state: prodState(table, false)}, step{name: "day2", state: prodState(table, true)})
+	dirs := migrationDirs(t, step{Name: "baseline", State: prodState(table, false)}, step{Name: "day2", State: prodState(table, true)})
 	var progress []string
 	mg := newMigrator(t, ctx, h, pkg, dirs[1], postgres.WithProgress(func(p migrate.Progress) {
 		progress = append(progress, fmt.Sprintf("%d %s %d/%d", p.Version, p.Step, p.Done, p.Total))

@@ -534,5 +534,5 @@ func TestConformanceReplicas(t *testing.T) {
 	_, _, addr := servicetest.PostgresReplica(t)
 	h := newHarness(t)
 	h.cfg.Replicas = []string{addr}
-	drivertest.RunConformanceTests(t, replicaHarness{h})
+	drivertest.RunConformanceTests(t, drivertest.On(replicaHarness{h}))
 }

@@ -22,9 +22,7 @@ import (
 // the providers of the pool.Manager the pool came from (otel's global ones for NewWithDB).
 func (d *Driver[T]) Telemetry() repo.Telemetry {
 	t := repo.Telemetry{System: "postgresql", Collection: d.table}
-	if m := d.lease.Manager(); m != nil {
-		t.TracerProvider, t.MeterProvider = m.TracerProvider(), m.MeterProvider()
-	}
+	t.TracerProvider, t.MeterProvider = d.lease.Manager().Providers()
 	return t
 }
 

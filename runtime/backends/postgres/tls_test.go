@@ -15,6 +15,7 @@ import (
 
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/internal/testcerts"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/pool"
@@ -178,14 +179,7 @@ func TestTLS(t *testing.T) {
 	}
 	for _, c := range ok {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := pool.PostgresPoolConfigFromMap(c.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := pool.New(pool.Options{KeepIdle: true})
-			t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
+			ctx, m, cfg := testcerts.Case(t, c.cfg, pool.PostgresPoolConfigFromMap, pool.Options{KeepIdle: true}, time.Minute)
 			lease, err := pool.Get(ctx, m, cfg, postgres.Hooks())
 			if err != nil {
 				t.Fatalf("pool.Get: %v", err)
@@ -201,7 +195,7 @@ func TestTLS(t *testing.T) {
 				return
 			}
 			// A repository on the TLS pool, end to end.
-			r, err := harness{m: m, cfg: cfg}.MakeThings(ctx, t)
+			r, err := drivertest.On(harness{m: m, cfg: cfg}).MakeThings(ctx, t)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,15 +227,8 @@ func TestTLS(t *testing.T) {
 				setCert(true)
 				defer setCert(false)
 			}
-			cfg, err := pool.PostgresPoolConfigFromMap(c.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := pool.New(pool.Options{})
-			t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_, err = postgres.New(ctx, m, cfg, things.ThingSchema, postgres.WithTable("t_tls_never_created"))
+			ctx, m, cfg := testcerts.Case(t, c.cfg, pool.PostgresPoolConfigFromMap, pool.Options{}, 30*time.Second)
+			_, err := postgres.New(ctx, m, cfg, things.ThingSchema, postgres.WithTable("t_tls_never_created"))
 			testcerts.CheckOutcome(t, c.name, false, err, c.secret)
 		})
 	}

@@ -7,10 +7,8 @@ import (
 	"github.com/repokit/repokit/internal/faulttest"
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/backends/drivertest"
-	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/repo"
 )
 
 // faultBackend is this backend for internal/faulttest: a repository behind Toxiproxy's
@@ -21,19 +19,16 @@ func faultBackend(t *testing.T) faulttest.Backend {
 	cfg.MaxConnections = direct.MaxConnections
 	m := pool.New(pool.Options{KeepIdle: true}) // direct, for the prefix's cleanup
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-	cfg.Prefix = freshPrefix(t, m, direct)
 	return faulttest.Backend{
 		Name:    "s3",
 		Package: "./runtime/backends/s3/",
 		Toxi:    faulttest.Toxiproxy{API: servicetest.ToxiproxyURL(t), Proxy: servicetest.S3FaultProxy},
 		Secrets: []string{cfg.AWSSecretAccessKey},
-		Open: func(ctx context.Context, t *testing.T, m *pool.Manager) (repo.Repository[things.Thing], error) {
-			d, err := s3.New(ctx, m, cfg, things.ThingSchema)
-			if err != nil {
-				return nil, err
-			}
-			return repo.New(things.ThingSchema, d), nil
-		},
+		// A prefix of its own, emptied through the direct connection.
+		Open: drivertest.ThingsAt(t, harness{m: m, cfg: direct}, "faults", func(c pool.Config) pool.Config {
+			cfg.Prefix = c.(pool.S3PoolConfig).Prefix
+			return cfg
+		}),
 	}
 }
 

@@ -8,18 +8,13 @@ import (
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/repo"
 )
-
-func (h harness) MakeLimited(ctx context.Context, t *testing.T) (repo.Repository[drivertest.Limited], error) {
-	return makeRepo(ctx, t, h, drivertest.LimitedSchema)
-}
 
 func TestLimits(t *testing.T) {
 	cfg := testConfig(t)
 	m := pool.New(pool.Options{KeepIdle: true})
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-	drivertest.RunLimitTests(t, harness{m: m, cfg: cfg})
+	drivertest.RunLimitTests(t, drivertest.On(harness{m: m, cfg: cfg}))
 }
 
 // TestLegacyLongStrings: records stored before the string limit, with longer strings (written
@@ -47,5 +42,5 @@ func TestDifferential(t *testing.T) {
 	cfg := testConfig(t)
 	m := pool.New(pool.Options{KeepIdle: true})
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-	drivertest.RunDifferentialTests(t, harness{m: m, cfg: cfg}, diffBudget)
+	drivertest.RunDifferentialTests(t, drivertest.On(harness{m: m, cfg: cfg}), diffBudget)
 }

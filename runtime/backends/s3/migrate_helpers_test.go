@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
@@ -164,25 +165,7 @@ func history(t testing.TB, n int) fstest.MapFS {
 // not) and returns the migration directory after each version, and the history.
 func dirsOf(t testing.TB, destructive bool, names []string, want ...migrate.Schema) ([]fstest.MapFS, migrate.History) {
 	t.Helper()
-	var h migrate.History
-	var dirs []fstest.MapFS
-	for i, w := range want {
-		m, err := h.Next(w, names[i], destructive)
-		if err != nil || m == nil {
-			t.Fatalf("planning version %d: %v (%v)", i+1, err, m)
-		}
-		h = append(h, m)
-		fsys := fstest.MapFS{}
-		for _, x := range h {
-			data, err := x.Encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			fsys[x.FileName()] = &fstest.MapFile{Data: data}
-		}
-		dirs = append(dirs, fsys)
-	}
-	return dirs, h
+	return migratetest.Dirs(t, nil, migratetest.Named(destructive, names, want...)...)
 }
 
 // openItems returns a Collection of items of version V on cfg.

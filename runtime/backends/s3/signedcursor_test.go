@@ -13,5 +13,5 @@ func TestSignedCursors(t *testing.T) {
 	cfg := testConfig(t)
 	m := pool.New(pool.Options{KeepIdle: true})
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-	drivertest.RunSignedCursorTests(t, harness{m: m, cfg: cfg})
+	drivertest.RunSignedCursorTests(t, drivertest.On(harness{m: m, cfg: cfg}))
 }

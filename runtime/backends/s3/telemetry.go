@@ -24,9 +24,7 @@ const System = "aws.s3"
 // its trailing slash), and the providers of the pool.Manager the client came from.
 func (d *Driver[T]) Telemetry() repo.Telemetry {
 	t := repo.Telemetry{System: System, Collection: d.prefix}
-	if m := d.lease.Manager(); m != nil {
-		t.TracerProvider, t.MeterProvider = m.TracerProvider(), m.MeterProvider()
-	}
+	t.TracerProvider, t.MeterProvider = d.lease.Manager().Providers()
 	return t
 }
 

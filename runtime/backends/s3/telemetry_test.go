@@ -16,7 +16,7 @@ func TestTelemetry(t *testing.T) {
 	tl := drivertest.NewTelemetry(s3.System, true, cfg.AWSSecretAccessKey)
 	m := pool.New(tl.Options(pool.Options{KeepIdle: true}))
 	t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-	h := harness{m: m, cfg: cfg}
+	h := drivertest.On(harness{m: m, cfg: cfg})
 	t.Run("Conformance", func(t *testing.T) { drivertest.RunConformanceTests(t, h) })
 	drivertest.RunTelemetryTests(t, h, tl)
 }

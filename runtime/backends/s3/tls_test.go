@@ -158,14 +158,7 @@ func TestTLS(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := pool.S3PoolConfigFromMap(c.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := pool.New(pool.Options{})
-			t.Cleanup(func() { _ = m.CloseAll(context.Background()) })
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
+			ctx, m, cfg := testcerts.Case(t, c.cfg, pool.S3PoolConfigFromMap, pool.Options{}, 30*time.Second)
 			d, err := s3.New(ctx, m, cfg, things.OtherSchema, s3.WithPrefix(fmt.Sprintf("tls-%d", time.Now().UnixNano())))
 			if err == nil {
 				r := repo.New(things.OtherSchema, d)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/backends/postgres"
+	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/open"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/repo"
@@ -17,8 +18,10 @@ import (
 // NewThingRepository opens the Thing repository on the backend a URL names, one
 // this package was generated with:
 //
+//	mem://
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //	elasticsearch://HOST:PORT
+//	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
 // (postgres.Option, ...) go to its constructor, NewThing<Backend>Repository;
@@ -33,7 +36,7 @@ func NewThingRepository(ctx context.Context, m *pool.Manager, target string, opt
 }
 
 // NewThingRepositoryFromConfig opens the Thing repository on backend (one of
-// postgres, elasticsearch), configured by its section of the configuration file at path (the seed's
+// memory, postgres, elasticsearch, s3), configured by its section of the configuration file at path (the seed's
 // databases: layout, see pool.LoadFile) with the seed's environment variables
 // (POSTGRES_POOL_MAX_SIZE, ...) applied over it.
 func NewThingRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, backend string, opts ...open.Option) (*repo.Collection[Thing], error) {
@@ -53,12 +56,16 @@ func NewThingRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 	var c *repo.Collection[Thing]
 	var err error
 	switch t.Backend {
+	case open.Memory:
+		c = NewThingMemoryRepository()
 	case open.Postgres:
 		c, err = NewThingPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
 		c, err = NewThingElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	case open.S3:
+		c, err = NewThingS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
 	default:
-		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+		return nil, open.NotGenerated(t, "things", "memory", "postgres", "elasticsearch", "s3")
 	}
 	return open.Configure(c, err, opts)
 }
@@ -66,8 +73,10 @@ func NewThingRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 // NewOtherRepository opens the Other repository on the backend a URL names, one
 // this package was generated with:
 //
+//	mem://
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //	elasticsearch://HOST:PORT
+//	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
 // (postgres.Option, ...) go to its constructor, NewOther<Backend>Repository;
@@ -82,7 +91,7 @@ func NewOtherRepository(ctx context.Context, m *pool.Manager, target string, opt
 }
 
 // NewOtherRepositoryFromConfig opens the Other repository on backend (one of
-// postgres, elasticsearch), configured by its section of the configuration file at path (the seed's
+// memory, postgres, elasticsearch, s3), configured by its section of the configuration file at path (the seed's
 // databases: layout, see pool.LoadFile) with the seed's environment variables
 // (POSTGRES_POOL_MAX_SIZE, ...) applied over it.
 func NewOtherRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, backend string, opts ...open.Option) (*repo.Collection[Other], error) {
@@ -102,12 +111,16 @@ func NewOtherRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 	var c *repo.Collection[Other]
 	var err error
 	switch t.Backend {
+	case open.Memory:
+		c = NewOtherMemoryRepository()
 	case open.Postgres:
 		c, err = NewOtherPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
 		c, err = NewOtherElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	case open.S3:
+		c, err = NewOtherS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
 	default:
-		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+		return nil, open.NotGenerated(t, "things", "memory", "postgres", "elasticsearch", "s3")
 	}
 	return open.Configure(c, err, opts)
 }
@@ -115,8 +128,10 @@ func NewOtherRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.T
 // NewKeywordRepository opens the Keyword repository on the backend a URL names, one
 // this package was generated with:
 //
+//	mem://
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //	elasticsearch://HOST:PORT
+//	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
 // (postgres.Option, ...) go to its constructor, NewKeyword<Backend>Repository;
@@ -131,7 +146,7 @@ func NewKeywordRepository(ctx context.Context, m *pool.Manager, target string, o
 }
 
 // NewKeywordRepositoryFromConfig opens the Keyword repository on backend (one of
-// postgres, elasticsearch), configured by its section of the configuration file at path (the seed's
+// memory, postgres, elasticsearch, s3), configured by its section of the configuration file at path (the seed's
 // databases: layout, see pool.LoadFile) with the seed's environment variables
 // (POSTGRES_POOL_MAX_SIZE, ...) applied over it.
 func NewKeywordRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, backend string, opts ...open.Option) (*repo.Collection[Keyword], error) {
@@ -151,12 +166,16 @@ func NewKeywordRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 	var c *repo.Collection[Keyword]
 	var err error
 	switch t.Backend {
+	case open.Memory:
+		c = NewKeywordMemoryRepository()
 	case open.Postgres:
 		c, err = NewKeywordPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
 		c, err = NewKeywordElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	case open.S3:
+		c, err = NewKeywordS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
 	default:
-		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+		return nil, open.NotGenerated(t, "things", "memory", "postgres", "elasticsearch", "s3")
 	}
 	return open.Configure(c, err, opts)
 }
@@ -164,8 +183,10 @@ func NewKeywordRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open
 // NewMemberRepository opens the Member repository on the backend a URL names, one
 // this package was generated with:
 //
+//	mem://
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //	elasticsearch://HOST:PORT
+//	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
 // (postgres.Option, ...) go to its constructor, NewMember<Backend>Repository;
@@ -180,7 +201,7 @@ func NewMemberRepository(ctx context.Context, m *pool.Manager, target string, op
 }
 
 // NewMemberRepositoryFromConfig opens the Member repository on backend (one of
-// postgres, elasticsearch), configured by its section of the configuration file at path (the seed's
+// memory, postgres, elasticsearch, s3), configured by its section of the configuration file at path (the seed's
 // databases: layout, see pool.LoadFile) with the seed's environment variables
 // (POSTGRES_POOL_MAX_SIZE, ...) applied over it.
 func NewMemberRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, backend string, opts ...open.Option) (*repo.Collection[Member], error) {
@@ -200,12 +221,16 @@ func NewMemberRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.
 	var c *repo.Collection[Member]
 	var err error
 	switch t.Backend {
+	case open.Memory:
+		c = NewMemberMemoryRepository()
 	case open.Postgres:
 		c, err = NewMemberPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
 		c, err = NewMemberElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	case open.S3:
+		c, err = NewMemberS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
 	default:
-		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+		return nil, open.NotGenerated(t, "things", "memory", "postgres", "elasticsearch", "s3")
 	}
 	return open.Configure(c, err, opts)
 }
@@ -213,8 +238,10 @@ func NewMemberRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.
 // NewDocRepository opens the Doc repository on the backend a URL names, one
 // this package was generated with:
 //
+//	mem://
 //	postgres://USER:PASSWORD@HOST:PORT/DB
 //	elasticsearch://HOST:PORT
+//	s3://BUCKET/PREFIX?endpoint=URL&region=NAME&path_style=true
 //
 // (runtime/open documents every form and parameter). The options of the target's backend
 // (postgres.Option, ...) go to its constructor, NewDoc<Backend>Repository;
@@ -229,7 +256,7 @@ func NewDocRepository(ctx context.Context, m *pool.Manager, target string, opts 
 }
 
 // NewDocRepositoryFromConfig opens the Doc repository on backend (one of
-// postgres, elasticsearch), configured by its section of the configuration file at path (the seed's
+// memory, postgres, elasticsearch, s3), configured by its section of the configuration file at path (the seed's
 // databases: layout, see pool.LoadFile) with the seed's environment variables
 // (POSTGRES_POOL_MAX_SIZE, ...) applied over it.
 func NewDocRepositoryFromConfig(ctx context.Context, m *pool.Manager, path, backend string, opts ...open.Option) (*repo.Collection[Doc], error) {
@@ -249,12 +276,16 @@ func NewDocRepositoryFromTarget(ctx context.Context, m *pool.Manager, t open.Tar
 	var c *repo.Collection[Doc]
 	var err error
 	switch t.Backend {
+	case open.Memory:
+		c = NewDocMemoryRepository()
 	case open.Postgres:
 		c, err = NewDocPostgresRepository(ctx, m, t.Config, open.OptionsFor[postgres.Option](opts)...)
 	case open.Elasticsearch:
 		c, err = NewDocElasticsearchRepository(ctx, m, t.Config, open.OptionsFor[elasticsearch.Option](opts)...)
+	case open.S3:
+		c, err = NewDocS3Repository(ctx, m, t.Config, open.OptionsFor[s3.Option](opts)...)
 	default:
-		return nil, open.NotGenerated(t, "things", "postgres", "elasticsearch")
+		return nil, open.NotGenerated(t, "things", "memory", "postgres", "elasticsearch", "s3")
 	}
 	return open.Configure(c, err, opts)
 }
