@@ -1,7 +1,8 @@
 // Package elasticsearch compares repokit's Elasticsearch backend with hand-written
 // go-elasticsearch code on the same index: CreateBatch vs a per-document index loop and vs
 // esutil.BulkIndexer, a filtered, sorted Find vs the same esapi search request, and reading
-// 1000 records at once (GetBatch's _mget) vs a loop of Get calls.
+// 1000 records at once (GetBatch's _mget) vs a loop of Get calls, and the CPU time of
+// both sides on the node and in the client.
 //
 //	eval "$(scripts/services/elasticsearch.sh start)"
 //	cd bench && go test ./elasticsearch -run '^$' -bench . -benchtime 5x
@@ -15,8 +16,10 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -281,11 +284,8 @@ func BenchmarkComplexSearch(b *testing.B) {
 	}, func() { handSearch(b, e) })
 }
 
-// BenchmarkGetBatch1000VsGetLoop: reading 1000 records by id at once (Repository.GetBatch,
-// whose fast path is the driver's GetMany: _mget requests) vs a loop of 1000 Get calls, on
-// 10,000 stored records. Goal ≥ 20×.
-func BenchmarkGetBatch1000VsGetLoop(b *testing.B) {
-	e := setup(b, "getbatch")
+// getBatchSetup stores 10,000 records and returns the ids of every tenth.
+func getBatchSetup(b *testing.B, e *env) []string {
 	var ids []string
 	for range 10 {
 		recs := makeThings(1000)
@@ -297,21 +297,122 @@ func BenchmarkGetBatch1000VsGetLoop(b *testing.B) {
 			}
 		}
 	}
-	interleave(b, func() {
-		recs, res, err := e.repo.GetBatch(e.ctx, ids)
-		if err != nil {
+	return ids
+}
+
+func getBatch(b *testing.B, e *env, ids []string) {
+	recs, res, err := e.repo.GetBatch(e.ctx, ids)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range res {
+		if res[i].Err != nil || recs[i].ID != ids[i] {
+			b.Fatalf("GetBatch %s: %v", ids[i], res[i].Err)
+		}
+	}
+}
+
+func getLoop(b *testing.B, e *env, ids []string) {
+	for _, id := range ids {
+		if _, err := e.repo.Get(e.ctx, id); err != nil {
 			b.Fatal(err)
 		}
-		for i := range res {
-			if res[i].Err != nil || recs[i].ID != ids[i] {
-				b.Fatalf("GetBatch %s: %v", ids[i], res[i].Err)
-			}
+	}
+}
+
+// BenchmarkGetBatch1000VsGetLoop: reading 1000 records by id at once (Repository.GetBatch,
+// whose fast path is the driver's GetMany: _mget requests) vs a loop of 1000 Get calls, on
+// 10,000 stored records. Goal ≥ 20×.
+func BenchmarkGetBatch1000VsGetLoop(b *testing.B) {
+	e := setup(b, "getbatch")
+	ids := getBatchSetup(b, e)
+	interleave(b, func() { getBatch(b, e, ids) }, func() { getLoop(b, e, ids) })
+}
+
+// BenchmarkGetBatch1000CPU: the CPU time of the two sides of BenchmarkGetBatch1000VsGetLoop
+// (run alternately), the node's (its process's user + system time from /proc, which also
+// counts whatever else the node serves meanwhile; skipped when the node runs elsewhere) and
+// this process's (getrusage), in ms per 1000 records, and cpu-ratio = the loop's CPU / the
+// batch's.
+func BenchmarkGetBatch1000CPU(b *testing.B) {
+	e := setup(b, "getbatchcpu")
+	ids := getBatchSetup(b, e)
+	pid := nodePID(b, e)
+	var batch, loop [2]time.Duration // node, client
+	measure := func(acc *[2]time.Duration, fn func()) {
+		n0, c0 := nodeCPU(b, pid), clientCPU()
+		fn()
+		acc[0] += nodeCPU(b, pid) - n0
+		acc[1] += clientCPU() - c0
+	}
+	i := 0
+	for b.Loop() {
+		if i%2 == 0 {
+			measure(&batch, func() { getBatch(b, e, ids) })
+			measure(&loop, func() { getLoop(b, e, ids) })
+		} else {
+			measure(&loop, func() { getLoop(b, e, ids) })
+			measure(&batch, func() { getBatch(b, e, ids) })
 		}
-	}, func() {
-		for _, id := range ids {
-			if _, err := e.repo.Get(e.ctx, id); err != nil {
-				b.Fatal(err)
-			}
+		i++
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(ms(batch[0]), "batch-node-ms")
+	b.ReportMetric(ms(batch[1]), "batch-client-ms")
+	b.ReportMetric(ms(loop[0]), "loop-node-ms")
+	b.ReportMetric(ms(loop[1]), "loop-client-ms")
+	b.ReportMetric(float64(loop[0]+loop[1])/float64(batch[0]+batch[1]), "cpu-ratio")
+}
+
+// nodePID returns the process id of the node (from its nodes info), which must run on this
+// machine.
+func nodePID(b *testing.B, e *env) int {
+	res, err := esapi.NodesInfoRequest{NodeID: []string{"_local"}, Metric: []string{"process"}}.Do(e.ctx, e.c.ES)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	var info struct {
+		Nodes map[string]struct {
+			Process struct {
+				ID int `json:"id"`
+			} `json:"process"`
+		} `json:"nodes"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || len(info.Nodes) != 1 {
+		b.Fatalf("nodes info: %v (%d nodes)", err, len(info.Nodes))
+	}
+	for _, n := range info.Nodes {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", n.Process.ID)); err != nil {
+			b.Skipf("the node's process %d is not on this machine: %v", n.Process.ID, err)
 		}
-	})
+		return n.Process.ID
+	}
+	return 0
+}
+
+// nodeCPU returns the CPU time so far of process pid (user + system, from /proc, in clock
+// ticks of 10 ms: summed over many calls).
+func nodeCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // f[0] is field 3, the state
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("/proc/%d/stat: %q", pid, s)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// clientCPU returns this process's CPU time so far.
+func clientCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

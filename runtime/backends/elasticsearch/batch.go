@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -98,6 +99,13 @@ func (d *Driver[T]) getDecoded(ctx context.Context, ids []string, recs []T, res 
 	if err != nil {
 		return err
 	}
+	d.decodeEach(docs, recs, res)
+	return nil
+}
+
+// decodeEach sets the outcome of each document of an _mget response: its error,
+// ErrNotFound, or its record decoded by codec.decode and its version.
+func (d *Driver[T]) decodeEach(docs []mgetDoc, recs []T, res []repo.Result) {
 	for i := range docs {
 		doc := &docs[i]
 		if err := doc.err(); err != nil {
@@ -117,7 +125,6 @@ func (d *Driver[T]) getDecoded(ctx context.Context, ids []string, recs []T, res 
 		d.desc.SetVersion(&rec, v)
 		recs[i], res[i].Version = rec, v
 	}
-	return nil
 }
 
 // directDoc is a document of an _mget response whose _source is decoded straight into T.
@@ -133,16 +140,52 @@ type directDoc[T any] struct {
 func (doc *directDoc[T]) id() string { return doc.ID }
 
 // getDirect reads one chunk of GetMany for a record whose _source decodes with one
-// json.Unmarshal (codec.direct) and needs no upgrade: the response is decoded in one pass,
-// each _source straight into its record, which is what codec.decode would give.
+// json.Unmarshal (codec.direct) and needs no upgrade: the response is read whole and decoded
+// in one pass (see decodeDirect).
 func (d *Driver[T]) getDirect(ctx context.Context, ids []string, recs []T, res []repo.Result) error {
-	docs, err := mgetAs[directDoc[T]](ctx, d, d.o.Index, ids, nil, false)
+	r, err := d.mgetRequest(ctx, d.o.Index, ids, nil, false)
+	if err != nil {
+		return err
+	}
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err = buf.ReadFrom(r.Body)
+	closeBody(r)
+	defer bodyBufs.Put(buf)
+	if err != nil {
+		return readMgetErr(d.o.Index, err)
+	}
+	err = d.decodeDirect(buf.Bytes(), ids, recs, res)
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
 		// A _source that does not decode into T (written by other code): read the chunk
 		// again document by document, so that only that item fails, as with Get.
 		return d.getDecoded(ctx, ids, recs, res)
 	}
+	return err
+}
+
+// decodeDirect decodes the _mget response body for ids, each _source straight into its
+// record, which is what codec.decode would give: with codec.fast (each item then as Get
+// gives it), or, for a T it does not decode, with encoding/json (then a _source that does
+// not decode into T fails the whole response with a *json.UnmarshalTypeError).
+func (d *Driver[T]) decodeDirect(body []byte, ids []string, recs []T, res []repo.Result) error {
+	if fd := d.codec.fast; fd != nil {
+		docs := make([]fastDoc, len(ids))
+		if fd.decode(body, ids, recs, docs) {
+			d.finishFast(docs, recs, res)
+			return nil
+		}
+		// Not the usual response: decoded by encoding/json, each _source as Get does.
+		clear(recs)
+		each, err := decodeMget[mgetDoc](bytes.NewReader(body), d.o.Index, ids)
+		if err != nil {
+			return err
+		}
+		d.decodeEach(each, recs, res)
+		return nil
+	}
+	docs, err := decodeMget[directDoc[T]](bytes.NewReader(body), d.o.Index, ids)
 	if err != nil {
 		return err
 	}
@@ -162,6 +205,36 @@ func (d *Driver[T]) getDirect(ctx context.Context, ids []string, recs []T, res [
 	}
 	return nil
 }
+
+// finishFast sets the outcome of each document codec.fast decoded: its error, ErrNotFound,
+// or its record (a _source fastDec declined, or none, decoded by codec.decode, so that only
+// that item fails if it does not decode, as with Get) and version.
+func (d *Driver[T]) finishFast(docs []fastDoc, recs []T, res []repo.Result) {
+	var zero T
+	for i := range docs {
+		doc := &docs[i]
+		if err := (&mgetDoc{Error: doc.err}).err(); err != nil {
+			recs[i], res[i].Err = zero, err
+			continue
+		}
+		if !doc.found {
+			recs[i], res[i].Err = zero, repo.E(repo.ErrNotFound, nil)
+			continue
+		}
+		if !doc.done {
+			if err := d.codec.decode(doc.slow, &recs[i]); err != nil {
+				recs[i], res[i].Err = zero, err
+				continue
+			}
+		}
+		v := version(doc.seq, doc.term)
+		d.desc.SetVersion(&recs[i], v)
+		res[i].Version = v
+	}
+}
+
+// bodyBufs holds the buffers GetMany reads _mget responses into.
+var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // UpsertMany implements repo.BatchUpserter: one _bulk request per chunk of index actions,
 // an item with a version conditional on it (if_seq_no/if_primary_term, as Update). Records

@@ -31,6 +31,9 @@ type codec[T any] struct {
 	// direct: T's json tags name every field as the descriptor does, so _source is decoded
 	// with one json.Unmarshal.
 	direct bool
+	// fast, for a direct T whose fields are all of types it decodes, decodes _mget
+	// responses in one pass (see mgetfast.go); nil otherwise.
+	fast *fastDec[T]
 	// up, when set (WithMigrations), upgrades documents still in an older version's form
 	// as they are read (see readupgrade.go).
 	up *readUpgrade
@@ -50,6 +53,9 @@ func newCodec[T any](desc *record.Desc[T]) *codec[T] {
 		}
 	}
 	c.direct = tagsMatch(desc)
+	if c.direct {
+		c.fast = newFastDec(desc)
+	}
 	return c
 }
 

@@ -290,6 +290,11 @@ func TestDirectDecode(t *testing.T) {
 	if !elasticsearch.DirectDecode(things.ThingSchema) || !elasticsearch.DirectDecode(things.OtherSchema) || !elasticsearch.DirectDecode(things.KeywordSchema) {
 		t.Fatal("generated records are not decoded directly")
 	}
+	// And GetMany decodes them (every field type generated code has) in one pass.
+	if !elasticsearch.FastDecode(things.ThingSchema) || !elasticsearch.FastDecode(things.OtherSchema) ||
+		!elasticsearch.FastDecode(things.KeywordSchema) || !elasticsearch.FastDecode(things.MemberSchema) {
+		t.Fatal("generated records are not decoded by codec.fast")
+	}
 }
 
 // TestBulkChunks: CreateBatch split into many _bulk requests (by count and by bytes) still

@@ -12,6 +12,9 @@ import (
 // DirectDecode reports whether records of desc are decoded with one json.Unmarshal.
 func DirectDecode[T any](desc *record.Desc[T]) bool { return newCodec(desc).direct }
 
+// FastDecode reports whether _mget responses for records of desc are decoded by codec.fast.
+func FastDecode[T any](desc *record.Desc[T]) bool { return newCodec(desc).fast != nil }
+
 // SetUniqueClock replaces the clock of reservation times of d (before any use).
 func SetUniqueClock[T any](d *Driver[T], now func() time.Time) { d.uq.now = now }
 

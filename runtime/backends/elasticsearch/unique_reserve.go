@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -135,6 +136,16 @@ func mgetAs[D any, PD interface {
 	*D
 	id() string
 }, T any](ctx context.Context, d *Driver[T], index string, ids, includes []string, noSource bool) ([]D, error) {
+	r, err := d.mgetRequest(ctx, index, ids, includes, noSource)
+	if err != nil {
+		return nil, err
+	}
+	defer closeBody(r)
+	return decodeMget[D, PD](r.Body, index, ids)
+}
+
+// mgetRequest sends one _mget request (see mgetDocs) and returns its successful response.
+func (d *Driver[T]) mgetRequest(ctx context.Context, index string, ids, includes []string, noSource bool) (*esapi.Response, error) {
 	body, _ := json.Marshal(map[string]any{"ids": ids})
 	req := esapi.MgetRequest{Index: index, Body: bytes.NewReader(body), SourceIncludes: includes}
 	if noSource {
@@ -144,18 +155,26 @@ func mgetAs[D any, PD interface {
 	if err != nil {
 		return nil, err
 	}
-	defer closeBody(r)
 	if r.IsError() {
+		defer closeBody(r)
 		return nil, d.respErr(r, nil)
 	}
+	return r, nil
+}
+
+// decodeMget decodes an _mget response for ids with encoding/json, its documents as D.
+func decodeMget[D any, PD interface {
+	*D
+	id() string
+}](body io.Reader, index string, ids []string) ([]D, error) {
 	var out struct {
 		Docs []D `json:"docs"`
 	}
 	// One document per id: sized up front, so that the decoder appends into it instead of
 	// growing the slice (by reflection, copying every decoded record) as it goes.
 	out.Docs = make([]D, 0, len(ids))
-	if err := json.NewDecoder(r.Body).Decode(&out); err != nil {
-		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the _mget response of %s: %w", index, err))
+	if err := json.NewDecoder(body).Decode(&out); err != nil {
+		return nil, readMgetErr(index, err)
 	}
 	if len(out.Docs) != len(ids) {
 		return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: _mget on %s answered %d documents for %d ids", index, len(out.Docs), len(ids)))
@@ -166,6 +185,11 @@ func mgetAs[D any, PD interface {
 		}
 	}
 	return out.Docs, nil
+}
+
+// readMgetErr is the error of an _mget response that could not be read.
+func readMgetErr(index string, err error) error {
+	return repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the _mget response of %s: %w", index, err))
 }
 
 // reserve claims every value in cs for its owner: creates the reservation, or, when it
