@@ -173,14 +173,18 @@ func demo(ctx context.Context, w io.Writer, db *shopdb.Repositories) error {
 	fmt.Fprintln(w, "\n== CreateBatch (one result per item; a taken id and a bad value fail alone)")
 	catalog := []shopdb.Product{
 		{SKU: "BK-001", Name: "Structure and Interpretation", Price: 42.5, Stock: 3,
-			Status: ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryBooks}},
+			Description: ptr("The classic book on programs, programming and the languages they are written in."),
+			Status:      ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryBooks}},
 		{SKU: "GM-001", Name: "Starship Tactics", Price: 29.99, Stock: 12,
-			Status: ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryGames, shopdb.ProductCategoryToys},
+			Description: ptr("A tactical game of starships: command a fleet, play cards, win the sector."),
+			Status:      ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryGames, shopdb.ProductCategoryToys},
 			Attributes: json.RawMessage(`{"players":"2-4"}`)},
 		{SKU: "GM-002", Name: "Star Gardens", Price: 18, Stock: 0,
-			Categories: []shopdb.ProductCategory{shopdb.ProductCategoryGames}, Ratings: []int64{5, 4, 5}},
+			Description: ptr("Grow gardens among the stars: a calm game for families, played in turns."),
+			Categories:  []shopdb.ProductCategory{shopdb.ProductCategoryGames}, Ratings: []int64{5, 4, 5}},
 		{SKU: "MU-001", Name: "Kind of Blue", Price: 11.5, Stock: 40,
-			Status: ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryMusic}},
+			Description: ptr("The jazz album, played by a sextet in two days; a café classic."),
+			Status:      ptr(shopdb.ProductStatusActive), Categories: []shopdb.ProductCategory{shopdb.ProductCategoryMusic}},
 		{SKU: "GM-001", Name: "Duplicate SKU", Price: 1, Stock: 1},
 		{SKU: "TY-001", Name: "Stardust Kite", Price: 24, Stock: 7,
 			Status: ptr(shopdb.ProductStatus("sold-out"))},
@@ -241,6 +245,28 @@ func demo(ctx context.Context, w io.Writer, db *shopdb.Repositories) error {
 		fmt.Fprintf(w, "  %-7s %d product(s)  price %6.2f .. %6.2f  avg %6.2f  stock %d\n",
 			category, f.Count, f.Metrics[0].Float, f.Metrics[1].Float, f.Metrics[2].Float, f.Metrics[3].Int)
 	}
+
+	fmt.Fprintln(w, "\n== Search: full-text on the description (english: \"playing games\" finds \"game\" and \"played\"), with its facet")
+	hits := shopdb.ProductQuery().Where(p.Description.Search("playing games"))
+	found, err := db.Product.Find(ctx, hits.OrderBy(p.Price.Asc()))
+	if err != nil {
+		return err
+	}
+	for _, g := range found {
+		fmt.Fprintf(w, "  %s %-18s %6.2f EUR\n", g.SKU, g.Name, g.Price)
+	}
+	facets, err = db.Product.Aggregate(ctx, hits, query.By(p.Categories.GroupBy()), p.Price.Avg())
+	if err != nil {
+		return err
+	}
+	for _, f := range facets {
+		fmt.Fprintf(w, "  facet %-7s %d product(s)  avg price %6.2f\n", f.Keys[0].Str, f.Count, f.Metrics[0].Float)
+	}
+	phrase, err := db.Product.Count(ctx, shopdb.ProductQuery().Where(p.Description.SearchPhrase("cafe classic")))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  phrase \"cafe classic\" (accents folded): %d product(s)\n", phrase)
 
 	fmt.Fprintln(w, "\n== Orders, then keyset pages of 4 (newest first)")
 	var orders []shopdb.Order

@@ -116,6 +116,14 @@ const ProductElasticsearchMapping = `{
             }
           }
         },
+        "s": {
+          "properties": {
+            "description": {
+              "type": "text",
+              "analyzer": "standard"
+            }
+          }
+        },
         "has": {
           "type": "keyword"
         },

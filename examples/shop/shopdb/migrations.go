@@ -17,7 +17,7 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
-// Migrations returns the package's migrations (migrations/ next to this file), up to 00001_baseline.
+// Migrations returns the package's migrations (migrations/ next to this file), up to 00002_product_search.
 // Generated constructors pass them to their backend, which refuses a store that has not
 // applied them all (repo.ErrSchemaBehind); Migrate<Backend> applies them.
 func Migrations() fs.FS {

@@ -23,6 +23,25 @@ CREATE UNIQUE INDEX IF NOT EXISTS "customers_email_key" ON "customers" ("email")
 CREATE INDEX IF NOT EXISTS "customers_name_idx" ON "customers" ("name");
 
 -- Product
+DO $repokit$
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('repokit:textsearch'));
+	CREATE EXTENSION IF NOT EXISTS unaccent;
+	IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'repokit_english_stem' AND dictnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
+		CREATE TEXT SEARCH DICTIONARY repokit_english_stem (TEMPLATE = pg_catalog.snowball, Language = english);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'repokit_english' AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
+		CREATE TEXT SEARCH CONFIGURATION repokit_english (COPY = pg_catalog.simple);
+		ALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH unaccent, repokit_english_stem;
+		ALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'repokit_simple' AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
+		CREATE TEXT SEARCH CONFIGURATION repokit_simple (COPY = pg_catalog.simple);
+		ALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH unaccent, simple;
+		ALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;
+	END IF;
+END
+$repokit$;
 CREATE TABLE IF NOT EXISTS "products" (
 	"sku" text COLLATE "C" NOT NULL,
 	"name" text COLLATE "C" NOT NULL,
@@ -36,11 +55,13 @@ CREATE TABLE IF NOT EXISTS "products" (
 	"thumbnail" bytea,
 	"updated_at" timestamp with time zone,
 	"repokit_version" bigint NOT NULL,
+	"_tsv_description" tsvector GENERATED ALWAYS AS (to_tsvector('repokit_english'::regconfig, regexp_replace(coalesce("description", '') COLLATE "C.utf8", '[^[:alnum:]]+', ' ', 'g'))) STORED,
 	CONSTRAINT "products_pkey" PRIMARY KEY ("sku"),
 	CONSTRAINT "products_status_check" CHECK ("status" IN ('draft', 'active', 'discontinued')),
 	CONSTRAINT "products_categories_check" CHECK ("categories" <@ ARRAY['books', 'games', 'music', 'toys']::text[])
 );
 CREATE INDEX IF NOT EXISTS "products_name_idx" ON "products" ("name");
+CREATE INDEX IF NOT EXISTS "products_description_search" ON "products" USING gin ("_tsv_description");
 
 -- Order
 CREATE TABLE IF NOT EXISTS "orders" (

@@ -64,7 +64,7 @@ type Product struct {
 var ProductFields = struct {
 	SKU         query.StringField[Product]
 	Name        query.StringField[Product]
-	Description query.StringField[Product]
+	Description query.TextField[Product]
 	Price       query.FloatField[Product]
 	Stock       query.IntField[Product]
 	Status      query.EnumField[Product, ProductStatus]
@@ -76,7 +76,7 @@ var ProductFields = struct {
 }{
 	SKU:         query.NewStringField[Product]("sku"),
 	Name:        query.NewStringField[Product]("name"),
-	Description: query.NewStringField[Product]("description"),
+	Description: query.NewTextField[Product]("description"),
 	Price:       query.NewFloatField[Product]("price"),
 	Stock:       query.NewIntField[Product]("stock"),
 	Status:      query.NewEnumField[Product, ProductStatus]("status"),
@@ -108,7 +108,7 @@ var ProductSchema = record.MustNew(&record.Desc[Product]{
 		{Name: "name", GoName: "Name", Kind: query.KindString, Indexed: true, Column: "name", JSON: "name", Str: func(r *Product) (string, bool) {
 			return r.Name, true
 		}},
-		{Name: "description", GoName: "Description", Kind: query.KindText, Optional: true, Column: "description", JSON: "description", Str: func(r *Product) (string, bool) {
+		{Name: "description", GoName: "Description", Kind: query.KindText, Optional: true, Column: "description", JSON: "description", Search: "english", Str: func(r *Product) (string, bool) {
 			if r.Description == nil {
 				return "", false
 			}

@@ -48,4 +48,5 @@ type Product struct {
 	Thumbnail      []byte
 	UpdatedAt      *time.Time
 	RepokitVersion int64
+	TsvDescription interface{}
 }

@@ -163,9 +163,24 @@ const getProduct = `-- name: GetProduct :one
 SELECT "sku", "name", "description", "price", "stock", "status", "categories", "ratings", "attributes", "thumbnail", "updated_at", "repokit_version" FROM "products" WHERE "sku" = $1
 `
 
-func (q *Queries) GetProduct(ctx context.Context, sku string) (Product, error) {
+type GetProductRow struct {
+	SKU            string
+	Name           string
+	Description    *string
+	Price          float64
+	Stock          int64
+	Status         *string
+	Categories     []string
+	Ratings        []int64
+	Attributes     json.RawMessage
+	Thumbnail      []byte
+	UpdatedAt      *time.Time
+	RepokitVersion int64
+}
+
+func (q *Queries) GetProduct(ctx context.Context, sku string) (GetProductRow, error) {
 	row := q.db.QueryRow(ctx, getProduct, sku)
-	var i Product
+	var i GetProductRow
 	err := row.Scan(
 		&i.SKU,
 		&i.Name,
