@@ -4,11 +4,15 @@
 package migratetest
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/repokit/repokit/runtime/migrate"
+	"github.com/repokit/repokit/runtime/repo"
 )
 
 // Step is one planned migration: its name, the schema it leads to, and whether it may drop
@@ -72,4 +76,23 @@ func Named(destructive bool, names []string, states ...migrate.Schema) []Step {
 		steps[i] = Step{Name: name, State: s, Destructive: destructive}
 	}
 	return steps
+}
+
+// CheckAhead fails t unless err is repo.ErrSchemaAhead with a *migrate.AheadError for a
+// store at version applied and code whose history ends at known, and each of want begins
+// one of its problems (with len(want) problems in all when exact).
+func CheckAhead(t testing.TB, err error, applied, known int64, exact bool, want ...string) {
+	t.Helper()
+	var ae *migrate.AheadError
+	if !errors.Is(err, repo.ErrSchemaAhead) || !errors.As(err, &ae) {
+		t.Fatalf("older code's constructor: %v, want ErrSchemaAhead with a *migrate.AheadError", err)
+	}
+	if ae.Applied != applied || ae.Known != known || (exact && len(ae.Problems) != len(want)) {
+		t.Errorf("AheadError %+v, want applied %d, known %d and the problems %q", ae, applied, known, want)
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(ae.Problems, func(p string) bool { return strings.HasPrefix(p, w) }) {
+			t.Errorf("AheadError problems %q lack one beginning %q", ae.Problems, w)
+		}
+	}
 }

@@ -1,11 +1,10 @@
 package elasticsearch_test
 
 import (
-	"errors"
 	"slices"
-	"strings"
 	"testing"
 
+	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/query"
@@ -68,19 +67,6 @@ var item1tDesc = descOf([]record.Field[item1t]{
 }, func(r *item1t) *string { return &r.ID }, func(r *item1t) *string { return &r.RecordVersion },
 	func(r *item1t) []any { return []any{&r.ID, &r.Name, &r.Qty, &r.Kind, &r.Sku, &r.Title, &r.Score} })
 
-// checkAhead checks that err is ErrSchemaAhead for a store at applied and code at known,
-// with a problem containing want.
-func checkAhead(t *testing.T, err error, applied, known int64, want string) {
-	t.Helper()
-	var ae *migrate.AheadError
-	if !errors.Is(err, repo.ErrSchemaAhead) || !errors.As(err, &ae) {
-		t.Fatalf("older code's constructor: %v, want ErrSchemaAhead with a *migrate.AheadError", err)
-	}
-	if ae.Applied != applied || ae.Known != known || !slices.ContainsFunc(ae.Problems, func(p string) bool { return strings.Contains(p, want) }) {
-		t.Errorf("AheadError %+v, want applied %d, known %d and a problem with %q", ae, applied, known, want)
-	}
-}
-
 // TestMigrateOlderCodeRestarts is a rolling deploy: code of version 1 starts again after
 // newer versions were applied. It works after additive changes (a new field, an enum
 // value) and a rename while the schema keeps the old name, and is refused with
@@ -125,9 +111,9 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 		}
 		defer r3.Close()
 		_, err = open(item1Desc, 0)
-		checkAhead(t, err, 3, 1, "field sku is unique in a newer version")
+		migratetest.CheckAhead(t, err, 3, 1, true, "field sku is unique in a newer version")
 		_, err = open(item1Desc, 1)
-		checkAhead(t, err, 3, 2, "field sku is unique in a newer version")
+		migratetest.CheckAhead(t, err, 3, 2, true, "field sku is unique in a newer version")
 	})
 	t.Run("renamed", func(t *testing.T) {
 		e := newMigEnv(t)
@@ -188,7 +174,7 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 		}
 		_, err = elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
 			elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state))
-		checkAhead(t, err, 3, 1, `label: missing in the index`)
+		migratetest.CheckAhead(t, err, 3, 1, true, "index "+e.index+": label: missing in the index")
 		st, err := e.migrator(t, dirs[0]).Status(e.ctx)
 		if err != nil || !slices.Contains(st.Drift, "the store is at version 3, newer than this history (1)") {
 			t.Errorf("status with the history of version 1: %q, %v", st.Drift, err)

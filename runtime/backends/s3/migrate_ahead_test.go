@@ -1,15 +1,13 @@
 package s3_test
 
 import (
-	"errors"
 	"slices"
-	"strings"
 	"testing"
 
+	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/record"
-	"github.com/repokit/repokit/runtime/repo"
 )
 
 // TestMigrateOlderCodeRestarts is a rolling deploy: code of version 1 starts again after
@@ -86,16 +84,5 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = openItems(ctx, t, m, cfg, itemV1Schema, s3.WithMigrations("shop", dirs[0]))
-	var ae *migrate.AheadError
-	if !errors.Is(err, repo.ErrSchemaAhead) || !errors.As(err, &ae) {
-		t.Fatalf("version-1 constructor on a store at version 4: %v, want ErrSchemaAhead with a *migrate.AheadError", err)
-	}
-	for _, want := range []string{"version 4: the old name label of field title was dropped", "version 4: field code became unique"} {
-		if !slices.ContainsFunc(ae.Problems, func(p string) bool { return strings.HasPrefix(p, want) }) {
-			t.Errorf("AheadError problems %q lack %q", ae.Problems, want)
-		}
-	}
-	if ae.Applied != 4 || ae.Known != 1 || len(ae.Problems) != 2 {
-		t.Errorf("AheadError %+v, want applied 4, known 1, two problems", ae)
-	}
+	migratetest.CheckAhead(t, err, 4, 1, true, "version 4: the old name label of field title was dropped", "version 4: field code became unique")
 }
