@@ -1,6 +1,7 @@
 package migrate_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/repokit/repokit/runtime/migrate"
@@ -30,5 +31,40 @@ func TestOlderCodeProblem(t *testing.T) {
 		if got := migrate.OlderCodeProblem(c.c); got != c.want {
 			t.Errorf("%s: %q, want %q", c.c, got, c.want)
 		}
+	}
+}
+
+func TestKeepMembers(t *testing.T) {
+	known := map[string]bool{"id": true, "name": true, "label": true, "title": true}
+	skip := func(n string) bool { return known[n] }
+	for _, c := range []struct{ name, body, cur, want string }{
+		{"nothing stored", `{"id":"a","name":"n"}`, ``, `{"id":"a","name":"n"}`},
+		{"only known members", `{"id":"a","name":"n"}`, `{"id":"a","name":"old","label":"x"}`, `{"id":"a","name":"n"}`},
+		{"unknown kept in name order", `{"id":"a","name":"n"}`, `{"z":[1,2],"id":"a","note":{"k":"v"},"title":"stale"}`, `{"id":"a","name":"n","note":{"k":"v"},"z":[1,2]}`},
+		{"own value wins", `{"id":"a","note":"mine"}`, `{"note":"theirs"}`, `{"id":"a","note":"mine"}`},
+		{"empty body", `{}`, `{"note":1}`, `{"note":1}`},
+	} {
+		got, err := migrate.KeepMembers([]byte(c.body), []byte(c.cur), skip)
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s: KeepMembers = %s, %v; want %s", c.name, got, err, c.want)
+		}
+	}
+	if _, err := migrate.KeepMembers([]byte(`{}`), []byte(`[1]`), skip); err == nil {
+		t.Error("KeepMembers of a stored array: no error")
+	}
+}
+
+func TestNewerNames(t *testing.T) {
+	changes := []migrate.Change{
+		{Kind: migrate.RenameField, Record: "Item", From: "label", Field: "title"},
+		{Kind: migrate.RenameField, Record: "Other", From: "name", Field: "other"},
+		{Kind: migrate.AddField, Record: "Item", Field: "note"},
+		{Kind: migrate.RenameField, Record: "Item", From: "title", Field: "heading"},
+		{Kind: migrate.RenameField, Record: "Item", From: "note", Field: "remark"},
+	}
+	got := migrate.NewerNames(changes, "Item", []string{"id", "name", "label"})
+	want := map[string]bool{"title": true, "heading": true}
+	if !maps.Equal(got, want) {
+		t.Errorf("NewerNames = %v, want %v", got, want)
 	}
 }

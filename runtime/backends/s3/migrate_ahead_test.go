@@ -53,8 +53,10 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r3.Create(ctx, itemV2{ID: "t1", Name: "n", Title: ptr("T"), Prio: 1}); err != nil {
-		t.Fatal(err)
+	for _, id := range []string{"t1", "t2"} {
+		if _, err := r3.Create(ctx, itemV2{ID: id, Name: "n", Title: ptr("T"), Note: ptr("only v2 knows"), Prio: 7}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r1, err = openItems(ctx, t, m, cfg, itemV1Schema, s3.WithMigrations("shop", dirs[0]))
 	if err != nil {
@@ -77,6 +79,20 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 	for id, want := range map[string][2]string{"t1": {"changed by v1", "T"}, "i000004": {"n4", "relabelled"}} {
 		if g, err := r3.Get(ctx, id); err != nil || g.Name != want[0] || g.Title == nil || *g.Title != want[1] {
 			t.Errorf("version-3 Get %s after a version-1 update: %+v, %v; want %v", id, g, err, want)
+		}
+	}
+	// Version 1's writes keep what only newer code knows (note, prio), and a value it clears
+	// (label, title to newer code) stays cleared.
+	if _, err := r1.Upsert(ctx, itemV1{ID: "t2", Name: "upserted by v1", Qty: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for id, name := range map[string]string{"t1": "changed by v1", "t2": "upserted by v1"} {
+		g, err := r3.Get(ctx, id)
+		if err != nil || g.Name != name || g.Note == nil || *g.Note != "only v2 knows" || g.Prio != 7 {
+			t.Errorf("version-3 Get %s after a version-1 write: %+v, %v; want name %q, note and prio 7 kept", id, g, err, name)
+		}
+		if id == "t2" && g.Title != nil {
+			t.Errorf("version-3 Get t2 after version 1 cleared its label: title %q, want none", *g.Title)
 		}
 	}
 

@@ -39,6 +39,9 @@ type Driver[T any] struct {
 
 	// Schema versions (schema.go): nil without WithMigrations.
 	schema *docSchema
+	// keep is set when the store applied versions newer than schema's (older.go): writes then
+	// keep the stored members for which it returns false.
+	keep func(name string) bool
 
 	fromStart bool // queries list from the prefix's start, ignoring the id range; benchmarks only
 }
@@ -132,10 +135,12 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		schema: schema,
 	}
 	if schema != nil {
-		if err := o.mig.checkApplied(ctx, l, sc, desc.Name); err != nil {
+		st, err := o.mig.checkApplied(ctx, l, sc, desc.Name)
+		if err != nil {
 			l.Release()
 			return nil, err
 		}
+		d.keep = d.olderKeep(st, schema.version)
 	}
 	return d, nil
 }
@@ -210,7 +215,11 @@ func (d *Driver[T]) put(ctx context.Context, rec *T, ifMatch, ifNoneMatch *strin
 	if err != nil {
 		return "", err
 	}
-	key := d.Key(d.desc.GetID(rec))
+	return d.putBody(ctx, d.Key(d.desc.GetID(rec)), body, ifMatch, ifNoneMatch)
+}
+
+// putBody is put of an encoded body at key.
+func (d *Driver[T]) putBody(ctx context.Context, key string, body []byte, ifMatch, ifNoneMatch *string) (string, error) {
 	out, err := d.api.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        &d.bucket,
 		Key:           aws.String(key),
@@ -369,17 +378,9 @@ feed:
 
 // get reads the object at key. It returns nil, nil when there is none.
 func (d *Driver[T]) get(ctx context.Context, key string) (*T, error) {
-	out, err := d.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key})
-	if err != nil {
-		if isNotFound(err) {
-			return nil, nil
-		}
-		return nil, d.mapErr(ctx, err)
-	}
-	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
-	if err != nil {
-		return nil, d.mapErr(ctx, err)
+	body, etag, err := d.getRaw(ctx, key)
+	if err != nil || body == nil {
+		return nil, err
 	}
 	rec := new(T)
 	if err := d.decode(body, rec); err != nil {
@@ -388,8 +389,25 @@ func (d *Driver[T]) get(ctx context.Context, key string) (*T, error) {
 	if id, ok := UnescapeID(strings.TrimPrefix(key, d.prefix)); !ok || d.desc.GetID(rec) != id {
 		return nil, fmt.Errorf("s3: object %s holds id %q, not the one its key names", key, d.desc.GetID(rec))
 	}
-	d.desc.SetVersion(rec, aws.ToString(out.ETag))
+	d.desc.SetVersion(rec, etag)
 	return rec, nil
+}
+
+// getRaw reads the body and ETag of the object at key; nil, "", nil when there is none.
+func (d *Driver[T]) getRaw(ctx context.Context, key string) ([]byte, string, error) {
+	out, err := d.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, "", nil
+		}
+		return nil, "", d.mapErr(ctx, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, "", d.mapErr(ctx, err)
+	}
+	return body, aws.ToString(out.ETag), nil
 }
 
 // Get implements repo.Driver.
@@ -435,6 +453,14 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 }
 
 func (d *Driver[T]) update(ctx context.Context, rec *T, ifVersion string) error {
+	if d.keep != nil {
+		v, err := d.writeKeeping(ctx, rec, ifVersion, true)
+		if err != nil {
+			return err
+		}
+		d.desc.SetVersion(rec, v)
+		return nil
+	}
 	match := "*"
 	if ifVersion != "" {
 		match = ifVersion
@@ -474,9 +500,15 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 }
 
 func (d *Driver[T]) upsert(ctx context.Context, rec *T) error {
-	v, err := d.put(ctx, rec, nil, nil)
+	var v string
+	var err error
+	if d.keep != nil {
+		v, err = d.writeKeeping(ctx, rec, "", false)
+	} else if v, err = d.put(ctx, rec, nil, nil); err != nil {
+		err = d.mapErr(ctx, err)
+	}
 	if err != nil {
-		return d.mapErr(ctx, err)
+		return err
 	}
 	d.desc.SetVersion(rec, v)
 	return nil

@@ -83,18 +83,19 @@ func (m *migrations) schema(record string) (*docSchema, error) {
 // checkApplied fails with repo.ErrSchemaBehind when the store has not applied every
 // version of the history, and with repo.ErrSchemaAhead when it applied newer versions
 // that changed record in a way code of this history cannot follow (olderCodeProblems).
-func (m *migrations) checkApplied(ctx context.Context, l pool.Lease[*Client], sc pool.S3PoolConfig, record string) error {
+// It returns the state it read.
+func (m *migrations) checkApplied(ctx context.Context, l pool.Lease[*Client], sc pool.S3PoolConfig, record string) (*migState, error) {
 	st, _, err := readState(ctx, l.Pool().API, sc.Bucket, stateKey(sc.Prefix, m.pkg))
 	if err != nil {
-		return mapErr(ctx, err, l.ReportBroken)
+		return nil, mapErr(ctx, err, l.ReportBroken)
 	}
 	if err := m.h.Behind(pool.BackendS3, st.current()); err != nil {
-		return repo.E(repo.ErrSchemaBehind, err)
+		return nil, repo.E(repo.ErrSchemaBehind, err)
 	}
 	if probs := olderCodeProblems(st, m.h.Version(), record); len(probs) > 0 {
-		return repo.E(repo.ErrSchemaAhead, &migrate.AheadError{Backend: pool.BackendS3, Record: record, Applied: st.current(), Known: m.h.Version(), Problems: probs})
+		return nil, repo.E(repo.ErrSchemaAhead, &migrate.AheadError{Backend: pool.BackendS3, Record: record, Applied: st.current(), Known: m.h.Version(), Problems: probs})
 	}
-	return nil
+	return st, nil
 }
 
 // olderCodeProblems returns why code whose history ends at version known cannot work on
