@@ -239,8 +239,17 @@ var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // UpsertMany implements repo.BatchUpserter: one _bulk request per chunk of index actions,
 // an item with a version conditional on it (if_seq_no/if_primary_term, as Update). Records
 // with unique fields are read first and written conditionally, as Upsert does (see
-// putManyUnique).
+// putManyUnique). A driver on a cluster ahead of its migrations writes item by item,
+// keeping what it does not know (see older.go).
 func (d *Driver[T]) UpsertMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result) error {
+	if d.keep != nil {
+		return d.eachKeeping(ctx, recs, ifVersion, res, func(ctx context.Context, rec *T, v string) error {
+			if v != "" {
+				return d.Update(ctx, rec, v)
+			}
+			return d.Upsert(ctx, rec)
+		})
+	}
 	if d.uq != nil {
 		return d.putManyUnique(ctx, recs, ifVersion, res, true)
 	}
@@ -251,8 +260,12 @@ func (d *Driver[T]) UpsertMany(ctx context.Context, recs []T, ifVersion []string
 // (one _mget, no _source) and, like those with one, written with index actions conditional
 // on their version in one _bulk request per chunk, so that an update never creates a
 // record; an item another writer changed between the read and the write is read and sent
-// again, as Update does. Records with unique fields: see putManyUnique.
+// again, as Update does. Records with unique fields: see putManyUnique. A driver on a
+// cluster ahead of its migrations writes item by item (see older.go).
 func (d *Driver[T]) UpdateMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result) error {
+	if d.keep != nil {
+		return d.eachKeeping(ctx, recs, ifVersion, res, d.Update)
+	}
 	if d.uq != nil {
 		return d.putManyUnique(ctx, recs, ifVersion, res, false)
 	}

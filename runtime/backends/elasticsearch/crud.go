@@ -46,9 +46,23 @@ func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 
 // index writes rec in full with the write token tok; with a version, only over that version
 // of the document.
+// A driver that keeps unknown members (d.keep, older.go) reads the stored source first and
+// merges it when it is the given version (when it is not, the write fails its condition).
 func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool, tok string) (*esapi.Response, error) {
+	body := d.codec.encode(nil, rec, false, tok)
+	if d.keep != nil && conditional {
+		src, s, t, found, err := d.source(ctx, d.desc.GetID(rec))
+		if err != nil {
+			return nil, err
+		}
+		if found && s == seq && t == term {
+			if body, err = d.keepUnknown(body, src); err != nil {
+				return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: document %s: %w", d.desc.GetID(rec), err))
+			}
+		}
+	}
 	req := esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(d.desc.GetID(rec)),
-		Body: bytes.NewReader(d.codec.encode(nil, rec, false, tok)), Refresh: string(d.o.Refresh),
+		Body: bytes.NewReader(body), Refresh: string(d.o.Refresh),
 		WaitForActiveShards: d.o.WaitForActiveShards}
 	if conditional {
 		req.IfSeqNo, req.IfPrimaryTerm = &seq, &term
@@ -120,6 +134,9 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	if d.uq != nil {
 		return d.writeUnique(ctx, rec, "", true)
+	}
+	if d.keep != nil {
+		return d.upsertKeeping(ctx, rec)
 	}
 	r, err := d.index(ctx, rec, 0, 0, false, newToken())
 	if err != nil {

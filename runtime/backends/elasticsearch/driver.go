@@ -32,6 +32,9 @@ type Driver[T any] struct {
 	// ahead is set when the cluster applied migrations newer than the driver's (see
 	// checkMigrations); nil otherwise.
 	ahead *migrate.AheadError
+	// keep is set with ahead (older.go): writes over a stored document keep its members for
+	// which it returns false.
+	keep func(name string) bool
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -121,6 +124,9 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 		if err == nil && uq != nil {
 			err = d.ensureUnique(ctx, created)
 		}
+	}
+	if err == nil && d.ahead != nil {
+		err = d.setKeep(ctx)
 	}
 	if err != nil {
 		d.broken(err)

@@ -18,12 +18,15 @@ type item3 struct {
 	Note *string `json:"note,omitempty"`
 }
 
-var item3Desc = func() *record.Desc[item3] {
+// item3Desc has sku unique; item2nDesc (item1 with note) does not.
+var item3Desc, item2nDesc = item3DescOf(true), item3DescOf(false)
+
+func item3DescOf(unique bool) *record.Desc[item3] {
 	str := func(name string, get func(*item3) *string) record.Field[item3] {
 		return strField(name, get)
 	}
 	sku := str("sku", func(r *item3) *string { return &r.Sku })
-	sku.Unique = true
+	sku.Unique = unique
 	return descOf([]record.Field[item3]{
 		str("id", func(r *item3) *string { return &r.ID }),
 		str("name", func(r *item3) *string { return &r.Name }),
@@ -42,7 +45,7 @@ var item3Desc = func() *record.Desc[item3] {
 		func(r *item3) []any {
 			return []any{&r.ID, &r.Name, &r.Qty, &r.Kind, &r.Sku, &r.Label, &r.Score, &r.Note}
 		})
-}()
+}
 
 // item1t is item1 with label renamed to title.
 type item1t struct {
@@ -99,6 +102,42 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 		}
 		if got, err := r1.Get(e.ctx, "new"); err != nil || got.Label != "l" {
 			t.Errorf("version-1 Get: %+v, %v", got, err)
+		}
+		// Version 1's writes over documents of version 2 keep what only version 2 knows
+		// (note), in Update, Upsert and the batch writes.
+		r2, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item2nDesc, elasticsearch.WithIndex(e.index),
+			elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r2.Close()
+		ids := []string{"k1", "k2", "k3", "k4"}
+		for _, id := range ids {
+			if _, err := r2.Create(e.ctx, item3{item1: item1{ID: id, Name: "n", Sku: "s-" + id, Label: "l"}, Note: ptr("only v2 knows")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		by := func(id, how string) item1 { return item1{ID: id, Name: how, Sku: "s-" + id, Label: "l"} }
+		if _, err := r1.Update(e.ctx, by("k1", "v1 Update")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r1.Upsert(e.ctx, by("k2", "v1 Upsert")); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := r1.UpdateBatch(e.ctx, []item1{by("k3", "v1 UpdateBatch")}); err != nil || res[0].Err != nil {
+			t.Fatalf("version-1 UpdateBatch: %+v, %v", res, err)
+		}
+		if res, err := r1.UpsertBatch(e.ctx, []item1{by("k4", "v1 UpsertBatch"), by("k5", "v1 UpsertBatch")}); err != nil || res[0].Err != nil || res[1].Err != nil {
+			t.Fatalf("version-1 UpsertBatch: %+v, %v", res, err)
+		}
+		for i, how := range []string{"v1 Update", "v1 Upsert", "v1 UpdateBatch", "v1 UpsertBatch"} {
+			g, err := r2.Get(e.ctx, ids[i])
+			if err != nil || g.Name != how || g.Note == nil || *g.Note != "only v2 knows" {
+				t.Errorf("version-2 Get %s after a version-1 %s: %+v, %v; want its note kept", ids[i], how, g, err)
+			}
+		}
+		if g, err := r2.Get(e.ctx, "k5"); err != nil || g.Name != "v1 UpsertBatch" || g.Note != nil {
+			t.Errorf("version-2 Get of a record version 1 created: %+v, %v", g, err)
 		}
 
 		if _, err := e.migrator(t, dirs[2]).Apply(e.ctx); err != nil {

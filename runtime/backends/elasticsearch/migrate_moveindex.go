@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -118,6 +119,9 @@ func (p *recordPlan) dropOldName(c migrate.Change) action {
 				return nil // an earlier, interrupted apply did it, or no copy kept the name
 			}
 			meta[esdialect.OldNamesMeta] = slices.DeleteFunc(olds, func(n any) bool { return n == any(c.From) })
+			if ren, ok := meta[esdialect.RenamesMeta].(map[string]any); ok {
+				maps.DeleteFunc(ren, func(_ string, old any) bool { return old == any(c.From) })
+			}
 			body, _ := json.Marshal(map[string]any{"_meta": meta})
 			return call(ctx, p.m.c, esapi.IndicesPutMappingRequest{Index: []string{p.after.Index}, Body: bytes.NewReader(body)}, nil)
 		},

@@ -37,6 +37,13 @@ const CompatMeta = "repokit_compat"
 // name from the list; code of the previous version is then refused (OlderCodeDiffs).
 const OldNamesMeta = "repokit_old_names"
 
+// RenamesMeta is the key, in a mapping's _meta, of the object that maps the current name of
+// each field in OldNamesMeta's list to that old name (migrate.Upgrader.OldNames). Code of
+// the previous version knows the field by its old name only; when it replaces a whole
+// document it keeps the members it does not know but not the one under the current name,
+// whose value its own write supersedes (see the driver's older-code writes).
+const RenamesMeta = "repokit_renames"
+
 // RecordMappingCompat returns RecordMapping(r) with the compat fields added (see
 // CompatMeta), or RecordMapping(r) when there are none.
 func RecordMappingCompat(r *migrate.Record, compat []FieldSpec) []byte {
@@ -50,17 +57,19 @@ func RecordMappingCompat(r *migrate.Record, compat []FieldSpec) []byte {
 	o := mappingObj(append(fields, compat...))
 	names := make([]string, len(compat))
 	var old []string
+	var renames obj
 	for i, f := range compat {
 		names[i] = f.JSON
 		for j := range r.Fields {
 			if r.Fields[j].OldName == f.JSON {
 				old = append(old, f.JSON)
+				renames = append(renames, kv{r.Fields[j].Name, f.JSON})
 			}
 		}
 	}
 	meta := obj{{CompatMeta, names}}
 	if len(old) > 0 {
-		meta = append(meta, kv{OldNamesMeta, old})
+		meta = append(meta, kv{OldNamesMeta, old}, kv{RenamesMeta, renames})
 	}
 	o = append(obj{{"_meta", meta}}, o...)
 	b, _ := json.MarshalIndent(o, "", "  ")
@@ -87,6 +96,7 @@ func stripCompat(live any, keepOld bool) any {
 		names = slices.DeleteFunc(slices.Clone(names), func(n any) bool { return slices.Contains(olds, n) })
 	}
 	delete(meta, OldNamesMeta)
+	delete(meta, RenamesMeta)
 	props, _ := m["properties"].(map[string]any)
 	rk, _ := props[MetaField].(map[string]any)
 	rkp, _ := rk["properties"].(map[string]any)
