@@ -34,6 +34,12 @@ func TestGeneratedSchema(t *testing.T) {
 	}
 	defer lease.Release()
 	db := lease.Pool()
+	// The unaccent extension of full-text search lives where a database normally has it,
+	// not in the throwaway schema: dropping that (CASCADE) would drop the extension and the
+	// text search configurations of every other test using it.
+	if _, err := db.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS unaccent"); err != nil {
+		t.Fatal(err)
+	}
 	ns := fmt.Sprintf("gen_%d_%d", os.Getpid(), tableSeq.Add(1))
 	if _, err := db.Exec(ctx, "CREATE SCHEMA "+pgdialect.Quote(ns)); err != nil {
 		t.Fatal(err)

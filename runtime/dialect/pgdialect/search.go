@@ -89,24 +89,28 @@ func (t TableDef) searchable() bool {
 
 // SearchSetupSQL returns the idempotent DO block creating the unaccent extension and the
 // text search configurations of every language (in the current schema, under an advisory
-// lock so that concurrent callers do not race). The role needs the CREATE privilege on the
-// database (unaccent is a trusted extension) and on the current schema.
+// lock so that concurrent callers do not race). The configurations name the unaccent
+// dictionary in the schema the extension lives in, which need not be on the search path
+// (a database has one unaccent extension, in whichever schema created it first). The role
+// needs the CREATE privilege on the database (unaccent is a trusted extension) and on the
+// current schema.
 func SearchSetupSQL() string {
 	var b strings.Builder
-	b.WriteString("DO $repokit$\nBEGIN\n\tPERFORM pg_advisory_xact_lock(hashtext('repokit:textsearch'));\n")
+	b.WriteString("DO $repokit$\nDECLARE\n\tux text;\nBEGIN\n\tPERFORM pg_advisory_xact_lock(hashtext('repokit:textsearch'));\n")
 	b.WriteString("\tCREATE EXTENSION IF NOT EXISTS unaccent;\n")
+	b.WriteString("\tSELECT quote_ident(n.nspname) || '.unaccent' INTO ux FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent';\n")
 	b.WriteString("\tIF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'repokit_english_stem' AND dictnamespace::regnamespace::text = ANY (current_schemas(false))) THEN\n")
 	b.WriteString("\t\tCREATE TEXT SEARCH DICTIONARY repokit_english_stem (TEMPLATE = pg_catalog.snowball, Language = english);\n\tEND IF;\n")
 	for _, lang := range textsearch.Languages() {
 		cfg := SearchConfig(string(lang))
-		words := "unaccent, simple"
+		words := "simple"
 		if lang == textsearch.English {
-			words = "unaccent, repokit_english_stem"
+			words = "repokit_english_stem"
 		}
 		fmt.Fprintf(&b, "\tIF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = %s AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN\n", Literal(cfg))
 		fmt.Fprintf(&b, "\t\tCREATE TEXT SEARCH CONFIGURATION %s (COPY = pg_catalog.simple);\n", cfg)
-		fmt.Fprintf(&b, "\t\tALTER TEXT SEARCH CONFIGURATION %s ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH %s;\n", cfg, words)
-		fmt.Fprintf(&b, "\t\tALTER TEXT SEARCH CONFIGURATION %s ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;\n", cfg)
+		fmt.Fprintf(&b, "\t\tEXECUTE 'ALTER TEXT SEARCH CONFIGURATION %s ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH ' || ux || ', %s';\n", cfg, words)
+		fmt.Fprintf(&b, "\t\tEXECUTE 'ALTER TEXT SEARCH CONFIGURATION %s ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH ' || ux || ', simple';\n", cfg)
 		b.WriteString("\tEND IF;\n")
 	}
 	b.WriteString("END\n$repokit$")

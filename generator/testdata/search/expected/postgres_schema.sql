@@ -7,21 +7,24 @@
 
 -- Article
 DO $repokit$
+DECLARE
+	ux text;
 BEGIN
 	PERFORM pg_advisory_xact_lock(hashtext('repokit:textsearch'));
 	CREATE EXTENSION IF NOT EXISTS unaccent;
+	SELECT quote_ident(n.nspname) || '.unaccent' INTO ux FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent';
 	IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'repokit_english_stem' AND dictnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
 		CREATE TEXT SEARCH DICTIONARY repokit_english_stem (TEMPLATE = pg_catalog.snowball, Language = english);
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'repokit_english' AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
 		CREATE TEXT SEARCH CONFIGURATION repokit_english (COPY = pg_catalog.simple);
-		ALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH unaccent, repokit_english_stem;
-		ALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;
+		EXECUTE 'ALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH ' || ux || ', repokit_english_stem';
+		EXECUTE 'ALTER TEXT SEARCH CONFIGURATION repokit_english ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH ' || ux || ', simple';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'repokit_simple' AND cfgnamespace::regnamespace::text = ANY (current_schemas(false))) THEN
 		CREATE TEXT SEARCH CONFIGURATION repokit_simple (COPY = pg_catalog.simple);
-		ALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH unaccent, simple;
-		ALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH unaccent, simple;
+		EXECUTE 'ALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR asciiword, word, asciihword, hword, hword_asciipart, hword_part WITH ' || ux || ', simple';
+		EXECUTE 'ALTER TEXT SEARCH CONFIGURATION repokit_simple ALTER MAPPING FOR numword, numhword, hword_numpart, int, uint, float, sfloat, version WITH ' || ux || ', simple';
 	END IF;
 END
 $repokit$;
