@@ -92,8 +92,9 @@ func KeepMembers(body, cur []byte, skip func(name string) bool) ([]byte, error) 
 		return body, nil
 	}
 	slices.Sort(names)
-	out := slices.Clip(bytes.TrimRight(body, " \t\r\n"))
-	out = out[:len(out)-1] // the closing brace; appends copy
+	trimmed := bytes.TrimRight(body, " \t\r\n")
+	out := make([]byte, 0, len(cur)+len(trimmed))  // body itself is never written
+	out = append(out, trimmed[:len(trimmed)-1]...) // without the closing brace
 	for _, n := range names {
 		if len(own) > 0 || n != names[0] {
 			out = append(out, ',')

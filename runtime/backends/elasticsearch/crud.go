@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -53,12 +54,15 @@ func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditiona
 	if d.keep != nil && conditional {
 		src, s, t, found, err := d.source(ctx, d.desc.GetID(rec))
 		if err != nil {
-			return nil, err
+			return nil, &notSentError{err}
 		}
-		if found && s == seq && t == term {
-			if body, err = d.keepUnknown(body, src); err != nil {
-				return nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: document %s: %w", d.desc.GetID(rec), err))
-			}
+		if !found || s != seq || t != term {
+			// Another write got in, or the copy read lags: a write without the members to
+			// keep is never sent.
+			return nil, &notSentError{repo.VersionConflict(version(int64(seq), int64(term)))}
+		}
+		if body, err = d.keepUnknown(body, src); err != nil {
+			return nil, &notSentError{repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: document %s: %w", d.desc.GetID(rec), err))}
 		}
 	}
 	req := esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(d.desc.GetID(rec)),
@@ -84,7 +88,17 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 	id := d.desc.GetID(rec)
 	for attempt := 0; ; attempt++ {
 		v := ifVersion
-		if v == "" {
+		switch {
+		case v == "" && d.keep != nil: // the version only: the source need not decode
+			_, s, t, found, err := d.source(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return repo.E(repo.ErrNotFound, nil)
+			}
+			v = version(int64(s), int64(t))
+		case v == "":
 			cur, err := d.Get(ctx, id)
 			if err != nil {
 				return err
@@ -97,6 +111,12 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		}
 		tok := newToken()
 		r, err := d.index(ctx, rec, seq, term, true, tok)
+		if ns := (*notSentError)(nil); errors.As(err, &ns) && errors.Is(ns.err, repo.ErrVersionConflict) {
+			if ifVersion != "" || attempt >= 10 {
+				return repo.NotFoundOr(ctx, d.Exists, id, ns.err)
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -43,9 +43,21 @@ func (d *Driver[T]) setKeep(ctx context.Context) error {
 	m, _ := live.(map[string]any)
 	meta, _ := m["_meta"].(map[string]any)
 	ren, _ := meta[esdialect.RenamesMeta].(map[string]any)
+	renamed := map[string]bool{}
 	for n, old := range ren {
 		if o, ok := old.(string); ok {
 			changes = append(changes, migrate.Change{Kind: migrate.RenameField, Record: d.desc.Name, From: o, Field: n})
+			renamed[o] = true
+		}
+	}
+	olds, _ := meta[esdialect.OldNamesMeta].([]any)
+	for _, o := range olds {
+		s, _ := o.(string)
+		if _, known := d.codec.byKey[s]; known && !renamed[s] {
+			// An index copied by a repokit that did not record the newer names: this code
+			// cannot tell which stored member supersedes its own value, so it keeps none
+			// (whole documents, as before: newer code reads its value through the upgrade).
+			return nil
 		}
 	}
 	skip := map[string]bool{esdialect.MetaField: true}
@@ -225,5 +237,16 @@ func (d *Driver[T]) eachKeeping(ctx context.Context, recs []T, ifVersion []strin
 			res[i].Version = d.desc.GetVersion(&recs[i])
 		}
 	}
+	if n := len(recs); n > 0 && ctx.Err() != nil && errors.Is(res[n-1].Err, ctx.Err()) {
+		return ctx.Err()
+	}
 	return nil
 }
+
+// notSentError is the error of a write of a driver keeping unknown members that failed
+// before its request was sent (the read of the stored document or the merge): nothing was
+// written. A conflict inside means the stored document was not the version to write over.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }

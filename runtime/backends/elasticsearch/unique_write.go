@@ -190,6 +190,22 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 			seq, term, _ := parseVersion(d.desc.GetVersion(old))
 			r, err = d.index(wctx, rec, seq, term, true, tok)
 		}
+		if ns := (*notSentError)(nil); errors.As(err, &ns) {
+			// Not sent (a driver keeping unknown members could not read or merge the
+			// document): nothing was written.
+			cancel()
+			d.release(ctx, madeBy(claim))
+			if !errors.Is(ns.err, repo.ErrVersionConflict) {
+				return ns.err
+			}
+			if ifVersion != "" || attempt >= 10 {
+				if upsert {
+					return ns.err
+				}
+				return repo.NotFoundOr(ctx, d.Exists, id, ns.err)
+			}
+			continue
+		}
 		if err != nil {
 			cancel()
 			return d.uq.lateWriteErr(ctx, err) // may have been written: the reservations stay
