@@ -16,6 +16,8 @@ type Plan[T any] struct {
 	match  Pred[T]    // nil when the filter matches every record
 	filter *Filter[T] // nil when the filter matches every record
 	cmp    Cmp[T]
+	keys   []query.SortKey  // the sort keys, ending with the id
+	score  func(*T) float64 // the relevance of a record; nil unless sorted by relevance
 	offset int
 	limit  int
 	fields []int // field indexes to load; nil loads every field
@@ -39,11 +41,18 @@ func NewPlan[T any](d *record.Desc[T], spec *query.Spec) (*Plan[T], error) {
 	if !slices.ContainsFunc(keys, func(k query.SortKey) bool { return k.Field == d.ID().Name }) {
 		keys = append(slices.Clip(keys), query.SortKey{Field: d.ID().Name})
 	}
-	cmp, err := CompileSort(d, keys)
+	if query.HasRelevance(keys) {
+		score, err := compileScore(d, spec.Filter)
+		if err != nil {
+			return nil, err
+		}
+		p.score = score
+	}
+	cmp, err := compileSort(d, keys, p.score)
 	if err != nil {
 		return nil, err
 	}
-	p.cmp = cmp
+	p.cmp, p.keys = cmp, keys
 	if spec.Fields != nil {
 		p.fields = []int{0}
 		for _, name := range spec.Fields {
@@ -69,6 +78,18 @@ func (p *Plan[T]) Filter() *Filter[T] { return p.filter }
 // the same id.
 func (p *Plan[T]) Compare(a, b *T) int { return p.cmp(a, b) }
 
+// scored returns the plan's order reading relevance scores from scores, which must hold
+// the score of every record it compares (see Window and TopK); without a relevance key it
+// is the plan's order. It computes each record's score once instead of on every
+// comparison.
+func (p *Plan[T]) scored(scores map[*T]float64) Cmp[T] {
+	if p.score == nil {
+		return p.cmp
+	}
+	cmp, _ := compileSort(p.desc, p.keys, func(r *T) float64 { return scores[r] }) // compiled by NewPlan
+	return cmp
+}
+
 // Keep returns how many records, from the start of the sorted matches, a caller must
 // collect to apply the plan's offset and limit: offset+limit, or -1 when there is no
 // limit.
@@ -88,20 +109,32 @@ const maxInt = int(^uint(0) >> 1)
 // order. It reorders recs and returns a subslice of it. When the limit keeps few records,
 // only those are fully sorted.
 func (p *Plan[T]) Window(recs []*T) []*T {
+	var scores map[*T]float64
+	if p.score != nil {
+		scores = make(map[*T]float64, len(recs))
+		for _, r := range recs {
+			scores[r] = p.score(r)
+		}
+	}
+	return p.window(recs, p.scored(scores))
+}
+
+// window is Window in the order cmp.
+func (p *Plan[T]) window(recs []*T, cmp Cmp[T]) []*T {
 	n := len(recs)
 	if p.offset >= n {
 		return recs[:0]
 	}
 	keep := p.Keep()
 	if keep < 0 || keep >= n {
-		slices.SortFunc(recs, p.cmp)
+		slices.SortFunc(recs, cmp)
 		return recs[p.offset:]
 	}
 	if keep > n/2 {
-		slices.SortFunc(recs, p.cmp)
+		slices.SortFunc(recs, cmp)
 	} else {
-		p.selectSmallest(recs, keep)
-		slices.SortFunc(recs[:keep], p.cmp)
+		selectSmallest(recs, keep, cmp)
+		slices.SortFunc(recs[:keep], cmp)
 	}
 	return recs[p.offset:keep]
 }
@@ -109,12 +142,12 @@ func (p *Plan[T]) Window(recs []*T) []*T {
 // selectSmallest moves the k smallest records (0 < k < len(recs)) to recs[:k], in no
 // particular order, with the bounded max-heap TopK uses: O(n log k). recs[k:] keeps the
 // records that left the heap.
-func (p *Plan[T]) selectSmallest(recs []*T, k int) {
+func selectSmallest[T any](recs []*T, k int, cmp Cmp[T]) {
 	h := recs[:k]
-	heapify(h, p.cmp)
+	heapify(h, cmp)
 	for i := k; i < len(recs); i++ {
-		if p.cmp(recs[i], h[0]) < 0 {
-			recs[i] = replaceMax(h, recs[i], p.cmp)
+		if cmp(recs[i], h[0]) < 0 {
+			recs[i] = replaceMax(h, recs[i], cmp)
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/repokit/repokit/runtime/eval"
 	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/runtime/textsearch"
 )
 
 func randomRecs(n int, seed uint64) []rec {
@@ -274,5 +276,75 @@ func TestYield(t *testing.T) {
 	})
 	if n != 2 || len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
 		t.Errorf("after a cancel at record 2: %d records, errors %v; want 2 and one context.Canceled", n, errs)
+	}
+}
+
+// searchDesc is recDesc with its text field "name" searchable in English.
+var searchDesc = func() *record.Desc[rec] {
+	d := *recDesc
+	d.Fields = slices.Clone(recFields)
+	d.Fields[2].Search = "english"
+	return record.MustNew(&d)
+}()
+
+// TestRelevanceOrder checks the relevance key on memory and S3: Window sorts by the score of
+// textsearch.ScoreAll (highest first, the id breaking ties) and TopK, which keeps scores
+// only for the records it holds, gives the same windows.
+func TestRelevanceOrder(t *testing.T) {
+	words := []string{"apple", "apples", "pear", "plum", "the", "tart"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	recs := make([]rec, 300)
+	for i := range recs {
+		ws := make([]string, 1+rng.IntN(8))
+		for j := range ws {
+			ws[j] = words[rng.IntN(len(words))]
+		}
+		recs[i] = rec{ID: fmt.Sprintf("r%03d", i), Name: strings.Join(ws, " ")}
+	}
+	filter := query.Expr{Op: query.OpSearch, Field: "name", Args: []any{"apple"}}
+	keys := []query.SortKey{query.RelevanceKey()}
+	full, err := eval.NewPlan(searchDesc, &query.Spec{Filter: filter, Sort: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var matches []*rec
+	for _, r := range ptrs(slices.Clone(recs)) {
+		if full.Match(r) {
+			matches = append(matches, r)
+		}
+	}
+	sorted := full.Window(slices.Clone(matches))
+	score := func(r *rec) float64 {
+		return textsearch.ScoreAll(textsearch.Document(textsearch.English, r.Name), textsearch.Operand(textsearch.English, "apple"))
+	}
+	for i := 1; i < len(sorted); i++ {
+		a, b := sorted[i-1], sorted[i]
+		if sa, sb := score(a), score(b); sa < sb || sa == sb && a.ID > b.ID {
+			t.Fatalf("%s (%v) before %s (%v)", a.ID, sa, b.ID, sb)
+		}
+	}
+	all := idsOf(sorted)
+	for _, c := range []struct{ offset, limit int }{{0, 1}, {0, 5}, {10, 20}, {0, len(all)}, {len(all) - 1, 5}, {3, 0}} {
+		p, err := eval.NewPlan(searchDesc, &query.Spec{Filter: filter, Sort: keys, Offset: c.offset, Limit: c.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := p.TopK()
+		for _, r := range matches {
+			top.Add(r)
+		}
+		want := all[c.offset:]
+		if c.limit > 0 {
+			want = want[:min(c.limit, len(want))]
+		}
+		if got := idsOf(top.Window()); !slices.Equal(got, want) {
+			t.Errorf("TopK offset %d limit %d: %v, want %v", c.offset, c.limit, got, want)
+		}
+		if got := idsOf(p.Window(slices.Clone(matches))); !slices.Equal(got, want) {
+			t.Errorf("Window offset %d limit %d: %v, want %v", c.offset, c.limit, got, want)
+		}
+	}
+	if _, err := eval.NewPlan(searchDesc, &query.Spec{Filter: query.All(), Sort: keys}); !errors.Is(err, query.ErrBadQuery) {
+		t.Errorf("relevance without a search condition: %v", err)
 	}
 }

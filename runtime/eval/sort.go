@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -16,9 +17,25 @@ type Cmp[T any] func(a, b *T) int
 // false sorts before true, times compare as instants, and a missing value sorts after
 // every present value in both directions. CompileSort does not add the id tiebreaker;
 // NewPlan does.
+//
+// The relevance key (query.SortKey.Relevance) needs the scores of the filter's search
+// conditions, which only a Plan has: CompileSort refuses it with ErrBadQuery.
 func CompileSort[T any](d *record.Desc[T], keys []query.SortKey) (Cmp[T], error) {
+	return compileSort(d, keys, nil)
+}
+
+// compileSort is CompileSort with score, the relevance of a record, for the relevance key
+// (nil: the key is refused). Higher scores sort first.
+func compileSort[T any](d *record.Desc[T], keys []query.SortKey, score func(*T) float64) (Cmp[T], error) {
 	cmps := make([]Cmp[T], len(keys))
 	for i, k := range keys {
+		if k.Relevance {
+			if score == nil {
+				return nil, fmt.Errorf("%w: a relevance sort needs the filter's search conditions", query.ErrBadQuery)
+			}
+			cmps[i] = func(a, b *T) int { return cmp.Compare(score(b), score(a)) }
+			continue
+		}
 		f, err := d.Lookup(k.Field)
 		if err != nil {
 			return nil, err

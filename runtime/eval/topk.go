@@ -7,14 +7,20 @@ package eval
 // memory); without one it keeps every record. The zero value is not usable; get one from
 // Plan.TopK. A TopK is not safe for concurrent use.
 type TopK[T any] struct {
-	p    *Plan[T]
-	keep int  // Keep(): -1 keeps every record
-	h    []*T // the kept records; a max-heap under p.cmp once len(h) == keep
+	p      *Plan[T]
+	keep   int  // Keep(): -1 keeps every record
+	h      []*T // the kept records; a max-heap under cmp once len(h) == keep
+	cmp    Cmp[T]
+	scores map[*T]float64 // the relevance of the kept records; nil unless sorted by relevance
 }
 
 // TopK returns an empty collector for the plan's order, offset and limit.
 func (p *Plan[T]) TopK() *TopK[T] {
 	t := &TopK[T]{p: p, keep: p.Keep()}
+	if p.score != nil {
+		t.scores = map[*T]float64{}
+	}
+	t.cmp = p.scored(t.scores)
 	if t.keep > 0 && t.keep <= 1024 {
 		t.h = make([]*T, 0, t.keep)
 	}
@@ -25,20 +31,30 @@ func (p *Plan[T]) TopK() *TopK[T] {
 // before the largest kept record, which it then replaces. The caller must not modify r
 // afterwards.
 func (t *TopK[T]) Add(r *T) {
+	if t.scores != nil {
+		t.scores[r] = t.p.score(r)
+	}
 	switch {
 	case t.keep < 0 || len(t.h) < t.keep:
 		t.h = append(t.h, r)
 		if len(t.h) == t.keep {
-			heapify(t.h, t.p.cmp)
+			heapify(t.h, t.cmp)
 		}
-	case t.keep > 0 && t.p.cmp(r, t.h[0]) < 0:
-		replaceMax(t.h, r, t.p.cmp)
+	case t.keep > 0 && t.cmp(r, t.h[0]) < 0:
+		out := replaceMax(t.h, r, t.cmp)
+		if t.scores != nil {
+			delete(t.scores, out)
+		}
+	default:
+		if t.scores != nil {
+			delete(t.scores, r)
+		}
 	}
 }
 
 // Window returns the records the plan's offset and limit select among every record
 // offered, in order: Plan.Window of the kept ones. The collector must not be used after.
-func (t *TopK[T]) Window() []*T { return t.p.Window(t.h) }
+func (t *TopK[T]) Window() []*T { return t.p.window(t.h, t.cmp) }
 
 // heapify makes h a max-heap under cmp.
 func heapify[T any](h []*T, cmp Cmp[T]) {

@@ -37,5 +37,7 @@
 // Sort keys apply in order. Strings sort by byte order (code point order for UTF-8);
 // false sorts before true. A missing value sorts after every present value in both
 // ascending and descending order. Ties are always broken by the record id, ascending, so
-// every sort is total and pagination is stable.
+// every sort is total and pagination is stable. Query.OrderByRelevance sorts by the score of
+// the filter's Search and SearchPhrase conditions, highest first, which each backend
+// computes its own way (docs/semantics.md, "Relevance").
 package query

@@ -13,9 +13,15 @@ var ErrBadQuery = errors.New("query: bad query")
 
 // SortKey is one untyped sort key.
 type SortKey struct {
-	Field string // schema field name
+	Field string // schema field name; "" for the relevance key
 	Desc  bool
+	// Relevance marks the relevance key (Query.OrderByRelevance): the records that match the
+	// filter's ranked search conditions best come first (Desc is true, Field is empty).
+	Relevance bool
 }
+
+// RelevanceKey returns the relevance sort key (see Query.OrderByRelevance).
+func RelevanceKey() SortKey { return SortKey{Desc: true, Relevance: true} }
 
 // Spec is the untyped form of a Query that backends compile.
 type Spec struct {
@@ -36,6 +42,10 @@ func (s Spec) String() string {
 		for i, k := range s.Sort {
 			if i > 0 {
 				b.WriteString(", ")
+			}
+			if k.Relevance {
+				b.WriteString("RELEVANCE")
+				continue
 			}
 			b.WriteString(k.Field)
 			if k.Desc {
@@ -86,6 +96,18 @@ func (q Query[R]) OrderBy(keys ...Sort[R]) Query[R] {
 		s = append(s, k.key)
 	}
 	q.spec.Sort = s
+	return q
+}
+
+// OrderByRelevance appends the relevance sort key: the records that match the query's
+// Search and SearchPhrase conditions best come first (see RankedSearches for the conditions
+// that count, and docs/semantics.md, "Relevance", for what each backend ranks with). Like
+// every sort key, it applies after the keys before it and before those after it; the id
+// breaks the remaining ties. A query without a ranked search condition is ErrBadQuery, as is
+// a keyset Page in relevance order (the score is not a field a cursor can hold); Find and
+// Stream, with Limit and Offset, take it.
+func (q Query[R]) OrderByRelevance() Query[R] {
+	q.spec.Sort = append(slices.Clip(q.spec.Sort), RelevanceKey())
 	return q
 }
 

@@ -1,5 +1,7 @@
 package query
 
+import "fmt"
+
 // TextField is a handle on a searchable text field (a text field declared with a search
 // language in the schema): a StringField that also has Search and SearchPhrase. The
 // analysis of the field and of the operands is package textsearch's, on every backend.
@@ -29,3 +31,51 @@ func (f TextField[R]) search(op Op, s string) Cond[R] {
 
 // IsSearch reports whether o is a full-text operator (SEARCH, SEARCH_PHRASE).
 func (o Op) IsSearch() bool { return o == OpSearch || o == OpSearchPhrase }
+
+// RankedSearches returns the search conditions of filter that relevance ranks by, in order:
+// every SEARCH and SEARCH_PHRASE atom under an even number of NOTs (a negated search
+// selects the records that lack the terms, so it does not rank them). A record's relevance
+// is the sum of its scores for the ranked conditions it matches; a condition it does not
+// match (a branch of an OR) adds nothing.
+func RankedSearches(filter Expr) []Expr {
+	var out []Expr
+	var walk func(e Expr, negated bool)
+	walk = func(e Expr, negated bool) {
+		switch {
+		case e.Op == OpNot:
+			for _, s := range e.Sub {
+				walk(s, !negated)
+			}
+		case e.Op.IsSearch():
+			if !negated {
+				out = append(out, e)
+			}
+		default:
+			for _, s := range e.Sub {
+				walk(s, negated)
+			}
+		}
+	}
+	walk(filter, false)
+	return out
+}
+
+// HasRelevance reports whether keys hold the relevance key.
+func HasRelevance(keys []SortKey) bool {
+	for _, k := range keys {
+		if k.Relevance {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckRelevance returns an ErrBadQuery error when spec sorts by relevance but its filter
+// has no ranked search condition (RankedSearches), and nil otherwise. Every backend checks
+// it, so the error is the same everywhere.
+func CheckRelevance(spec *Spec) error {
+	if HasRelevance(spec.Sort) && len(RankedSearches(spec.Filter)) == 0 {
+		return fmt.Errorf("%w: OrderByRelevance needs a Search or SearchPhrase condition in the filter (outside NOT) to rank by", ErrBadQuery)
+	}
+	return nil
+}

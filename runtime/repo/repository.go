@@ -40,7 +40,9 @@ type Repository[T any] interface {
 	Stream(ctx context.Context, q query.Query[T]) iter.Seq2[T, error]
 	// Page returns one page of at most q's limit records (DefaultPageSize if none) after the
 	// cursor ("" for the first page) and the cursor of the next page ("" after the last).
-	// Pages are keyset-based: records created or deleted between calls shift nothing.
+	// Pages are keyset-based: records created or deleted between calls shift nothing. A
+	// relevance order (query.Query.OrderByRelevance) has no keyset and is ErrInvalidInput
+	// (wrapping query.ErrBadQuery): page it with Find, Limit and Offset.
 	Page(ctx context.Context, q query.Query[T], cursor string) (Page[T], error)
 	// GetBatch returns the record of each id, in order, and one Result per id: a missing
 	// id is that item's ErrNotFound (its record the zero value), an invalid one its

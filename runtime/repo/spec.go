@@ -23,8 +23,17 @@ func (c *Collection[T]) spec(op string, q query.Query[T]) (query.Spec, error) {
 	if err := CheckFilter(c.desc, s.Filter); err != nil {
 		return query.Spec{}, c.fail(op, "", err)
 	}
+	if err := query.CheckRelevance(&s); err != nil {
+		return query.Spec{}, c.fail(op, "", err)
+	}
 	hasID := false
 	for _, k := range s.Sort {
+		if k.Relevance {
+			if op == "Page" {
+				return query.Spec{}, c.fail(op, "", fmt.Errorf("%w: Page cannot continue a relevance order (a cursor holds field values, not scores); use Find or Stream with Limit and Offset", query.ErrBadQuery))
+			}
+			continue
+		}
 		f, err := c.desc.Lookup(k.Field)
 		if err != nil {
 			return query.Spec{}, c.fail(op, "", err)

@@ -172,10 +172,15 @@ func MatchAll(doc []string, q []Term) bool {
 
 // MatchPhrase reports whether doc holds the terms of q at the same relative positions (a
 // stop word of the operand stands for any one token); false when q is empty.
-func MatchPhrase(doc []string, q []Term) bool {
+func MatchPhrase(doc []string, q []Term) bool { return phrases(doc, q, true) > 0 }
+
+// phrases counts the positions of doc where the terms of q start at their relative
+// positions (0 when q is empty); with first it stops at the first one.
+func phrases(doc []string, q []Term, first bool) int {
 	if len(q) == 0 {
-		return false
+		return 0
 	}
+	n := 0
 	span := q[len(q)-1].Pos - q[0].Pos
 	for start := 0; start+span < len(doc); start++ {
 		ok := true
@@ -186,8 +191,46 @@ func MatchPhrase(doc []string, q []Term) bool {
 			}
 		}
 		if ok {
-			return true
+			n++
+			if first {
+				break
+			}
 		}
 	}
-	return false
+	return n
+}
+
+// Relevance scores, as the memory and S3 backends rank records by (PostgreSQL and
+// Elasticsearch rank with their own functions; see docs/semantics.md, "Relevance"). Both
+// are a term frequency normalized by the document's length, so that a text holding the
+// terms more often, or a shorter text holding them as often, ranks higher.
+
+// ScoreAll is the relevance of doc (from Document) for a Search operand q: 0 when doc does
+// not hold every term of q (MatchAll), else the number of doc's tokens that equal some term
+// of q divided by the number of doc's tokens (stop words count), a number in (0, 1].
+func ScoreAll(doc []string, q []Term) float64 {
+	if !MatchAll(doc, q) {
+		return 0
+	}
+	n := 0
+	for _, d := range doc {
+		for _, t := range q {
+			if d == t.Text {
+				n++
+				break
+			}
+		}
+	}
+	return float64(n) / float64(len(doc))
+}
+
+// ScorePhrase is the relevance of doc for a SearchPhrase operand q: 0 when doc does not
+// hold the phrase (MatchPhrase), else the number of positions where it starts times the
+// number of terms of q, divided by the number of doc's tokens.
+func ScorePhrase(doc []string, q []Term) float64 {
+	n := phrases(doc, q, false)
+	if n == 0 {
+		return 0
+	}
+	return float64(n*len(q)) / float64(len(doc))
 }

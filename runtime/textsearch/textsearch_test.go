@@ -84,3 +84,30 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestScore(t *testing.T) {
+	doc := Document(English, "apple pie with apple cream and an apple pie")
+	for _, c := range []struct {
+		q           string
+		all, phrase float64
+	}{
+		{"apple", 3.0 / 9, 3.0 / 9},
+		{"apple pie", 5.0 / 9, 2 * 2.0 / 9},  // every token that is a term; "apple pie" twice
+		{"pies apples", 5.0 / 9, 0},          // stemmed; the phrase is not there in this order
+		{"pie with apple", 5.0 / 9, 2.0 / 9}, // "with" is a stop word: one position
+		{"apple pear", 0, 0},                 // not every term: no match, no score
+		{"the", 0, 0},
+	} {
+		q := Operand(English, c.q)
+		if got := ScoreAll(doc, q); got != c.all {
+			t.Errorf("ScoreAll(%q) = %v, want %v", c.q, got, c.all)
+		}
+		if got := ScorePhrase(doc, q); got != c.phrase {
+			t.Errorf("ScorePhrase(%q) = %v, want %v", c.q, got, c.phrase)
+		}
+	}
+	short, long := Document(English, "apple apple"), Document(English, "apple apple and many other words")
+	if q := Operand(English, "apple"); ScoreAll(short, q) <= ScoreAll(long, q) {
+		t.Error("a shorter text with as many occurrences does not score higher")
+	}
+}

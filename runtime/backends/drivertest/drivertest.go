@@ -83,6 +83,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("Unique", func(t *testing.T) { testUnique(t, h) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, h) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, h) })
+	t.Run("SearchRelevance", func(t *testing.T) { testSearchRelevance(t, h) })
 	t.Run("Aggregate", func(t *testing.T) { testAggregate(t, h) })
 	t.Run("AggregateMany", func(t *testing.T) { testAggregateMany(t, h) })
 	t.Run("AggregateLimits", func(t *testing.T) { testAggregateLimits(t, h) })

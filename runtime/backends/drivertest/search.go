@@ -2,6 +2,7 @@ package drivertest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
@@ -102,4 +103,94 @@ func testSearch(t *testing.T, h Harness) {
 		_, err = r.Count(ctx, c.q)
 		wantErr(t, "Count: "+c.name, err, repo.ErrInvalidInput, c.also)
 	}
+}
+
+// relevanceDocs is the corpus of SearchRelevance: "apple" three times in a text of three
+// words (r3), twice in five words (r2) and once in twenty (r1), where a term frequency
+// normalized by length (memory, S3), ts_rank (PostgreSQL) and BM25 (Elasticsearch) all rank
+// r3, r2, r1 — the ids deliberately in the other order; t1 and t2 hold the same text, so
+// every backend gives them the same score; n1 has no body.
+func relevanceDocs() []things.Doc {
+	return []things.Doc{
+		{ID: "r1", Body: ptr("I ate an apple with my lunch at the office near the old station today before the long meeting began"), Note: ptr("c")},
+		{ID: "r2", Body: ptr("apple cake with apple cream"), Note: ptr("b")},
+		{ID: "r3", Body: ptr("apple apple apple"), Note: ptr("a")},
+		{ID: "t1", Body: ptr("pear and plum"), Note: ptr("z")},
+		{ID: "t2", Body: ptr("pear and plum"), Note: ptr("y")},
+		{ID: "n1", Note: ptr("no body")},
+	}
+}
+
+// testSearchRelevance checks OrderByRelevance where every backend must agree although each
+// ranks with its own function (docs/semantics.md, "Relevance"): an order the corpus makes
+// unambiguous, the id (or a later key) breaking equal scores, Limit and Offset, Stream,
+// projection, NOT conditions not ranking, and the same ErrBadQuery everywhere for a
+// relevance order without a search condition and for Page.
+func testSearchRelevance(t *testing.T, h Harness) {
+	ctx, r := makeRepo(t, "MakeDocs", h.MakeDocs)
+	seed(ctx, t, r, relevanceDocs())
+	F, Q := things.DocFields, things.DocQuery
+	apple := Q().Where(F.Body.Search("apple")).OrderByRelevance()
+	ids := func(ds []things.Doc) string {
+		out := make([]string, len(ds))
+		for i, d := range ds {
+			out[i] = d.ID
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		name string
+		q    query.Query[things.Doc]
+		want string
+	}{
+		{"more occurrences in a shorter text first", apple, "r3,r2,r1"},
+		{"with Limit", apple.Limit(2), "r3,r2"},
+		{"with Offset and Limit", apple.Offset(1).Limit(1), "r2"},
+		{"with Offset", apple.Offset(2), "r1"},
+		{"with a projection", apple.Select(), "r3,r2,r1"},
+		{"NOT search filters but does not rank", Q().Where(F.Body.Search("apple"), query.Not(F.Body.Search("cake"))).OrderByRelevance(), "r3,r1"},
+		{"a phrase ranks", Q().Where(F.Body.SearchPhrase("apple")).OrderByRelevance(), "r3,r2,r1"},
+		{"equal scores: the id breaks the tie", Q().Where(F.Body.Search("plum pear")).OrderByRelevance(), "t1,t2"},
+		{"equal scores: a later key breaks the tie", Q().Where(F.Body.Search("plum")).OrderByRelevance().OrderBy(F.Note.Asc()), "t2,t1"},
+		{"a key before relevance comes first", Q().Where(F.Body.Search("apple")).OrderBy(F.Note.Desc()).OrderByRelevance(), "r1,r2,r3"},
+		{"OR: a record matching no ranked condition scores least", Q().Where(query.Or(F.Body.Search("apple"), F.Note.EQ("z"))).OrderByRelevance(), "r3,r2,r1,t1"},
+	} {
+		if got := ids(find(ctx, t, r, c.q)); got != c.want {
+			t.Errorf("%s: Find(%s) = %s, want %s", c.name, c.q, got, c.want)
+		}
+		var streamed []things.Doc
+		for d, err := range r.Stream(ctx, c.q) {
+			if err != nil {
+				t.Fatalf("%s: Stream(%s): %v", c.name, c.q, err)
+			}
+			streamed = append(streamed, d)
+		}
+		if got := ids(streamed); got != c.want {
+			t.Errorf("%s: Stream(%s) = %s, want %s", c.name, c.q, got, c.want)
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		q    query.Query[things.Doc]
+	}{
+		{"no search condition", Q().OrderByRelevance()},
+		{"another condition only", Q().Where(F.Note.EQ("a")).OrderByRelevance()},
+		{"a negated search only", Q().Where(query.Not(F.Body.Search("apple"))).OrderByRelevance()},
+	} {
+		_, err := r.Find(ctx, c.q)
+		wantErr(t, "Find: "+c.name, err, repo.ErrInvalidInput, query.ErrBadQuery)
+		err = nil
+		for _, e := range r.Stream(ctx, c.q) {
+			err = e
+			break
+		}
+		wantErr(t, "Stream: "+c.name, err, repo.ErrInvalidInput, query.ErrBadQuery)
+		_, err = r.Page(ctx, c.q, "")
+		wantErr(t, "Page: "+c.name, err, repo.ErrInvalidInput, query.ErrBadQuery)
+	}
+	// A cursor holds field values, not scores: Page refuses a relevance order rather than
+	// continue it wrongly.
+	_, err := r.Page(ctx, apple.Limit(1), "")
+	wantErr(t, "Page in relevance order", err, repo.ErrInvalidInput, query.ErrBadQuery)
 }

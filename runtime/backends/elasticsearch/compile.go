@@ -259,6 +259,10 @@ func likeQuery(p string, l query.Like) M {
 func (c *compiler[T]) sortClause(keys []query.SortKey) ([]any, error) {
 	out := make([]any, 0, len(keys))
 	for _, k := range keys {
+		if k.Relevance {
+			out = append(out, M{"_score": M{"order": "desc"}})
+			continue
+		}
 		f, err := c.desc.Lookup(k.Field)
 		if err != nil {
 			return nil, err

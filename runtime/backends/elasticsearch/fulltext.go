@@ -37,6 +37,34 @@ func search[T any](f *record.Field[T], e query.Expr) (M, error) {
 	return M{"match": M{p: M{"query": esdialect.SearchTerms(terms), "operator": "and", "analyzer": "standard"}}}, nil
 }
 
+// scored returns the query of a relevance sort: q (the compiled filter, which alone decides
+// which documents match) in filter context, and the ranked search conditions of filter
+// (query.RankedSearches), compiled as for filtering, as should clauses, which only add their
+// scores (BM25 on the analysed terms) to the documents that match them. It fails with
+// ErrBadQuery when filter has no ranked search condition.
+func (c *compiler[T]) scored(q M, filter query.Expr) (M, error) {
+	conds := query.RankedSearches(filter)
+	if len(conds) == 0 {
+		return nil, query.CheckRelevance(&query.Spec{Filter: filter, Sort: []query.SortKey{query.RelevanceKey()}})
+	}
+	should := make([]any, 0, len(conds))
+	for _, e := range conds {
+		f, err := c.desc.Lookup(e.Field)
+		if err != nil {
+			return nil, err
+		}
+		sq, err := search(f, e)
+		if err != nil {
+			return nil, err
+		}
+		should = append(should, sq)
+	}
+	if len(should) > maxClauses {
+		should = []any{nest("should", should)}
+	}
+	return M{"bool": M{"filter": []any{q}, "should": should}}, nil
+}
+
 // appendSearch appends the "s" member of the meta object: each searchable field's terms
 // (esdialect.DocumentTerms), null when the field is missing (so that a partial update
 // clears them), and a trailing comma.

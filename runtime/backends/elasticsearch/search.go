@@ -68,7 +68,9 @@ type hit struct {
 // time once more than one page is needed (unless WithoutPIT), so Stream and Find read any number
 // of records. Long string operands are resolved first (see resolveLong). An offset with which the
 // first page would end past the index's result window (10,000 by default) is rejected with
-// ErrInvalidInput; use Page (keyset) or a filter.
+// ErrInvalidInput; use Page (keyset) or a filter. A relevance sort (query.SortKey.Relevance) sorts by
+// _score, computed by the ranked search conditions in scoring context (compiler.scored) over every
+// shard's term statistics (dfs_query_then_fetch).
 func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -82,6 +84,13 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 		if err != nil {
 			fail(repo.E(repo.ErrInvalidInput, err))
 			return
+		}
+		relevance := query.HasRelevance(spec.Sort)
+		if relevance {
+			if q, err = d.comp.scored(q, spec.Filter); err != nil {
+				fail(repo.E(repo.ErrInvalidInput, err))
+				return
+			}
 		}
 		sort, err := d.comp.sortClause(spec.Sort)
 		if err != nil {
@@ -132,6 +141,11 @@ func (d *Driver[T]) Query(ctx context.Context, spec *query.Spec) iter.Seq2[T, er
 				return
 			}
 			sr := esapi.SearchRequest{Body: bytes.NewReader(body)}
+			if relevance {
+				// Term statistics of every shard, so that a document's score does not
+				// depend on the shard it lives on.
+				sr.SearchType = "dfs_query_then_fetch"
+			}
 			if pit == "" {
 				sr.Index = []string{d.o.Index}
 			}

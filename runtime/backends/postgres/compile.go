@@ -262,32 +262,44 @@ func likePattern(parts []query.LikePart) string {
 	return b.String()
 }
 
-// orderBy renders the sort keys: each ASC or DESC with NULLS LAST (missing values last in
-// both directions).
-func orderBy[T any](desc *record.Desc[T], keys []query.SortKey) (string, error) {
+// orderBy writes the ORDER BY clause of spec's keys (missing values last in both
+// directions); the relevance key is the rank of the filter's ranked search conditions
+// (rank), highest first.
+func (c *compiler[T]) orderBy(spec *query.Spec) error {
+	keys := spec.Sort
 	if len(keys) == 0 {
-		return " ORDER BY " + pgdialect.Quote(desc.ID().Column), nil
+		c.b.WriteString(" ORDER BY " + pgdialect.Quote(c.desc.ID().Column))
+		return nil
 	}
-	var b strings.Builder
-	b.WriteString(" ORDER BY ")
+	if err := query.CheckRelevance(spec); err != nil {
+		return err
+	}
+	c.b.WriteString(" ORDER BY ")
 	for i, k := range keys {
-		f, err := desc.Lookup(k.Field)
+		if i > 0 {
+			c.b.WriteString(", ")
+		}
+		if k.Relevance {
+			if err := c.rank(spec.Filter); err != nil {
+				return err
+			}
+			c.b.WriteString(" DESC")
+			continue
+		}
+		f, err := c.desc.Lookup(k.Field)
 		if err != nil {
-			return "", err
+			return err
 		}
 		if f.List || !f.Kind.Ordered() {
-			return "", fmt.Errorf("%w: cannot sort by %s field %s", query.ErrBadQuery, f.Kind, f.Name)
+			return fmt.Errorf("%w: cannot sort by %s field %s", query.ErrBadQuery, f.Kind, f.Name)
 		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(pgdialect.Quote(f.Column))
+		c.b.WriteString(pgdialect.Quote(f.Column))
 		if k.Desc {
-			b.WriteString(" DESC")
+			c.b.WriteString(" DESC")
 		}
 		if f.Optional {
-			b.WriteString(" NULLS LAST")
+			c.b.WriteString(" NULLS LAST")
 		}
 	}
-	return b.String(), nil
+	return nil
 }

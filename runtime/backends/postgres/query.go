@@ -49,11 +49,9 @@ func (d *Driver[T]) SelectSQL(spec *query.Spec) (string, []any, []int, error) {
 			return "", nil, nil, err
 		}
 	}
-	ob, err := orderBy(d.desc, spec.Sort)
-	if err != nil {
+	if err := c.orderBy(spec); err != nil {
 		return "", nil, nil, err
 	}
-	c.b.WriteString(ob)
 	if spec.Limit > 0 {
 		fmt.Fprintf(&c.b, " LIMIT %d", spec.Limit)
 	}

@@ -33,3 +33,36 @@ func (c *compiler[T]) search(f *record.Field[T], e query.Expr) error {
 	fmt.Fprintf(&c.b, "(%s @@ %s::tsquery)", pgdialect.Quote(pgdialect.SearchColumn(f.Column)), c.arg(tsq))
 	return nil
 }
+
+// rank writes the relevance of a row for the ranked search conditions of filter
+// (query.RankedSearches): the sum, over the conditions, of ts_rank of the field's tsvector
+// column for the condition's tsquery with normalization 1 (the rank divided by 1 + the
+// logarithm of the document's length), or 0 for a condition the row does not match. A
+// condition without terms adds nothing.
+func (c *compiler[T]) rank(filter query.Expr) error {
+	conds := query.RankedSearches(filter)
+	c.b.WriteByte('(')
+	n := 0
+	for _, e := range conds {
+		f, err := c.desc.Lookup(e.Field)
+		if err != nil {
+			return err
+		}
+		s, _ := e.Args[0].(string) // checked when the filter was compiled
+		tsq := pgdialect.SearchQuery(textsearch.Operand(textsearch.Language(f.Search), s), e.Op == query.OpSearchPhrase)
+		if tsq == "" {
+			continue
+		}
+		if n > 0 {
+			c.b.WriteString(" + ")
+		}
+		n++
+		col, p := pgdialect.Quote(pgdialect.SearchColumn(f.Column)), c.arg(tsq)
+		fmt.Fprintf(&c.b, "CASE WHEN %s @@ %s::tsquery THEN ts_rank(%s, %s::tsquery, 1) ELSE 0 END", col, p, col, p)
+	}
+	if n == 0 {
+		c.b.WriteString("0")
+	}
+	c.b.WriteByte(')')
+	return nil
+}
