@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/internal/migratetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
@@ -94,15 +95,7 @@ func loadItems(t testing.TB, e *migEnv, r *repo.Collection[item1], n int) map[st
 			Sku: fmt.Sprintf("sku-%05d", i), Label: fmt.Sprintf("label %d", i), Score: int64(i % 100)}
 		want[recs[i].ID] = recs[i]
 	}
-	res, err := r.CreateBatch(e.ctx, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range res {
-		if x.Err != nil {
-			t.Fatalf("CreateBatch %s: %v", x.ID, x.Err)
-		}
-	}
+	drivertest.CreateAll(e.ctx, t, r, recs)
 	return want
 }
 

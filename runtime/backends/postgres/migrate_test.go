@@ -19,6 +19,7 @@ import (
 
 	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/migrate"
@@ -260,15 +261,7 @@ func TestMigrateDay2(t *testing.T) {
 			id := prodName(start + i)
 			batch[i] = prod{ID: id, Name: "n-" + id, SKU: ptr("sku-" + id), Status: ptr("draft"), Label: ptr("L-" + id), Stock: ptr(int64(start + i))}
 		}
-		res, err := v1.CreateBatch(ctx, batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				t.Fatal(r.Err)
-			}
-		}
+		drivertest.CreateAll(ctx, t, v1, batch)
 	}
 	_ = v1.Close()
 

@@ -13,6 +13,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/repokit/repokit/internal/migratetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
@@ -45,15 +46,7 @@ func loadV1(ctx context.Context, t testing.TB, m *pool.Manager, cfg pool.S3PoolC
 			recs[i].Label = nil
 		}
 	}
-	res, err := r.CreateBatch(ctx, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range res {
-		if x.Err != nil {
-			t.Fatal(x.Err)
-		}
-	}
+	drivertest.CreateAll(ctx, t, r, recs)
 	return recs
 }
 
