@@ -96,3 +96,20 @@ func CheckAhead(t testing.TB, err error, applied, known int64, exact bool, want 
 		}
 	}
 }
+
+// CheckBehind fails t unless err is repo.ErrSchemaBehind with a *migrate.BehindError for a
+// store at version applied whose code's history has the versions pending still to apply.
+func CheckBehind(t testing.TB, err error, applied int64, pending ...int64) {
+	t.Helper()
+	var be *migrate.BehindError
+	if !errors.Is(err, repo.ErrSchemaBehind) || !errors.As(err, &be) {
+		t.Fatalf("constructor on a store behind: %v, want ErrSchemaBehind with a *migrate.BehindError", err)
+	}
+	var got []int64
+	for _, m := range be.Pending {
+		got = append(got, m.Version)
+	}
+	if be.Applied != applied || !slices.Equal(got, pending) {
+		t.Errorf("BehindError applied %d pending %v, want %d %v (%v)", be.Applied, got, applied, pending, err)
+	}
+}

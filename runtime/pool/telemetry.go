@@ -55,7 +55,7 @@ func (m *Manager) MeterProvider() metric.MeterProvider { return m.opts.MeterProv
 
 // Providers returns TracerProvider and MeterProvider, or nil and nil (otel's global
 // providers) when m is nil: what a backend driver's Telemetry reports for the manager its
-// lease came from.
+// lease came from, and (m from ManagerFrom) what a Create hook instruments its client with.
 func (m *Manager) Providers() (trace.TracerProvider, metric.MeterProvider) {
 	if m == nil {
 		return nil, nil

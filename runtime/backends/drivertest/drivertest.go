@@ -132,22 +132,29 @@ func makeMembers(t *testing.T, h Harness) (context.Context, repo.Repository[thin
 	return makeRepo(t, "MakeMembers", h.MakeMembers)
 }
 
-// seed stores recs with CreateBatch and fails the test unless every one was stored.
+// seed stores recs with CreateBatch, in calls of up to 500, and fails the test unless every
+// one was stored.
 func seed[T any](ctx context.Context, t *testing.T, r repo.Repository[T], recs []T) {
 	t.Helper()
 	for start := 0; start < len(recs); start += 500 {
-		batch := recs[start:min(start+500, len(recs))]
-		res, err := r.CreateBatch(ctx, batch)
-		if err != nil {
-			t.Fatalf("CreateBatch: %v", err)
-		}
-		if len(res) != len(batch) {
-			t.Fatalf("CreateBatch returned %d results for %d records", len(res), len(batch))
-		}
-		for i, x := range res {
-			if x.Err != nil {
-				t.Fatalf("CreateBatch item %d (%s): %v", start+i, x.ID, x.Err)
-			}
+		CreateAll(ctx, t, r, recs[start:min(start+500, len(recs))])
+	}
+}
+
+// CreateAll stores recs with one CreateBatch call and fails t unless the call and every
+// item succeeded: how a backend's own tests load the records they start from.
+func CreateAll[T any](ctx context.Context, t testing.TB, r repo.Repository[T], recs []T) {
+	t.Helper()
+	res, err := r.CreateBatch(ctx, recs)
+	if err != nil {
+		t.Fatalf("CreateBatch: %v", err)
+	}
+	if len(res) != len(recs) {
+		t.Fatalf("CreateBatch returned %d results for %d records", len(res), len(recs))
+	}
+	for i, x := range res {
+		if x.Err != nil {
+			t.Fatalf("CreateBatch item %d (%s): %v", i, x.ID, x.Err)
 		}
 	}
 }

@@ -8,36 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
-	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/query"
-	"github.com/repokit/repokit/runtime/record"
 )
-
-// docState returns the migration state of things.Doc on index, its text fields searchable
-// in the given languages ("" for not searchable).
-func docState(index, body, title string) migrate.Schema {
-	return migrate.Schema{Records: []migrate.Record{{
-		Name: "Doc", Table: "doc", Index: index, Prefix: "doc", ID: migrate.ID{Name: "id", Type: "string"},
-		Fields: []migrate.Field{
-			{Name: "body", Type: "text", Search: body},
-			{Name: "title", Type: "text", Search: title},
-			{Name: "note", Type: "text"},
-		},
-	}}}
-}
-
-// unsearchableDoc is things.DocSchema without search: the descriptor of version 1.
-func unsearchableDoc() *record.Desc[things.Doc] {
-	d := *things.DocSchema
-	d.Fields = slices.Clone(d.Fields)
-	for i := range d.Fields {
-		d.Fields[i].Search = ""
-	}
-	return record.MustNew(&d)
-}
 
 // Making fields of an index that holds documents searchable: the migration copies the
 // documents into a new index, computing their terms in Go, and version 2 finds the old
@@ -54,9 +29,9 @@ func TestMigrateMakeSearchable(t *testing.T) {
 			deleteIndex(t, m, cfg, ix)
 		}
 	})
-	dirs := history(t, false, docState(index, "", ""), docState(index, "english", "simple"))
+	dirs := history(t, false, drivertest.DocState("doc", index, "", ""), drivertest.DocState("doc", index, "english", "simple"))
 
-	r1, err := elasticsearch.NewRepository(ctx, m, cfg, unsearchableDoc(), elasticsearch.WithIndex(index))
+	r1, err := elasticsearch.NewRepository(ctx, m, cfg, drivertest.WithoutSearch(things.DocSchema), elasticsearch.WithIndex(index))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,31 +55,7 @@ func TestMigrateMakeSearchable(t *testing.T) {
 		t.Fatalf("version 2 after the migration: %v", err)
 	}
 	defer r2.Close()
-	if _, err := r2.Create(ctx, things.Doc{ID: "new1", Body: ptr("she runs"), Title: ptr("cafe run")}); err != nil {
-		t.Fatal(err)
-	}
-	F, Q := things.DocFields, things.DocQuery
-	for _, c := range []struct {
-		what string
-		q    query.Query[things.Doc]
-		want []string
-	}{
-		{"body run", Q().Where(F.Body.Search("run")), []string{"new1", "old1"}},
-		{"title café", Q().Where(F.Title.Search("café")), []string{"new1", "old1"}},
-		{"body phrase", Q().Where(F.Body.SearchPhrase("runners were running")), []string{"old1"}},
-	} {
-		recs, err := r2.Find(ctx, c.q.OrderBy(F.ID.Asc()))
-		if err != nil {
-			t.Fatalf("%s: %v", c.what, err)
-		}
-		var got []string
-		for _, x := range recs {
-			got = append(got, x.ID)
-		}
-		if !slices.Equal(got, c.want) {
-			t.Errorf("Search %s after the migration: %v, want %v", c.what, got, c.want)
-		}
-	}
+	drivertest.CheckSearchAfterMigration(ctx, t, r2, "runners were running")
 	if st, err := mg.Status(ctx); err != nil || !st.OK() {
 		t.Errorf("Status: %+v %v; want no pending and no drift", st, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/internal/migratetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
@@ -94,15 +95,7 @@ func loadItems(t testing.TB, e *migEnv, r *repo.Collection[item1], n int) map[st
 			Sku: fmt.Sprintf("sku-%05d", i), Label: fmt.Sprintf("label %d", i), Score: int64(i % 100)}
 		want[recs[i].ID] = recs[i]
 	}
-	res, err := r.CreateBatch(e.ctx, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range res {
-		if x.Err != nil {
-			t.Fatalf("CreateBatch %s: %v", x.ID, x.Err)
-		}
-	}
+	drivertest.CreateAll(e.ctx, t, r, recs)
 	return want
 }
 
@@ -353,31 +346,21 @@ func TestMigrateDropField(t *testing.T) {
 func TestMigrateBehind(t *testing.T) {
 	e := newMigEnv(t)
 	loadItems(t, e, e.v1Repo(t), 10)
-	check := func(applied int64, pending string) {
+	check := func(applied int64, pending ...int64) {
 		t.Helper()
 		_, err := e.v2Repo(e.all)
-		var be *migrate.BehindError
-		if !errors.Is(err, repo.ErrSchemaBehind) || !errors.As(err, &be) {
-			t.Fatalf("opening version 2 on a cluster at version %d: %v, want ErrSchemaBehind", applied, err)
-		}
-		var vs []int64
-		for _, m := range be.Pending {
-			vs = append(vs, m.Version)
-		}
-		if be.Applied != applied || fmt.Sprint(vs) != pending {
-			t.Errorf("BehindError applied %d pending %v, want %d %s", be.Applied, vs, applied, pending)
-		}
+		migratetest.CheckBehind(t, err, applied, pending...)
 	}
-	check(0, "[1 2]")
+	check(0, 1, 2)
 	if _, err := e.migrator(t, e.migrationsV1).Apply(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	check(1, "[2]")
+	check(1, 2)
 	plan, err := e.migrator(t, e.all).Plan(e.ctx)
 	if err != nil || len(plan) == 0 || plan[0].Version != 2 {
 		t.Fatalf("Plan: %v %v, want the steps of version 2", plan, err)
 	}
-	check(1, "[2]") // Plan changed nothing
+	check(1, 2) // Plan changed nothing
 	if _, err := e.migrator(t, e.all).Apply(e.ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/repokit/repokit/runtime/internal/telemetry"
 	"github.com/repokit/repokit/runtime/pool"
@@ -29,10 +28,7 @@ func (d *Driver[T]) Telemetry() repo.Telemetry {
 // go-elasticsearch's own instrumentation is not used: it records the full URL (document
 // ids) and the text of errors.
 func instrumentTransport(ctx context.Context, tr http.RoundTripper) http.RoundTripper {
-	var tp trace.TracerProvider
-	if m := pool.ManagerFrom(ctx); m != nil {
-		tp = m.TracerProvider()
-	}
+	tp, _ := pool.ManagerFrom(ctx).Providers()
 	return telemetry.Transport(tr, tp, describeRequest)
 }
 

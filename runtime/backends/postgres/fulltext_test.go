@@ -3,29 +3,15 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/migrate"
-	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/repo"
 )
-
-// docState returns the migration state of things.Doc on table, its text fields searchable
-// in the given languages ("" for not searchable).
-func docState(table, body, title string) migrate.Schema {
-	return migrate.Schema{Records: []migrate.Record{{
-		Name: "Doc", Table: table, Index: "doc", Prefix: "doc", ID: migrate.ID{Name: "id", Type: "string"},
-		Fields: []migrate.Field{
-			{Name: "body", Type: "text", Search: body},
-			{Name: "title", Type: "text", Search: title},
-			{Name: "note", Type: "text"},
-		},
-	}}}
-}
 
 // Making existing fields of a table that holds data searchable, with the statements
 // `repokit migrate diff` plans: the generated columns are computed for the stored rows, the
@@ -35,7 +21,7 @@ func TestMigrateMakeSearchable(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	table := tableName(t, h.m, h.cfg, "ftmig")
-	v1 := docState(table, "", "")
+	v1 := drivertest.DocState(table, "doc", "", "")
 	td1, err := pgdialect.RecordTableDef(&v1.Records[0])
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +44,7 @@ func TestMigrateMakeSearchable(t *testing.T) {
 			h.exec(t, s.SQL)
 		}
 	}
-	v2 := docState(table, "english", "simple")
+	v2 := drivertest.DocState(table, "doc", "english", "simple")
 	apply(v1, v2, 2)
 
 	d, err := postgres.New(ctx, h.m, h.cfg, things.DocSchema, postgres.WithTable(table))
@@ -67,31 +53,7 @@ func TestMigrateMakeSearchable(t *testing.T) {
 	}
 	r := repo.New(things.DocSchema, d)
 	defer r.Close()
-	if _, err := r.Create(ctx, things.Doc{ID: "new1", Body: ptr("she runs"), Title: ptr("cafe run")}); err != nil {
-		t.Fatal(err)
-	}
-	F, Q := things.DocFields, things.DocQuery
-	for _, c := range []struct {
-		what string
-		q    query.Query[things.Doc]
-		want []string
-	}{
-		{"body run", Q().Where(F.Body.Search("run")), []string{"new1", "old1"}},
-		{"title café", Q().Where(F.Title.Search("café")), []string{"new1", "old1"}},
-		{"body phrase", Q().Where(F.Body.SearchPhrase("runner were")), []string{"old1"}},
-	} {
-		recs, err := r.Find(ctx, c.q.OrderBy(F.ID.Asc()))
-		if err != nil {
-			t.Fatalf("%s: %v", c.what, err)
-		}
-		var got []string
-		for _, x := range recs {
-			got = append(got, x.ID)
-		}
-		if !slices.Equal(got, c.want) {
-			t.Errorf("Search %s after the migration: %v, want %v", c.what, got, c.want)
-		}
-	}
+	drivertest.CheckSearchAfterMigration(ctx, t, r, "runner were")
 	_ = r.Close()
 
 	// Back to the schema without search: the tsvector columns are dropped.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/migrate"
@@ -91,22 +92,6 @@ func prodRepo(ctx context.Context, h harness, table string, v2 bool, opts ...pos
 		return nil, err
 	}
 	return repo.New(desc, d), nil
-}
-
-// checkBehind checks that err is ErrSchemaBehind naming applied version and the pending ones.
-func checkBehind(t *testing.T, err error, applied int64, pending ...int64) {
-	t.Helper()
-	var be *migrate.BehindError
-	if !errors.Is(err, repo.ErrSchemaBehind) || !errors.As(err, &be) {
-		t.Fatalf("constructor on a store behind: %v, want ErrSchemaBehind with a *migrate.BehindError", err)
-	}
-	var got []int64
-	for _, m := range be.Pending {
-		got = append(got, m.Version)
-	}
-	if be.Applied != applied || !slices.Equal(got, pending) {
-		t.Errorf("BehindError applied %d pending %v, want %d %v (%v)", be.Applied, got, applied, pending, err)
-	}
 }
 
 func checkStatus(t *testing.T, ctx context.Context, mg *postgres.Migrator, applied []int64, pending int) {
@@ -276,21 +261,13 @@ func TestMigrateDay2(t *testing.T) {
 			id := prodName(start + i)
 			batch[i] = prod{ID: id, Name: "n-" + id, SKU: ptr("sku-" + id), Status: ptr("draft"), Label: ptr("L-" + id), Stock: ptr(int64(start + i))}
 		}
-		res, err := v1.CreateBatch(ctx, batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				t.Fatal(r.Err)
-			}
-		}
+		drivertest.CreateAll(ctx, t, v1, batch)
 	}
 	_ = v1.Close()
 
 	// A store made before migrations is at version 0; the baseline adopts it unchanged.
 	_, err = prodRepo(ctx, h, table, false, postgres.WithMigrations(pkg, dirs[0]))
-	checkBehind(t, err, 0, 1)
+	migratetest.CheckBehind(t, err, 0, 1)
 	if got, err := newMigrator(t, ctx, h, pkg, dirs[0]).Apply(ctx); err != nil || !slices.Equal(got, []int64{1}) {
 		t.Fatalf("applying the baseline: %v, %v", got, err)
 	}
@@ -305,7 +282,7 @@ func TestMigrateDay2(t *testing.T) {
 	}))
 	checkStatus(t, ctx, mg, []int64{1}, 1)
 	_, err = prodRepo(ctx, h, table, true, postgres.WithMigrations(pkg, dirs[1]))
-	checkBehind(t, err, 1, 2)
+	migratetest.CheckBehind(t, err, 1, 2)
 	plan, err := mg.Plan(ctx)
 	if err != nil || !slices.ContainsFunc(plan, func(s migrate.Step) bool { return strings.Contains(s.Text, "TYPE double precision") }) {
 		t.Fatalf("Plan: %v, %v", plan, err)

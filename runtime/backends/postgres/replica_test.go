@@ -141,15 +141,7 @@ func seedThings(t *testing.T, r *repo.Collection[things.Thing], n int) []string 
 		ids[i] = fmt.Sprintf("r%05d", i)
 		recs[i] = things.Thing{ID: ids[i], Name: "seed", Count: int64(i), Created: t0}
 	}
-	res, err := r.CreateBatch(context.Background(), recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range res {
-		if x.Err != nil {
-			t.Fatal(x.Err)
-		}
-	}
+	drivertest.CreateAll(context.Background(), t, r, recs)
 	return ids
 }
 

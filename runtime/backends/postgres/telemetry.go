@@ -37,10 +37,7 @@ func instrument(ctx context.Context, pc *pgxpool.Config) {
 	if pc.ConnConfig.Tracer != nil {
 		return
 	}
-	var tp trace.TracerProvider
-	if m := pool.ManagerFrom(ctx); m != nil {
-		tp = m.TracerProvider()
-	}
+	tp, _ := pool.ManagerFrom(ctx).Providers()
 	t := telemetry.NewTracer(tp)
 	if t == (telemetry.Tracer{}) {
 		return

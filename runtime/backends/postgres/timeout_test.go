@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/repokit/repokit/internal/servicetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/postgres"
 	"github.com/repokit/repokit/runtime/dialect/pgdialect"
 	"github.com/repokit/repokit/runtime/pool"
@@ -59,15 +60,7 @@ func fill(t *testing.T, ctx context.Context, r repo.Repository[item], prefix str
 	for i := range recs {
 		recs[i] = item{ID: fmt.Sprintf("%s%05d", prefix, i), Kind: "a"}
 	}
-	res, err := r.CreateBatch(ctx, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range res {
-		if x.Err != nil {
-			t.Fatal(x.Err)
-		}
-	}
+	drivertest.CreateAll(ctx, t, r, recs)
 }
 
 // TestCommandTimeoutLoopBody: the command timeout bounds the waits for the server, not the

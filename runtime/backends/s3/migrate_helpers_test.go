@@ -2,7 +2,6 @@ package s3_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"testing/fstest"
 
@@ -189,25 +188,4 @@ func newMigrator(ctx context.Context, t testing.TB, m *pool.Manager, cfg pool.S3
 	}
 	t.Cleanup(func() { _ = mg.Close() })
 	return mg
-}
-
-// wantBehind checks that err is ErrSchemaBehind naming the pending versions want.
-func wantBehind(t *testing.T, err error, want ...int64) {
-	t.Helper()
-	var be *migrate.BehindError
-	if !errors.Is(err, repo.ErrSchemaBehind) || !errors.As(err, &be) {
-		t.Fatalf("got %v, want ErrSchemaBehind with a *migrate.BehindError", err)
-	}
-	var got []int64
-	for _, p := range be.Pending {
-		got = append(got, p.Version)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("pending %v, want %v (%v)", got, want, err)
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			t.Fatalf("pending %v, want %v (%v)", got, want, err)
-		}
-	}
 }

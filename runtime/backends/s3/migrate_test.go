@@ -12,6 +12,8 @@ import (
 
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/repokit/repokit/internal/migratetest"
+	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
@@ -44,15 +46,7 @@ func loadV1(ctx context.Context, t testing.TB, m *pool.Manager, cfg pool.S3PoolC
 			recs[i].Label = nil
 		}
 	}
-	res, err := r.CreateBatch(ctx, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range res {
-		if x.Err != nil {
-			t.Fatal(x.Err)
-		}
-	}
+	drivertest.CreateAll(ctx, t, r, recs)
 	return recs
 }
 
@@ -79,7 +73,7 @@ func TestMigrateUpgradeOnRead(t *testing.T) {
 	fsys := history(t, 2)
 
 	_, err := openItems(ctx, t, m, cfg, itemV2Schema, s3.WithMigrations("shop", fsys))
-	wantBehind(t, err, 1, 2)
+	migratetest.CheckBehind(t, err, 0, 1, 2)
 
 	mg := newMigrator(ctx, t, m, cfg, fsys, s3.WithoutRewrite())
 	st, err := mg.Status(ctx)

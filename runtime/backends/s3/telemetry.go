@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/repokit/repokit/runtime/internal/telemetry"
 	"github.com/repokit/repokit/runtime/pool"
@@ -34,10 +33,7 @@ func (d *Driver[T]) Telemetry() repo.Telemetry {
 // the AWS RPC attributes and the bucket; never the object key (it holds the record id) nor
 // the URL. Retries are one span each.
 func instrumentHTTP(ctx context.Context) func(*s3.Options) {
-	var tp trace.TracerProvider
-	if m := pool.ManagerFrom(ctx); m != nil {
-		tp = m.TracerProvider()
-	}
+	tp, _ := pool.ManagerFrom(ctx).Providers()
 	return func(o *s3.Options) {
 		hc := o.HTTPClient
 		if hc == nil {
