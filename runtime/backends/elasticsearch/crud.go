@@ -51,7 +51,11 @@ func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 // merges it when it is the given version (when it is not, the write fails its condition).
 func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool, tok string) (*esapi.Response, error) {
 	body := d.codec.encode(nil, rec, false, tok)
-	if d.keep != nil && conditional {
+	keep, err := d.keeping(ctx)
+	if err != nil {
+		return nil, &notSentError{err}
+	}
+	if keep != nil && conditional {
 		src, s, t, found, err := d.source(ctx, d.desc.GetID(rec))
 		if err != nil {
 			return nil, &notSentError{err}
@@ -61,7 +65,7 @@ func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditiona
 			// keep is never sent.
 			return nil, &notSentError{repo.VersionConflict(version(int64(seq), int64(term)))}
 		}
-		if body, err = d.keepUnknown(body, src); err != nil {
+		if body, err = d.keepUnknown(body, src, keep); err != nil {
 			return nil, &notSentError{repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: document %s: %w", d.desc.GetID(rec), err))}
 		}
 	}
@@ -86,10 +90,14 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		return d.writeUnique(ctx, rec, ifVersion, false)
 	}
 	id := d.desc.GetID(rec)
+	keep, err := d.keeping(ctx)
+	if err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		v := ifVersion
 		switch {
-		case v == "" && d.keep != nil: // the version only: the source need not decode
+		case v == "" && keep != nil: // the version only: the source need not decode
 			_, s, t, found, err := d.source(ctx, id)
 			if err != nil {
 				return err
@@ -155,7 +163,9 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	if d.uq != nil {
 		return d.writeUnique(ctx, rec, "", true)
 	}
-	if d.keep != nil {
+	if keep, err := d.keeping(ctx); err != nil {
+		return err
+	} else if keep != nil {
 		return d.upsertKeeping(ctx, rec)
 	}
 	r, err := d.index(ctx, rec, 0, 0, false, newToken())

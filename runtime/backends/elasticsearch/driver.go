@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
@@ -32,9 +35,14 @@ type Driver[T any] struct {
 	// ahead is set when the cluster applied migrations newer than the driver's (see
 	// checkMigrations); nil otherwise.
 	ahead *migrate.AheadError
-	// keep is set with ahead (older.go): writes over a stored document keep its members for
-	// which it returns false.
-	keep func(name string) bool
+	// Older code (older.go): keep is set once the cluster is found to have applied versions
+	// newer than the driver's (at open: ahead); writes over a stored document then keep its
+	// members for which it returns false. keepAt is when the applied version was last read
+	// (Unix nanoseconds), keepMu orders its rereads, hist is the driver's history.
+	keep   atomic.Pointer[func(name string) bool]
+	keepAt atomic.Int64
+	keepMu sync.Mutex
+	hist   migrate.History
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -62,7 +70,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	if err != nil {
 		return nil, err
 	}
-	o := Options{Index: desc.Index, Refresh: RefreshWaitFor, BatchDocs: DefaultBatchDocs, BatchBytes: DefaultBatchBytes,
+	o := Options{OlderCodeRecheck: migrate.DefaultOlderCodeRecheck, Index: desc.Index, Refresh: RefreshWaitFor, BatchDocs: DefaultBatchDocs, BatchBytes: DefaultBatchBytes,
 		PageSize: DefaultPageSize, MaxResultWindow: DefaultMaxResultWindow, Shards: 1, StaleAfter: DefaultStaleReservationAfter,
 		WaitForActiveShards: DefaultWaitForActiveShards}
 	// The config's index settings (a URL's ?shards=&replicas=&wait_for_active_shards=), then the options.
@@ -128,6 +136,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	if err == nil && d.ahead != nil {
 		err = d.setKeep(ctx)
 	}
+	d.keepAt.Store(time.Now().UnixNano())
 	if err != nil {
 		d.broken(err)
 		lease.Release()
@@ -248,6 +257,7 @@ func (d *Driver[T]) checkMigrations(ctx context.Context) error {
 	if err := h.Behind("elasticsearch", applied); err != nil {
 		return repo.E(repo.ErrSchemaBehind, err)
 	}
+	d.hist = h
 	if applied > h.Version() {
 		d.ahead = &migrate.AheadError{Backend: "elasticsearch", Record: d.desc.Name, Applied: applied, Known: h.Version()}
 	}

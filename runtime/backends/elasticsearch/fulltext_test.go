@@ -41,7 +41,7 @@ func TestMigrateMakeSearchable(t *testing.T) {
 	}
 	_ = r1.Close()
 
-	mg, err := elasticsearch.NewMigrator(ctx, m, cfg, index, dirs[1], elasticsearch.WithStateIndex(state))
+	mg, err := elasticsearch.NewMigrator(ctx, m, cfg, index, dirs[1], elasticsearch.WithStateIndex(state), elasticsearch.WithOlderCodeGrace(0))
 	if err != nil {
 		t.Fatal(err)
 	}

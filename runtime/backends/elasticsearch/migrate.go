@@ -32,6 +32,16 @@ type migrateOptions struct {
 	progress   func(migrate.Progress)
 	owner      string
 	unique     map[string]string // record → unique index given with WithRecordUniqueIndex
+	grace      time.Duration
+}
+
+// WithOlderCodeGrace sets how long Apply waits after recording a version over a cluster
+// that had one (default migrate.DefaultOlderCodeGrace; 0 for none, e.g. when no process of
+// the previous version runs): drivers of that version still running read the applied
+// version again at most every Options.OlderCodeRecheck and from then on keep what they do
+// not know.
+func WithOlderCodeGrace(d time.Duration) MigrateOption {
+	return func(o *migrateOptions) { o.grace = d }
 }
 
 // MigrateOption configures a Migrator (NewMigrator).
@@ -100,7 +110,7 @@ func NewMigrator(ctx context.Context, m *pool.Manager, cfg pool.Config, pkg stri
 	if pkg == "" {
 		return nil, errors.New("elasticsearch: migrator: no package name")
 	}
-	o := migrateOptions{stateIndex: DefaultStateIndex, lease: DefaultLockLease, batch: DefaultCopyBatch}
+	o := migrateOptions{stateIndex: DefaultStateIndex, lease: DefaultLockLease, batch: DefaultCopyBatch, grace: migrate.DefaultOlderCodeGrace}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -150,13 +160,27 @@ func (m *Migrator) Plan(ctx context.Context) ([]migrate.Step, error) {
 
 // Apply applies the pending migrations in order under the package's lock and returns the
 // versions it applied (none when another migrator applied them first).
+//
+// Versions applied over a cluster that had one are followed by a wait of the grace
+// (WithOlderCodeGrace) from the first one recorded, so that drivers of the previous version
+// still running read the new version before code started after Apply writes.
 func (m *Migrator) Apply(ctx context.Context) ([]int64, error) {
+	done, recorded, err := m.apply(ctx)
+	if err == nil {
+		err = migrate.WaitGrace(ctx, recorded, m.o.grace)
+	}
+	return done, err
+}
+
+// apply is Apply without the grace; recorded is when it recorded its first version over a
+// cluster that had one (zero otherwise).
+func (m *Migrator) apply(ctx context.Context) (done []int64, recorded time.Time, err error) {
 	if err := m.ensureStateIndex(ctx); err != nil {
-		return nil, err
+		return nil, recorded, err
 	}
 	lk, err := m.lock(ctx)
 	if err != nil {
-		return nil, err
+		return nil, recorded, err
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	stop := lk.keep(actx, cancel)
@@ -167,13 +191,12 @@ func (m *Migrator) Apply(ctx context.Context) ([]int64, error) {
 	}()
 	cur, err := m.current(actx)
 	if err != nil {
-		return nil, err
+		return nil, recorded, err
 	}
-	var done []int64
 	for _, mig := range m.h.After(cur) {
 		acts, err := m.actions(mig)
 		if err != nil {
-			return done, err
+			return done, recorded, err
 		}
 		for _, a := range acts {
 			if a.run == nil {
@@ -183,15 +206,18 @@ func (m *Migrator) Apply(ctx context.Context) ([]int64, error) {
 				if c := context.Cause(actx); c != nil && ctx.Err() == nil {
 					err = c
 				}
-				return done, fmt.Errorf("elasticsearch: migration %s: %s: %w", mig.BaseName(), a.text, err)
+				return done, recorded, fmt.Errorf("elasticsearch: migration %s: %s: %w", mig.BaseName(), a.text, err)
 			}
 		}
 		if err := m.markApplied(actx, mig); err != nil {
-			return done, err
+			return done, recorded, err
 		}
 		done = append(done, mig.Version)
+		if cur > 0 && recorded.IsZero() {
+			recorded = time.Now()
+		}
 	}
-	return done, nil
+	return done, recorded, nil
 }
 
 // Status reports the applied and pending versions and how the live indices differ from

@@ -3,6 +3,7 @@ package elasticsearch_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
@@ -222,4 +223,57 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 			t.Errorf("status after drop_old_name: %+v, %v", st, err)
 		}
 	})
+}
+
+// TestMigrateOlderCodeRunning is the usual rolling deploy: a process of version 1 is
+// running when version 2 is applied. It reads the applied version again before a write
+// once its last read is older than WithOlderCodeRecheck, and from then on its writes keep
+// what only version 2 knows.
+func TestMigrateOlderCodeRunning(t *testing.T) {
+	e := newMigEnv(t)
+	loadItems(t, e, e.v1Repo(t), 3)
+	v2 := e.v1.Clone()
+	v2.Records[0].Fields = append(v2.Records[0].Fields, migrate.Field{Name: "note", Type: "string"})
+	dirs := history(t, false, e.v1, v2)
+	if _, err := e.migrator(t, dirs[0]).Apply(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r1, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
+		elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state),
+		elasticsearch.WithOlderCodeRecheck(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r1.Close()
+	by := func(id, how string) item1 { return item1{ID: id, Name: how, Sku: "s-" + id, Label: "l"} }
+	if _, err := r1.Create(e.ctx, by("k0", "before the apply")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item2nDesc, elasticsearch.WithIndex(e.index),
+		elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	for _, id := range []string{"k1", "k2"} {
+		if _, err := r2.Create(e.ctx, item3{item1: by(id, "n"), Note: ptr("only v2 knows")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(5 * time.Millisecond) // past the recheck age: the next write reads the applied version
+	if _, err := r1.Update(e.ctx, by("k1", "v1 Update")); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r1.UpsertBatch(e.ctx, []item1{by("k2", "v1 UpsertBatch")}); err != nil || res[0].Err != nil {
+		t.Fatalf("version-1 UpsertBatch: %+v, %v", res, err)
+	}
+	for id, how := range map[string]string{"k1": "v1 Update", "k2": "v1 UpsertBatch"} {
+		g, err := r2.Get(e.ctx, id)
+		if err != nil || g.Name != how || g.Note == nil || *g.Note != "only v2 knows" {
+			t.Errorf("version-2 Get %s after a write of the running version-1 process: %+v, %v; want its note kept", id, g, err)
+		}
+	}
 }

@@ -63,7 +63,7 @@ func newMigEnv(t testing.TB) *migEnv {
 
 func (e *migEnv) migrator(t testing.TB, fsys fs.FS, opts ...elasticsearch.MigrateOption) *elasticsearch.Migrator {
 	t.Helper()
-	mg, err := elasticsearch.NewMigrator(e.ctx, e.m, e.cfg, e.pkg, fsys, append([]elasticsearch.MigrateOption{elasticsearch.WithStateIndex(e.state)}, opts...)...)
+	mg, err := elasticsearch.NewMigrator(e.ctx, e.m, e.cfg, e.pkg, fsys, append([]elasticsearch.MigrateOption{elasticsearch.WithStateIndex(e.state), elasticsearch.WithOlderCodeGrace(0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
@@ -74,8 +75,46 @@ func (d *Driver[T]) setKeep(ctx context.Context) error {
 	for n := range migrate.NewerNames(changes, d.desc.Name, names) {
 		skip[n] = true
 	}
-	d.keep = func(n string) bool { return skip[n] }
+	keep := func(n string) bool { return skip[n] }
+	d.keep.Store(&keep)
 	return nil
+}
+
+// keeping returns the members to skip when the cluster is ahead of the driver's
+// migrations (nil when it is not, or the driver has none), reading the applied version
+// again when the last read is older than Options.OlderCodeRecheck.
+func (d *Driver[T]) keeping(ctx context.Context) (func(string) bool, error) {
+	if d.o.Migrations == nil {
+		return nil, nil
+	}
+	if k := d.keep.Load(); k != nil {
+		return *k, nil
+	}
+	if time.Now().UnixNano()-d.keepAt.Load() < int64(d.o.OlderCodeRecheck) {
+		return nil, nil
+	}
+	d.keepMu.Lock()
+	defer d.keepMu.Unlock()
+	if time.Now().UnixNano()-d.keepAt.Load() >= int64(d.o.OlderCodeRecheck) {
+		state := d.o.StateIndex
+		if state == "" {
+			state = DefaultStateIndex
+		}
+		applied, err := appliedVersion(ctx, d.c, state, d.o.MigratePkg, d.hist)
+		if err != nil {
+			return nil, err
+		}
+		if applied > d.hist.Version() {
+			if err := d.setKeep(ctx); err != nil {
+				return nil, err
+			}
+		}
+		d.keepAt.Store(time.Now().UnixNano())
+	}
+	if k := d.keep.Load(); k != nil {
+		return *k, nil
+	}
+	return nil, nil
 }
 
 // source reads the stored document of id: its _source and version; found false when there
@@ -104,8 +143,8 @@ func (d *Driver[T]) source(ctx context.Context, id string) (src []byte, seq, ter
 // members (migrate.KeepMembers) and, in the meta object, the search terms (s), the
 // microsecond forms of times (us) and the JSON presence list entries (has) of those
 // fields.
-func (d *Driver[T]) keepUnknown(own, cur []byte) ([]byte, error) {
-	out, err := migrate.KeepMembers(own, cur, d.keep)
+func (d *Driver[T]) keepUnknown(own, cur []byte, keep func(string) bool) ([]byte, error) {
+	out, err := migrate.KeepMembers(own, cur, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +171,7 @@ func (d *Driver[T]) keepUnknown(own, cur []byte) ([]byte, error) {
 		_ = json.Unmarshal(rk[k], &mine)
 		added := false
 		for n, v := range theirs {
-			if _, has := mine[n]; !has && !d.keep(n) {
+			if _, has := mine[n]; !has && !keep(n) {
 				if mine == nil {
 					mine = map[string]json.RawMessage{}
 				}
@@ -148,7 +187,7 @@ func (d *Driver[T]) keepUnknown(own, cur []byte) ([]byte, error) {
 		_ = json.Unmarshal(rk["has"], &mine)
 		n := len(mine)
 		for _, h := range theirs {
-			if !d.keep(h) && !slices.Contains(mine, h) {
+			if !keep(h) && !slices.Contains(mine, h) {
 				mine = append(mine, h)
 			}
 		}

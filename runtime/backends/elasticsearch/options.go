@@ -71,6 +71,11 @@ type Options struct {
 	MigratePkg string
 	Migrations fs.FS
 	StateIndex string
+	// OlderCodeRecheck is how old the driver's last read of the cluster's applied version may
+	// be before a write reads it again, so that a process running when a newer version is
+	// applied starts keeping what it does not know (older.go); default
+	// migrate.DefaultOlderCodeRecheck. Only with WithMigrations.
+	OlderCodeRecheck time.Duration
 	// RebuildUnique makes opening rebuild the reservations of every unique field from the
 	// stored records, as it does when a field has none yet.
 	RebuildUnique bool
@@ -164,3 +169,8 @@ func WithMigrations(pkg string, fsys fs.FS) Option {
 // WithMigrationStateIndex names the index in which migrators record what they applied
 // (default DefaultStateIndex), for WithMigrations.
 func WithMigrationStateIndex(name string) Option { return func(o *Options) { o.StateIndex = name } }
+
+// WithOlderCodeRecheck sets Options.OlderCodeRecheck.
+func WithOlderCodeRecheck(d time.Duration) Option {
+	return func(o *Options) { o.OlderCodeRecheck = d }
+}

@@ -3,6 +3,7 @@ package s3_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/runtime/backends/s3"
@@ -101,4 +102,57 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 	}
 	_, err = openItems(ctx, t, m, cfg, itemV1Schema, s3.WithMigrations("shop", dirs[0]))
 	migratetest.CheckAhead(t, err, 4, 1, true, "version 4: the old name label of field title was dropped", "version 4: field code became unique")
+}
+
+// TestMigrateOlderCodeRunning is the usual rolling deploy: a process of version 1 is
+// running when versions 2 and 3 are applied. It reads the applied version again before a
+// write once its last read is older than WithOlderCodeRecheck, and from then on its
+// writes keep what only newer code knows.
+func TestMigrateOlderCodeRunning(t *testing.T) {
+	ctx, m, cfg := migEnv(t)
+	loadV1(ctx, t, m, cfg, 3, codeOfIndex)
+	v1 := migrate.Schema{Records: []migrate.Record{itemRecordV1()}}
+	v2 := v1.Clone()
+	v2.Records[0].Fields = append(v2.Records[0].Fields, migrate.Field{Name: "note", Type: "string"})
+	v3 := schemaV2()
+	v3.Records[0].Field("code").Unique = false
+	dirs, _ := dirsOf(t, true, []string{"baseline", "additive", "rename"}, v1, v2, v3)
+	if _, err := newMigrator(ctx, t, m, cfg, dirs[0]).Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r1, err := openItems(ctx, t, m, cfg, itemV1Schema, s3.WithMigrations("shop", dirs[0]), s3.WithOlderCodeRecheck(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r1.Update(ctx, itemV1{ID: "i000001", Name: "before the apply", Qty: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newMigrator(ctx, t, m, cfg, dirs[2]).Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d3 := *itemV2Schema
+	d3.Fields = slices.Clone(d3.Fields)
+	d3.Fields[5].Unique = false
+	r3, err := openItems(ctx, t, m, cfg, record.MustNew(&d3), s3.WithMigrations("shop", dirs[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"t1", "t2"} {
+		if _, err := r3.Create(ctx, itemV2{ID: id, Name: "n", Title: ptr("T"), Note: ptr("only v3 knows"), Prio: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(5 * time.Millisecond) // past the recheck age: the next write reads the applied version
+	if _, err := r1.Update(ctx, itemV1{ID: "t1", Name: "v1 Update", Label: ptr("T")}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r1.UpsertBatch(ctx, []itemV1{{ID: "t2", Name: "v1 UpsertBatch"}}); err != nil || res[0].Err != nil {
+		t.Fatalf("version-1 UpsertBatch: %+v, %v", res, err)
+	}
+	for id, name := range map[string]string{"t1": "v1 Update", "t2": "v1 UpsertBatch"} {
+		g, err := r3.Get(ctx, id)
+		if err != nil || g.Name != name || g.Note == nil || *g.Note != "only v3 knows" || g.Prio != 7 {
+			t.Errorf("version-3 Get %s after a write of the running version-1 process: %+v, %v; want name %q, note and prio 7 kept", id, g, err, name)
+		}
+	}
 }

@@ -34,21 +34,36 @@ type applier struct {
 // records the version. Last it rewrites the objects older than the newest version
 // (conditional PUTs: an object written meanwhile is left as its writer wrote it), from the
 // checkpoint of an earlier Apply that did not finish. It returns the versions it applied.
+//
+// Versions applied over a store that had one are followed by a wait of the grace
+// (WithOlderCodeGrace, default migrate.DefaultOlderCodeGrace) from the first one recorded,
+// so that drivers of the previous version still running read the new version before code
+// started after Apply writes (see migrate.DefaultOlderCodeRecheck).
 func (m *Migrator) Apply(ctx context.Context) ([]int64, error) {
+	applied, recorded, err := m.apply(ctx)
+	if err == nil {
+		err = migrate.WaitGrace(ctx, recorded, m.o.grace)
+	}
+	return applied, err
+}
+
+// apply is Apply without the grace; recorded is when it recorded its first version over a
+// store that had one (zero otherwise).
+func (m *Migrator) apply(ctx context.Context) (applied []int64, recorded time.Time, err error) {
 	lock, err := acquireLock(ctx, m.api, m.bucket, lockKey(m.prefix, m.pkg), m.o.lease, m.o.poll)
 	if err != nil {
-		return nil, m.mapErr(ctx, err)
+		return nil, recorded, m.mapErr(ctx, err)
 	}
 	defer lock.release()
 	st, etag, err := m.state(ctx)
 	if err != nil {
-		return nil, err
+		return nil, recorded, err
 	}
 	if st.current() > m.h.Version() {
-		return nil, repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: package %s: the store is at version %d, newer than this program's history (%d)", m.pkg, st.current(), m.h.Version()))
+		return nil, recorded, repo.Errorf(repo.ErrInvalidInput, fmt.Sprintf("s3: package %s: the store is at version %d, newer than this program's history (%d)", m.pkg, st.current(), m.h.Version()))
 	}
 	if err := m.checkMoves(m.h.After(st.current())); err != nil {
-		return nil, err
+		return nil, recorded, err
 	}
 	st.Package = m.pkg
 	a := &applier{m: m, lock: lock, st: st, etag: etag, from: rewriteFrom(st, st.current())}
@@ -58,22 +73,25 @@ func (m *Migrator) Apply(ctx context.Context) ([]int64, error) {
 			rw.From = 0
 		}
 	}
-	var applied []int64
+	from := st.current()
 	for _, mg := range m.h.After(st.current()) {
 		if err := a.version(ctx, mg); err != nil {
-			return applied, fmt.Errorf("s3: package %s: migration %s: %w", m.pkg, mg.BaseName(), err)
+			return applied, recorded, fmt.Errorf("s3: package %s: migration %s: %w", m.pkg, mg.BaseName(), err)
 		}
 		applied = append(applied, mg.Version)
+		if from > 0 && recorded.IsZero() {
+			recorded = time.Now()
+		}
 	}
 	if v := m.h.Version(); a.st.Rewrite == nil && m.o.rewriteAll && v > 0 {
 		a.st.Rewrite = &rewriteState{Version: v}
 	}
 	if a.st.Rewrite != nil && !m.o.noRewrite {
 		if err := a.rewrite(ctx); err != nil {
-			return applied, fmt.Errorf("s3: package %s: rewrite: %w", m.pkg, err)
+			return applied, recorded, fmt.Errorf("s3: package %s: rewrite: %w", m.pkg, err)
 		}
 	}
-	return applied, nil
+	return applied, recorded, nil
 }
 
 // version applies one migration and records it.

@@ -182,7 +182,7 @@ func openItems[T any](ctx context.Context, t testing.TB, m *pool.Manager, cfg po
 // newMigrator returns a migrator of package "shop" over fsys, closed when the test ends.
 func newMigrator(ctx context.Context, t testing.TB, m *pool.Manager, cfg pool.S3PoolConfig, fsys fstest.MapFS, opts ...s3.MigrateOption) *s3.Migrator {
 	t.Helper()
-	mg, err := s3.NewMigrator(ctx, m, cfg, "shop", fsys, opts...)
+	mg, err := s3.NewMigrator(ctx, m, cfg, "shop", fsys, append([]s3.MigrateOption{s3.WithOlderCodeGrace(0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,15 @@ type migrateOptions struct {
 	noRewrite  bool
 	chunk      int
 	prefixes   map[string]string // record name -> the prefix its drivers' WithPrefix sets
+	grace      time.Duration
+}
+
+// WithOlderCodeGrace sets how long Apply waits after recording a version over a store that
+// had one (default migrate.DefaultOlderCodeGrace; 0 for none, e.g. when no process of the
+// previous version runs): drivers of that version still running read the applied version
+// again at most every WithOlderCodeRecheck and from then on keep what they do not know.
+func WithOlderCodeGrace(d time.Duration) MigrateOption {
+	return func(o *migrateOptions) { o.grace = d }
 }
 
 // WithRecordPrefix tells the migrator that the drivers of record name are opened with
@@ -107,7 +116,7 @@ func NewMigrator(ctx context.Context, m *pool.Manager, cfg pool.Config, pkg stri
 	if err != nil {
 		return nil, repo.E(repo.ErrInvalidInput, fmt.Errorf("s3: migrations of package %s: %w", pkg, err))
 	}
-	o := migrateOptions{lease: DefaultLockLease, chunk: rewriteChunk}
+	o := migrateOptions{lease: DefaultLockLease, chunk: rewriteChunk, grace: migrate.DefaultOlderCodeGrace}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -3,6 +3,7 @@ package s3
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -25,6 +26,43 @@ import (
 // maxKeepAttempts bounds the read-merge-write attempts of one unconditional write that
 // other writers keep overtaking.
 const maxKeepAttempts = 10
+
+// setKeep records that the applied version was read now, in state st, and sets d.keep
+// when the store is ahead of the driver's history.
+func (d *Driver[T]) setKeep(st *migState) {
+	d.keepAt.Store(time.Now().UnixNano())
+	if k := d.olderKeep(st, d.schema.version); k != nil {
+		d.keep.Store(&k)
+	}
+}
+
+// keeping returns the members to skip when the store is ahead of the driver's history (nil
+// when it is not, or the driver has no migrations), reading the store's applied version
+// again when the last read is older than d.recheck.
+func (d *Driver[T]) keeping(ctx context.Context) (func(string) bool, error) {
+	if d.schema == nil {
+		return nil, nil
+	}
+	if k := d.keep.Load(); k != nil {
+		return *k, nil
+	}
+	if time.Now().UnixNano()-d.keepAt.Load() < int64(d.recheck) {
+		return nil, nil
+	}
+	d.keepMu.Lock()
+	defer d.keepMu.Unlock()
+	if time.Now().UnixNano()-d.keepAt.Load() >= int64(d.recheck) {
+		st, _, err := readState(ctx, d.api, d.bucket, d.stateKey)
+		if err != nil {
+			return nil, d.mapErr(ctx, err)
+		}
+		d.setKeep(st)
+	}
+	if k := d.keep.Load(); k != nil {
+		return *k, nil
+	}
+	return nil, nil
+}
 
 // olderKeep returns the skip set of migrate.KeepMembers for a driver whose history ends
 // at version known in a store whose state is st, or nil when the store is not ahead.
@@ -58,7 +96,7 @@ func (d *Driver[T]) olderKeep(st *migState, known int64) func(string) bool {
 // writeKeeping writes rec over the stored object keeping the members this driver does not
 // know (see above): only over version ifVersion when it is set, and, with mustExist, never
 // creating an object. It returns the new ETag.
-func (d *Driver[T]) writeKeeping(ctx context.Context, rec *T, ifVersion string, mustExist bool) (string, error) {
+func (d *Driver[T]) writeKeeping(ctx context.Context, rec *T, ifVersion string, mustExist bool, keep func(string) bool) (string, error) {
 	id := d.desc.GetID(rec)
 	key := d.Key(id)
 	own, err := d.encode(rec)
@@ -75,7 +113,7 @@ func (d *Driver[T]) writeKeeping(ctx context.Context, rec *T, ifVersion string, 
 		case ifVersion != "" && etag != ifVersion:
 			return "", repo.VersionConflict(ifVersion)
 		}
-		body, err := migrate.KeepMembers(own, cur, d.keep)
+		body, err := migrate.KeepMembers(own, cur, keep)
 		if err != nil {
 			return "", repo.E(repo.ErrUnavailable, fmt.Errorf("s3: object %s: %w", key, err))
 		}

@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
@@ -39,9 +41,15 @@ type Driver[T any] struct {
 
 	// Schema versions (schema.go): nil without WithMigrations.
 	schema *docSchema
-	// keep is set when the store applied versions newer than schema's (older.go): writes then
-	// keep the stored members for which it returns false.
-	keep func(name string) bool
+	// Older code (older.go): keep is set once the store is found to have applied versions
+	// newer than schema's; writes then keep the stored members for which it returns false.
+	// keepAt is when the applied version was last read (Unix nanoseconds), keepMu orders
+	// its rereads.
+	keep     atomic.Pointer[func(name string) bool]
+	keepAt   atomic.Int64
+	keepMu   sync.Mutex
+	recheck  time.Duration
+	stateKey string
 
 	fromStart bool // queries list from the prefix's start, ignoring the id range; benchmarks only
 }
@@ -57,7 +65,14 @@ type options struct {
 	cache      int
 	staleAfter time.Duration
 	mig        *migrations // WithMigrations
+	recheck    time.Duration
 }
+
+// WithOlderCodeRecheck sets how old the driver's last read of the store's applied version
+// may be before a write reads it again (default migrate.DefaultOlderCodeRecheck), so that a
+// process running when a newer version is applied starts keeping what it does not know
+// (see docs/migrations.md, "Older code on a newer store"). Only with WithMigrations.
+func WithOlderCodeRecheck(d time.Duration) Option { return func(o *options) { o.recheck = d } }
 
 // WithConcurrency sets how many S3 requests one batch or query runs at once (at least 1).
 // The default is the config's MaxConnections, so that every concurrent request reuses a
@@ -92,7 +107,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	if err != nil {
 		return nil, err
 	}
-	o := options{cache: DefaultCacheSize, staleAfter: DefaultStaleReservationAfter}
+	o := options{cache: DefaultCacheSize, staleAfter: DefaultStaleReservationAfter, recheck: migrate.DefaultOlderCodeRecheck}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -140,7 +155,8 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 			l.Release()
 			return nil, err
 		}
-		d.keep = d.olderKeep(st, schema.version)
+		d.recheck, d.stateKey = o.recheck, stateKey(sc.Prefix, o.mig.pkg)
+		d.setKeep(st)
 	}
 	return d, nil
 }
@@ -453,8 +469,12 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 }
 
 func (d *Driver[T]) update(ctx context.Context, rec *T, ifVersion string) error {
-	if d.keep != nil {
-		v, err := d.writeKeeping(ctx, rec, ifVersion, true)
+	keep, err := d.keeping(ctx)
+	if err != nil {
+		return err
+	}
+	if keep != nil {
+		v, err := d.writeKeeping(ctx, rec, ifVersion, true, keep)
 		if err != nil {
 			return err
 		}
@@ -501,9 +521,12 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 
 func (d *Driver[T]) upsert(ctx context.Context, rec *T) error {
 	var v string
-	var err error
-	if d.keep != nil {
-		v, err = d.writeKeeping(ctx, rec, "", false)
+	keep, err := d.keeping(ctx)
+	if err != nil {
+		return err
+	}
+	if keep != nil {
+		v, err = d.writeKeeping(ctx, rec, "", false, keep)
 	} else if v, err = d.put(ctx, rec, nil, nil); err != nil {
 		err = d.mapErr(ctx, err)
 	}
