@@ -37,9 +37,12 @@ func (c *copyTypes) changed(oids []uint32) bool {
 }
 
 // copyFrom runs COPY of src into the driver's table on one connection of d.db (see
-// copyTypes), returning pgx's errors.
+// copyTypes), returning pgx's errors. The COPY runs in a transaction (the caller's, or one
+// of its own) that first takes the lock COPY takes anyway (ROW EXCLUSIVE), so that an ALTER
+// COLUMN ... TYPE (ACCESS EXCLUSIVE) cannot commit between the Describe and the COPY: the
+// types the rows are encoded for are the types the server reads them as. (Without it,
+// TestMigrateDay2 once stored a COPY batch's 1002 as 4.95e-321.)
 func (d *Driver[T]) copyFrom(ctx context.Context, src pgx.CopyFromSource) error {
-	var conn *pgx.Conn
 	switch db := d.db.(type) {
 	case *pgxpool.Pool:
 		pc, err := db.Acquire(ctx)
@@ -47,15 +50,23 @@ func (d *Driver[T]) copyFrom(ctx context.Context, src pgx.CopyFromSource) error 
 			return err
 		}
 		defer pc.Release()
-		conn = pc.Conn()
-	case pgx.Tx:
-		conn = db.Conn()
+		return pgx.BeginFunc(ctx, pc.Conn(), func(tx pgx.Tx) error { return d.copyLocked(ctx, tx, src) })
 	case *pgx.Conn:
-		conn = db
+		return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return d.copyLocked(ctx, tx, src) })
+	case pgx.Tx:
+		return d.copyLocked(ctx, db, src)
 	default: // another DB: no connection to ask
 		_, err := d.db.CopyFrom(ctx, d.ident, d.cols, src)
 		return err
 	}
+}
+
+// copyLocked is copyFrom in transaction tx.
+func (d *Driver[T]) copyLocked(ctx context.Context, tx pgx.Tx, src pgx.CopyFromSource) error {
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+d.ident.Sanitize()+" IN ROW EXCLUSIVE MODE"); err != nil {
+		return err
+	}
+	conn := tx.Conn()
 	sd, err := conn.PgConn().Prepare(ctx, "", d.copyDescSQL, nil)
 	if err != nil {
 		return err
@@ -69,6 +80,6 @@ func (d *Driver[T]) copyFrom(ctx context.Context, src pgx.CopyFromSource) error 
 			return err
 		}
 	}
-	_, err = conn.CopyFrom(ctx, d.ident, d.cols, src)
+	_, err = tx.CopyFrom(ctx, d.ident, d.cols, src)
 	return err
 }
