@@ -16,7 +16,9 @@
 //     the Go type: string types are string, int64 int, float64 float, bool bool, time.Time
 //     time, []byte bytes, json.RawMessage json; a slice of any of the scalar ones is a list);
 //   - optional or required (default: pointers and slices are optional, other fields
-//     required; a required scalar cannot be a pointer nor an optional one a value);
+//     required; a required scalar cannot be a pointer nor an optional one a value). As in
+//     generated code, a list, bytes or json field is Optional in the descriptor even when
+//     required (it is missing when empty); Prepare refuses a required one empty;
 //   - unique, indexed, version;
 //   - enum=a|b|c (the values of an enum; implies the kind enum), search=language (a
 //     searchable text field; implies the kind text), json=key and column=name (default: the

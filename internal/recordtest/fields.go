@@ -35,7 +35,8 @@ type spec struct {
 	kindSet      bool // the tag names the kind
 	list         bool // a slice of scalars (not bytes or json)
 	ptr          bool // a pointer to a scalar
-	optional     bool
+	optional     bool // may be missing: always for lists, bytes and json (missing when empty)
+	required     bool // a list, bytes or json value that Prepare refuses empty
 	unique       bool
 	indexed      bool
 	enum         []string
@@ -160,7 +161,8 @@ func readField(sf reflect.StructField, name, words, jsonName string) (spec, erro
 			if s.ptr {
 				return s, badf("a required scalar cannot be a pointer")
 			}
-			s.optional = false
+			s.required = s.list || s.kind == query.KindBytes || s.kind == query.KindJSON
+			s.optional = s.required // the descriptor calls every list, bytes and json field optional
 		case w == "unique":
 			s.unique = true
 		case w == "indexed":

@@ -52,7 +52,7 @@ func TestTags(t *testing.T) {
 		{Name: "sku_code", GoName: "SKU", Column: "sku_code", JSON: "sku_code", Kind: "string", Optional: true, Unique: true, Accessor: "Str"},
 		{Name: "state", GoName: "Status", Column: "state_col", JSON: "st", Kind: "enum", Optional: true, Enum: []string{"new", "done"}, Accessor: "Str"},
 		{Name: "body", GoName: "Body", Column: "body", JSON: "body", Kind: "text", Optional: true, Search: "english", Accessor: "Str"},
-		{Name: "tags", GoName: "Tags", Column: "tags", JSON: "tags", Kind: "enum", List: true, Enum: []string{"x", "y"}, Accessor: "Strs"},
+		{Name: "tags", GoName: "Tags", Column: "tags", JSON: "tags", Kind: "enum", List: true, Optional: true, Enum: []string{"x", "y"}, Accessor: "Strs"},
 		{Name: "prio", GoName: "Prio", Column: "prio", JSON: "prio", Kind: "int", Optional: true, Accessor: "Int"},
 		{Name: "weight", GoName: "Weight", Column: "weight", JSON: "weight", Kind: "float", Optional: true, Accessor: "Float"},
 		{Name: "on", GoName: "On", Column: "on", JSON: "on", Kind: "bool", Optional: true, Accessor: "Bool"},

@@ -54,8 +54,7 @@ func prepareField(f reflect.Value, s *spec, id bool) error {
 			f.Set(reflect.ValueOf(record.NormalizeTime(f.Interface().(time.Time))))
 		}
 	}
-	bytesLike := s.kind == query.KindBytes || s.kind == query.KindJSON
-	if (s.list || bytesLike) && !s.optional && f.Len() == 0 {
+	if s.required && f.Len() == 0 {
 		return errEmpty
 	}
 	switch {
