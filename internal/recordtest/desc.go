@@ -56,7 +56,7 @@ func New[T any](name string, opts ...Option) (*record.Desc[T], error) {
 		}
 		d.Prepare = p
 	default:
-		d.Prepare = prepareFunc[T](name, l.fields)
+		d.Prepare = prepareFunc[T](name, l.fields, !c.noRoundTrip)
 	}
 	return record.New(d)
 }

@@ -326,6 +326,37 @@ func TestRoundTripWritesNoCallerMemory(t *testing.T) {
 	}
 }
 
+// TestNoRoundTrip: without the round-trip rule Prepare keeps −0, empty lists and JSON as
+// given, and still normalizes times and checks values.
+func TestNoRoundTrip(t *testing.T) {
+	type rec struct {
+		ID            string
+		F             *float64
+		Ss            []string
+		Meta          json.RawMessage
+		At            time.Time
+		E             *string `record:",enum=a"`
+		RecordVersion string
+	}
+	d := recordtest.MustNew[rec]("Rec", recordtest.NoRoundTrip())
+	at := time.Date(2025, 1, 2, 3, 4, 5, 6789, berlin)
+	r := rec{ID: "a", F: new(math.Copysign(0, -1)), Ss: []string{}, Meta: json.RawMessage(`{ }`), At: at}
+	if err := d.Prepare(&r); err != nil {
+		t.Fatal(err)
+	}
+	if !math.Signbit(*r.F) || r.Ss == nil || string(r.Meta) != `{ }` {
+		t.Errorf("NoRoundTrip changed %v %#v %s", *r.F, r.Ss, r.Meta)
+	}
+	if r.At.Location() != time.UTC || !r.At.Equal(at.Truncate(time.Microsecond)) {
+		t.Errorf("At = %v, want UTC at microsecond precision", r.At)
+	}
+	r.E = new("b")
+	var fe *record.FieldError
+	if err := d.Prepare(&r); !errors.As(err, &fe) || fe.Field != "e" {
+		t.Errorf("NoRoundTrip Prepare of an unknown enum member: %v", err)
+	}
+}
+
 func TestSnakeNames(t *testing.T) {
 	type names struct {
 		ID            string

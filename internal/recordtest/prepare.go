@@ -12,14 +12,15 @@ import (
 
 // prepareFunc returns the Prepare that generated code has for the record: the id checked,
 // then each field in order: its default applied, times normalized, a required list, bytes or
-// JSON value checked for emptiness, every value checked, and the round-trip rule applied.
+// JSON value checked for emptiness, every value checked, and the round-trip rule applied
+// (unless roundTrip is false: see NoRoundTrip).
 // It never writes through a pointer or into a slice it received. Its errors are
 // *record.FieldError values naming the record and the field.
-func prepareFunc[T any](name string, fields []spec) func(*T) error {
+func prepareFunc[T any](name string, fields []spec, roundTrip bool) func(*T) error {
 	return func(r *T) error {
 		for i := range fields {
 			s := &fields[i]
-			if err := prepareField(at(r, s.index), s, i == 0); err != nil {
+			if err := prepareField(at(r, s.index), s, i == 0, roundTrip); err != nil {
 				return &record.FieldError{Record: name, Field: s.name, Err: err}
 			}
 		}
@@ -32,7 +33,7 @@ var (
 	errInvalidJSON = errors.New("invalid JSON")
 )
 
-func prepareField(f reflect.Value, s *spec, id bool) error {
+func prepareField(f reflect.Value, s *spec, id, rt bool) error {
 	if id {
 		return checkValue(s, f)
 	}
@@ -79,7 +80,9 @@ func prepareField(f reflect.Value, s *spec, id bool) error {
 			return err
 		}
 	}
-	roundTrip(f, s)
+	if rt {
+		roundTrip(f, s)
+	}
 	return nil
 }
 
