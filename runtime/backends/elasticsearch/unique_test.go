@@ -277,7 +277,9 @@ func email(r ukey) string {
 	return *r.Email
 }
 
-var ukeySchema = recordtest.MustNew[ukey]("ukey", recordtest.IDGenerated())
+// ukeySchema prepares as generated code does but without the round-trip rule, so that −0
+// reaches the driver (TestUniqueKinds' "negative zero": the driver reserves it as 0).
+var ukeySchema = recordtest.MustNew[ukey]("ukey", recordtest.IDGenerated(), recordtest.NoRoundTrip())
 
 // TestUniqueKinds checks unique values of every kind with the equality of the memory and
 // PostgreSQL backends (-0 equals 0, an instant in any zone and below a microsecond is one
