@@ -198,81 +198,25 @@ func TestBadStructs(t *testing.T) {
 			ID            int64
 			RecordVersion vs
 		}]()},
-		{"int type", try[struct {
-			ID            string
-			N             int
-			RecordVersion vs
-		}]()},
-		{"map type", try[struct {
-			ID            string
-			M             map[string]string
-			RecordVersion vs
-		}]()},
 		{"unexported slice", try[struct {
 			ID            string
 			s             []string
 			RecordVersion vs
 		}]()},
-		{"optional value", try[struct {
-			ID            string
-			N             int64 `record:",optional"`
-			RecordVersion vs
-		}]()},
-		{"required pointer", try[struct {
-			ID            string
-			N             *int64 `record:",required"`
-			RecordVersion vs
-		}]()},
-		{"enum without values", try[struct {
-			ID            string
-			E             string `record:",enum"`
-			RecordVersion vs
-		}]()},
-		{"enum values on int", try[struct {
-			ID            string
-			E             int64 `record:",enum=a"`
-			RecordVersion vs
-		}]()},
-		{"uuid on int", try[struct {
-			ID            string
-			E             int64 `record:",uuid"`
-			RecordVersion vs
-		}]()},
-		{"two kinds", try[struct {
-			ID            string
-			E             string `record:",uuid,text"`
-			RecordVersion vs
-		}]()},
-		{"unique list", try[struct {
-			ID            string
-			L             []string `record:",unique"`
-			RecordVersion vs
-		}]()},
-		{"unique bytes", try[struct {
-			ID            string
-			B             []byte `record:",unique"`
-			RecordVersion vs
-		}]()},
-		{"unknown language", try[struct {
-			ID            string
-			B             *string `record:",search=klingon"`
-			RecordVersion vs
-		}]()},
-		{"unknown word", try[struct {
-			ID            string
-			B             *string `record:",uniq"`
-			RecordVersion vs
-		}]()},
-		{"bad default", try[struct {
-			ID            string
-			N             *int64 `record:",default=x"`
-			RecordVersion vs
-		}]()},
-		{"default on a value", try[struct {
-			ID            string
-			N             int64 `record:",default=1"`
-			RecordVersion vs
-		}]()},
+		{"int type", tryField[int]("")},
+		{"map type", tryField[map[string]string]("")},
+		{"optional value", tryField[int64](",optional")},
+		{"required pointer", tryField[*int64](",required")},
+		{"enum without values", tryField[string](",enum")},
+		{"enum values on int", tryField[int64](",enum=a")},
+		{"uuid on int", tryField[int64](",uuid")},
+		{"two kinds", tryField[string](",uuid,text")},
+		{"unique list", tryField[[]string](",unique")},
+		{"unique bytes", tryField[[]byte](",unique")},
+		{"unknown language", tryField[*string](",search=klingon")},
+		{"unknown word", tryField[*string](",uniq")},
+		{"bad default", tryField[*int64](",default=x")},
+		{"default on a value", tryField[int64](",default=1")},
 		{"embedded pointer", try[struct {
 			*base
 			X string
@@ -298,6 +242,19 @@ func TestBadStructs(t *testing.T) {
 
 func try[T any]() error {
 	_, err := recordtest.New[T]("X")
+	return err
+}
+
+// oneField is a record with one field F of type V besides the id.
+type oneField[V any] struct {
+	ID            string
+	F             V
+	RecordVersion string
+}
+
+// tryField describes oneField[V] with tag on F.
+func tryField[V any](tag string) error {
+	_, err := recordtest.New[oneField[V]]("X", recordtest.Tag("F", tag))
 	return err
 }
 
