@@ -11,11 +11,10 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/internal/servicetest"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/query"
-	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -30,26 +29,7 @@ type upItem struct {
 // migration (a renamed field under its old name, a defaulted field missing) in the newest
 // form, as Get does.
 func TestGetManyReadUpgrade(t *testing.T) {
-	str := func(name string, get func(*upItem) *string) record.Field[upItem] {
-		return record.Field[upItem]{Name: name, GoName: strings.ToUpper(name[:1]) + name[1:], Kind: query.KindString, JSON: name,
-			Str: func(r *upItem) (string, bool) { return *get(r), true }}
-	}
-	desc := record.MustNew(&record.Desc[upItem]{
-		Name: "Item", Index: "item",
-		Fields: []record.Field[upItem]{
-			str("id", func(r *upItem) *string { return &r.ID }),
-			str("heading", func(r *upItem) *string { return &r.Heading }),
-			str("status", func(r *upItem) *string { return &r.Status }),
-		},
-		GetID:      func(r *upItem) string { return r.ID },
-		SetID:      func(r *upItem, v string) { r.ID = v },
-		GetVersion: func(r *upItem) string { return r.RecordVersion },
-		SetVersion: func(r *upItem, v string) { r.RecordVersion = v },
-		Clone:      func(r *upItem) upItem { return *r },
-		Prepare:    func(*upItem) error { return nil },
-		Project:    func(dst, src *upItem, _ []int) { *dst = *src },
-		Addr:       func(r *upItem, i int) any { return []any{&r.ID, &r.Heading, &r.Status}[i] },
-	})
+	desc := recordtest.MustNew[upItem]("Item")
 	rec := func(fields ...migrate.Field) migrate.Schema {
 		return migrate.Schema{Records: []migrate.Record{{Name: "Item", Table: "item", Index: "item", Prefix: "item", ID: migrate.ID{Name: "id", Type: "string"}, Fields: fields}}}
 	}

@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -38,18 +37,12 @@ type fdItem struct {
 	Ts      []time.Time     `json:"ts,omitempty"`
 	Blob    []byte          `json:"blob,omitempty"`
 	Meta    json.RawMessage `json:"meta,omitempty"`
-	Version string          `json:"-"`
+	Version string          `json:"-" record:",version"`
 }
 
 // fdDriver is a Driver with only what decoding an _mget response uses.
 func fdDriver(t testing.TB) *Driver[fdItem] {
-	rt := reflect.TypeFor[fdItem]()
-	desc := &record.Desc[fdItem]{Name: "fd", SetVersion: func(r *fdItem, v string) { r.Version = v }}
-	for i := range rt.NumField() - 1 {
-		sf := rt.Field(i)
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		desc.Fields = append(desc.Fields, record.Field[fdItem]{Name: name, GoName: sf.Name, JSON: name})
-	}
+	desc := recordtest.MustNew[fdItem]("fd")
 	d := &Driver[fdItem]{desc: desc, codec: newCodec(desc), o: Options{Index: "fd"}}
 	if !d.codec.direct || d.codec.fast == nil {
 		t.Fatal("fdItem is not decoded by codec.fast")

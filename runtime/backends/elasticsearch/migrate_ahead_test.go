@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/internal/migratetest"
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/migrate"
-	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -20,33 +20,10 @@ type item3 struct {
 }
 
 // item3Desc has sku unique; item2nDesc (item1 with note) does not.
-var item3Desc, item2nDesc = item3DescOf(true), item3DescOf(false)
-
-func item3DescOf(unique bool) *record.Desc[item3] {
-	str := func(name string, get func(*item3) *string) record.Field[item3] {
-		return strField(name, get)
-	}
-	sku := str("sku", func(r *item3) *string { return &r.Sku })
-	sku.Unique = unique
-	return descOf([]record.Field[item3]{
-		str("id", func(r *item3) *string { return &r.ID }),
-		str("name", func(r *item3) *string { return &r.Name }),
-		intField("qty", func(r *item3) *int64 { return &r.Qty }),
-		str("kind", func(r *item3) *string { return &r.Kind }),
-		sku,
-		str("label", func(r *item3) *string { return &r.Label }),
-		intField("score", func(r *item3) *int64 { return &r.Score }),
-		{Name: "note", GoName: "Note", Kind: query.KindString, Optional: true, JSON: "note", Str: func(r *item3) (string, bool) {
-			if r.Note == nil {
-				return "", false
-			}
-			return *r.Note, true
-		}},
-	}, func(r *item3) *string { return &r.ID }, func(r *item3) *string { return &r.RecordVersion },
-		func(r *item3) []any {
-			return []any{&r.ID, &r.Name, &r.Qty, &r.Kind, &r.Sku, &r.Label, &r.Score, &r.Note}
-		})
-}
+var (
+	item3Desc  = recordtest.MustNew[item3]("Item", recordtest.Tag("Sku", ",unique"))
+	item2nDesc = recordtest.MustNew[item3]("Item")
+)
 
 // item1t is item1 with label renamed to title.
 type item1t struct {
@@ -60,16 +37,7 @@ type item1t struct {
 	RecordVersion string `json:"-"`
 }
 
-var item1tDesc = descOf([]record.Field[item1t]{
-	strField("id", func(r *item1t) *string { return &r.ID }),
-	strField("name", func(r *item1t) *string { return &r.Name }),
-	intField("qty", func(r *item1t) *int64 { return &r.Qty }),
-	strField("kind", func(r *item1t) *string { return &r.Kind }),
-	strField("sku", func(r *item1t) *string { return &r.Sku }),
-	strField("title", func(r *item1t) *string { return &r.Title }),
-	intField("score", func(r *item1t) *int64 { return &r.Score }),
-}, func(r *item1t) *string { return &r.ID }, func(r *item1t) *string { return &r.RecordVersion },
-	func(r *item1t) []any { return []any{&r.ID, &r.Name, &r.Qty, &r.Kind, &r.Sku, &r.Title, &r.Score} })
+var item1tDesc = recordtest.MustNew[item1t]("Item")
 
 // TestMigrateOlderCodeRestarts is a rolling deploy: code of version 1 starts again after
 // newer versions were applied. It works after additive changes (a new field, an enum

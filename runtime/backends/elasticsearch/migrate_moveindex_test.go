@@ -3,9 +3,9 @@ package elasticsearch_test
 import (
 	"testing"
 
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/query"
-	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -21,16 +21,7 @@ type item1f struct {
 	RecordVersion string  `json:"-"`
 }
 
-var item1fDesc = descOf([]record.Field[item1f]{
-	strField("id", func(r *item1f) *string { return &r.ID }),
-	strField("name", func(r *item1f) *string { return &r.Name }),
-	intField("qty", func(r *item1f) *int64 { return &r.Qty }),
-	strField("kind", func(r *item1f) *string { return &r.Kind }),
-	strField("sku", func(r *item1f) *string { return &r.Sku }),
-	strField("label", func(r *item1f) *string { return &r.Label }),
-	{Name: "score", GoName: "Score", Kind: query.KindFloat, JSON: "score", Float: func(r *item1f) (float64, bool) { return r.Score, true }},
-}, func(r *item1f) *string { return &r.ID }, func(r *item1f) *string { return &r.RecordVersion },
-	func(r *item1f) []any { return []any{&r.ID, &r.Name, &r.Qty, &r.Kind, &r.Sku, &r.Label, &r.Score} })
+var item1fDesc = recordtest.MustNew[item1f]("Item")
 
 // TestMigrateChangeIndex moves a record to another index name (change_index): no copy, the
 // new name is an alias of the same index, and code of the previous version keeps reading

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/backends/memory"
-	"github.com/repokit/repokit/runtime/query"
-	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -17,35 +16,12 @@ import (
 // generator would, except that Prepare lets NaN through (as a hand-written descriptor may).
 type scored struct {
 	ID            string
-	Score         *float64
-	At            *time.Time
+	Score         *float64   `record:",unique"`
+	At            *time.Time `record:",unique"`
 	RecordVersion string
 }
 
-func opt[V any](p *V) (V, bool) {
-	if p == nil {
-		var zero V
-		return zero, false
-	}
-	return *p, true
-}
-
-var scoredSchema = record.MustNew(&record.Desc[scored]{
-	Name: "Scored",
-	Fields: []record.Field[scored]{
-		{Name: "id", Kind: query.KindString, Str: func(r *scored) (string, bool) { return r.ID, true }},
-		{Name: "score", Kind: query.KindFloat, Optional: true, Unique: true, Float: func(r *scored) (float64, bool) { return opt(r.Score) }},
-		{Name: "at", Kind: query.KindTime, Optional: true, Unique: true, Time: func(r *scored) (time.Time, bool) { return opt(r.At) }},
-	},
-	GetID:      func(r *scored) string { return r.ID },
-	SetID:      func(r *scored, id string) { r.ID = id },
-	GetVersion: func(r *scored) string { return r.RecordVersion },
-	SetVersion: func(r *scored, v string) { r.RecordVersion = v },
-	Clone:      func(r *scored) scored { return *r }, // the tests never change a stored value in place
-	Prepare:    func(*scored) error { return nil },
-	Project:    func(dst, src *scored, _ []int) { *dst = *src },
-	Addr:       func(r *scored, i int) any { return []any{&r.ID, &r.Score, &r.At}[i] },
-})
+var scoredSchema = recordtest.MustNew[scored]("Scored", recordtest.NoPrepare())
 
 // Unique values compare as record.Field.UniqueValue says, as a PostgreSQL unique index does:
 // -0 is 0, NaN is NaN (and its value is free again once its record is gone), an instant

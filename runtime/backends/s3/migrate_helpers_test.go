@@ -6,10 +6,10 @@ import (
 	"testing/fstest"
 
 	"github.com/repokit/repokit/internal/migratetest"
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
-	"github.com/repokit/repokit/runtime/query"
 	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
@@ -24,7 +24,7 @@ type itemV1 struct {
 	Name          string  `json:"name"`
 	Label         *string `json:"label,omitempty"`
 	Qty           int64   `json:"qty"`
-	Status        *string `json:"status,omitempty"`
+	Status        *string `json:"status,omitempty" record:",enum=new|done"`
 	Code          *string `json:"code,omitempty"`
 	RecordVersion string  `json:"-"`
 }
@@ -34,81 +34,19 @@ type itemV2 struct {
 	Name          string  `json:"name"`
 	Title         *string `json:"title,omitempty"`
 	Qty           float64 `json:"qty"`
-	Status        *string `json:"status,omitempty"`
-	Code          *string `json:"code,omitempty"`
+	Status        *string `json:"status,omitempty" record:",enum=new|done|gone"`
+	Code          *string `json:"code,omitempty" record:",unique"`
 	Note          *string `json:"note,omitempty"`
 	Prio          int64   `json:"prio"`
 	RecordVersion string  `json:"-"`
 }
 
-func optStr[T any](get func(*T) *string) func(*T) (string, bool) {
-	return func(r *T) (string, bool) {
-		if p := get(r); p != nil {
-			return *p, true
-		}
-		return "", false
-	}
-}
-
 func ptr[V any](v V) *V { return &v }
 
-var itemV1Schema = record.MustNew(&record.Desc[itemV1]{
-	Name: "Item", Table: "item", Index: "item", Prefix: "item",
-	Fields: []record.Field[itemV1]{
-		{Name: "id", GoName: "ID", Kind: query.KindString, JSON: "id", Str: func(r *itemV1) (string, bool) { return r.ID, true }},
-		{Name: "name", GoName: "Name", Kind: query.KindString, JSON: "name", Str: func(r *itemV1) (string, bool) { return r.Name, true }},
-		{Name: "label", GoName: "Label", Kind: query.KindString, Optional: true, JSON: "label", Str: optStr(func(r *itemV1) *string { return r.Label })},
-		{Name: "qty", GoName: "Qty", Kind: query.KindInt, JSON: "qty", Int: func(r *itemV1) (int64, bool) { return r.Qty, true }},
-		{Name: "status", GoName: "Status", Kind: query.KindEnum, Optional: true, JSON: "status", Enum: []string{"new", "done"}, Str: optStr(func(r *itemV1) *string { return r.Status })},
-		{Name: "code", GoName: "Code", Kind: query.KindString, Optional: true, JSON: "code", Str: optStr(func(r *itemV1) *string { return r.Code })},
-	},
-	GetID: func(r *itemV1) string { return r.ID }, SetID: func(r *itemV1, id string) { r.ID = id },
-	GetVersion: func(r *itemV1) string { return r.RecordVersion }, SetVersion: func(r *itemV1, v string) { r.RecordVersion = v },
-	Clone: func(r *itemV1) itemV1 {
-		c := *r
-		c.Label, c.Status, c.Code = clonePtr(r.Label), clonePtr(r.Status), clonePtr(r.Code)
-		return c
-	},
-	Prepare: func(r *itemV1) error { return nil },
-	Project: func(dst, src *itemV1, _ []int) { *dst = *src },
-	Addr: func(r *itemV1, i int) any {
-		return []any{&r.ID, &r.Name, &r.Label, &r.Qty, &r.Status, &r.Code}[i]
-	},
-})
-
-var itemV2Schema = record.MustNew(&record.Desc[itemV2]{
-	Name: "Item", Table: "item", Index: "item", Prefix: "item",
-	Fields: []record.Field[itemV2]{
-		{Name: "id", GoName: "ID", Kind: query.KindString, JSON: "id", Str: func(r *itemV2) (string, bool) { return r.ID, true }},
-		{Name: "name", GoName: "Name", Kind: query.KindString, JSON: "name", Str: func(r *itemV2) (string, bool) { return r.Name, true }},
-		{Name: "title", GoName: "Title", Kind: query.KindString, Optional: true, JSON: "title", Str: optStr(func(r *itemV2) *string { return r.Title })},
-		{Name: "qty", GoName: "Qty", Kind: query.KindFloat, JSON: "qty", Float: func(r *itemV2) (float64, bool) { return r.Qty, true }},
-		{Name: "status", GoName: "Status", Kind: query.KindEnum, Optional: true, JSON: "status", Enum: []string{"new", "done", "gone"}, Str: optStr(func(r *itemV2) *string { return r.Status })},
-		{Name: "code", GoName: "Code", Kind: query.KindString, Optional: true, Unique: true, JSON: "code", Str: optStr(func(r *itemV2) *string { return r.Code })},
-		{Name: "note", GoName: "Note", Kind: query.KindString, Optional: true, JSON: "note", Str: optStr(func(r *itemV2) *string { return r.Note })},
-		{Name: "prio", GoName: "Prio", Kind: query.KindInt, JSON: "prio", Int: func(r *itemV2) (int64, bool) { return r.Prio, true }},
-	},
-	GetID: func(r *itemV2) string { return r.ID }, SetID: func(r *itemV2, id string) { r.ID = id },
-	GetVersion: func(r *itemV2) string { return r.RecordVersion }, SetVersion: func(r *itemV2, v string) { r.RecordVersion = v },
-	Clone: func(r *itemV2) itemV2 {
-		c := *r
-		c.Title, c.Status, c.Code, c.Note = clonePtr(r.Title), clonePtr(r.Status), clonePtr(r.Code), clonePtr(r.Note)
-		return c
-	},
-	Prepare: func(r *itemV2) error { return nil },
-	Project: func(dst, src *itemV2, _ []int) { *dst = *src },
-	Addr: func(r *itemV2, i int) any {
-		return []any{&r.ID, &r.Name, &r.Title, &r.Qty, &r.Status, &r.Code, &r.Note, &r.Prio}[i]
-	},
-})
-
-func clonePtr[V any](p *V) *V {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
-}
+var (
+	itemV1Schema = recordtest.MustNew[itemV1]("Item")
+	itemV2Schema = recordtest.MustNew[itemV2]("Item")
+)
 
 // Schemas of the migration tests, as `repokit migrate diff` records them.
 func itemRecordV1() migrate.Record {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/query"
@@ -18,37 +19,15 @@ import (
 // tag is the second record of the move test, dropped by its version 2.
 type tag struct {
 	ID            string `json:"id"`
-	Name          string `json:"name"`
+	Name          string `json:"name" record:",unique"`
 	RecordVersion string `json:"-"`
 }
 
-var tagSchema = record.MustNew(&record.Desc[tag]{
-	Name: "Tag", Table: "tag", Index: "tag", Prefix: "tag",
-	Fields: []record.Field[tag]{
-		{Name: "id", GoName: "ID", Kind: query.KindString, JSON: "id", Str: func(r *tag) (string, bool) { return r.ID, true }},
-		{Name: "name", GoName: "Name", Kind: query.KindString, Unique: true, JSON: "name", Str: func(r *tag) (string, bool) { return r.Name, true }},
-	},
-	GetID: func(r *tag) string { return r.ID }, SetID: func(r *tag, id string) { r.ID = id },
-	GetVersion: func(r *tag) string { return r.RecordVersion }, SetVersion: func(r *tag, v string) { r.RecordVersion = v },
-	Clone:   func(r *tag) tag { return *r },
-	Prepare: func(r *tag) error { return nil },
-	Project: func(dst, src *tag, _ []int) { *dst = *src },
-	Addr:    func(r *tag, i int) any { return []any{&r.ID, &r.Name}[i] },
-})
+var tagSchema = recordtest.MustNew[tag]("Tag")
 
 // movedItemSchema is Item at version 1 stored under the prefix "items" with code unique:
 // what version 2 of the move test's history describes.
-var movedItemSchema = func() *record.Desc[itemV1] {
-	d := *itemV1Schema
-	d.Prefix = "items"
-	d.Fields = slices.Clone(itemV1Schema.Fields)
-	for i := range d.Fields {
-		if d.Fields[i].Name == "code" {
-			d.Fields[i].Unique = true
-		}
-	}
-	return record.MustNew(&d)
-}()
+var movedItemSchema = recordtest.MustNew[itemV1]("Item", recordtest.Prefix("items"), recordtest.Tag("Code", ",unique"))
 
 // moveHistory is the move test's migrations: 1 the baseline (Item under item/, Tag under
 // tag/ with a unique name), 2 Item moved to items/ with code made unique, and Tag dropped

@@ -6,9 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/backends/s3"
-	"github.com/repokit/repokit/runtime/query"
-	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -16,31 +15,11 @@ import (
 // NaN through, as a hand-written descriptor may.
 type reading struct {
 	ID            string   `json:"id"`
-	Value         *float64 `json:"value,omitempty"`
+	Value         *float64 `json:"value,omitempty" record:",unique"`
 	RecordVersion string   `json:"-"`
 }
 
-var readingSchema = record.MustNew(&record.Desc[reading]{
-	Name:   "Reading",
-	Prefix: "readings",
-	Fields: []record.Field[reading]{
-		{Name: "id", Kind: query.KindString, JSON: "id", Str: func(r *reading) (string, bool) { return r.ID, true }},
-		{Name: "value", Kind: query.KindFloat, Optional: true, Unique: true, JSON: "value", Float: func(r *reading) (float64, bool) {
-			if r.Value == nil {
-				return 0, false
-			}
-			return *r.Value, true
-		}},
-	},
-	GetID:      func(r *reading) string { return r.ID },
-	SetID:      func(r *reading, id string) { r.ID = id },
-	GetVersion: func(r *reading) string { return r.RecordVersion },
-	SetVersion: func(r *reading, v string) { r.RecordVersion = v },
-	Clone:      func(r *reading) reading { return *r }, // the test never changes a stored value in place
-	Prepare:    func(*reading) error { return nil },
-	Project:    func(dst, src *reading, _ []int) { *dst = *src },
-	Addr:       func(r *reading, i int) any { return []any{&r.ID, &r.Value}[i] },
-})
+var readingSchema = recordtest.MustNew[reading]("Reading", recordtest.Prefix("readings"), recordtest.NoPrepare())
 
 // TestUniqueNaN: unique float values are reserved under the canonical value every backend
 // uses (record.Field.UniqueValue): -0 is 0 and every NaN is one value, as in PostgreSQL.

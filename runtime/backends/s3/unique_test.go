@@ -17,6 +17,7 @@ import (
 
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/backends/drivertest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/pool"
@@ -28,67 +29,13 @@ import (
 // member is a test record with two unique fields: email (required) and nick (optional).
 type member struct {
 	ID            string  `json:"id"`
-	Email         string  `json:"email"`
-	Nick          *string `json:"nick,omitempty"`
+	Email         string  `json:"email" record:",unique"`
+	Nick          *string `json:"nick,omitempty" record:",unique"`
 	Name          string  `json:"name"`
 	RecordVersion string  `json:"-"`
 }
 
-var memberSchema = record.MustNew(&record.Desc[member]{
-	Name:   "Member",
-	Table:  "members",
-	Index:  "members",
-	Prefix: "members",
-	Fields: []record.Field[member]{
-		{Name: "id", GoName: "ID", Kind: query.KindString, JSON: "id", Str: func(r *member) (string, bool) { return r.ID, true }},
-		{Name: "email", GoName: "Email", Kind: query.KindString, Unique: true, JSON: "email", Str: func(r *member) (string, bool) { return r.Email, true }},
-		{Name: "nick", GoName: "Nick", Kind: query.KindString, Optional: true, Unique: true, JSON: "nick", Str: func(r *member) (string, bool) {
-			if r.Nick == nil {
-				return "", false
-			}
-			return *r.Nick, true
-		}},
-		{Name: "name", GoName: "Name", Kind: query.KindString, JSON: "name", Str: func(r *member) (string, bool) { return r.Name, true }},
-	},
-	GetID:      func(r *member) string { return r.ID },
-	SetID:      func(r *member, id string) { r.ID = id },
-	GetVersion: func(r *member) string { return r.RecordVersion },
-	SetVersion: func(r *member, v string) { r.RecordVersion = v },
-	Clone: func(r *member) member {
-		c := *r
-		if r.Nick != nil {
-			n := *r.Nick
-			c.Nick = &n
-		}
-		return c
-	},
-	Prepare: func(r *member) error {
-		if r.Email == "" {
-			return &record.FieldError{Record: "Member", Field: "email", Err: errors.New("required")}
-		}
-		return nil
-	},
-	Project: func(dst, src *member, fields []int) {
-		dst.ID = src.ID
-		for _, i := range fields {
-			switch i {
-			case 1:
-				dst.Email = src.Email
-			case 2:
-				dst.Nick = nil
-				if src.Nick != nil {
-					n := *src.Nick
-					dst.Nick = &n
-				}
-			case 3:
-				dst.Name = src.Name
-			}
-		}
-	},
-	Addr: func(r *member, i int) any {
-		return []any{&r.ID, &r.Email, &r.Nick, &r.Name}[i]
-	},
-})
+var memberSchema = recordtest.MustNew[member]("Member", recordtest.Names("members"))
 
 func nick(s string) *string { return &s }
 
