@@ -16,7 +16,8 @@ import (
 // up's version in memory (migrate.Upgrader: renames, defaults of added fields, widenings,
 // drops), so documents of any older version load into the newest record type; members
 // starting with "@" (S3's "@rev", "@schema") are dropped. A document that does not decode or
-// does not validate (the record's Prepare) gets ErrInvalidInput. It returns one result per
+// does not validate as a Create would (an id, the record's Prepare, the portable limits:
+// repo.Prepare) gets ErrInvalidInput. It returns one result per
 // document.
 func (d *Driver[T]) Import(ctx context.Context, docs [][]byte, up *migrate.Upgrader, from int64) ([]repo.Result, error) {
 	res := make([]repo.Result, len(docs))
@@ -26,6 +27,10 @@ func (d *Driver[T]) Import(ctx context.Context, docs [][]byte, up *migrate.Upgra
 		rec, err := d.decode(doc, up, from)
 		if err != nil {
 			res[i].Err = repo.E(repo.ErrInvalidInput, fmt.Errorf("memory: %s document %d: %w", d.desc.Name, i, err))
+			continue
+		}
+		if err := repo.Prepare(d.desc, "Import", &rec, false); err != nil {
+			res[i] = repo.Result{ID: d.desc.GetID(&rec), Err: fmt.Errorf("memory: document %d: %w", i, err)}
 			continue
 		}
 		res[i].ID = d.desc.GetID(&rec)
@@ -62,11 +67,6 @@ func (d *Driver[T]) decode(doc []byte, up *migrate.Upgrader, from int64) (T, err
 			return rec, err
 		}
 	}
-	if err := json.Unmarshal(doc, &rec); err != nil {
-		return rec, err
-	}
-	if err := d.desc.Prepare(&rec); err != nil {
-		return rec, err
-	}
-	return rec, nil
+	err := json.Unmarshal(doc, &rec)
+	return rec, err
 }

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/repokit/repokit/internal/recordtest"
@@ -22,15 +23,9 @@ type gadget struct {
 	RecordVersion string  `json:"-"`
 }
 
-// gadgetSchema keeps the hand-written Prepare of this test: it refuses a record without an
-// id, which "invalid record" below relies on (a generated Prepare checks the id's text only,
-// so Import would store a document without one).
-var gadgetSchema = recordtest.MustNew[gadget]("Gadget", recordtest.Prepare(func(r *gadget) error {
-	if r.ID == "" {
-		return errors.New("id: required")
-	}
-	return nil
-}))
+// gadgetSchema prepares as generated code does: its Prepare checks the id's text but not
+// that there is one, which Import checks as Create does ("no id" below).
+var gadgetSchema = recordtest.MustNew[gadget]("Gadget")
 
 // gadgetUpgrader returns the upgrader of Gadget over a two-version history.
 func gadgetUpgrader(t *testing.T) *migrate.Upgrader {
@@ -77,7 +72,9 @@ func TestImportUpgrades(t *testing.T) {
 		{"v1 without the optional", 1, `{"id":"b","qty":-2}`, &gadget{ID: "b", Qty: -2, Prio: 7}, nil},
 		{"v2 as it is", 2, `{"id":"c","title":"t","qty":1.5,"prio":1}`, &gadget{ID: "c", Title: ptr("t"), Qty: 1.5, Prio: 1}, nil},
 		{"not JSON", 1, `{"id":`, nil, repo.ErrInvalidInput},
-		{"invalid record", 1, `{"qty":1}`, nil, repo.ErrInvalidInput},
+		{"no id", 1, `{"qty":1}`, nil, repo.ErrInvalidInput},
+		{"invalid record", 1, `{"id":"d","label":"a\u0000b","qty":1}`, nil, repo.ErrInvalidInput},
+		{"over the portable limit", 2, `{"id":"e","title":"` + strings.Repeat("x", repo.MaxStringBytes+1) + `","qty":1,"prio":1}`, nil, repo.ErrInvalidInput},
 		{"stored id", 1, `{"id":"a","qty":9}`, nil, repo.ErrAlreadyExists},
 	} {
 		res, err := d.Import(ctx, [][]byte{[]byte(c.doc)}, up, c.from)
