@@ -51,7 +51,7 @@ func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
 // merges it when it is the given version (when it is not, the write fails its condition).
 func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool, tok string) (*esapi.Response, error) {
 	body := d.codec.encode(nil, rec, false, tok)
-	keep, err := d.keeping(ctx)
+	keep, err := d.older.Keeping(ctx)
 	if err != nil {
 		return nil, &notSentError{err}
 	}
@@ -90,7 +90,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		return d.writeUnique(ctx, rec, ifVersion, false)
 	}
 	id := d.desc.GetID(rec)
-	keep, err := d.keeping(ctx)
+	keep, err := d.older.Keeping(ctx)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	if d.uq != nil {
 		return d.writeUnique(ctx, rec, "", true)
 	}
-	if keep, err := d.keeping(ctx); err != nil {
+	if keep, err := d.older.Keeping(ctx); err != nil {
 		return err
 	} else if keep != nil {
 		return d.upsertKeeping(ctx, rec)

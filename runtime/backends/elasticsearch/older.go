@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
@@ -34,11 +33,12 @@ import (
 // overtaking between its read and its write.
 const maxKeepAttempts = 10
 
-// setKeep sets d.keep for a driver whose migrations are behind the cluster's.
-func (d *Driver[T]) setKeep(ctx context.Context) error {
+// aheadKeep returns the skip set of migrate.KeepMembers for a driver whose migrations are
+// behind the cluster's, read from the index's _meta; nil when it can keep nothing.
+func (d *Driver[T]) aheadKeep(ctx context.Context) (func(string) bool, error) {
 	live, err := liveMappingAs(ctx, d.c, d.o.Index, func(a any) any { return a })
 	if err != nil && statusOf(err) != http.StatusNotFound {
-		return err
+		return nil, err
 	}
 	var changes []migrate.Change
 	m, _ := live.(map[string]any)
@@ -58,7 +58,7 @@ func (d *Driver[T]) setKeep(ctx context.Context) error {
 			// An index copied by a repokit that did not record the newer names: this code
 			// cannot tell which stored member supersedes its own value, so it keeps none
 			// (whole documents, as before: newer code reads its value through the upgrade).
-			return nil
+			return nil, nil
 		}
 	}
 	skip := map[string]bool{esdialect.MetaField: true}
@@ -75,46 +75,22 @@ func (d *Driver[T]) setKeep(ctx context.Context) error {
 	for n := range migrate.NewerNames(changes, d.desc.Name, names) {
 		skip[n] = true
 	}
-	keep := func(n string) bool { return skip[n] }
-	d.keep.Store(&keep)
-	return nil
+	return func(n string) bool { return skip[n] }, nil
 }
 
-// keeping returns the members to skip when the cluster is ahead of the driver's
-// migrations (nil when it is not, or the driver has none), reading the applied version
-// again when the last read is older than Options.OlderCodeRecheck.
-func (d *Driver[T]) keeping(ctx context.Context) (func(string) bool, error) {
-	if d.o.Migrations == nil {
-		return nil, nil
+// readKeep reads the cluster's applied version (for d.older) and returns the skip set of
+// migrate.KeepMembers when the cluster is ahead of the driver's migrations (aheadKeep),
+// nil when it is not.
+func (d *Driver[T]) readKeep(ctx context.Context) (func(string) bool, error) {
+	state := d.o.StateIndex
+	if state == "" {
+		state = DefaultStateIndex
 	}
-	if k := d.keep.Load(); k != nil {
-		return *k, nil
+	applied, err := appliedVersion(ctx, d.c, state, d.o.MigratePkg, d.hist)
+	if err != nil || applied <= d.hist.Version() {
+		return nil, err
 	}
-	if time.Now().UnixNano()-d.keepAt.Load() < int64(d.o.OlderCodeRecheck) {
-		return nil, nil
-	}
-	d.keepMu.Lock()
-	defer d.keepMu.Unlock()
-	if time.Now().UnixNano()-d.keepAt.Load() >= int64(d.o.OlderCodeRecheck) {
-		state := d.o.StateIndex
-		if state == "" {
-			state = DefaultStateIndex
-		}
-		applied, err := appliedVersion(ctx, d.c, state, d.o.MigratePkg, d.hist)
-		if err != nil {
-			return nil, err
-		}
-		if applied > d.hist.Version() {
-			if err := d.setKeep(ctx); err != nil {
-				return nil, err
-			}
-		}
-		d.keepAt.Store(time.Now().UnixNano())
-	}
-	if k := d.keep.Load(); k != nil {
-		return *k, nil
-	}
-	return nil, nil
+	return d.aheadKeep(ctx)
 }
 
 // source reads the stored document of id: its _source and version; found false when there
