@@ -22,9 +22,10 @@ import (
 // newer code knows (a field it added, that field's search terms) would be lost: such a
 // driver writes, over an existing document, its own members plus the stored ones it does
 // not know (keepUnknown), conditionally on the version whose source it merged. So Update
-// and the writes of records with unique fields read the source before they write, Upsert
-// reads first too (and creates with op_type=create when there is no document), and the
-// batch writes run item by item. Names it knows are its fields, the old names it writes,
+// and the writes of records with unique fields read the source before they write (one
+// read: the one that gives the version written over, see index), Upsert reads first too
+// (and creates with op_type=create when there is no document), and the batch writes run
+// item by item. Names it knows are its fields, the old names it writes,
 // the meta object and the newer names of its fields (esdialect.RenamesMeta, read from the
 // index's _meta when it opens): under those the stored value is not kept, so a value it
 // clears stays cleared and newer code reads its value of a renamed field (readUpgrade).
@@ -199,41 +200,20 @@ func (d *Driver[T]) upsertKeeping(ctx context.Context, rec *T) error {
 			return err
 		}
 		tok := newToken()
-		r, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(id),
-			Body: bytes.NewReader(d.codec.encode(nil, rec, false, tok)), OpType: "create", Refresh: string(d.o.Refresh),
-			WaitForActiveShards: d.o.WaitForActiveShards})
+		r, err := d.create(ctx, id, rec, tok)
 		if err != nil {
 			return err
 		}
-		if r.StatusCode == http.StatusConflict {
-			cerr := d.respErr(r, repo.ErrVersionConflict)
-			closeBody(r)
-			nv, err := d.settle(ctx, id, tok, cerr)
-			if err == nil {
-				d.desc.SetVersion(rec, nv)
-				return nil
-			}
-			if err != cerr || attempt >= maxKeepAttempts {
-				return err
-			}
+		nv, lost, err := d.finish(ctx, r, id, tok, repo.ErrVersionConflict)
+		if lost && attempt < maxKeepAttempts {
 			continue
 		}
-		nv, err := d.written(r)
 		if err != nil {
 			return err
 		}
 		d.desc.SetVersion(rec, nv)
 		return nil
 	}
-}
-
-// written reads the version of a write's answer r and closes it.
-func (d *Driver[T]) written(r *esapi.Response) (string, error) {
-	defer closeBody(r)
-	if r.IsError() {
-		return "", d.respErr(r, repo.ErrVersionConflict)
-	}
-	return decodeWrite(r)
 }
 
 // eachKeeping runs write for every item in turn, for the batch writes of a driver that
