@@ -242,7 +242,7 @@ var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // putManyUnique). A driver on a cluster ahead of its migrations writes item by item,
 // keeping what it does not know (see older.go).
 func (d *Driver[T]) UpsertMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result) error {
-	if keep, err := d.keeping(ctx); err != nil {
+	if keep, err := d.older.Keeping(ctx); err != nil {
 		return err
 	} else if keep != nil {
 		return d.eachKeeping(ctx, recs, ifVersion, res, func(ctx context.Context, rec *T, v string) error {
@@ -265,7 +265,7 @@ func (d *Driver[T]) UpsertMany(ctx context.Context, recs []T, ifVersion []string
 // again, as Update does. Records with unique fields: see putManyUnique. A driver on a
 // cluster ahead of its migrations writes item by item (see older.go).
 func (d *Driver[T]) UpdateMany(ctx context.Context, recs []T, ifVersion []string, res []repo.Result) error {
-	if keep, err := d.keeping(ctx); err != nil {
+	if keep, err := d.older.Keeping(ctx); err != nil {
 		return err
 	} else if keep != nil {
 		return d.eachKeeping(ctx, recs, ifVersion, res, d.Update)

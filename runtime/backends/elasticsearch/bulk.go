@@ -36,22 +36,12 @@ func (d *Driver[T]) Insert(ctx context.Context, recs []T, res []repo.Result) err
 // request stored it (see wtoken.go).
 func (d *Driver[T]) createOne(ctx context.Context, rec *T, r *repo.Result) {
 	tok := newToken()
-	doc := d.codec.encode(nil, rec, false, tok)
-	resp, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(r.ID), Body: bytes.NewReader(doc),
-		OpType: "create", Refresh: string(d.o.Refresh), WaitForActiveShards: d.o.WaitForActiveShards})
+	resp, err := d.create(ctx, r.ID, rec, tok)
 	if err != nil {
 		r.Err = err
 		return
 	}
-	defer closeBody(resp)
-	if resp.IsError() {
-		r.Err = d.respErr(resp, repo.ErrAlreadyExists)
-		if resp.StatusCode == http.StatusConflict {
-			r.Version, r.Err = d.settle(ctx, r.ID, tok, r.Err)
-		}
-		return
-	}
-	r.Version, r.Err = decodeWrite(resp)
+	r.Version, _, r.Err = d.finish(ctx, resp, r.ID, tok, repo.ErrAlreadyExists)
 }
 
 type bulkResponse struct {

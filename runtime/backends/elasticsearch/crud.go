@@ -22,48 +22,58 @@ type getResponse struct {
 
 // Get implements repo.Driver.
 func (d *Driver[T]) Get(ctx context.Context, id string) (T, error) {
+	rec, _, err := d.getSource(ctx, id)
+	return rec, err
+}
+
+// getSource is Get, also returning the stored source the record was decoded from.
+func (d *Driver[T]) getSource(ctx context.Context, id string) (T, json.RawMessage, error) {
 	var rec T
 	r, err := d.do(ctx, esapi.GetRequest{Index: d.o.Index, DocumentID: docPath(id)})
 	if err != nil {
-		return rec, err
+		return rec, nil, err
 	}
 	defer closeBody(r)
 	if r.IsError() {
-		return rec, d.respErr(r, nil)
+		return rec, nil, d.respErr(r, nil)
 	}
 	var g getResponse
 	if err := json.NewDecoder(r.Body).Decode(&g); err != nil {
-		return rec, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the get response: %w", err))
+		return rec, nil, repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: reading the get response: %w", err))
 	}
 	if !g.Found {
-		return rec, repo.E(repo.ErrNotFound, nil)
+		return rec, nil, repo.E(repo.ErrNotFound, nil)
 	}
 	if err := d.codec.decode(g.Source, &rec); err != nil {
-		return rec, err
+		return rec, nil, err
 	}
 	d.desc.SetVersion(&rec, version(g.SeqNo, g.Term))
-	return rec, nil
+	return rec, g.Source, nil
 }
 
 // index writes rec in full with the write token tok; with a version, only over that version
 // of the document.
-// A driver that keeps unknown members (d.keep, older.go) reads the stored source first and
-// merges it when it is the given version (when it is not, the write fails its condition).
-func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool, tok string) (*esapi.Response, error) {
+// A driver that keeps unknown members (d.older, older.go) merges the stored source of that
+// version into it: src when the caller read it with the version (nil: not read), else it
+// reads it first; when the stored document is not that version, the write is not sent.
+func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool, tok string, src json.RawMessage) (*esapi.Response, error) {
 	body := d.codec.encode(nil, rec, false, tok)
-	keep, err := d.keeping(ctx)
+	keep, err := d.older.Keeping(ctx)
 	if err != nil {
 		return nil, &notSentError{err}
 	}
 	if keep != nil && conditional {
-		src, s, t, found, err := d.source(ctx, d.desc.GetID(rec))
-		if err != nil {
-			return nil, &notSentError{err}
-		}
-		if !found || s != seq || t != term {
-			// Another write got in, or the copy read lags: a write without the members to
-			// keep is never sent.
-			return nil, &notSentError{repo.VersionConflict(version(int64(seq), int64(term)))}
+		if src == nil {
+			cur, s, t, found, err := d.source(ctx, d.desc.GetID(rec))
+			if err != nil {
+				return nil, &notSentError{err}
+			}
+			if !found || s != seq || t != term {
+				// Another write got in, or the copy read lags: a write without the members
+				// to keep is never sent.
+				return nil, &notSentError{repo.VersionConflict(version(int64(seq), int64(term)))}
+			}
+			src = cur
 		}
 		if body, err = d.keepUnknown(body, src, keep); err != nil {
 			return nil, &notSentError{repo.E(repo.ErrUnavailable, fmt.Errorf("elasticsearch: document %s: %w", d.desc.GetID(rec), err))}
@@ -90,22 +100,23 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 		return d.writeUnique(ctx, rec, ifVersion, false)
 	}
 	id := d.desc.GetID(rec)
-	keep, err := d.keeping(ctx)
+	keep, err := d.older.Keeping(ctx)
 	if err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
 		v := ifVersion
+		var src json.RawMessage // the stored source of version v, when read here
 		switch {
-		case v == "" && keep != nil: // the version only: the source need not decode
-			_, s, t, found, err := d.source(ctx, id)
+		case v == "" && keep != nil: // the source to merge, undecoded, and its version
+			cur, s, t, found, err := d.source(ctx, id)
 			if err != nil {
 				return err
 			}
 			if !found {
 				return repo.E(repo.ErrNotFound, nil)
 			}
-			v = version(int64(s), int64(t))
+			src, v = cur, version(int64(s), int64(t))
 		case v == "":
 			cur, err := d.Get(ctx, id)
 			if err != nil {
@@ -118,38 +129,20 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 			return repo.NotFoundOr(ctx, d.Exists, id, repo.VersionNotIssued(v))
 		}
 		tok := newToken()
-		r, err := d.index(ctx, rec, seq, term, true, tok)
+		r, err := d.index(ctx, rec, seq, term, true, tok, src)
+		var nv string
+		lost := false // another writer's version is stored, nothing of this write
 		if ns := (*notSentError)(nil); errors.As(err, &ns) && errors.Is(ns.err, repo.ErrVersionConflict) {
-			if ifVersion != "" || attempt >= 10 {
-				return repo.NotFoundOr(ctx, d.Exists, id, ns.err)
-			}
+			lost, err = true, ns.err
+		} else if err == nil {
+			nv, lost, err = d.finish(ctx, r, id, tok, repo.ErrVersionConflict)
+		}
+		switch {
+		case lost && (ifVersion != "" || attempt >= 10):
+			return repo.NotFoundOr(ctx, d.Exists, id, err)
+		case lost:
 			continue
-		}
-		if err != nil {
-			return err
-		}
-		if r.StatusCode == http.StatusConflict {
-			cerr := d.respErr(r, repo.ErrVersionConflict)
-			closeBody(r)
-			nv, err := d.settle(ctx, id, tok, cerr)
-			if err == nil {
-				d.desc.SetVersion(rec, nv)
-				return nil
-			}
-			if err != cerr {
-				return err
-			}
-			if ifVersion != "" || attempt >= 10 {
-				return repo.NotFoundOr(ctx, d.Exists, id, cerr)
-			}
-			continue
-		}
-		defer closeBody(r)
-		if r.IsError() {
-			return d.respErr(r, repo.ErrVersionConflict)
-		}
-		nv, err := decodeWrite(r)
-		if err != nil {
+		case err != nil:
 			return err
 		}
 		d.desc.SetVersion(rec, nv)
@@ -163,20 +156,16 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 	if d.uq != nil {
 		return d.writeUnique(ctx, rec, "", true)
 	}
-	if keep, err := d.keeping(ctx); err != nil {
+	if keep, err := d.older.Keeping(ctx); err != nil {
 		return err
 	} else if keep != nil {
 		return d.upsertKeeping(ctx, rec)
 	}
-	r, err := d.index(ctx, rec, 0, 0, false, newToken())
+	r, err := d.index(ctx, rec, 0, 0, false, newToken(), nil)
 	if err != nil {
 		return err
 	}
-	defer closeBody(r)
-	if r.IsError() {
-		return d.respErr(r, repo.ErrVersionConflict)
-	}
-	v, err := decodeWrite(r)
+	v, err := d.written(r, repo.ErrVersionConflict)
 	if err != nil {
 		return err
 	}

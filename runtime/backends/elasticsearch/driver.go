@@ -10,9 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
@@ -35,14 +32,12 @@ type Driver[T any] struct {
 	// ahead is set when the cluster applied migrations newer than the driver's (see
 	// checkMigrations); nil otherwise.
 	ahead *migrate.AheadError
-	// Older code (older.go): keep is set once the cluster is found to have applied versions
-	// newer than the driver's (at open: ahead); writes over a stored document then keep its
-	// members for which it returns false. keepAt is when the applied version was last read
-	// (Unix nanoseconds), keepMu orders its rereads, hist is the driver's history.
-	keep   atomic.Pointer[func(name string) bool]
-	keepAt atomic.Int64
-	keepMu sync.Mutex
-	hist   migrate.History
+	// Older code (older.go): older (nil without migrations) rereads the cluster's applied
+	// version and, once the cluster is found to have applied versions newer than the
+	// driver's (at open: ahead), returns the names known to this driver; writes over a
+	// stored document then keep its members of the others. hist is the driver's history.
+	older *migrate.OlderCodeKeep
+	hist  migrate.History
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -117,6 +112,7 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 	}
 	d := &Driver[T]{desc: desc, codec: newCodec(desc), comp: &compiler[T]{desc: desc}, lease: lease, c: lease.Pool(), o: o, uq: uq}
 	if o.Migrations != nil {
+		d.older = migrate.NewOlderCodeKeep(o.OlderCodeRecheck, d.readKeep)
 		err = d.checkMigrations(ctx)
 	}
 	switch {
@@ -133,10 +129,13 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 			err = d.ensureUnique(ctx, created)
 		}
 	}
-	if err == nil && d.ahead != nil {
-		err = d.setKeep(ctx)
+	if err == nil && d.older != nil {
+		var keep func(string) bool
+		if d.ahead != nil {
+			keep, err = d.aheadKeep(ctx)
+		}
+		d.older.Set(keep)
 	}
-	d.keepAt.Store(time.Now().UnixNano())
 	if err != nil {
 		d.broken(err)
 		lease.Release()

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
@@ -23,9 +22,10 @@ import (
 // newer code knows (a field it added, that field's search terms) would be lost: such a
 // driver writes, over an existing document, its own members plus the stored ones it does
 // not know (keepUnknown), conditionally on the version whose source it merged. So Update
-// and the writes of records with unique fields read the source before they write, Upsert
-// reads first too (and creates with op_type=create when there is no document), and the
-// batch writes run item by item. Names it knows are its fields, the old names it writes,
+// and the writes of records with unique fields read the source before they write (one
+// read: the one that gives the version written over, see index), Upsert reads first too
+// (and creates with op_type=create when there is no document), and the batch writes run
+// item by item. Names it knows are its fields, the old names it writes,
 // the meta object and the newer names of its fields (esdialect.RenamesMeta, read from the
 // index's _meta when it opens): under those the stored value is not kept, so a value it
 // clears stays cleared and newer code reads its value of a renamed field (readUpgrade).
@@ -34,11 +34,12 @@ import (
 // overtaking between its read and its write.
 const maxKeepAttempts = 10
 
-// setKeep sets d.keep for a driver whose migrations are behind the cluster's.
-func (d *Driver[T]) setKeep(ctx context.Context) error {
+// aheadKeep returns the skip set of migrate.KeepMembers for a driver whose migrations are
+// behind the cluster's, read from the index's _meta; nil when it can keep nothing.
+func (d *Driver[T]) aheadKeep(ctx context.Context) (func(string) bool, error) {
 	live, err := liveMappingAs(ctx, d.c, d.o.Index, func(a any) any { return a })
 	if err != nil && statusOf(err) != http.StatusNotFound {
-		return err
+		return nil, err
 	}
 	var changes []migrate.Change
 	m, _ := live.(map[string]any)
@@ -58,7 +59,7 @@ func (d *Driver[T]) setKeep(ctx context.Context) error {
 			// An index copied by a repokit that did not record the newer names: this code
 			// cannot tell which stored member supersedes its own value, so it keeps none
 			// (whole documents, as before: newer code reads its value through the upgrade).
-			return nil
+			return nil, nil
 		}
 	}
 	skip := map[string]bool{esdialect.MetaField: true}
@@ -75,46 +76,22 @@ func (d *Driver[T]) setKeep(ctx context.Context) error {
 	for n := range migrate.NewerNames(changes, d.desc.Name, names) {
 		skip[n] = true
 	}
-	keep := func(n string) bool { return skip[n] }
-	d.keep.Store(&keep)
-	return nil
+	return func(n string) bool { return skip[n] }, nil
 }
 
-// keeping returns the members to skip when the cluster is ahead of the driver's
-// migrations (nil when it is not, or the driver has none), reading the applied version
-// again when the last read is older than Options.OlderCodeRecheck.
-func (d *Driver[T]) keeping(ctx context.Context) (func(string) bool, error) {
-	if d.o.Migrations == nil {
-		return nil, nil
+// readKeep reads the cluster's applied version (for d.older) and returns the skip set of
+// migrate.KeepMembers when the cluster is ahead of the driver's migrations (aheadKeep),
+// nil when it is not.
+func (d *Driver[T]) readKeep(ctx context.Context) (func(string) bool, error) {
+	state := d.o.StateIndex
+	if state == "" {
+		state = DefaultStateIndex
 	}
-	if k := d.keep.Load(); k != nil {
-		return *k, nil
+	applied, err := appliedVersion(ctx, d.c, state, d.o.MigratePkg, d.hist)
+	if err != nil || applied <= d.hist.Version() {
+		return nil, err
 	}
-	if time.Now().UnixNano()-d.keepAt.Load() < int64(d.o.OlderCodeRecheck) {
-		return nil, nil
-	}
-	d.keepMu.Lock()
-	defer d.keepMu.Unlock()
-	if time.Now().UnixNano()-d.keepAt.Load() >= int64(d.o.OlderCodeRecheck) {
-		state := d.o.StateIndex
-		if state == "" {
-			state = DefaultStateIndex
-		}
-		applied, err := appliedVersion(ctx, d.c, state, d.o.MigratePkg, d.hist)
-		if err != nil {
-			return nil, err
-		}
-		if applied > d.hist.Version() {
-			if err := d.setKeep(ctx); err != nil {
-				return nil, err
-			}
-		}
-		d.keepAt.Store(time.Now().UnixNano())
-	}
-	if k := d.keep.Load(); k != nil {
-		return *k, nil
-	}
-	return nil, nil
+	return d.aheadKeep(ctx)
 }
 
 // source reads the stored document of id: its _source and version; found false when there
@@ -223,41 +200,20 @@ func (d *Driver[T]) upsertKeeping(ctx context.Context, rec *T) error {
 			return err
 		}
 		tok := newToken()
-		r, err := d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(id),
-			Body: bytes.NewReader(d.codec.encode(nil, rec, false, tok)), OpType: "create", Refresh: string(d.o.Refresh),
-			WaitForActiveShards: d.o.WaitForActiveShards})
+		r, err := d.create(ctx, id, rec, tok)
 		if err != nil {
 			return err
 		}
-		if r.StatusCode == http.StatusConflict {
-			cerr := d.respErr(r, repo.ErrVersionConflict)
-			closeBody(r)
-			nv, err := d.settle(ctx, id, tok, cerr)
-			if err == nil {
-				d.desc.SetVersion(rec, nv)
-				return nil
-			}
-			if err != cerr || attempt >= maxKeepAttempts {
-				return err
-			}
+		nv, lost, err := d.finish(ctx, r, id, tok, repo.ErrVersionConflict)
+		if lost && attempt < maxKeepAttempts {
 			continue
 		}
-		nv, err := d.written(r)
 		if err != nil {
 			return err
 		}
 		d.desc.SetVersion(rec, nv)
 		return nil
 	}
-}
-
-// written reads the version of a write's answer r and closes it.
-func (d *Driver[T]) written(r *esapi.Response) (string, error) {
-	defer closeBody(r)
-	if r.IsError() {
-		return "", d.respErr(r, repo.ErrVersionConflict)
-	}
-	return decodeWrite(r)
 }
 
 // eachKeeping runs write for every item in turn, for the batch writes of a driver that

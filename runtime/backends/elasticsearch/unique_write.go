@@ -1,7 +1,6 @@
 package elasticsearch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -132,7 +131,7 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		cur, err := d.Get(ctx, id)
+		cur, src, err := d.getSource(ctx, id)
 		var old *T
 		switch {
 		case err == nil:
@@ -183,12 +182,10 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 		var r *esapi.Response
 		tok := newToken()
 		if old == nil {
-			r, err = d.do(wctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(id),
-				Body: bytes.NewReader(d.codec.encode(nil, rec, false, tok)), OpType: "create", Refresh: string(d.o.Refresh),
-				WaitForActiveShards: d.o.WaitForActiveShards})
+			r, err = d.create(wctx, id, rec, tok)
 		} else {
 			seq, term, _ := parseVersion(d.desc.GetVersion(old))
-			r, err = d.index(wctx, rec, seq, term, true, tok)
+			r, err = d.index(wctx, rec, seq, term, true, tok, src)
 		}
 		if ns := (*notSentError)(nil); errors.As(err, &ns) {
 			// Not sent (a driver keeping unknown members could not read or merge the
@@ -210,47 +207,33 @@ func (d *Driver[T]) writeUnique(ctx context.Context, rec *T, ifVersion string, u
 			cancel()
 			return d.uq.lateWriteErr(ctx, err) // may have been written: the reservations stay
 		}
-		if r.StatusCode == http.StatusConflict {
-			cerr := d.respErr(r, repo.ErrVersionConflict)
-			closeBody(r)
-			cancel()
-			// An earlier attempt of this very write may have stored it (see wtoken.go).
-			nv, err := d.settle(ctx, id, tok, cerr)
-			if err == nil {
-				d.desc.SetVersion(rec, nv)
-				d.release(ctx, owned)
-				return nil
-			}
-			if err != cerr {
-				return err // may have been written: the reservations stay
-			}
+		// A 409 is read back with ctx: an earlier attempt of this very write may have stored
+		// it (see wtoken.go).
+		nv, lost, err := d.finish(ctx, r, id, tok, repo.ErrVersionConflict)
+		cancel()
+		switch {
+		case err == nil:
+			d.desc.SetVersion(rec, nv)
+			d.release(ctx, owned)
+			return nil
+		case lost:
 			d.release(ctx, madeBy(claim))
 			if ifVersion != "" || attempt >= 10 {
 				if upsert {
-					return cerr
+					return err
 				}
-				return repo.NotFoundOr(ctx, d.Exists, id, cerr)
+				return repo.NotFoundOr(ctx, d.Exists, id, err)
 			}
 			continue
-		}
-		if r.IsError() {
-			err := d.respErr(r, repo.ErrVersionConflict)
-			closeBody(r)
-			cancel()
+		case r.StatusCode == http.StatusConflict:
+			return err // may have been written: the reservations stay
+		case r.IsError():
 			if definite(err) {
 				d.release(ctx, madeBy(claim))
 			}
 			return err
 		}
-		nv, err := decodeWrite(r)
-		closeBody(r)
-		cancel()
-		if err != nil {
-			return d.uq.lateWriteErr(ctx, err)
-		}
-		d.desc.SetVersion(rec, nv)
-		d.release(ctx, owned)
-		return nil
+		return d.uq.lateWriteErr(ctx, err)
 	}
 }
 

@@ -1,11 +1,15 @@
 package elasticsearch
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/repokit/repokit/runtime/dialect/esdialect"
 	"github.com/repokit/repokit/runtime/repo"
@@ -104,6 +108,42 @@ func (d *Driver[T]) settle(ctx context.Context, id, tok string, conflict error) 
 		return v, nil
 	}
 	return "", conflict
+}
+
+// create sends rec as the new document id (op_type=create), its body carrying the write
+// token tok; read the answer with finish.
+func (d *Driver[T]) create(ctx context.Context, id string, rec *T, tok string) (*esapi.Response, error) {
+	return d.do(ctx, esapi.IndexRequest{Index: d.o.Index, DocumentID: docPath(id),
+		Body: bytes.NewReader(d.codec.encode(nil, rec, false, tok)), OpType: "create", Refresh: string(d.o.Refresh),
+		WaitForActiveShards: d.o.WaitForActiveShards})
+}
+
+// finish reads r, the answer to a write of the document id whose body carries the write
+// token tok (an index request with a condition or op_type=create), closes it and returns
+// the version written. An error answer is an error of respErr with conflict. A 409 is read
+// back (settle, with ctx): when the document holds tok, an earlier attempt of the request
+// stored it and its version is returned; otherwise lost is set and err is the conflict:
+// another writer's version is stored and nothing of this write, so the caller may read
+// again and retry. When the read back fails, err is an unknown outcome (lost is false).
+func (d *Driver[T]) finish(ctx context.Context, r *esapi.Response, id, tok string, conflict error) (v string, lost bool, err error) {
+	if r.StatusCode != http.StatusConflict {
+		v, err := d.written(r, conflict)
+		return v, false, err
+	}
+	cerr := d.respErr(r, conflict)
+	closeBody(r)
+	v, err = d.settle(ctx, id, tok, cerr)
+	return v, err == cerr, err
+}
+
+// written reads the version of a write's answer r and closes it; an error answer is an
+// error of respErr with conflict.
+func (d *Driver[T]) written(r *esapi.Response, conflict error) (string, error) {
+	defer closeBody(r)
+	if r.IsError() {
+		return "", d.respErr(r, conflict)
+	}
+	return decodeWrite(r)
 }
 
 // settleItems decides the items at idx of a _bulk write whose token base is base (record

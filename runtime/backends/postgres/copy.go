@@ -3,41 +3,48 @@ package postgres
 import (
 	"context"
 	"slices"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// copyTypes guards the COPY path against column types that changed under a running
-// process. pgx encodes COPY rows in binary for the column types it looked up the first time
-// a connection ran a COPY into the table, and keeps them for the connection's life: after a
-// migration widens a column (int to float, ALTER COLUMN ... TYPE), a connection of code that
-// copied before would send an 8-byte integer where the server now reads an 8-byte float, and
-// 15 would be stored as 7.4e-323 without an error. So every COPY first asks the server for
-// the columns' types (one unnamed Describe on the same connection, a round trip per COPY
-// chunk); when they differ from the types the driver saw at its first COPY, the
-// connection's cached statements and descriptions are dropped (DeallocateAll) so that pgx
-// looks the types up again and encodes for the column as it is now (int64 values into a
-// float8 column are exact up to 2^53, as the migration's USING cast is).
-type copyTypes struct {
-	mu    sync.Mutex
-	first []uint32 // the column type OIDs at the driver's first COPY; nil before it
-}
+// COPY after a column type changed under a running process. pgx encodes COPY rows in
+// binary for the column types it looked up the first time a connection ran a COPY into the
+// table, and keeps them in the connection's statement cache: after a migration widens a
+// column (int to float, ALTER COLUMN ... TYPE), a connection that copied before would send
+// an 8-byte integer where the server now reads an 8-byte float, and 15 would be stored as
+// 7.4e-323 without an error. So every COPY first asks the server for the columns' types
+// (one unnamed Describe on the same connection, a round trip per COPY chunk) and compares
+// them with the types of the last COPY into the table on that connection (copyTypesChanged):
+// when they differ, the connection's cached statements and descriptions are dropped
+// (DeallocateAll) so that pgx looks the types up again and encodes for the column as it is
+// now (int64 values into a float8 column are exact up to 2^53, as the migration's USING
+// cast is). The types are kept per connection, since each has its own cache: a connection
+// drops its cache once per change, not at every COPY after it.
 
-// changed records oids as the first seen, or reports whether they differ from them.
-func (c *copyTypes) changed(oids []uint32) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.first == nil {
-		c.first = oids
-		return false
+// copyTypesKey starts the key of a connection's CustomData under which it keeps the
+// column type OIDs of its last COPY into a table; the key goes on with the SQL that
+// describes that COPY's columns (Driver.copyDescSQL).
+const copyTypesKey = "repokit/postgres: COPY column types of "
+
+// copyTypesChanged records oids as the column types of a COPY on conn described by descSQL
+// and reports whether they differ from those of the connection's last such COPY (none
+// before: unchanged, the connection cached none). A connection without CustomData cannot
+// keep them: always changed.
+func copyTypesChanged(conn *pgconn.PgConn, descSQL string, oids []uint32) bool {
+	m := conn.CustomData()
+	if m == nil {
+		return true
 	}
-	return !slices.Equal(c.first, oids)
+	key := copyTypesKey + descSQL
+	last, seen := m[key].([]uint32)
+	m[key] = oids
+	return seen && !slices.Equal(last, oids)
 }
 
 // copyFrom runs COPY of src into the driver's table on one connection of d.db (see
-// copyTypes), returning pgx's errors. The COPY runs in a transaction (the caller's, or one
+// copyTypesChanged), returning pgx's errors. The COPY runs in a transaction (the caller's, or one
 // of its own) that first takes the lock COPY takes anyway (ROW EXCLUSIVE), so that an ALTER
 // COLUMN ... TYPE (ACCESS EXCLUSIVE) cannot commit between the Describe and the COPY: the
 // types the rows are encoded for are the types the server reads them as. (Without it,
@@ -75,7 +82,10 @@ func (d *Driver[T]) copyLocked(ctx context.Context, tx pgx.Tx, src pgx.CopyFromS
 	for i, f := range sd.Fields {
 		oids[i] = f.DataTypeOID
 	}
-	if d.copyTypes.changed(oids) {
+	if copyTypesChanged(conn.PgConn(), d.copyDescSQL, oids) {
+		if d.onCopyDeallocate != nil {
+			d.onCopyDeallocate()
+		}
 		if err := conn.DeallocateAll(ctx); err != nil {
 			return err
 		}

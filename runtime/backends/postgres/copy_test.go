@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/repokit/repokit/runtime/backends/drivertest/things"
 	"github.com/repokit/repokit/runtime/backends/postgres"
@@ -83,6 +84,73 @@ func TestCopyAfterTypeChange(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil || n != 160 {
 		t.Fatalf("read %d rows (%v), want 160", n, err)
+	}
+}
+
+// TestCopyTypesOncePerChange: a connection drops its cached statements once after a column
+// type changed under it, not at every COPY after the change (the driver compared the types
+// with those of its first COPY, and dropped them at every COPY after a widening), and again
+// after a second change; every value is stored right.
+func TestCopyTypesOncePerChange(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	lease, err := pool.Get(ctx, h.m, h.cfg, postgres.Hooks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	pc, err := lease.Pool().Acquire(ctx) // one connection: each COPY runs on it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Release()
+	table := tableName(t, h.m, h.cfg, "thing")
+	d, err := postgres.NewWithDB(ctx, pc.Conn(), things.ThingSchema, postgres.WithTable(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drops := 0
+	postgres.SetCopyDeallocateHook(d, func() { drops++ })
+	r := repo.New(things.ThingSchema, d)
+	alter := func(typ string) string {
+		return "ALTER TABLE " + pgdialect.Quote(table) + " ALTER COLUMN count TYPE " + typ + " USING count::" + typ
+	}
+	steps := []struct {
+		alter string // run on another connection before the COPY
+		drops int    // drops in all after the COPY
+	}{
+		{"", 0},
+		{"", 0},
+		{alter("double precision"), 1},
+		{"", 1},
+		{"", 1},
+		{alter("numeric"), 2},
+		{"", 2},
+	}
+	for s, st := range steps {
+		if st.alter != "" {
+			h.exec(t, st.alter)
+		}
+		recs := make([]things.Thing, 40) // above the COPY threshold
+		for i := range recs {
+			recs[i] = things.Thing{ID: fmt.Sprintf("s%d-%03d", s, i), Name: "n", Count: int64(15 + i), Created: t0}
+		}
+		res, err := r.CreateBatch(ctx, recs)
+		if err == nil && res[0].Err != nil {
+			err = res[0].Err
+		}
+		if err != nil {
+			t.Fatalf("step %d: %v", s, err)
+		}
+		if drops != st.drops {
+			t.Errorf("step %d (%q): %d drops of the cached statements in all, want %d", s, st.alter, drops, st.drops)
+		}
+	}
+	var bad int
+	if err := pc.QueryRow(ctx, "SELECT count(*) FROM "+pgdialect.Quote(table)+
+		" WHERE count::float8 <> 15 + substr(id, 4)::int").Scan(&bad); err != nil || bad != 0 {
+		t.Fatalf("%d rows whose count is not the one written (%v)", bad, err)
 	}
 }
 

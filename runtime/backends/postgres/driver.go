@@ -53,8 +53,9 @@ type Driver[T any] struct {
 	deleteIfSQL string // deleteSQL AND version = $2
 	existsSQL   string
 	countSQL    string
-	copyDescSQL string     // SELECT of the COPY columns, described before each COPY
-	copyTypes   *copyTypes // the column types at the first COPY (shared by bound copies)
+	copyDescSQL string // SELECT of the COPY columns, described before each COPY (copy.go)
+
+	onCopyDeallocate func() // called before a COPY drops its connection's statements; tests only
 }
 
 var _ repo.Driver[struct{}] = (*Driver[struct{}])(nil)
@@ -118,7 +119,7 @@ func newDriver[T any](ctx context.Context, db DB, desc *record.Desc[T], o option
 	if table == "" {
 		return nil, fmt.Errorf("postgres: record %s has no table name", desc.Name)
 	}
-	d := &Driver[T]{desc: desc, db: db, table: table, cmdTimeout: o.cmdTimeout, copyTypes: &copyTypes{}}
+	d := &Driver[T]{desc: desc, db: db, table: table, cmdTimeout: o.cmdTimeout}
 	switch db.(type) {
 	case *pgxpool.Pool:
 		d.pooled = true

@@ -3,7 +3,6 @@ package s3
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -27,41 +26,14 @@ import (
 // other writers keep overtaking.
 const maxKeepAttempts = 10
 
-// setKeep records that the applied version was read now, in state st, and sets d.keep
-// when the store is ahead of the driver's history.
-func (d *Driver[T]) setKeep(st *migState) {
-	d.keepAt.Store(time.Now().UnixNano())
-	if k := d.olderKeep(st, d.schema.version); k != nil {
-		d.keep.Store(&k)
+// readKeep reads the store's applied version (for d.older) and returns the skip set of
+// migrate.KeepMembers when the store is ahead of the driver's history, nil when it is not.
+func (d *Driver[T]) readKeep(ctx context.Context) (func(string) bool, error) {
+	st, _, err := readState(ctx, d.api, d.bucket, d.stateKey)
+	if err != nil {
+		return nil, d.mapErr(ctx, err)
 	}
-}
-
-// keeping returns the members to skip when the store is ahead of the driver's history (nil
-// when it is not, or the driver has no migrations), reading the store's applied version
-// again when the last read is older than d.recheck.
-func (d *Driver[T]) keeping(ctx context.Context) (func(string) bool, error) {
-	if d.schema == nil {
-		return nil, nil
-	}
-	if k := d.keep.Load(); k != nil {
-		return *k, nil
-	}
-	if time.Now().UnixNano()-d.keepAt.Load() < int64(d.recheck) {
-		return nil, nil
-	}
-	d.keepMu.Lock()
-	defer d.keepMu.Unlock()
-	if time.Now().UnixNano()-d.keepAt.Load() >= int64(d.recheck) {
-		st, _, err := readState(ctx, d.api, d.bucket, d.stateKey)
-		if err != nil {
-			return nil, d.mapErr(ctx, err)
-		}
-		d.setKeep(st)
-	}
-	if k := d.keep.Load(); k != nil {
-		return *k, nil
-	}
-	return nil, nil
+	return d.olderKeep(st, d.schema.version), nil
 }
 
 // olderKeep returns the skip set of migrate.KeepMembers for a driver whose history ends

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,14 +40,11 @@ type Driver[T any] struct {
 
 	// Schema versions (schema.go): nil without WithMigrations.
 	schema *docSchema
-	// Older code (older.go): keep is set once the store is found to have applied versions
-	// newer than schema's; writes then keep the stored members for which it returns false.
-	// keepAt is when the applied version was last read (Unix nanoseconds), keepMu orders
-	// its rereads.
-	keep     atomic.Pointer[func(name string) bool]
-	keepAt   atomic.Int64
-	keepMu   sync.Mutex
-	recheck  time.Duration
+	// Older code (older.go): older (nil without schema) rereads the store's applied
+	// version and, once the store is found to have applied versions newer than schema's,
+	// returns the names known to this driver; writes then keep the stored members of the
+	// others. stateKey is the key of the package's migration state.
+	older    *migrate.OlderCodeKeep
 	stateKey string
 
 	fromStart bool // queries list from the prefix's start, ignoring the id range; benchmarks only
@@ -155,8 +151,9 @@ func New[T any](ctx context.Context, m *pool.Manager, cfg pool.Config, desc *rec
 			l.Release()
 			return nil, err
 		}
-		d.recheck, d.stateKey = o.recheck, stateKey(sc.Prefix, o.mig.pkg)
-		d.setKeep(st)
+		d.stateKey = stateKey(sc.Prefix, o.mig.pkg)
+		d.older = migrate.NewOlderCodeKeep(o.recheck, d.readKeep)
+		d.older.Set(d.olderKeep(st, schema.version))
 	}
 	return d, nil
 }
@@ -469,7 +466,7 @@ func (d *Driver[T]) Update(ctx context.Context, rec *T, ifVersion string) error 
 }
 
 func (d *Driver[T]) update(ctx context.Context, rec *T, ifVersion string) error {
-	keep, err := d.keeping(ctx)
+	keep, err := d.older.Keeping(ctx)
 	if err != nil {
 		return err
 	}
@@ -521,7 +518,7 @@ func (d *Driver[T]) Upsert(ctx context.Context, rec *T) error {
 
 func (d *Driver[T]) upsert(ctx context.Context, rec *T) error {
 	var v string
-	keep, err := d.keeping(ctx)
+	keep, err := d.older.Keeping(ctx)
 	if err != nil {
 		return err
 	}
