@@ -58,8 +58,7 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		open := func(desc *record.Desc[item1], dir int) (*repo.Collection[item1], error) {
-			return elasticsearch.NewRepository(e.ctx, e.m, e.cfg, desc, elasticsearch.WithIndex(e.index),
-				elasticsearch.WithMigrations(e.pkg, dirs[dir]), elasticsearch.WithMigrationStateIndex(e.state))
+			return openAt(e, desc, dirs[dir])
 		}
 		r1, err := open(item1Desc, 0)
 		if err != nil {
@@ -74,12 +73,7 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 		}
 		// Version 1's writes over documents of version 2 keep what only version 2 knows
 		// (note), in Update, Upsert and the batch writes.
-		r2, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item2nDesc, elasticsearch.WithIndex(e.index),
-			elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r2.Close()
+		r2 := mustOpenAt(t, e, item2nDesc, dirs[1])
 		ids := []string{"k1", "k2", "k3", "k4"}
 		for _, id := range ids {
 			if _, err := r2.Create(e.ctx, item3{item1: item1{ID: id, Name: "n", Sku: "s-" + id, Label: "l"}, Note: ptr("only v2 knows")}); err != nil {
@@ -112,8 +106,7 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 		if _, err := e.migrator(t, dirs[2]).Apply(e.ctx); err != nil {
 			t.Fatal(err)
 		}
-		r3, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item3Desc, elasticsearch.WithIndex(e.index),
-			elasticsearch.WithMigrations(e.pkg, dirs[2]), elasticsearch.WithMigrationStateIndex(e.state))
+		r3, err := openAt(e, item3Desc, dirs[2])
 		if err != nil { // version-3 code reserves the stored values
 			t.Fatal(err)
 		}
@@ -135,20 +128,14 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 		if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
 			t.Fatal(err)
 		}
-		r2, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1tDesc, elasticsearch.WithIndex(e.index),
-			elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r2.Close()
+		r2 := mustOpenAt(t, e, item1tDesc, dirs[1])
 		if _, err := r2.Create(e.ctx, item1t{ID: "t1", Name: "n", Title: "T"}); err != nil {
 			t.Fatal(err)
 		}
 		// While the schema says renamed_from, version-2 code writes the old name too: a
 		// restarted version-1 process opens and reads it, also in copied documents, and its
 		// writes (whole documents under the old name) read back through version 2.
-		r1, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
-			elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state))
+		r1, err := openAt(e, item1Desc, dirs[0])
 		if err != nil {
 			t.Fatalf("version-1 constructor while the old name is kept: %v", err)
 		}
@@ -180,8 +167,7 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 		if _, err := e.migrator(t, dirs[2]).Apply(e.ctx); err != nil {
 			t.Fatal(err)
 		}
-		_, err = elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
-			elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state))
+		_, err = openAt(e, item1Desc, dirs[0])
 		migratetest.CheckAhead(t, err, 3, 1, true, "index "+e.index+": label: missing in the index")
 		st, err := e.migrator(t, dirs[0]).Status(e.ctx)
 		if err != nil || !slices.Contains(st.Drift, "the store is at version 3, newer than this history (1)") {
@@ -206,13 +192,7 @@ func TestMigrateOlderCodeRunning(t *testing.T) {
 	if _, err := e.migrator(t, dirs[0]).Apply(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	r1, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
-		elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state),
-		elasticsearch.WithOlderCodeRecheck(time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r1.Close()
+	r1 := mustOpenAt(t, e, item1Desc, dirs[0], elasticsearch.WithOlderCodeRecheck(time.Millisecond))
 	by := func(id, how string) item1 { return item1{ID: id, Name: how, Sku: "s-" + id, Label: "l"} }
 	if _, err := r1.Create(e.ctx, by("k0", "before the apply")); err != nil {
 		t.Fatal(err)
@@ -220,12 +200,7 @@ func TestMigrateOlderCodeRunning(t *testing.T) {
 	if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	r2, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item2nDesc, elasticsearch.WithIndex(e.index),
-		elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
+	r2 := mustOpenAt(t, e, item2nDesc, dirs[1])
 	for _, id := range []string{"k1", "k2"} {
 		if _, err := r2.Create(e.ctx, item3{item1: by(id, "n"), Note: ptr("only v2 knows")}); err != nil {
 			t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/pool"
 	"github.com/repokit/repokit/runtime/query"
+	"github.com/repokit/repokit/runtime/record"
 	"github.com/repokit/repokit/runtime/repo"
 )
 
@@ -82,8 +83,38 @@ func (e *migEnv) v1Repo(t testing.TB) *repo.Collection[item1] {
 }
 
 func (e *migEnv) v2Repo(fsys fs.FS) (*repo.Collection[item2], error) {
-	return elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item2Desc, elasticsearch.WithIndex(e.index),
-		elasticsearch.WithMigrations(e.pkg, fsys), elasticsearch.WithMigrationStateIndex(e.state))
+	return openAt(e, item2Desc, fsys)
+}
+
+// openAt opens a repository of desc on the test index as code whose migrations are fsys
+// opens it (the state in e.state), with opts after those.
+func openAt[T any](e *migEnv, desc *record.Desc[T], fsys fs.FS, opts ...elasticsearch.Option) (*repo.Collection[T], error) {
+	return elasticsearch.NewRepository(e.ctx, e.m, e.cfg, desc, append([]elasticsearch.Option{elasticsearch.WithIndex(e.index),
+		elasticsearch.WithMigrations(e.pkg, fsys), elasticsearch.WithMigrationStateIndex(e.state)}, opts...)...)
+}
+
+// mustOpenAt is openAt failing t on an error; the repository is closed when t ends.
+func mustOpenAt[T any](t testing.TB, e *migEnv, desc *record.Desc[T], fsys fs.FS, opts ...elasticsearch.Option) *repo.Collection[T] {
+	t.Helper()
+	r, err := openAt(e, desc, fsys, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+// addFields applies, over version 1 (migrations dirs[0]), a version 2 that adds fields, and
+// returns the migrations directory of each version.
+func (e *migEnv) addFields(t testing.TB, fields ...migrate.Field) []fstest.MapFS {
+	t.Helper()
+	v2 := e.v1.Clone()
+	v2.Records[0].Fields = append(v2.Records[0].Fields, fields...)
+	dirs := history(t, false, e.v1, v2)
+	if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	return dirs
 }
 
 func loadItems(t testing.TB, e *migEnv, r *repo.Collection[item1], n int) map[string]item1 {

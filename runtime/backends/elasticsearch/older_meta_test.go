@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/internal/recordtest"
-	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/query"
 )
@@ -30,27 +29,10 @@ var item5Desc = recordtest.MustNew[item5]("Item")
 // new JSON value.
 func TestMigrateOlderCodeKeepsMeta(t *testing.T) {
 	e := newMigEnv(t)
-	v2 := e.v1.Clone()
-	v2.Records[0].Fields = append(v2.Records[0].Fields,
-		migrate.Field{Name: "blurb", Type: "text", Search: "english"},
-		migrate.Field{Name: "seen", Type: "time"},
-		migrate.Field{Name: "extra", Type: "json"})
-	dirs := history(t, false, e.v1, v2)
-	if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	r2, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item5Desc, elasticsearch.WithIndex(e.index),
-		elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
-	r1, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
-		elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r1.Close()
+	dirs := e.addFields(t, migrate.Field{Name: "blurb", Type: "text", Search: "english"},
+		migrate.Field{Name: "seen", Type: "time"}, migrate.Field{Name: "extra", Type: "json"})
+	r2 := mustOpenAt(t, e, item5Desc, dirs[1])
+	r1 := mustOpenAt(t, e, item1Desc, dirs[0])
 
 	seen := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
 	ids := []string{"m1", "m2"}

@@ -41,18 +41,8 @@ func (g *docReads) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestMigrateOlderCodeOneRead(t *testing.T) {
 	e := newMigEnv(t)
 	loadItems(t, e, e.v1Repo(t), 3)
-	v2 := e.v1.Clone()
-	v2.Records[0].Fields = append(v2.Records[0].Fields, migrate.Field{Name: "note", Type: "string"})
-	dirs := history(t, false, e.v1, v2)
-	if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	r2, err := elasticsearch.NewRepository(e.ctx, e.m, e.cfg, item2nDesc, elasticsearch.WithIndex(e.index),
-		elasticsearch.WithMigrations(e.pkg, dirs[1]), elasticsearch.WithMigrationStateIndex(e.state))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
+	dirs := e.addFields(t, migrate.Field{Name: "note", Type: "string"})
+	r2 := mustOpenAt(t, e, item2nDesc, dirs[1])
 	by := func(id, how string) item1 { return item1{ID: id, Name: how, Sku: "s-" + id, Label: "l"} }
 	for _, id := range []string{"k1", "k2", "k3", "k4"} {
 		if _, err := r2.Create(e.ctx, item3{item1: by(id, "n"), Note: ptr("only v2 knows")}); err != nil {
