@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,11 +24,16 @@ type OlderCodeKeep struct {
 	recheck time.Duration
 	read    func(context.Context) (func(string) bool, error)
 	now     func() time.Time // time.Now; tests set a clock
+	epoch   time.Time        // now() at construction: at counts from it on the monotonic clock
 
 	keep atomic.Pointer[func(string) bool] // set once the store is found ahead
-	at   atomic.Int64                      // when the applied version was last read (Unix ns)
+	at   atomic.Int64                      // when the applied version was last read (ns since epoch)
 	mu   sync.Mutex                        // orders the rereads
 }
+
+// never is the time of the last read before the first one: long enough ago for any
+// recheck age, far enough from math.MinInt64 for the subtraction in stale.
+const never = math.MinInt64 / 2
 
 // NewOlderCodeKeep returns the OlderCodeKeep of a driver that reads the store's applied
 // version again when its last read is older than recheck (0 or less: before every write
@@ -36,7 +42,14 @@ type OlderCodeKeep struct {
 // when the driver can keep nothing), or the error of the read. Record the read the driver
 // made when it opened with Set: until then the last read counts as long ago.
 func NewOlderCodeKeep(recheck time.Duration, read func(context.Context) (func(string) bool, error)) *OlderCodeKeep {
-	return &OlderCodeKeep{recheck: recheck, read: read, now: time.Now}
+	return newOlderCodeKeep(recheck, read, time.Now)
+}
+
+// newOlderCodeKeep is NewOlderCodeKeep with a clock.
+func newOlderCodeKeep(recheck time.Duration, read func(context.Context) (func(string) bool, error), now func() time.Time) *OlderCodeKeep {
+	k := &OlderCodeKeep{recheck: recheck, read: read, now: now, epoch: now()}
+	k.at.Store(never)
+	return k
 }
 
 // Set records a read of the applied version made now, whose result is keep (nil: the store
@@ -45,7 +58,7 @@ func (k *OlderCodeKeep) Set(keep func(string) bool) {
 	if keep != nil {
 		k.keep.Store(&keep)
 	}
-	k.at.Store(k.now().UnixNano())
+	k.at.Store(int64(k.now().Sub(k.epoch)))
 }
 
 // Keeping returns the skip function to pass to KeepMembers when the store is ahead of the
@@ -77,7 +90,8 @@ func (k *OlderCodeKeep) Keeping(ctx context.Context) (func(string) bool, error) 
 	return nil, nil
 }
 
-// stale reports whether the last read is at least the recheck age old.
+// stale reports whether the last read is at least the recheck age old, on the monotonic
+// clock (time.Now's), so that a wall clock stepped back does not stop the rereads.
 func (k *OlderCodeKeep) stale() bool {
-	return k.now().UnixNano()-k.at.Load() >= int64(k.recheck)
+	return int64(k.now().Sub(k.epoch))-k.at.Load() >= int64(k.recheck)
 }

@@ -3,7 +3,9 @@ package migrate
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -68,11 +70,10 @@ func TestOlderCodeKeep(t *testing.T) {
 			clock := time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
 			reads := 0
 			var next step
-			k := NewOlderCodeKeep(c.recheck, func(context.Context) (func(string) bool, error) {
+			k := newOlderCodeKeep(c.recheck, func(context.Context) (func(string) bool, error) {
 				reads++
 				return next.result, next.err
-			})
-			k.now = func() time.Time { return clock }
+			}, func() time.Time { return clock })
 			if c.open {
 				k.Set(c.atOpen)
 			}
@@ -106,31 +107,41 @@ func TestOlderCodeKeepNil(t *testing.T) {
 }
 
 // TestOlderCodeKeepConcurrent checks that writes finding the last read too old at once
-// share one read: the read holds the others until it returns.
+// share one read: the first read holds the others (all past their first look at the age)
+// until it returns, and they find it fresh. It fails without the lock or without the
+// second look under it (8 reads).
 func TestOlderCodeKeepConcurrent(t *testing.T) {
-	var reads int
-	var mu sync.Mutex
-	release := make(chan struct{})
+	var reads atomic.Int32
+	started, release := make(chan struct{}), make(chan struct{})
 	k := NewOlderCodeKeep(time.Hour, func(context.Context) (func(string) bool, error) {
-		mu.Lock()
-		reads++
-		mu.Unlock()
+		if reads.Add(1) == 1 {
+			close(started)
+		}
 		<-release
 		return nil, nil
 	})
 	var wg sync.WaitGroup
+	var calling atomic.Int32
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			calling.Add(1)
 			if _, err := k.Keeping(context.Background()); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
+	<-started
+	for calling.Load() < 8 {
+		runtime.Gosched()
+	}
+	// Give the other seven time to reach the lock (a short wait can only make the test
+	// pass when it should fail, never the reverse).
+	time.Sleep(50 * time.Millisecond)
 	close(release)
 	wg.Wait()
-	if reads != 1 {
-		t.Fatalf("%d reads for 8 concurrent writes within the recheck age of each other, want 1", reads)
+	if n := reads.Load(); n != 1 {
+		t.Fatalf("%d reads for 8 concurrent writes within the recheck age of each other, want 1", n)
 	}
 }

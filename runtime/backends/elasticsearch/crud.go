@@ -55,7 +55,9 @@ func (d *Driver[T]) getSource(ctx context.Context, id string) (T, json.RawMessag
 // of the document.
 // A driver that keeps unknown members (d.older, older.go) merges the stored source of that
 // version into it: src when the caller read it with the version (nil: not read), else it
-// reads it first; when the stored document is not that version, the write is not sent.
+// reads it first and, when the stored document is not that version, does not send the
+// write. A caller's src is always sent over: if the document changed since that read, the
+// write's if_seq_no/if_primary_term condition refuses it (409), as any stale write.
 func (d *Driver[T]) index(ctx context.Context, rec *T, seq, term int, conditional bool, tok string, src json.RawMessage) (*esapi.Response, error) {
 	body := d.codec.encode(nil, rec, false, tok)
 	keep, err := d.older.Keeping(ctx)

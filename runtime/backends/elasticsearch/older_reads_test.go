@@ -5,7 +5,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 
+	"github.com/repokit/repokit/internal/recordtest"
 	"github.com/repokit/repokit/runtime/backends/elasticsearch"
 	"github.com/repokit/repokit/runtime/migrate"
 	"github.com/repokit/repokit/runtime/repo"
@@ -37,19 +39,41 @@ func (g *docReads) RoundTrip(r *http.Request) (*http.Response, error) {
 // document once per write: the source it merges into the write is the one whose version
 // the write is conditional on (Update without a version read the document twice before:
 // once for the version, once for the source), and what only newer code knows is kept, also
-// when a write of newer code gets in between the read and the write.
+// when a write of newer code gets in between the read and the write. With sku unique in both
+// versions the writes take the path of records with unique fields (writeUnique), which
+// reads the document once too.
 func TestMigrateOlderCodeOneRead(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { checkOneRead(t, false) })
+	t.Run("unique", func(t *testing.T) { checkOneRead(t, true) })
+}
+
+// checkOneRead is TestMigrateOlderCodeOneRead with sku unique or not.
+func checkOneRead(t *testing.T, unique bool) {
 	e := newMigEnv(t)
-	loadItems(t, e, e.v1Repo(t), 3)
-	dirs := e.addFields(t, migrate.Field{Name: "note", Type: "string"})
-	r2 := mustOpenAt(t, e, item2nDesc, dirs[1])
+	desc1, desc2 := item1Desc, item2nDesc
+	var dirs []fstest.MapFS
+	if unique {
+		desc1, desc2 = recordtest.MustNew[item1]("Item", recordtest.Tag("Sku", ",unique")), item3Desc
+		v1 := e.v1.Clone()
+		v1.Records[0].Field("sku").Unique = true
+		v2 := v1.Clone()
+		v2.Records[0].Fields = append(v2.Records[0].Fields, migrate.Field{Name: "note", Type: "string"})
+		dirs = history(t, false, v1, v2)
+		if _, err := e.migrator(t, dirs[1]).Apply(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		loadItems(t, e, e.v1Repo(t), 3)
+		dirs = e.addFields(t, migrate.Field{Name: "note", Type: "string"})
+	}
+	r2 := mustOpenAt(t, e, desc2, dirs[1])
 	by := func(id, how string) item1 { return item1{ID: id, Name: how, Sku: "s-" + id, Label: "l"} }
-	for _, id := range []string{"k1", "k2", "k3", "k4"} {
+	for _, id := range []string{"k1", "k2", "k3", "k4", "k5"} {
 		if _, err := r2.Create(e.ctx, item3{item1: by(id, "n"), Note: ptr("only v2 knows")}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d1, err := elasticsearch.New(e.ctx, e.m, e.cfg, item1Desc, elasticsearch.WithIndex(e.index),
+	d1, err := elasticsearch.New(e.ctx, e.m, e.cfg, desc1, elasticsearch.WithIndex(e.index),
 		elasticsearch.WithMigrations(e.pkg, dirs[0]), elasticsearch.WithMigrationStateIndex(e.state))
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +86,7 @@ func TestMigrateOlderCodeOneRead(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r1 := repo.New(item1Desc, d1)
+	r1 := repo.New(desc1, d1)
 	k3, err := r1.Get(e.ctx, "k3")
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +113,11 @@ func TestMigrateOlderCodeOneRead(t *testing.T) {
 			return err
 		}},
 		{"Upsert of a new record", "k9", "", 1, func(rec item1) error { _, err := r1.Upsert(e.ctx, rec); return err }},
+		{"Update of the sku", "k5", "only v2 knows", 1, func(rec item1) error {
+			rec.Sku = "s-k5-changed"
+			_, err := r1.Update(e.ctx, rec)
+			return err
+		}},
 		// The read, the read back of the refused write, the new read.
 		{"Update overtaken", "k4", "v2 wrote in between", 3, func(rec item1) error {
 			reads.between.Store(&overtake)
@@ -105,7 +134,7 @@ func TestMigrateOlderCodeOneRead(t *testing.T) {
 			t.Errorf("version-1 %s read the document %d times, want %d", c.what, n, c.reads)
 		}
 		g, err := r2.Get(e.ctx, c.id)
-		if err != nil || g.Name != "v1 "+c.what || (g.Note == nil) != (c.note == "") || (g.Note != nil && *g.Note != c.note) {
+		if err != nil || g.Name != "v1 "+c.what || g.Sku == "s-k5" || (g.Note == nil) != (c.note == "") || (g.Note != nil && *g.Note != c.note) {
 			t.Errorf("version-2 Get %s after a version-1 %s: %+v, %v; want note %q", c.id, c.what, g, err, c.note)
 		}
 	}

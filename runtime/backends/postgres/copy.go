@@ -16,35 +16,36 @@ import (
 // an 8-byte integer where the server now reads an 8-byte float, and 15 would be stored as
 // 7.4e-323 without an error. So every COPY first asks the server for the columns' types
 // (one unnamed Describe on the same connection, a round trip per COPY chunk) and compares
-// them with the types of the last COPY into the table on that connection (copyTypesChanged):
-// when they differ, the connection's cached statements and descriptions are dropped
-// (DeallocateAll) so that pgx looks the types up again and encodes for the column as it is
-// now (int64 values into a float8 column are exact up to 2^53, as the migration's USING
-// cast is). The types are kept per connection, since each has its own cache: a connection
-// drops its cache once per change, not at every COPY after it.
+// them with the types of the last COPY of those columns into the table on that connection
+// (copyTypes): when they differ, or the connection has no record of such a COPY (another
+// user of the pool may have copied into the table with pgx before), the connection's cached
+// statements and descriptions are dropped (DeallocateAll) so that pgx looks the types up
+// again and encodes for the column as it is now (int64 values into a float8 column are
+// exact up to 2^53, as the migration's USING cast is); the types are recorded once that
+// succeeded. They are kept per connection, since each has its own cache: a connection drops
+// its cache at its first COPY of the columns and once per change after that, not at every
+// COPY.
 
 // copyTypesKey starts the key of a connection's CustomData under which it keeps the
-// column type OIDs of its last COPY into a table; the key goes on with the SQL that
-// describes that COPY's columns (Driver.copyDescSQL).
+// column type OIDs of its last COPY of some columns into a table; the key goes on with the
+// SQL that describes those columns (Driver.copyDescSQL).
 const copyTypesKey = "repokit/postgres: COPY column types of "
 
-// copyTypesChanged records oids as the column types of a COPY on conn described by descSQL
-// and reports whether they differ from those of the connection's last such COPY (none
-// before: unchanged, the connection cached none). A connection without CustomData cannot
-// keep them: always changed.
-func copyTypesChanged(conn *pgconn.PgConn, descSQL string, oids []uint32) bool {
+// copyTypes returns whether oids, the column types of a COPY on conn described by
+// descSQL, are those of the connection's last such COPY (false when it has no record of
+// one, or no CustomData to keep it in), and the function that records them.
+func copyTypes(conn *pgconn.PgConn, descSQL string, oids []uint32) (same bool, record func()) {
 	m := conn.CustomData()
 	if m == nil {
-		return true
+		return false, func() {}
 	}
 	key := copyTypesKey + descSQL
 	last, seen := m[key].([]uint32)
-	m[key] = oids
-	return seen && !slices.Equal(last, oids)
+	return seen && slices.Equal(last, oids), func() { m[key] = oids }
 }
 
 // copyFrom runs COPY of src into the driver's table on one connection of d.db (see
-// copyTypesChanged), returning pgx's errors. The COPY runs in a transaction (the caller's, or one
+// copyTypes), returning pgx's errors. The COPY runs in a transaction (the caller's, or one
 // of its own) that first takes the lock COPY takes anyway (ROW EXCLUSIVE), so that an ALTER
 // COLUMN ... TYPE (ACCESS EXCLUSIVE) cannot commit between the Describe and the COPY: the
 // types the rows are encoded for are the types the server reads them as. (Without it,
@@ -82,13 +83,14 @@ func (d *Driver[T]) copyLocked(ctx context.Context, tx pgx.Tx, src pgx.CopyFromS
 	for i, f := range sd.Fields {
 		oids[i] = f.DataTypeOID
 	}
-	if copyTypesChanged(conn.PgConn(), d.copyDescSQL, oids) {
+	if same, record := copyTypes(conn.PgConn(), d.copyDescSQL, oids); !same {
 		if d.onCopyDeallocate != nil {
 			d.onCopyDeallocate()
 		}
 		if err := conn.DeallocateAll(ctx); err != nil {
 			return err
 		}
+		record()
 	}
 	_, err = tx.CopyFrom(ctx, d.ident, d.cols, src)
 	return err
