@@ -21,6 +21,12 @@ const (
 	// DefaultOlderCodeGrace is how long Apply waits after recording a version over a store
 	// that had one: DefaultOlderCodeRecheck and a margin for writes already under way.
 	DefaultOlderCodeGrace = DefaultOlderCodeRecheck + 5*time.Second
+
+	// KeepAttempts bounds the read-merge-write attempts of one unconditional write of older
+	// code (a write that keeps what it does not know, KeepMembers) when other writers keep
+	// changing the record between its read and its conditional write; then the write fails
+	// with a version conflict.
+	KeepAttempts = 10
 )
 
 // WaitGrace waits until grace has passed since recorded (the zero time: nothing was

@@ -30,10 +30,6 @@ import (
 // index's _meta when it opens): under those the stored value is not kept, so a value it
 // clears stays cleared and newer code reads its value of a renamed field (readUpgrade).
 
-// maxKeepAttempts bounds the attempts of one unconditional write that other writers keep
-// overtaking between its read and its write.
-const maxKeepAttempts = 10
-
 // aheadKeep returns the skip set of migrate.KeepMembers for a driver whose migrations are
 // behind the cluster's, read from the index's _meta; nil when it can keep nothing.
 func (d *Driver[T]) aheadKeep(ctx context.Context) (func(string) bool, error) {
@@ -205,7 +201,7 @@ func (d *Driver[T]) upsertKeeping(ctx context.Context, rec *T) error {
 			return err
 		}
 		nv, lost, err := d.finish(ctx, r, id, tok, repo.ErrVersionConflict)
-		if lost && attempt < maxKeepAttempts {
+		if lost && attempt < migrate.KeepAttempts {
 			continue
 		}
 		if err != nil {

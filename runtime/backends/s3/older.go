@@ -22,10 +22,6 @@ import (
 // value is not kept, so a value it clears stays cleared and newer code reads its value of
 // a renamed field, which the object's older "@schema" upgrades.
 
-// maxKeepAttempts bounds the read-merge-write attempts of one unconditional write that
-// other writers keep overtaking.
-const maxKeepAttempts = 10
-
 // readKeep reads the store's applied version (for d.older) and returns the skip set of
 // migrate.KeepMembers when the store is ahead of the driver's history, nil when it is not.
 func (d *Driver[T]) readKeep(ctx context.Context) (func(string) bool, error) {
@@ -105,7 +101,7 @@ func (d *Driver[T]) writeKeeping(ctx context.Context, rec *T, ifVersion string, 
 		if ifVersion != "" {
 			return "", repo.NotFoundOr(ctx, d.Exists, id, repo.VersionConflict(ifVersion))
 		}
-		if attempt >= maxKeepAttempts {
+		if attempt >= migrate.KeepAttempts {
 			return "", repo.E(repo.ErrVersionConflict, fmt.Errorf("s3: object %s changed under each of %d writes that kept the members newer code added", key, attempt))
 		}
 	}
