@@ -1,14 +1,16 @@
 package s3_test
 
 import (
-	"slices"
+	"context"
+	"io/fs"
 	"testing"
 	"time"
 
 	"github.com/repokit/repokit/internal/migratetest"
 	"github.com/repokit/repokit/runtime/backends/s3"
 	"github.com/repokit/repokit/runtime/migrate"
-	"github.com/repokit/repokit/runtime/record"
+	"github.com/repokit/repokit/runtime/pool"
+	"github.com/repokit/repokit/runtime/repo"
 )
 
 // TestMigrateOlderCodeRestarts is a rolling deploy: code of version 1 starts again after
@@ -47,18 +49,7 @@ func TestMigrateOlderCodeRestarts(t *testing.T) {
 	if _, err := newMigrator(ctx, t, m, cfg, dirs[2]).Apply(ctx); err != nil {
 		t.Fatal(err)
 	}
-	d3 := *itemV2Schema
-	d3.Fields = slices.Clone(d3.Fields)
-	d3.Fields[5].Unique = false
-	r3, err := openItems(ctx, t, m, cfg, record.MustNew(&d3), s3.WithMigrations("shop", dirs[2]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"t1", "t2"} {
-		if _, err := r3.Create(ctx, itemV2{ID: id, Name: "n", Title: ptr("T"), Note: ptr("only v2 knows"), Prio: 7}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r3 := createNoted(ctx, t, m, cfg, dirs[2], "only v2 knows")
 	r1, err = openItems(ctx, t, m, cfg, itemV1Schema, s3.WithMigrations("shop", dirs[0]))
 	if err != nil {
 		t.Fatalf("version-1 constructor on a store at version 3 (the old name kept): %v", err)
@@ -130,18 +121,7 @@ func TestMigrateOlderCodeRunning(t *testing.T) {
 	if _, err := newMigrator(ctx, t, m, cfg, dirs[2]).Apply(ctx); err != nil {
 		t.Fatal(err)
 	}
-	d3 := *itemV2Schema
-	d3.Fields = slices.Clone(d3.Fields)
-	d3.Fields[5].Unique = false
-	r3, err := openItems(ctx, t, m, cfg, record.MustNew(&d3), s3.WithMigrations("shop", dirs[2]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"t1", "t2"} {
-		if _, err := r3.Create(ctx, itemV2{ID: id, Name: "n", Title: ptr("T"), Note: ptr("only v3 knows"), Prio: 7}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r3 := createNoted(ctx, t, m, cfg, dirs[2], "only v3 knows")
 	time.Sleep(5 * time.Millisecond) // past the recheck age: the next write reads the applied version
 	if _, err := r1.Update(ctx, itemV1{ID: "t1", Name: "v1 Update", Label: ptr("T")}); err != nil {
 		t.Fatal(err)
@@ -155,4 +135,20 @@ func TestMigrateOlderCodeRunning(t *testing.T) {
 			t.Errorf("version-3 Get %s after a write of the running version-1 process: %+v, %v; want name %q, note and prio 7 kept", id, g, err, name)
 		}
 	}
+}
+
+// createNoted opens a repository of the version-3 code (migrations fsys; code not unique)
+// and creates t1 and t2 with note, which only that version knows.
+func createNoted(ctx context.Context, t *testing.T, m *pool.Manager, cfg pool.S3PoolConfig, fsys fs.FS, note string) *repo.Collection[itemV2] {
+	t.Helper()
+	r3, err := openItems(ctx, t, m, cfg, itemV2PlainCodeSchema, s3.WithMigrations("shop", fsys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"t1", "t2"} {
+		if _, err := r3.Create(ctx, itemV2{ID: id, Name: "n", Title: ptr("T"), Note: ptr(note), Prio: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r3
 }

@@ -46,6 +46,8 @@ func ptr[V any](v V) *V { return &v }
 var (
 	itemV1Schema = recordtest.MustNew[itemV1]("Item")
 	itemV2Schema = recordtest.MustNew[itemV2]("Item")
+	// itemV2PlainCodeSchema is itemV2 with code not unique (the older-code tests' version 3).
+	itemV2PlainCodeSchema = recordtest.MustNew[itemV2]("Item", recordtest.Tag("Code", ""))
 )
 
 // Schemas of the migration tests, as `repokit migrate diff` records them.
