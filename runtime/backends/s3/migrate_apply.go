@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -290,25 +289,17 @@ func (m *Migrator) forEachObject(ctx context.Context, prefix, after string, fn f
 	return ferr
 }
 
-// getObject reads the object at key: its body and ETag; errGone when there is none.
+// getObject reads the object at key (the byte range rng of it, "" for all): its body and
+// ETag; errGone when there is none.
 func (m *Migrator) getObject(ctx context.Context, key, rng string) ([]byte, string, error) {
-	in := &s3.GetObjectInput{Bucket: &m.bucket, Key: &key}
-	if rng != "" {
-		in.Range = &rng
-	}
-	out, err := m.api.GetObject(ctx, in)
-	if err != nil {
-		if isNotFound(err) {
-			return nil, "", errGone
-		}
-		return nil, "", m.mapErr(ctx, err)
-	}
-	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
+	body, etag, found, err := readObject(ctx, m.api, m.bucket, key, rng)
 	if err != nil {
 		return nil, "", m.mapErr(ctx, err)
 	}
-	return body, aws.ToString(out.ETag), nil
+	if !found {
+		return nil, "", errGone
+	}
+	return body, etag, nil
 }
 
 // headVersion returns the schema version of the object at key from its first bytes; 0 when

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -81,23 +80,18 @@ func lockKey(prefix, pkg string) string { return stateKey(prefix, pkg) + ".lock"
 // readState reads the applied-state object at key; a missing one is an empty state and "".
 // Errors are the SDK's, unmapped.
 func readState(ctx context.Context, api *s3.Client, bucket, key string) (*migState, string, error) {
-	out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	body, etag, found, err := readObject(ctx, api, bucket, key, "")
 	if err != nil {
-		if isNotFound(err) {
-			return &migState{}, "", nil
-		}
 		return nil, "", err
 	}
-	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
-	if err != nil {
-		return nil, "", err
+	if !found {
+		return &migState{}, "", nil
 	}
 	st := new(migState)
 	if err := json.Unmarshal(body, st); err != nil {
 		return nil, "", fmt.Errorf("s3: the migration state %s is not repokit's: %w", key, err)
 	}
-	return st, aws.ToString(out.ETag), nil
+	return st, etag, nil
 }
 
 // putJSON writes v as JSON at key, with If-Match etag, or If-None-Match: * when etag is "".

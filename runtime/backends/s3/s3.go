@@ -408,19 +408,33 @@ func (d *Driver[T]) get(ctx context.Context, key string) (*T, error) {
 
 // getRaw reads the body and ETag of the object at key; nil, "", nil when there is none.
 func (d *Driver[T]) getRaw(ctx context.Context, key string) ([]byte, string, error) {
-	out, err := d.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key})
+	body, etag, _, err := readObject(ctx, d.api, d.bucket, key, "")
+	if err != nil {
+		return nil, "", d.mapErr(ctx, err)
+	}
+	return body, etag, nil
+}
+
+// readObject reads the object at key in bucket, or the byte range rng of it ("" for all):
+// its body and ETag; found is false (and err nil) when there is none. Errors are the
+// SDK's, unmapped.
+func readObject(ctx context.Context, api *s3.Client, bucket, key, rng string) (body []byte, etag string, found bool, err error) {
+	in := &s3.GetObjectInput{Bucket: &bucket, Key: &key}
+	if rng != "" {
+		in.Range = &rng
+	}
+	out, err := api.GetObject(ctx, in)
 	if err != nil {
 		if isNotFound(err) {
-			return nil, "", nil
+			return nil, "", false, nil
 		}
-		return nil, "", d.mapErr(ctx, err)
+		return nil, "", false, err
 	}
 	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
-	if err != nil {
-		return nil, "", d.mapErr(ctx, err)
+	if body, err = io.ReadAll(out.Body); err != nil {
+		return nil, "", false, err
 	}
-	return body, aws.ToString(out.ETag), nil
+	return body, aws.ToString(out.ETag), true, nil
 }
 
 // Get implements repo.Driver.
